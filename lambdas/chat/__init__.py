@@ -1,0 +1,1 @@
+"""The chat backend: one code asset shared by every Lambda function."""

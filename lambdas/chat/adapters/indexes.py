@@ -1,0 +1,50 @@
+"""Every index the product relies on, created idempotently by the one function
+that deploy and the local stack both call (never on a cold start)."""
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+# API Gateway closes a WebSocket after 2 hours; a connection record that
+# outlives that (a missed $disconnect) expires on its own.
+CONNECTION_TTL_SECONDS = 3 * 60 * 60
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "users": [
+        IndexModel([("usernameLower", ASCENDING)], unique=True, name="username_unique"),
+        IndexModel([("displayNameLower", ASCENDING)], name="display_name_prefix"),
+    ],
+    "conversations": [
+        IndexModel(
+            [("memberIds", ASCENDING), ("lastActivityAt", DESCENDING), ("_id", DESCENDING)],
+            name="member_recent_activity",
+        ),
+        IndexModel(
+            [("directKey", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"directKey": {"$exists": True}},
+            name="direct_pair_unique",
+        ),
+    ],
+    "messages": [
+        IndexModel([("conversationId", ASCENDING), ("seq", ASCENDING)], unique=True, name="conversation_seq"),
+        IndexModel(
+            [("conversationId", ASCENDING), ("senderId", ASCENDING), ("clientMsgId", ASCENDING)],
+            unique=True,
+            name="idempotent_send",
+        ),
+    ],
+    "connections": [
+        IndexModel([("userId", ASCENDING)], name="by_user"),
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_stale"),
+    ],
+    "refresh_tokens": [
+        IndexModel([("familyId", ASCENDING)], name="by_login"),
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),
+    ],
+}
+
+
+def ensure_indexes(db: Any) -> dict[str, list[str]]:
+    """Creates any missing index; returns the names per collection. Safe to run on every deploy."""
+    return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}

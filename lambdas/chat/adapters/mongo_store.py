@@ -1,0 +1,266 @@
+"""The MongoDB adapters: the only code that speaks pymongo. Every method is
+one round trip unless its docstring says otherwise."""
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from chat.adapters.indexes import CONNECTION_TTL_SECONDS
+from chat.adapters.mongo import translated
+from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.errors import UsernameTaken
+from chat.models.ports import ConversationCursor, Credentials, DuplicateMessage, RefreshGrant, SeqAllocation
+
+Document = dict[str, Any]
+
+
+def _user(doc: Document) -> User:
+    return User(id=doc["_id"], username=doc["username"], displayName=doc["displayName"], createdAt=doc["createdAt"])
+
+
+def _message_doc(message: Message) -> Document:
+    doc = message.model_dump()
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _message(doc: Document) -> Message:
+    return Message(
+        id=doc["_id"],
+        conversationId=doc["conversationId"],
+        senderId=doc["senderId"],
+        text=doc["text"],
+        clientMsgId=doc["clientMsgId"],
+        seq=doc["seq"],
+        createdAt=doc["createdAt"],
+    )
+
+
+def _conversation(doc: Document) -> Conversation:
+    last = doc.get("lastMessage")
+    return Conversation(
+        id=doc["_id"],
+        type=doc["type"],
+        name=doc.get("name"),
+        memberIds=doc["memberIds"],
+        createdBy=doc["createdBy"],
+        createdAt=doc["createdAt"],
+        lastSeq=doc["lastSeq"],
+        lastMessage=_message(last) if last else None,
+    )
+
+
+@translated
+class MongoUserStore:
+    def __init__(self, db: Any) -> None:
+        self._users = db["users"]
+
+    def create_user(self, user: User, password_hash: str) -> None:
+        try:
+            self._users.insert_one(
+                {
+                    "_id": user.id,
+                    "username": user.username,
+                    "usernameLower": user.username.lower(),
+                    "displayName": user.displayName,
+                    "displayNameLower": user.displayName.lower(),
+                    "passwordHash": password_hash,
+                    "createdAt": user.createdAt,
+                }
+            )
+        except DuplicateKeyError as error:
+            raise UsernameTaken(f"The username {user.username!r} is taken.") from error
+
+    def find_credentials(self, username: str) -> Credentials | None:
+        doc = self._users.find_one({"usernameLower": username.lower()})
+        return Credentials(user=_user(doc), password_hash=doc["passwordHash"]) if doc else None
+
+    def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        self._users.update_one({"_id": user_id}, {"$set": {"passwordHash": password_hash}})
+
+    def get_user(self, user_id: str) -> User | None:
+        doc = self._users.find_one({"_id": user_id}, {"passwordHash": 0})
+        return _user(doc) if doc else None
+
+    def existing_user_ids(self, user_ids: list[str]) -> set[str]:
+        return {doc["_id"] for doc in self._users.find({"_id": {"$in": user_ids}}, {"_id": 1})}
+
+    def search_users(self, prefix: str | None, exclude_id: str, limit: int, after: str | None) -> list[User]:
+        query: Document = {"_id": {"$ne": exclude_id}}
+        if prefix:
+            # An anchored, escaped, case-folded prefix: index-backed and never a pattern of the caller's.
+            pattern = "^" + re.escape(prefix.lower())
+            query["$or"] = [{"usernameLower": {"$regex": pattern}}, {"displayNameLower": {"$regex": pattern}}]
+        if after is not None:
+            query["usernameLower"] = {"$gt": after}
+        cursor = self._users.find(query, {"passwordHash": 0}).sort("usernameLower", ASCENDING).limit(limit)
+        return [_user(doc) for doc in cursor]
+
+
+@translated
+class MongoRefreshTokenStore:
+    def __init__(self, db: Any) -> None:
+        self._tokens = db["refresh_tokens"]
+
+    def save(self, token_hash: str, grant: RefreshGrant, expires_at: datetime) -> None:
+        self._tokens.insert_one(
+            {
+                "_id": token_hash,
+                "userId": grant.user_id,
+                "familyId": grant.family_id,
+                "expiresAt": expires_at,
+                "usedAt": None,
+                "revokedAt": None,
+            }
+        )
+
+    def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
+        doc = self._tokens.find_one_and_update(
+            {"_id": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
+            {"$set": {"usedAt": now}},
+        )
+        return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"]) if doc else None
+
+    def family_of(self, token_hash: str) -> str | None:
+        doc = self._tokens.find_one({"_id": token_hash}, {"familyId": 1})
+        return doc["familyId"] if doc else None
+
+    def revoke_family(self, family_id: str, now: datetime) -> None:
+        self._tokens.update_many({"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
+
+
+@translated
+class MongoConversationStore:
+    def __init__(self, db: Any) -> None:
+        self._conversations = db["conversations"]
+
+    def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
+        doc = conversation.model_dump(exclude={"id"})
+        doc.update(_id=conversation.id, lastActivityAt=conversation.createdAt, lastMessageSeq=0)
+        if direct_key is not None:
+            doc["directKey"] = direct_key
+        try:
+            self._conversations.insert_one(doc)
+        except DuplicateKeyError:
+            if direct_key is None:
+                raise
+            # Both users opened the chat at once: the unique key picked a winner.
+            existing = self.find_direct(direct_key)
+            if existing is None:
+                raise
+            return existing
+        return conversation
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        doc = self._conversations.find_one({"_id": conversation_id})
+        return _conversation(doc) if doc else None
+
+    def find_direct(self, direct_key: str) -> Conversation | None:
+        doc = self._conversations.find_one({"directKey": direct_key})
+        return _conversation(doc) if doc else None
+
+    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
+        query: Document = {"memberIds": user_id}
+        if after is not None:
+            query["$or"] = [
+                {"lastActivityAt": {"$lt": after.last_activity_at}},
+                {"lastActivityAt": after.last_activity_at, "_id": {"$lt": after.conversation_id}},
+            ]
+        cursor = (
+            self._conversations.find(query).sort([("lastActivityAt", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        )
+        return [_conversation(doc) for doc in cursor]
+
+    def _allocate(self, query: Document) -> SeqAllocation | None:
+        doc = self._conversations.find_one_and_update(
+            query,
+            {"$inc": {"lastSeq": 1}},
+            projection={"lastSeq": 1, "memberIds": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return SeqAllocation(conversation_id=doc["_id"], seq=doc["lastSeq"], member_ids=doc["memberIds"])
+
+    def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
+        # Membership check and seq in one atomic single-document update.
+        return self._allocate({"_id": conversation_id, "memberIds": sender_id})
+
+    def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
+        return self._allocate({"directKey": direct_key})
+
+    def record_last_message(self, message: Message) -> None:
+        # Conditional on seq, so a slower concurrent send never overwrites a newer preview.
+        self._conversations.update_one(
+            {"_id": message.conversationId, "lastMessageSeq": {"$lt": message.seq}},
+            {
+                "$set": {
+                    "lastMessage": _message_doc(message),
+                    "lastMessageSeq": message.seq,
+                    "lastActivityAt": message.createdAt,
+                }
+            },
+        )
+
+
+@translated
+class MongoMessageStore:
+    def __init__(self, db: Any) -> None:
+        self._messages = db["messages"]
+
+    def insert(self, message: Message) -> None:
+        try:
+            self._messages.insert_one(_message_doc(message))
+        except DuplicateKeyError as error:
+            raise DuplicateMessage(message.clientMsgId) from error
+
+    def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None:
+        doc = self._messages.find_one(
+            {"conversationId": conversation_id, "senderId": sender_id, "clientMsgId": client_msg_id}
+        )
+        return _message(doc) if doc else None
+
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
+        seq_range: Document = {}
+        if before is not None:
+            seq_range["$lt"] = before
+        if after is not None:
+            seq_range["$gt"] = after
+        query: Document = {"conversationId": conversation_id}
+        if seq_range:
+            query["seq"] = seq_range
+        # Keyset paging on the (conversationId, seq) index: catching up reads
+        # forward from `after`, everything else reads back from the newest.
+        direction = ASCENDING if after is not None else DESCENDING
+        docs = list(self._messages.find(query).sort("seq", direction).limit(limit))
+        if direction == DESCENDING:
+            docs.reverse()
+        return [_message(doc) for doc in docs]
+
+
+@translated
+class MongoConnectionStore:
+    def __init__(self, db: Any) -> None:
+        self._connections = db["connections"]
+
+    def add(self, connection: Connection, connected_at: datetime) -> None:
+        self._connections.replace_one(
+            {"_id": connection.connectionId},
+            {
+                "userId": connection.userId,
+                "connectedAt": connected_at,
+                "expiresAt": connected_at + timedelta(seconds=CONNECTION_TTL_SECONDS),
+            },
+            upsert=True,
+        )
+
+    def remove(self, connection_ids: list[str]) -> None:
+        if connection_ids:
+            self._connections.delete_many({"_id": {"$in": connection_ids}})
+
+    def for_users(self, user_ids: list[str]) -> list[Connection]:
+        cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1})
+        return [Connection(connectionId=doc["_id"], userId=doc["userId"]) for doc in cursor]

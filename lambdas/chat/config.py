@@ -1,0 +1,50 @@
+"""Settings, read once per container.
+
+On AWS the JWT key and the MongoDB URI live in Secrets Manager: the functions
+get the secrets' ARNs and fetch the values once (cached by Powertools
+Parameters). Locally and in tests the values come straight from the
+environment."""
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class Settings(BaseModel):
+    jwt_secret: SecretStr
+    jwt_issuer: str = "chat"
+    jwt_audience: str = "chat-api"
+    access_token_ttl_seconds: int = Field(default=900, le=900)
+    refresh_token_ttl_days: int = Field(default=30, le=30)
+    mongodb_uri: SecretStr | None = None
+    mongodb_database: str = "chat"
+    mongodb_timeout_ms: int = 3000
+    # The API Gateway Management API endpoint: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}
+    ws_management_endpoint: str | None = None
+
+
+def _secret(value_var: str, arn_var: str) -> str | None:
+    if value := os.environ.get(value_var):
+        return value
+    if arn := os.environ.get(arn_var):
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(arn, max_age=3600))
+    return None
+
+
+@cache
+def settings() -> Settings:
+    jwt_secret = _secret("JWT_SECRET", "JWT_SECRET_ARN")
+    if not jwt_secret or len(jwt_secret.encode()) < 32:
+        raise RuntimeError("JWT_SECRET (or JWT_SECRET_ARN) must hold a random key of at least 256 bits")
+    mongodb_uri = _secret("MONGODB_URI", "MONGODB_URI_SECRET_ARN")
+    return Settings(
+        jwt_secret=SecretStr(jwt_secret),
+        jwt_issuer=os.environ.get("JWT_ISSUER", "chat"),
+        jwt_audience=os.environ.get("JWT_AUDIENCE", "chat-api"),
+        mongodb_uri=SecretStr(mongodb_uri) if mongodb_uri else None,
+        mongodb_database=os.environ.get("MONGODB_DATABASE", "chat"),
+        ws_management_endpoint=os.environ.get("WS_MANAGEMENT_ENDPOINT"),
+    )

@@ -1,0 +1,94 @@
+"""The composition root: the one place adapters are built and handed to the
+services, once per container and only when a handler first needs them."""
+
+from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from chat.config import settings
+
+if TYPE_CHECKING:
+    from chat.adapters.mongo_store import MongoConnectionStore
+    from chat.services.auth import AuthService
+    from chat.services.conversations import ConversationService
+    from chat.services.messages import MessageService
+    from chat.services.tokens import AccessTokens
+    from chat.services.users import UserService
+
+
+@cache
+def access_tokens() -> "AccessTokens":
+    from chat.services.tokens import AccessTokens
+
+    config = settings()
+    return AccessTokens(
+        config.jwt_secret.get_secret_value(),
+        issuer=config.jwt_issuer,
+        audience=config.jwt_audience,
+        ttl_seconds=config.access_token_ttl_seconds,
+    )
+
+
+@cache
+def auth_service() -> "AuthService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoRefreshTokenStore, MongoUserStore
+    from chat.services.auth import AuthService
+    from chat.services.passwords import Passwords
+
+    db = database()
+    return AuthService(
+        MongoUserStore(db),
+        MongoRefreshTokenStore(db),
+        access_tokens(),
+        Passwords(),
+        refresh_ttl=timedelta(days=settings().refresh_token_ttl_days),
+    )
+
+
+@cache
+def user_service() -> "UserService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoUserStore
+    from chat.services.users import UserService
+
+    return UserService(MongoUserStore(database()))
+
+
+@cache
+def conversation_service() -> "ConversationService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.services.conversations import ConversationService
+
+    db = database()
+    return ConversationService(MongoConversationStore(db), MongoUserStore(db))
+
+
+@cache
+def connection_store() -> "MongoConnectionStore":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConnectionStore
+
+    return MongoConnectionStore(database())
+
+
+@cache
+def message_service() -> "MessageService":
+    from chat.adapters.apigw_push import ApiGatewayPusher
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
+    from chat.services.messages import MessageService
+    from chat.services.push import FanOut
+
+    endpoint = settings().ws_management_endpoint
+    if not endpoint:
+        raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
+    db = database()
+    return MessageService(
+        conversation_service(),
+        MongoConversationStore(db),
+        MongoMessageStore(db),
+        connection_store(),
+        FanOut(ApiGatewayPusher(endpoint), connection_store()),
+    )

@@ -1,0 +1,72 @@
+"""Domain errors. Each carries the status and code the API contract gives it;
+handlers turn them into an HTTP error body or a WebSocket `error` frame in one place."""
+
+from typing import Any, ClassVar
+
+
+class ChatError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class InvalidRequest(ChatError):
+    status = 422
+    code = "invalid_request"
+
+
+class NotAuthenticated(ChatError):
+    status = 401
+    code = "not_authenticated"
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+
+
+class InvalidRefreshToken(NotAuthenticated):
+    code = "invalid_refresh_token"
+
+
+class Forbidden(ChatError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ChatError):
+    status = 404
+    code = "not_found"
+
+
+class UsernameTaken(ChatError):
+    status = 409
+    code = "username_taken"
+
+
+class PayloadTooLarge(ChatError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(ChatError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(ChatError):
+    status = 503
+    code = "service_unavailable"

@@ -1,0 +1,109 @@
+"""What the services need from the outside world. The MongoDB and API Gateway
+adapters implement these, and so do the in-memory fakes the unit tests use."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chat.models.chat import Connection, Conversation, Message, User
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: User
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """A refresh token that was just consumed: who it belongs to and which login it descends from."""
+
+    user_id: str
+    family_id: str
+
+
+@dataclass(frozen=True)
+class SeqAllocation:
+    """A `seq` reserved for a new message, with the members it goes to."""
+
+    conversation_id: str
+    seq: int
+    member_ids: list[str]
+
+
+@dataclass(frozen=True)
+class ConversationCursor:
+    last_activity_at: datetime
+    conversation_id: str
+
+
+class DuplicateMessage(Exception):
+    """The (conversation, sender, clientMsgId) triple is already stored."""
+
+
+class UserStore(Protocol):
+    def create_user(self, user: User, password_hash: str) -> None:
+        """Raises UsernameTaken if the name exists in any letter case."""
+
+    def find_credentials(self, username: str) -> Credentials | None: ...
+    def update_password_hash(self, user_id: str, password_hash: str) -> None: ...
+    def get_user(self, user_id: str) -> User | None: ...
+    def existing_user_ids(self, user_ids: list[str]) -> set[str]: ...
+
+    def search_users(self, prefix: str | None, exclude_id: str, limit: int, after: str | None) -> list[User]:
+        """Users whose username or display name starts with `prefix` (any case), by username."""
+
+
+class RefreshTokenStore(Protocol):
+    def save(self, token_hash: str, grant: RefreshGrant, expires_at: datetime) -> None: ...
+
+    def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
+        """Atomically marks an unused, unexpired, unrevoked token used and returns its grant."""
+
+    def family_of(self, token_hash: str) -> str | None: ...
+    def revoke_family(self, family_id: str, now: datetime) -> None: ...
+
+
+class ConversationStore(Protocol):
+    def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
+        """Stores a new conversation. For a direct one, returns the existing
+        conversation instead if `direct_key` is already taken."""
+
+    def get(self, conversation_id: str) -> Conversation | None: ...
+    def find_direct(self, direct_key: str) -> Conversation | None: ...
+
+    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
+        """Most recent activity first."""
+
+    def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
+        """Atomically takes the next seq if `sender_id` is a member; None otherwise."""
+
+    def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None: ...
+
+    def record_last_message(self, message: Message) -> None:
+        """Sets lastMessage unless a later message is already recorded."""
+
+
+class MessageStore(Protocol):
+    def insert(self, message: Message) -> None:
+        """Raises DuplicateMessage if this sender already used this clientMsgId here."""
+
+    def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None: ...
+
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
+        """Ascending by seq: the newest `limit` below `before`, or the oldest `limit` above `after`."""
+
+
+class ConnectionStore(Protocol):
+    def add(self, connection: Connection, connected_at: datetime) -> None: ...
+    def remove(self, connection_ids: list[str]) -> None: ...
+    def for_users(self, user_ids: list[str]) -> list[Connection]: ...
+
+
+class ConnectionGone(Exception):
+    """The socket is closed; API Gateway answered 410 Gone."""
+
+
+class Pusher(Protocol):
+    def push(self, connection_id: str, frame: bytes) -> None:
+        """Sends one frame; raises ConnectionGone for a closed socket."""

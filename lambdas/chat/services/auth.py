@@ -1,0 +1,82 @@
+"""Sign-up, log-in, refresh-token rotation with reuse detection, log-out."""
+
+from datetime import timedelta
+
+from chat.clock import utc_now
+from chat.models.api import LoginRequest, Session, SignupRequest, TokenPair
+from chat.models.chat import User
+from chat.models.errors import InvalidCredentials, InvalidRefreshToken
+from chat.models.ports import RefreshGrant, RefreshTokenStore, UserStore
+from chat.observability import logger
+from chat.services.ids import new_id
+from chat.services.passwords import Passwords
+from chat.services.tokens import AccessTokens, hash_refresh_token, new_refresh_token
+
+
+class AuthService:
+    def __init__(
+        self,
+        users: UserStore,
+        refresh_tokens: RefreshTokenStore,
+        access_tokens: AccessTokens,
+        passwords: Passwords,
+        refresh_ttl: timedelta,
+    ) -> None:
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._access_tokens = access_tokens
+        self._passwords = passwords
+        self._refresh_ttl = refresh_ttl
+
+    def signup(self, request: SignupRequest) -> Session:
+        user = User(
+            id=new_id(),
+            username=request.username,
+            displayName=(request.displayName or request.username).strip(),
+            createdAt=utc_now(),
+        )
+        self._users.create_user(user, self._passwords.hash(request.password))
+        return self._start_login(user)
+
+    def login(self, request: LoginRequest) -> Session:
+        credentials = self._users.find_credentials(request.username)
+        # An unknown name still pays for a hash check: same path, same time, same answer.
+        password_hash = credentials.password_hash if credentials else None
+        if not self._passwords.verify(password_hash, request.password) or credentials is None:
+            raise InvalidCredentials("The username or password is wrong.")
+        if self._passwords.needs_rehash(credentials.password_hash):
+            self._users.update_password_hash(credentials.user.id, self._passwords.hash(request.password))
+        return self._start_login(credentials.user)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        now = utc_now()
+        token_hash = hash_refresh_token(refresh_token)
+        grant = self._refresh_tokens.consume(token_hash, now)
+        if grant is None:
+            family_id = self._refresh_tokens.family_of(token_hash)
+            if family_id is not None:
+                # A used (or revoked) token came back: it may be stolen, so the
+                # whole login ends (RFC 9700 §4.14.2).
+                self._refresh_tokens.revoke_family(family_id, now)
+                logger.warning("refresh token reused; login revoked", extra={"login_id": family_id})
+            raise InvalidRefreshToken("The refresh token is not valid; log in again.")
+        return self._issue_pair(grant)
+
+    def logout(self, refresh_token: str) -> None:
+        family_id = self._refresh_tokens.family_of(hash_refresh_token(refresh_token))
+        if family_id is not None:
+            self._refresh_tokens.revoke_family(family_id, utc_now())
+
+    def _start_login(self, user: User) -> Session:
+        pair = self._issue_pair(RefreshGrant(user_id=user.id, family_id=new_id()))
+        return Session(user=user, **pair.model_dump())
+
+    def _issue_pair(self, grant: RefreshGrant) -> TokenPair:
+        now = utc_now()
+        refresh_token = new_refresh_token()
+        self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, now + self._refresh_ttl)
+        return TokenPair(
+            accessToken=self._access_tokens.issue(grant.user_id, grant.family_id, now),
+            refreshToken=refresh_token,
+            expiresIn=self._access_tokens.ttl_seconds,
+        )

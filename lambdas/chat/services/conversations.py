@@ -1,0 +1,97 @@
+"""Direct and group conversations, and each member's list of them."""
+
+from datetime import datetime
+
+from chat.clock import utc_now
+from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
+from chat.models.chat import Conversation
+from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from chat.models.ports import ConversationCursor, ConversationStore, UserStore
+from chat.services.cursors import decode_cursor, encode_cursor
+from chat.services.ids import new_id
+
+
+def direct_key(user_a: str, user_b: str) -> str:
+    """The one key a pair of users shares, whoever starts the chat."""
+    return ":".join(sorted((user_a, user_b)))
+
+
+class ConversationService:
+    def __init__(self, conversations: ConversationStore, users: UserStore) -> None:
+        self._conversations = conversations
+        self._users = users
+
+    def create_group(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
+        member_ids = list(dict.fromkeys([creator_id, *request.memberIds]))
+        if not 2 <= len(member_ids) <= MAX_GROUP_MEMBERS:
+            raise InvalidRequest(
+                f"A group has 2 to {MAX_GROUP_MEMBERS} members including you.",
+                details=[{"loc": ["body", "memberIds"], "type": "group_size"}],
+            )
+        unknown = set(member_ids) - self._users.existing_user_ids(member_ids)
+        if unknown:
+            raise NotFound(f"No user has the id(s): {', '.join(sorted(unknown))}.")
+        conversation = Conversation(
+            id=new_id(),
+            type="group",
+            name=request.name.strip(),
+            memberIds=member_ids,
+            createdBy=creator_id,
+            createdAt=utc_now(),
+            lastSeq=0,
+            lastMessage=None,
+        )
+        return self._conversations.create(conversation)
+
+    def open_direct(self, caller_id: str, other_id: str) -> tuple[Conversation, bool]:
+        """The direct conversation between the two users, created on first use. True if created now."""
+        if other_id == caller_id:
+            raise InvalidRequest(
+                "A direct conversation needs another user.", details=[{"loc": ["body", "userId"], "type": "self"}]
+            )
+        key = direct_key(caller_id, other_id)
+        existing = self._conversations.find_direct(key)
+        if existing is not None:
+            return existing, False
+        if self._users.get_user(other_id) is None:
+            raise NotFound("No user has that id.")
+        fresh = Conversation(
+            id=new_id(),
+            type="direct",
+            name=None,
+            memberIds=[caller_id, other_id],
+            createdBy=caller_id,
+            createdAt=utc_now(),
+            lastSeq=0,
+            lastMessage=None,
+        )
+        stored = self._conversations.create(fresh, direct_key=key)
+        return stored, stored.id == fresh.id
+
+    def require_member(self, conversation_id: str, user_id: str) -> Conversation:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            raise NotFound("No conversation has that id.")
+        if user_id not in conversation.memberIds:
+            raise Forbidden("You are not a member of this conversation.")
+        return conversation
+
+    def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
+        after = self._decode(cursor) if cursor else None
+        found = self._conversations.list_for_member(user_id, limit + 1, after)
+        page, more = found[:limit], len(found) > limit
+        next_cursor = None
+        if more:
+            last = page[-1]
+            activity = last.lastMessage.createdAt if last.lastMessage else last.createdAt
+            next_cursor = encode_cursor([activity.isoformat(), last.id])
+        return ConversationPage(items=page, nextCursor=next_cursor)
+
+    @staticmethod
+    def _decode(cursor: str) -> ConversationCursor:
+        value = decode_cursor(cursor)
+        try:
+            activity, conversation_id = value
+            return ConversationCursor(datetime.fromisoformat(activity), str(conversation_id))
+        except (TypeError, ValueError) as error:
+            raise InvalidRequest("The cursor is not valid; pass back a nextCursor exactly as received.") from error

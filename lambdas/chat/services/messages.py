@@ -1,0 +1,105 @@
+"""Sending and reading messages.
+
+A send stores the message first and only then tells anyone. On the usual path
+it costs four MongoDB round trips whatever the group size: seq allocation with
+the membership check, the insert, the conversation's last-message preview, and
+one query for every member's connections."""
+
+from dataclasses import dataclass
+
+from chat.clock import utc_now
+from chat.models.api import MessagePage, SendMessageRequest
+from chat.models.chat import Connection, Message
+from chat.models.errors import Forbidden, NotFound
+from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessage, MessageStore, SeqAllocation
+from chat.services.conversations import ConversationService, direct_key
+from chat.services.ids import new_id
+from chat.services.push import FanOut
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: Message
+    created: bool  # False when a resend of a known clientMsgId returned the original
+
+
+def message_received(message: Message) -> dict[str, object]:
+    return {"type": "messageReceived", "message": message.model_dump(mode="json")}
+
+
+def message_ack(message: Message) -> dict[str, object]:
+    return {"type": "messageAck", "clientMsgId": message.clientMsgId, "message": message.model_dump(mode="json")}
+
+
+class MessageService:
+    def __init__(
+        self,
+        conversations: ConversationService,
+        conversation_store: ConversationStore,
+        messages: MessageStore,
+        connections: ConnectionStore,
+        fan_out: FanOut,
+    ) -> None:
+        self._conversations = conversations
+        self._conversation_store = conversation_store
+        self._messages = messages
+        self._connections = connections
+        self._fan_out = fan_out
+
+    def send_message(self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None) -> SendResult:
+        """Stores the message, then pushes `messageReceived` to every member's
+        sockets except `from_connection` (the socket that sent it, which gets
+        the ack from its caller instead)."""
+        allocation = self._allocate(sender_id, request)
+        message = Message(
+            id=new_id(),
+            conversationId=allocation.conversation_id,
+            senderId=sender_id,
+            text=request.text,
+            clientMsgId=request.clientMsgId or new_id(),
+            seq=allocation.seq,
+            createdAt=utc_now(),
+        )
+        try:
+            self._messages.insert(message)
+        except DuplicateMessage:
+            # A resend: the unique index kept the first copy, which members already have.
+            original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
+            if original is None:
+                raise
+            return SendResult(original, created=False)
+        self._conversation_store.record_last_message(message)
+        sockets = self._connections.for_users(allocation.member_ids)
+        self._fan_out.send(_except(sockets, from_connection), message_received(message))
+        return SendResult(message, created=True)
+
+    def history(
+        self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
+    ) -> MessagePage:
+        self._conversations.require_member(conversation_id, reader_id)
+        items = self._messages.page(conversation_id, limit, before, after)
+        reading_back = after is None and len(items) == limit and items[0].seq > 1
+        return MessagePage(items=items, nextBefore=items[0].seq if reading_back and items else None)
+
+    def _allocate(self, sender_id: str, request: SendMessageRequest) -> SeqAllocation:
+        if request.conversationId is not None:
+            allocation = self._conversation_store.allocate_seq(request.conversationId, sender_id)
+            if allocation is None:
+                # Off the happy path: one more read to tell "no such" from "not yours".
+                self._conversations.require_member(request.conversationId, sender_id)
+                raise Forbidden("You are not a member of this conversation.")
+            return allocation
+        assert request.receiverId is not None
+        key = direct_key(sender_id, request.receiverId)
+        allocation = self._conversation_store.allocate_direct_seq(key)
+        if allocation is None:
+            # First message between the two: create the chat, then take a seq.
+            self._conversations.open_direct(sender_id, request.receiverId)
+            allocation = self._conversation_store.allocate_direct_seq(key)
+            if allocation is None:
+                raise NotFound("The conversation could not be found.")
+        return allocation
+
+
+def _except(sockets: list[Connection], connection_id: str | None) -> list[str]:
+    return [socket.connectionId for socket in sockets if socket.connectionId != connection_id]

@@ -1,0 +1,81 @@
+"""Fan-out: sends frames to many sockets at once, cleans up closed ones."""
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.models.ports import ConnectionGone, ConnectionStore, Pusher
+from chat.observability import logger
+
+MAX_PARALLEL_PUSHES = 16
+PUSH_ATTEMPTS = 3
+BACKOFF_BASE_SECONDS = 0.05
+
+
+def encode_frame(frame: dict[str, Any]) -> bytes:
+    # ensure_ascii=False keeps a 4,000-character message well inside one 32 KB frame.
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class FanOutReport:
+    delivered: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class FanOut:
+    def __init__(
+        self,
+        pusher: Pusher,
+        connections: ConnectionStore,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        executor: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self._pusher = pusher
+        self._connections = connections
+        self._sleep = sleep
+        self._executor = executor or ThreadPoolExecutor(MAX_PARALLEL_PUSHES, thread_name_prefix="fan-out")
+
+    def send(self, connection_ids: Sequence[str], frame: dict[str, Any]) -> FanOutReport:
+        """Pushes `frame` to every connection in parallel and deletes the ones API Gateway says are gone.
+
+        Never raises: the message is already stored, so a socket that cannot be
+        reached catches up from history."""
+        report = FanOutReport()
+        if not connection_ids:
+            return report
+        data = encode_frame(frame)
+        outcomes = self._executor.map(lambda connection_id: self._push_one(connection_id, data), connection_ids)
+        for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
+            getattr(report, outcome).append(connection_id)
+        if report.gone:
+            try:
+                self._connections.remove(report.gone)
+            except Exception:
+                logger.exception("could not delete stale connections", extra={"connections": report.gone})
+        return report
+
+    def _push_one(self, connection_id: str, data: bytes) -> str:
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            try:
+                self._pusher.push(connection_id, data)
+                return "delivered"
+            except ConnectionGone:
+                return "gone"
+            except Exception as error:
+                if attempt == PUSH_ATTEMPTS:
+                    logger.error(
+                        "push failed; the member will catch up from history",
+                        extra={"connection_id": connection_id, "error": repr(error), "attempts": attempt},
+                    )
+                    return "failed"
+                logger.warning("push failed; retrying", extra={"connection_id": connection_id, "error": repr(error)})
+                # Exponential backoff with full jitter.
+                self._sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))
+        return "failed"
