@@ -125,10 +125,9 @@ class ErrorBody(BaseModel):
 # --- WebSocket frames ----------------------------------------------------------
 
 
-class SendMessageAction(MessageTarget):
+class SendMessageAction(SendMessageRequest):
     action: Literal["sendMessage"]
-    text: MessageText
-    clientMsgId: ClientMsgId
+    clientMsgId: ClientMsgId  # required over WebSocket: it is how the ack finds its message
 
 
 class PingAction(Request):

@@ -1,0 +1,19 @@
+"""WebSocket route `$default`: frames whose action no route knows."""
+
+from chat.handlers.ws_protocol import Event, Frame, frame_route, parse_frame
+from chat.models.errors import ChatError, InvalidRequest
+
+KNOWN_ACTIONS = ("sendMessage", "ping")
+
+
+class UnknownAction(ChatError):
+    status = 400
+    code = "unknown_action"
+
+
+@frame_route
+def lambda_handler(event: Event) -> Frame:
+    action = parse_frame(event).get("action")
+    if action is None:
+        raise InvalidRequest('A frame needs an "action", e.g. {"action": "ping"}.')
+    raise UnknownAction(f"Unknown action {action!r}; the actions are {', '.join(KNOWN_ACTIONS)}.")

@@ -1,0 +1,71 @@
+"""What every WebSocket route shares: reading API Gateway's event, and turning
+results and errors into the frame API Gateway sends back to the caller's socket
+(each route has a route response, so its return body is the reply)."""
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chat.models.errors import ChatError, InvalidRequest
+from chat.observability import logger
+
+Event = dict[str, Any]
+Frame = dict[str, Any]
+
+
+def connection_id(event: Event) -> str:
+    return str(event["requestContext"]["connectionId"])
+
+
+def caller_id(event: Event) -> str:
+    """The user the $connect authorizer let in; API Gateway repeats its context on every route."""
+    return str(event["requestContext"]["authorizer"]["userId"])
+
+
+def parse_frame(event: Event) -> dict[str, Any]:
+    try:
+        frame = json.loads(event.get("body") or "")
+    except ValueError:
+        frame = None
+    if not isinstance(frame, dict):
+        raise InvalidRequest('A frame must be a JSON object with an "action", e.g. {"action": "ping"}.')
+    return frame
+
+
+def reply(frame: Frame) -> Event:
+    return {"statusCode": 200, "body": json.dumps(frame, ensure_ascii=False, separators=(",", ":"))}
+
+
+def error_frame(error: ChatError, client_msg_id: object = None) -> Frame:
+    frame: Frame = {"type": "error", "code": error.code, "message": error.message}
+    if error.details is not None:
+        frame["details"] = error.details
+    if isinstance(client_msg_id, str):
+        frame["clientMsgId"] = client_msg_id
+    return frame
+
+
+def frame_route(route: Callable[[Event], Frame]) -> Callable[[Event, Any], Event]:
+    """Runs a frame route; any failure becomes an `error` frame and the socket stays open."""
+
+    @functools.wraps(route)
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: Event, context: Any) -> Event:
+        try:
+            return reply(route(event))
+        except ChatError as error:
+            return reply(error_frame(error, _client_msg_id(event)))
+        except Exception:
+            logger.exception("unhandled error in a WebSocket route")
+            return reply({"type": "error", "code": "internal_error", "message": "Something went wrong on our side."})
+
+    return handler
+
+
+def _client_msg_id(event: Event) -> object:
+    try:
+        frame = json.loads(event.get("body") or "")
+    except ValueError:
+        return None
+    return frame.get("clientMsgId") if isinstance(frame, dict) else None

@@ -1,0 +1,70 @@
+"""`python -m local`: the whole chat backend on this machine (what `make dev` runs)."""
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _configure_environment(host: str, port: int) -> None:
+    # The same settings the functions read on AWS, with local values.
+    os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    os.environ.setdefault("WS_MANAGEMENT_ENDPOINT", f"http://{host}:{port}")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chat")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # boto3 signs Management API calls; the local gateway accepts any signature.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    sys.path.insert(0, str(ROOT / "lambdas"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the chat backend locally, as API Gateway would.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args()
+    _configure_environment(args.host, args.port)
+
+    from aiohttp import web
+
+    from chat.adapters import mongo
+    from chat.adapters.indexes import ensure_indexes
+    from chat.models.errors import ServiceUnavailable
+    from local.gateway import LocalGateway
+
+    if os.environ.get("MONGODB_URI"):
+        store = "MongoDB at MONGODB_URI"
+    else:
+        from local.embedded_store import embedded_client
+
+        mongo.use_client(embedded_client())
+        store = "the embedded store (in memory: data is gone when this stops; set MONGODB_URI for a real MongoDB)"
+    try:
+        ensure_indexes(mongo.database())
+    except ServiceUnavailable as error:
+        print(f"Cannot start: {error.message}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a wrong URI, bad credentials: say so plainly
+        print(f"Cannot start: MongoDB refused the index set-up: {error}", file=sys.stderr)
+        return 1
+
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"Chat backend running, storing data in {store}\n"
+        f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
+        f"  WebSocket    ws://{args.host}:{args.port}/ws?token=<accessToken>\n"
+        f"  Management   {base}/@connections/{{id}}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    web.run_app(LocalGateway().app(), host=args.host, port=args.port, print=None)
+    print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""One aiohttp server that stands in for API Gateway: the HTTP API under /api,
+the WebSocket API at /ws, and the Management API at /@connections/{id}.
+
+Handlers are the product's own `lambda_handler`s, called with the events API
+Gateway would send, on worker threads so a slow one never stalls the loop."""
+
+import asyncio
+import base64
+import importlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from local import events
+from local.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+
+# API Gateway's WebSocket quotas.
+MAX_FRAME_BYTES = 32 * 1024
+MAX_POST_BYTES = 128 * 1024
+IDLE_TIMEOUT_SECONDS = 10 * 60
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Socket:
+    ws: web.WebSocketResponse
+    authorizer: dict[str, Any]
+    source_ip: str
+    user_agent: str
+    connected_at: int = field(default_factory=lambda: int(time.time() * 1000))
+    last_active_at: int = field(default_factory=lambda: int(time.time() * 1000))
+
+
+def _lambda_context(name: str) -> Any:
+    return SimpleNamespace(
+        function_name=name,
+        function_version="$LATEST",
+        memory_limit_in_mb=1024,
+        invoked_function_arn=f"arn:aws:lambda:{events.REGION}:{events.ACCOUNT_ID}:function:{name}",
+        aws_request_id=base64.b32encode(time.time_ns().to_bytes(8, "big")).decode(),
+        get_remaining_time_in_millis=lambda: 30_000,
+    )
+
+
+def _gone(connection_id: str) -> web.Response:
+    return web.json_response(
+        {"message": f"Connection {connection_id} is gone"},
+        status=410,
+        headers={"x-amzn-ErrorType": "GoneException"},
+    )
+
+
+def _iso(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class LocalGateway:
+    def __init__(self, *, workers: int = 32) -> None:
+        self.sockets: dict[str, Socket] = {}
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
+        self._handlers: dict[str, Handler] = {}
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_get("/", self.root)
+        app.router.add_route("*", "/api/{tail:.*}", self.http_api)
+        app.router.add_route("*", "/api", self.http_api)
+        app.router.add_get("/ws", self.websocket)
+        app.router.add_post("/@connections/{connection_id}", self.post_to_connection)
+        app.router.add_get("/@connections/{connection_id}", self.get_connection)
+        app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
+        app.on_shutdown.append(self._close_sockets)
+        app.on_cleanup.append(self._stop_workers)
+        return app
+
+    async def _invoke(self, module: str, event: dict[str, Any]) -> Any:
+        handler = self._handlers.get(module)
+        if handler is None:
+            handler = self._handlers[module] = importlib.import_module(module).lambda_handler
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, handler, event, _lambda_context(module.rsplit(".", 1)[-1]))
+
+    # --- HTTP API --------------------------------------------------------------
+
+    async def root(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/api/docs")
+
+    async def http_api(self, request: web.Request) -> web.StreamResponse:
+        query: dict[str, list[str]] = {}
+        for key, value in request.query.items():
+            query.setdefault(key, []).append(value)
+        event = events.http_event(
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string,
+            query=query,
+            headers=request.headers,
+            body=await request.read(),
+            source_ip=request.remote or "127.0.0.1",
+            host=request.host,
+        )
+        try:
+            result = await self._invoke(HTTP_HANDLER, event)
+        except Exception:
+            # What API Gateway answers when the function itself fails.
+            return web.json_response({"message": "Internal Server Error"}, status=500)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = web.Response(status=result.get("statusCode", 200), body=payload, headers=result.get("headers"))
+        for cookie in result.get("cookies") or []:
+            response.headers.add("Set-Cookie", cookie)
+        return response
+
+    # --- WebSocket API ----------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        query = dict(request.query)
+        source_ip = request.remote or "127.0.0.1"
+        connection_id = events.new_connection_id()
+        if not query.get("token"):
+            # The identity source is missing: API Gateway refuses without calling the authorizer.
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        authorizer = await self._authorize(connection_id, request, query, source_ip)
+        if isinstance(authorizer, web.Response):
+            return authorizer
+        socket = Socket(
+            ws=web.WebSocketResponse(max_msg_size=0, autoping=True),
+            authorizer=authorizer,
+            source_ip=source_ip,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        connect = events.websocket_event(
+            route_key="$connect",
+            event_type="CONNECT",
+            connection_id=connection_id,
+            connected_at=socket.connected_at,
+            host=request.host,
+            source_ip=source_ip,
+            authorizer=authorizer,
+            headers=request.headers,
+            query=query,
+        )
+        try:
+            result = await self._invoke(WS_ROUTES["$connect"], connect)
+            status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
+        except Exception:
+            status = 500
+        if not 200 <= status < 300:
+            return web.json_response({"message": "Forbidden" if status == 403 else "Connection refused"}, status=status)
+
+        await socket.ws.prepare(request)
+        self.sockets[connection_id] = socket
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            await self._read_frames(connection_id, socket, request.host, pending)
+        finally:
+            self.sockets.pop(connection_id, None)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            disconnect = events.websocket_event(
+                route_key="$disconnect",
+                event_type="DISCONNECT",
+                connection_id=connection_id,
+                connected_at=socket.connected_at,
+                host=request.host,
+                source_ip=source_ip,
+                authorizer=authorizer,
+            )
+            try:
+                await self._invoke(WS_ROUTES["$disconnect"], disconnect)
+            except Exception:
+                pass  # API Gateway ignores $disconnect's outcome too
+        return socket.ws
+
+    async def _authorize(
+        self, connection_id: str, request: web.Request, query: dict[str, str], source_ip: str
+    ) -> dict[str, Any] | web.Response:
+        event = events.authorizer_event(
+            connection_id=connection_id, headers=request.headers, query=query, host=request.host, source_ip=source_ip
+        )
+        try:
+            policy = await self._invoke(WS_AUTHORIZER, event)
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                return web.json_response({"message": "Unauthorized"}, status=401)
+            return web.json_response({"message": "Internal Server Error"}, status=500)
+        statements = policy.get("policyDocument", {}).get("Statement", [])
+        if not statements or any(s.get("Effect") != "Allow" for s in statements):
+            return web.json_response({"message": "Forbidden"}, status=403)
+        return {**policy.get("context", {}), "principalId": policy.get("principalId")}
+
+    async def _read_frames(
+        self, connection_id: str, socket: Socket, host: str, pending: set[asyncio.Task[None]]
+    ) -> None:
+        ws = socket.ws
+        while not ws.closed:
+            try:
+                message = await ws.receive(timeout=IDLE_TIMEOUT_SECONDS)
+            except TimeoutError:
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Going away")
+                return
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                continue
+            data = message.data if isinstance(message.data, bytes) else message.data.encode()
+            if len(data) > MAX_FRAME_BYTES:
+                await ws.close(code=WSCloseCode.MESSAGE_TOO_BIG, message=b"Message too big")
+                return
+            socket.last_active_at = int(time.time() * 1000)
+            # Each frame is its own invocation, as on AWS: frames do not wait for one another.
+            task = asyncio.create_task(self._route_frame(connection_id, socket, host, data.decode(errors="replace")))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    async def _route_frame(self, connection_id: str, socket: Socket, host: str, body: str) -> None:
+        route_key = _select_route(body)
+        event = events.websocket_event(
+            route_key=route_key,
+            event_type="MESSAGE",
+            connection_id=connection_id,
+            connected_at=socket.connected_at,
+            host=host,
+            source_ip=socket.source_ip,
+            authorizer=socket.authorizer,
+            body=body,
+        )
+        try:
+            result = await self._invoke(WS_ROUTES[route_key], event)
+        except Exception:
+            reply: str | None = json.dumps({"message": "Internal server error", "connectionId": connection_id})
+        else:
+            # Every route has a route response, so the integration's body goes back to the caller.
+            reply = result.get("body") if isinstance(result, dict) else None
+        if reply is not None and not socket.ws.closed:
+            await socket.ws.send_str(reply)
+
+    # --- Management API ------------------------------------------------------------
+
+    async def post_to_connection(self, request: web.Request) -> web.StreamResponse:
+        connection_id = request.match_info["connection_id"]
+        socket = self.sockets.get(connection_id)
+        data = await request.read()
+        if socket is None or socket.ws.closed:
+            return _gone(connection_id)
+        if len(data) > MAX_POST_BYTES:
+            return web.json_response(
+                {"message": "Message too long"}, status=413, headers={"x-amzn-ErrorType": "PayloadTooLargeException"}
+            )
+        try:
+            await socket.ws.send_str(data.decode())
+        except ConnectionError:
+            return _gone(connection_id)
+        return web.Response(status=200)
+
+    async def get_connection(self, request: web.Request) -> web.StreamResponse:
+        connection_id = request.match_info["connection_id"]
+        socket = self.sockets.get(connection_id)
+        if socket is None:
+            return _gone(connection_id)
+        return web.json_response(
+            {
+                "connectedAt": _iso(socket.connected_at),
+                "identity": {"sourceIp": socket.source_ip, "userAgent": socket.user_agent},
+                "lastActiveAt": _iso(socket.last_active_at),
+            }
+        )
+
+    async def delete_connection(self, request: web.Request) -> web.StreamResponse:
+        connection_id = request.match_info["connection_id"]
+        socket = self.sockets.get(connection_id)
+        if socket is None:
+            return _gone(connection_id)
+        await socket.ws.close(code=WSCloseCode.OK, message=b"Closed by the server")
+        return web.Response(status=204)
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        for socket in list(self.sockets.values()):
+            await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
+
+    async def _stop_workers(self, app: web.Application) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _select_route(body: str) -> str:
+    """Route selection on `$request.body.action`, with `$default` as the fallback."""
+    try:
+        frame = json.loads(body)
+    except ValueError:
+        return "$default"
+    action = frame.get("action") if isinstance(frame, dict) else None
+    return action if isinstance(action, str) and action in WS_ROUTES and not action.startswith("$") else "$default"
