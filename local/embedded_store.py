@@ -7,9 +7,9 @@ import threading
 from typing import Any
 
 import mongomock
+from mongomock.collection import Cursor
 
-
-_WRAPPED = (mongomock.Database, mongomock.Collection, mongomock.collection.Cursor)
+_WRAPPED = (mongomock.Database, mongomock.Collection, Cursor)
 
 
 class _Serialized:

@@ -63,7 +63,7 @@ def http_event(
             "accountId": ACCOUNT_ID,
             "apiId": API_ID,
             "domainName": host,
-            "domainPrefix": host.split(".")[0],
+            "domainPrefix": host.split(".", maxsplit=1)[0],
             "http": {
                 "method": method,
                 "path": path,

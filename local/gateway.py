@@ -6,6 +6,7 @@ Gateway would send, on worker threads so a slow one never stalls the loop."""
 
 import asyncio
 import base64
+import contextlib
 import importlib
 import json
 import time
@@ -18,8 +19,8 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from local import events
-from local.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 
 # API Gateway's WebSocket quotas.
 MAX_FRAME_BYTES = 32 * 1024
@@ -174,10 +175,9 @@ class LocalGateway:
                 source_ip=source_ip,
                 authorizer=authorizer,
             )
-            try:
+            # API Gateway ignores $disconnect's outcome too.
+            with contextlib.suppress(Exception):
                 await self._invoke(WS_ROUTES["$disconnect"], disconnect)
-            except Exception:
-                pass  # API Gateway ignores $disconnect's outcome too
         return socket.ws
 
     async def _authorize(

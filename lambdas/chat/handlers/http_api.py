@@ -79,7 +79,9 @@ def unexpected(error: Exception) -> Response[dict[str, Any]]:
     return Response(
         500,
         content_types.APPLICATION_JSON,
-        ErrorBody.model_validate({"error": {"code": "internal_error", "message": "Something went wrong on our side."}}).model_dump(exclude_none=True),
+        ErrorBody.model_validate(
+            {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+        ).model_dump(exclude_none=True),
     )
 
 

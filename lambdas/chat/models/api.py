@@ -69,7 +69,7 @@ class Session(TokenPair):
 class CreateGroupRequest(Request):
     name: GroupName
     memberIds: Annotated[list[Id], Field(min_length=1, max_length=MAX_GROUP_MEMBERS)] = Field(
-        description="Other members; the creator is added. 2–1,000 members including the creator."
+        description="Other members; the creator is added. 2 to 1,000 members including the creator."
     )
 
 

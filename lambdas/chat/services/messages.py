@@ -46,7 +46,9 @@ class MessageService:
         self._connections = connections
         self._fan_out = fan_out
 
-    def send_message(self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None) -> SendResult:
+    def send_message(
+        self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
+    ) -> SendResult:
         """Stores the message, then pushes `messageReceived` to every member's
         sockets except `from_connection` (the socket that sent it, which gets
         the ack from its caller instead)."""

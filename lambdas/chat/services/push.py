@@ -77,5 +77,5 @@ class FanOut:
                     return "failed"
                 logger.warning("push failed; retrying", extra={"connection_id": connection_id, "error": repr(error)})
                 # Exponential backoff with full jitter.
-                self._sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))
+                self._sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not secrecy
         return "failed"

@@ -11,7 +11,7 @@ import jwt
 from chat.models.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
-TOKEN_TYPE = "access"
+TOKEN_TYPE = "access"  # noqa: S105 - the JWT typ claim, not a secret
 
 
 class AccessTokens:

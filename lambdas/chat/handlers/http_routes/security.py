@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from chat.handlers.composition import access_tokens
 from chat.models.errors import NotAuthenticated
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def authenticated_user_id(request: Request) -> str:
