@@ -22,7 +22,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("directKey", ASCENDING)],
             unique=True,
-            partialFilterExpression={"directKey": {"$exists": True}},
+            sparse=True,  # only direct conversations carry a directKey
             name="direct_pair_unique",
         ),
     ],

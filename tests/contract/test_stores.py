@@ -1,0 +1,228 @@
+"""The store contract: the MongoDB adapters (embedded store, or a real MongoDB
+when MONGODB_URI is set) and the in-memory fakes must behave the same."""
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chat.adapters.mongo_store import (
+    MongoConnectionStore,
+    MongoConversationStore,
+    MongoMessageStore,
+    MongoRefreshTokenStore,
+    MongoUserStore,
+)
+from chat.clock import utc_now
+from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.errors import UsernameTaken
+from chat.models.ports import ConversationCursor, DuplicateMessage, RefreshGrant
+from chat.services.ids import new_id
+from tests.fakes import (
+    FakeConnectionStore,
+    FakeConversationStore,
+    FakeMessageStore,
+    FakeRefreshTokenStore,
+    FakeUserStore,
+)
+
+
+@dataclass
+class Stores:
+    users: Any
+    tokens: Any
+    conversations: Any
+    messages: Any
+    connections: Any
+
+
+@pytest.fixture(params=["fake", "mongo"])
+def stores(request: pytest.FixtureRequest) -> Stores:
+    if request.param == "fake":
+        return Stores(
+            FakeUserStore(), FakeRefreshTokenStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore()
+        )
+    db = request.getfixturevalue("mongo_db")
+    return Stores(
+        MongoUserStore(db),
+        MongoRefreshTokenStore(db),
+        MongoConversationStore(db),
+        MongoMessageStore(db),
+        MongoConnectionStore(db),
+    )
+
+
+def a_user(name: str, display: str | None = None) -> User:
+    return User(id=new_id(), username=name, displayName=display or name.title(), createdAt=utc_now())
+
+
+def a_group(*member_ids: str, created_at: Any = None) -> Conversation:
+    return Conversation(
+        id=new_id(),
+        type="group",
+        name="g",
+        memberIds=list(member_ids),
+        createdBy=member_ids[0],
+        createdAt=created_at or utc_now(),
+        lastSeq=0,
+        lastMessage=None,
+    )
+
+
+def a_message(conversation_id: str, sender: str, seq: int, client_msg_id: str | None = None) -> Message:
+    return Message(
+        id=new_id(),
+        conversationId=conversation_id,
+        senderId=sender,
+        text=f"message {seq}",
+        clientMsgId=client_msg_id or f"c{seq}",
+        seq=seq,
+        createdAt=utc_now(),
+    )
+
+
+def test_usernames_are_unique_in_any_letter_case(stores: Stores) -> None:
+    # Given a user "Alice"
+    stores.users.create_user(a_user("Alice"), "hash")
+    # When someone signs up as "alice", Then the name is taken
+    with pytest.raises(UsernameTaken):
+        stores.users.create_user(a_user("alice"), "hash")
+    found = stores.users.find_credentials("ALICE")
+    assert found is not None
+    assert found.user.username == "Alice"
+    assert found.password_hash == "hash"
+
+
+def test_user_lookup_and_search(stores: Stores) -> None:
+    alice, albert, bob = a_user("alice"), a_user("albert", "Bert"), a_user("bob", "Alfie Bob")
+    for user in (alice, albert, bob):
+        stores.users.create_user(user, "hash")
+    assert stores.users.get_user(bob.id) == bob
+    assert stores.users.get_user("nope") is None
+    assert stores.users.existing_user_ids([alice.id, "nope"]) == {alice.id}
+    # "al" matches usernames and display names, never the caller, ordered by username
+    found = stores.users.search_users("AL", alice.id, 10, None)
+    assert [u.username for u in found] == ["albert", "bob"]
+    # keyset paging continues after the last username
+    assert [u.username for u in stores.users.search_users(None, alice.id, 1, "albert")] == ["bob"]
+    # regex characters are matched literally
+    assert stores.users.search_users(".*", alice.id, 10, None) == []
+
+
+def test_refresh_token_is_consumed_once(stores: Stores) -> None:
+    now = utc_now()
+    grant = RefreshGrant(user_id="u1", family_id="login1")
+    stores.tokens.save("h1", grant, now + timedelta(days=30))
+    assert stores.tokens.consume("h1", now) == grant
+    assert stores.tokens.consume("h1", now) is None
+    assert stores.tokens.family_of("h1") == "login1"
+    assert stores.tokens.family_of("unknown") is None
+
+
+def test_expired_and_revoked_refresh_tokens_are_refused(stores: Stores) -> None:
+    now = utc_now()
+    stores.tokens.save("old", RefreshGrant("u1", "login1"), now - timedelta(seconds=1))
+    stores.tokens.save("live", RefreshGrant("u1", "login2"), now + timedelta(days=1))
+    stores.tokens.revoke_family("login2", now)
+    assert stores.tokens.consume("old", now) is None
+    assert stores.tokens.consume("live", now) is None
+
+
+def test_direct_conversation_is_unique_per_pair(stores: Stores) -> None:
+    first = a_group("a", "b").model_copy(update={"type": "direct", "name": None})
+    second = first.model_copy(update={"id": new_id()})
+    assert stores.conversations.create(first, direct_key="a:b") == first
+    assert stores.conversations.create(second, direct_key="a:b").id == first.id
+    found = stores.conversations.find_direct("a:b")
+    assert found is not None
+    assert found.id == first.id
+
+
+def test_seq_allocation_checks_membership_and_never_repeats(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    assert stores.conversations.allocate_seq(group.id, "stranger") is None
+    assert stores.conversations.allocate_seq("missing", "a") is None
+    seqs: list[int] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        for _ in range(20):
+            allocation = stores.conversations.allocate_seq(group.id, "a")
+            with lock:
+                seqs.append(allocation.seq)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seqs) == list(range(1, 81))
+    allocation = stores.conversations.allocate_seq(group.id, "b")
+    assert allocation.seq == 81
+    assert sorted(allocation.member_ids) == ["a", "b"]
+
+
+def test_last_message_only_moves_forward(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    newer, older = a_message(group.id, "a", 2), a_message(group.id, "a", 1)
+    stores.conversations.record_last_message(newer)
+    stores.conversations.record_last_message(older)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.lastMessage == newer
+
+
+def test_conversations_list_most_recent_activity_first(stores: Stores) -> None:
+    start = utc_now() - timedelta(hours=1)
+    quiet = stores.conversations.create(a_group("me", "x", created_at=start))
+    busy = stores.conversations.create(a_group("me", "y", created_at=start + timedelta(minutes=1)))
+    newest = stores.conversations.create(a_group("me", "z", created_at=start + timedelta(minutes=2)))
+    stores.conversations.create(a_group("someone", "else"))
+    stores.conversations.record_last_message(a_message(busy.id, "y", 1))
+
+    listed = stores.conversations.list_for_member("me", 10, None)
+    assert [c.id for c in listed] == [busy.id, newest.id, quiet.id]
+    page = stores.conversations.list_for_member("me", 10, ConversationCursor(newest.createdAt, newest.id))
+    assert [c.id for c in page] == [quiet.id]
+
+
+def test_messages_are_idempotent_per_sender_and_client_msg_id(stores: Stores) -> None:
+    stores.messages.insert(a_message("c1", "a", 1, "same"))
+    with pytest.raises(DuplicateMessage):
+        stores.messages.insert(a_message("c1", "a", 2, "same"))
+    # another sender, or another conversation, may use the same id
+    stores.messages.insert(a_message("c1", "b", 3, "same"))
+    stores.messages.insert(a_message("c2", "a", 1, "same"))
+    original = stores.messages.find_by_client_msg_id("c1", "a", "same")
+    assert original is not None
+    assert original.seq == 1
+
+
+def test_history_pages_by_seq(stores: Stores) -> None:
+    for seq in range(1, 11):
+        stores.messages.insert(a_message("c1", "a", seq))
+    stores.messages.insert(a_message("other", "a", 99))
+
+    def seqs(before: int | None = None, after: int | None = None, limit: int = 3) -> list[int]:
+        return [m.seq for m in stores.messages.page("c1", limit, before, after)]
+
+    assert seqs() == [8, 9, 10]
+    assert seqs(before=8) == [5, 6, 7]
+    assert seqs(before=2) == [1]
+    assert seqs(after=7) == [8, 9, 10]
+    assert seqs(after=2) == [3, 4, 5]
+    assert seqs(after=10) == []
+    assert seqs(before=6, after=2, limit=10) == [3, 4, 5]
+
+
+def test_connections_by_user(stores: Stores) -> None:
+    now = utc_now()
+    stores.connections.add(Connection(connectionId="c1", userId="a"), now)
+    stores.connections.add(Connection(connectionId="c2", userId="a"), now)
+    stores.connections.add(Connection(connectionId="c3", userId="b"), now)
+    stores.connections.add(Connection(connectionId="c4", userId="z"), now)
+    assert sorted(c.connectionId for c in stores.connections.for_users(["a", "b"])) == ["c1", "c2", "c3"]
+    stores.connections.remove(["c1", "c3", "unknown"])
+    assert [c.connectionId for c in stores.connections.for_users(["a", "b"])] == ["c2"]

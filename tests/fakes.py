@@ -1,0 +1,222 @@
+"""In-memory fakes of the ports. They run the same contract tests as the
+MongoDB adapters (tests/contract), so unit tests can trust them."""
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.errors import UsernameTaken
+from chat.models.ports import (
+    ConnectionGone,
+    ConversationCursor,
+    Credentials,
+    DuplicateMessage,
+    RefreshGrant,
+    SeqAllocation,
+)
+
+
+class FakeUserStore:
+    def __init__(self) -> None:
+        self.users: dict[str, User] = {}
+        self.hashes: dict[str, str] = {}
+
+    def create_user(self, user: User, password_hash: str) -> None:
+        if any(u.username.lower() == user.username.lower() for u in self.users.values()):
+            raise UsernameTaken(f"The username {user.username!r} is taken.")
+        self.users[user.id] = user
+        self.hashes[user.id] = password_hash
+
+    def find_credentials(self, username: str) -> Credentials | None:
+        for user in self.users.values():
+            if user.username.lower() == username.lower():
+                return Credentials(user=user, password_hash=self.hashes[user.id])
+        return None
+
+    def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.hashes[user_id] = password_hash
+
+    def get_user(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    def existing_user_ids(self, user_ids: list[str]) -> set[str]:
+        return set(user_ids) & set(self.users)
+
+    def search_users(self, prefix: str | None, exclude_id: str, limit: int, after: str | None) -> list[User]:
+        found = [
+            u
+            for u in self.users.values()
+            if u.id != exclude_id
+            and (
+                not prefix
+                or u.username.lower().startswith(prefix.lower())
+                or u.displayName.lower().startswith(prefix.lower())
+            )
+            and (after is None or u.username.lower() > after)
+        ]
+        return sorted(found, key=lambda u: u.username.lower())[:limit]
+
+
+@dataclass
+class _Token:
+    grant: RefreshGrant
+    expires_at: datetime
+    used: bool = False
+    revoked: bool = False
+
+
+class FakeRefreshTokenStore:
+    def __init__(self) -> None:
+        self.tokens: dict[str, _Token] = {}
+
+    def save(self, token_hash: str, grant: RefreshGrant, expires_at: datetime) -> None:
+        self.tokens[token_hash] = _Token(grant, expires_at)
+
+    def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
+        token = self.tokens.get(token_hash)
+        if token is None or token.used or token.revoked or token.expires_at <= now:
+            return None
+        token.used = True
+        return token.grant
+
+    def family_of(self, token_hash: str) -> str | None:
+        token = self.tokens.get(token_hash)
+        return token.grant.family_id if token else None
+
+    def revoke_family(self, family_id: str, now: datetime) -> None:
+        for token in self.tokens.values():
+            if token.grant.family_id == family_id:
+                token.revoked = True
+
+
+@dataclass
+class _StoredConversation:
+    conversation: Conversation
+    direct_key: str | None
+    last_seq: int = 0
+    last_message: Message | None = None
+
+    def view(self) -> Conversation:
+        return self.conversation.model_copy(update={"lastSeq": self.last_seq, "lastMessage": self.last_message})
+
+    @property
+    def activity(self) -> datetime:
+        return self.last_message.createdAt if self.last_message else self.conversation.createdAt
+
+
+class FakeConversationStore:
+    def __init__(self) -> None:
+        self.conversations: dict[str, _StoredConversation] = {}
+        self._lock = threading.Lock()
+
+    def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
+        if direct_key is not None and (existing := self.find_direct(direct_key)) is not None:
+            return existing
+        self.conversations[conversation.id] = _StoredConversation(conversation, direct_key)
+        return conversation
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        stored = self.conversations.get(conversation_id)
+        return stored.view() if stored else None
+
+    def find_direct(self, direct_key: str) -> Conversation | None:
+        for stored in self.conversations.values():
+            if stored.direct_key == direct_key:
+                return stored.view()
+        return None
+
+    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
+        mine = [s for s in self.conversations.values() if user_id in s.conversation.memberIds]
+        mine.sort(key=lambda s: (s.activity, s.conversation.id), reverse=True)
+        if after is not None:
+            mine = [
+                s for s in mine if (s.activity, s.conversation.id) < (after.last_activity_at, after.conversation_id)
+            ]
+        return [s.view() for s in mine[:limit]]
+
+    def _allocate(self, stored: _StoredConversation | None) -> SeqAllocation | None:
+        if stored is None:
+            return None
+        with self._lock:
+            stored.last_seq += 1
+            return SeqAllocation(stored.conversation.id, stored.last_seq, list(stored.conversation.memberIds))
+
+    def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
+        stored = self.conversations.get(conversation_id)
+        return self._allocate(stored if stored and sender_id in stored.conversation.memberIds else None)
+
+    def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
+        return self._allocate(next((s for s in self.conversations.values() if s.direct_key == direct_key), None))
+
+    def record_last_message(self, message: Message) -> None:
+        stored = self.conversations[message.conversationId]
+        if stored.last_message is None or stored.last_message.seq < message.seq:
+            stored.last_message = message
+
+
+class FakeMessageStore:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def insert(self, message: Message) -> None:
+        if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
+            raise DuplicateMessage(message.clientMsgId)
+        self.messages.append(message)
+
+    def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None:
+        return next(
+            (
+                m
+                for m in self.messages
+                if (m.conversationId, m.senderId, m.clientMsgId) == (conversation_id, sender_id, client_msg_id)
+            ),
+            None,
+        )
+
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
+        found = sorted(
+            (
+                m
+                for m in self.messages
+                if m.conversationId == conversation_id
+                and (before is None or m.seq < before)
+                and (after is None or m.seq > after)
+            ),
+            key=lambda m: m.seq,
+        )
+        return found[:limit] if after is not None else found[-limit:]
+
+
+class FakeConnectionStore:
+    def __init__(self) -> None:
+        self.connections: dict[str, Connection] = {}
+
+    def add(self, connection: Connection, connected_at: datetime) -> None:
+        self.connections[connection.connectionId] = connection
+
+    def remove(self, connection_ids: list[str]) -> None:
+        for connection_id in connection_ids:
+            self.connections.pop(connection_id, None)
+
+    def for_users(self, user_ids: list[str]) -> list[Connection]:
+        return [c for c in self.connections.values() if c.userId in user_ids]
+
+
+@dataclass
+class FakePusher:
+    """Records frames; sockets in `gone` answer 410, those in `flaky` fail that many times first."""
+
+    frames: dict[str, list[bytes]] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+    flaky: dict[str, int] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def push(self, connection_id: str, frame: bytes) -> None:
+        self.attempts[connection_id] = self.attempts.get(connection_id, 0) + 1
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        if self.flaky.get(connection_id, 0) > 0:
+            self.flaky[connection_id] -= 1
+            raise ConnectionError("network blip")
+        self.frames.setdefault(connection_id, []).append(frame)

@@ -1,0 +1,80 @@
+"""Unit tests run services against the in-memory fakes, with sockets disabled."""
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chat.services.auth import AuthService
+from chat.services.conversations import ConversationService
+from chat.services.messages import MessageService
+from chat.services.passwords import Passwords
+from chat.services.push import FanOut
+from chat.services.tokens import AccessTokens
+from chat.services.users import UserService
+from tests.fakes import (
+    FakeConnectionStore,
+    FakeConversationStore,
+    FakeMessageStore,
+    FakePusher,
+    FakeRefreshTokenStore,
+    FakeUserStore,
+)
+
+SECRET = "unit-test-secret-" + "s" * 40
+
+
+@pytest.fixture(autouse=True)
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("unit tests must not open sockets")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
+
+
+@dataclass
+class Chat:
+    users: FakeUserStore
+    tokens: FakeRefreshTokenStore
+    conversation_store: FakeConversationStore
+    message_store: FakeMessageStore
+    connections: FakeConnectionStore
+    pusher: FakePusher
+    access: AccessTokens
+    auth: AuthService
+    user_service: UserService
+    conversations: ConversationService
+    messages: MessageService
+
+
+@pytest.fixture
+def chat() -> Chat:
+    users, tokens = FakeUserStore(), FakeRefreshTokenStore()
+    conversation_store, message_store = FakeConversationStore(), FakeMessageStore()
+    connections, pusher = FakeConnectionStore(), FakePusher()
+    access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
+    conversations = ConversationService(conversation_store, users)
+    return Chat(
+        users=users,
+        tokens=tokens,
+        conversation_store=conversation_store,
+        message_store=message_store,
+        connections=connections,
+        pusher=pusher,
+        access=access,
+        auth=AuthService(users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30)),
+        user_service=UserService(users),
+        conversations=conversations,
+        messages=MessageService(
+            conversations,
+            conversation_store,
+            message_store,
+            connections,
+            FanOut(pusher, connections, sleep=lambda _: None),
+        ),
+    )

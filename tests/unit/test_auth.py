@@ -1,0 +1,163 @@
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from chat.clock import utc_now
+from chat.models.api import LoginRequest, SignupRequest
+from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, UsernameTaken
+from chat.services.passwords import Passwords
+from chat.services.tokens import hash_refresh_token
+from tests.unit.conftest import SECRET, Chat
+
+
+def signup(chat: Chat, name: str = "alice", password: str = "correct horse") -> str:
+    return chat.auth.signup(SignupRequest(username=name, password=password)).refreshToken
+
+
+def test_signup_gives_a_working_access_token(chat: Chat) -> None:
+    session = chat.auth.signup(SignupRequest(username="alice", password="correct horse", displayName=" Alice A "))
+    assert session.user.displayName == "Alice A"
+    assert session.expiresIn == 900
+    assert chat.access.verify_access_token(session.accessToken) == session.user.id
+    # the refresh token is stored only as a hash
+    assert session.refreshToken not in chat.tokens.tokens
+    assert hash_refresh_token(session.refreshToken) in chat.tokens.tokens
+    assert len(session.refreshToken) >= 43  # 256 bits, url-safe base64
+
+
+def test_display_name_defaults_to_username(chat: Chat) -> None:
+    assert chat.auth.signup(SignupRequest(username="bob", password="password1")).user.displayName == "bob"
+
+
+def test_username_is_taken_in_any_case(chat: Chat) -> None:
+    signup(chat, "alice")
+    with pytest.raises(UsernameTaken):
+        signup(chat, "ALICE")
+
+
+def test_passwords_are_argon2id_at_owasp_strength(chat: Chat) -> None:
+    signup(chat)
+    stored = next(iter(chat.users.hashes.values()))
+    assert stored.startswith("$argon2id$")
+    assert "m=19456,t=2,p=1" in stored
+    assert "correct horse" not in stored
+
+
+def test_login_is_case_insensitive_on_username(chat: Chat) -> None:
+    signup(chat)
+    assert chat.auth.login(LoginRequest(username="ALICE", password="correct horse")).user.username == "alice"
+
+
+class CountingPasswords(Passwords):
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: list[str | None] = []
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        self.checked.append(password_hash)
+        return super().verify(password_hash, password)
+
+
+def test_wrong_username_and_wrong_password_take_the_same_path(chat: Chat) -> None:
+    # Given a user, and a password checker that records every check
+    passwords = CountingPasswords()
+    chat.auth._passwords = passwords
+    signup(chat)
+    # When both a wrong password and an unknown name log in
+    with pytest.raises(InvalidCredentials) as wrong_password:
+        chat.auth.login(LoginRequest(username="alice", password="wrong password"))
+    with pytest.raises(InvalidCredentials) as wrong_name:
+        chat.auth.login(LoginRequest(username="nobody", password="correct horse"))
+    # Then each paid for one argon2 check and got the same answer
+    assert len(passwords.checked) == 2
+    assert passwords.checked[1] is None
+    assert wrong_password.value.message == wrong_name.value.message
+    assert wrong_password.value.status == wrong_name.value.status == 401
+
+
+def test_unknown_user_never_matches_the_dummy_hash() -> None:
+    assert Passwords().verify(None, "a password that no account has") is False
+
+
+def test_refresh_rotates_and_the_old_token_stops_working(chat: Chat) -> None:
+    first = signup(chat)
+    pair = chat.auth.refresh(first)
+    assert pair.refreshToken != first
+    assert chat.access.verify_access_token(pair.accessToken)
+    second = chat.auth.refresh(pair.refreshToken)
+    assert second.refreshToken not in (first, pair.refreshToken)
+
+
+def test_reusing_a_refresh_token_revokes_the_whole_login(chat: Chat) -> None:
+    # Given a login that has rotated once, and another login of the same user
+    stolen = signup(chat)
+    current = chat.auth.refresh(stolen).refreshToken
+    other_device = chat.auth.login(LoginRequest(username="alice", password="correct horse")).refreshToken
+    # When the already-used token comes back
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(stolen)
+    # Then every token of that login is dead, and the other login lives
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(current)
+    assert chat.auth.refresh(other_device).refreshToken
+
+
+def test_logout_ends_that_login(chat: Chat) -> None:
+    token = signup(chat)
+    rotated = chat.auth.refresh(token).refreshToken
+    chat.auth.logout(token)
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(rotated)
+    chat.auth.logout("never issued")  # unknown tokens are ignored
+
+
+def test_garbage_refresh_token_is_refused(chat: Chat) -> None:
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh("garbage")
+
+
+def claims(**overrides: object) -> dict[str, object]:
+    now = utc_now()
+    base: dict[str, object] = {
+        "sub": "u1",
+        "typ": "access",
+        "iss": "chat",
+        "aud": "chat-api",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("token_claims", "key", "algorithm"),
+    [
+        pytest.param(claims(exp=utc_now() - timedelta(seconds=1)), SECRET, "HS256", id="expired"),
+        pytest.param(claims(aud="someone-else"), SECRET, "HS256", id="wrong audience"),
+        pytest.param(claims(iss="someone-else"), SECRET, "HS256", id="wrong issuer"),
+        pytest.param(claims(typ="refresh"), SECRET, "HS256", id="not an access token"),
+        pytest.param(claims(typ=None), SECRET, "HS256", id="no typ"),
+        pytest.param(claims(iat=None), SECRET, "HS256", id="no iat"),
+        pytest.param(claims(), "another-key-" + "x" * 40, "HS256", id="wrong key"),
+        pytest.param(claims(), SECRET + "x" * 16, "HS512", id="other algorithm"),
+    ],
+)
+def test_access_token_checks(chat: Chat, token_claims: dict[str, object], key: str, algorithm: str) -> None:
+    token = jwt.encode(token_claims, key, algorithm=algorithm)
+    with pytest.raises(NotAuthenticated):
+        chat.access.verify_access_token(token)
+
+
+def test_unsigned_token_is_refused(chat: Chat) -> None:
+    token = jwt.encode(claims(), None, algorithm="none")
+    with pytest.raises(NotAuthenticated):
+        chat.access.verify_access_token(token)
+
+
+def test_access_token_carries_the_required_claims(chat: Chat) -> None:
+    token = chat.access.issue("u1", "login1", utc_now())
+    decoded = jwt.decode(token, SECRET, algorithms=["HS256"], audience="chat-api")
+    assert {"sub", "typ", "iss", "aud", "iat", "exp", "sid"} <= decoded.keys()
+    assert decoded["exp"] - decoded["iat"] <= 900

@@ -1,0 +1,175 @@
+import json
+import threading
+
+import pytest
+
+from chat.clock import utc_now
+from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
+from chat.models.chat import Connection
+from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from tests.unit.conftest import Chat
+
+
+def new_user(chat: Chat, name: str) -> str:
+    return chat.auth.signup(SignupRequest(username=name, password="password1")).user.id
+
+
+def connect(chat: Chat, user_id: str, connection_id: str) -> None:
+    chat.connections.add(Connection(connectionId=connection_id, userId=user_id), utc_now())
+
+
+def frames(chat: Chat, connection_id: str) -> list[dict[str, object]]:
+    return [json.loads(f) for f in chat.pusher.frames.get(connection_id, [])]
+
+
+@pytest.fixture
+def trio(chat: Chat) -> tuple[str, str, str, str]:
+    alice, bob, carol = new_user(chat, "alice"), new_user(chat, "bob"), new_user(chat, "carol")
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="Trio", memberIds=[bob, carol]))
+    return alice, bob, carol, group.id
+
+
+def test_group_send_reaches_every_other_socket_exactly_once(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, bob, carol, group = trio
+    for user, socket in [(alice, "alice-phone"), (alice, "alice-laptop"), (bob, "bob-1"), (carol, "carol-1")]:
+        connect(chat, user, socket)
+    # When alice sends from her phone
+    result = chat.messages.send_message(
+        alice, SendMessageRequest(conversationId=group, text="hi all", clientMsgId="m1"), from_connection="alice-phone"
+    )
+    # Then her phone gets nothing pushed (it gets the ack), everyone else one messageReceived
+    assert result.created
+    assert "alice-phone" not in chat.pusher.frames
+    for socket in ("alice-laptop", "bob-1", "carol-1"):
+        assert frames(chat, socket) == [{"type": "messageReceived", "message": result.message.model_dump(mode="json")}]
+
+
+def test_message_is_stored_before_anyone_hears_of_it(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, bob, _, group = trio
+    connect(chat, bob, "bob-1")
+    stored_when_pushed: list[bool] = []
+    original_push = chat.pusher.push
+
+    def push(connection_id: str, frame: bytes) -> None:
+        message_id = json.loads(frame)["message"]["id"]
+        stored_when_pushed.append(any(m.id == message_id for m in chat.message_store.messages))
+        original_push(connection_id, frame)
+
+    chat.pusher.push = push  # type: ignore[method-assign]
+    chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="x"))
+    assert stored_when_pushed == [True]
+
+
+def test_resend_with_same_client_msg_id_returns_the_original_and_pushes_nothing(
+    chat: Chat, trio: tuple[str, str, str, str]
+) -> None:
+    alice, bob, _, group = trio
+    connect(chat, bob, "bob-1")
+    request = SendMessageRequest(conversationId=group, text="once", clientMsgId="same")
+    first = chat.messages.send_message(alice, request)
+    again = chat.messages.send_message(alice, request)
+    assert not again.created
+    assert again.message == first.message
+    assert len(frames(chat, "bob-1")) == 1
+    assert len(chat.message_store.messages) == 1
+
+
+def test_seq_strictly_increases_under_concurrent_sends(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, bob, _, group = trio
+    seqs: list[int] = []
+
+    def send(user: str) -> None:
+        for i in range(25):
+            seqs.append(
+                chat.messages.send_message(user, SendMessageRequest(conversationId=group, text=str(i))).message.seq
+            )
+
+    threads = [threading.Thread(target=send, args=(u,)) for u in (alice, bob, alice, bob)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seqs) == list(range(1, 101))
+    history = chat.messages.history(alice, group, 100, None, None).items
+    assert [m.seq for m in history] == list(range(1, 101))
+
+
+def test_non_member_cannot_send_or_read(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    _, _, _, group = trio
+    mallory = new_user(chat, "mallory")
+    with pytest.raises(Forbidden):
+        chat.messages.send_message(mallory, SendMessageRequest(conversationId=group, text="let me in"))
+    with pytest.raises(Forbidden):
+        chat.messages.history(mallory, group, 50, None, None)
+    assert chat.message_store.messages == []
+
+
+def test_unknown_conversation_is_not_found(chat: Chat) -> None:
+    alice = new_user(chat, "alice")
+    with pytest.raises(NotFound):
+        chat.messages.send_message(alice, SendMessageRequest(conversationId="nope", text="hello?"))
+
+
+def test_receiver_id_opens_the_direct_chat_on_first_use(chat: Chat) -> None:
+    alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
+    first = chat.messages.send_message(alice, SendMessageRequest(receiverId=bob, text="hi bob")).message
+    reply = chat.messages.send_message(bob, SendMessageRequest(receiverId=alice, text="hi alice")).message
+    assert first.conversationId == reply.conversationId
+    assert (first.seq, reply.seq) == (1, 2)
+    direct, created = chat.conversations.open_direct(alice, bob)
+    assert not created
+    assert direct.id == first.conversationId
+    assert direct.lastMessage == reply
+
+
+def test_receiver_must_exist_and_differ_from_sender(chat: Chat) -> None:
+    alice = new_user(chat, "alice")
+    with pytest.raises(NotFound):
+        chat.messages.send_message(alice, SendMessageRequest(receiverId="ghost", text="boo"))
+    with pytest.raises(InvalidRequest):
+        chat.messages.send_message(alice, SendMessageRequest(receiverId=alice, text="me"))
+    assert chat.conversation_store.conversations == {}
+
+
+def test_gone_socket_is_deleted_and_the_send_still_succeeds(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, bob, carol, group = trio
+    connect(chat, alice, "alice-1")
+    connect(chat, bob, "bob-stale")
+    connect(chat, carol, "carol-1")
+    chat.pusher.gone.add("bob-stale")
+    result = chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="x"), "alice-1")
+    assert result.created
+    assert set(chat.connections.connections) == {"alice-1", "carol-1"}
+    assert len(frames(chat, "carol-1")) == 1
+
+
+def test_failed_pushes_are_retried_then_given_up_without_losing_the_message(
+    chat: Chat, trio: tuple[str, str, str, str]
+) -> None:
+    alice, bob, carol, group = trio
+    connect(chat, bob, "bob-flaky")
+    connect(chat, carol, "carol-down")
+    chat.pusher.flaky.update({"bob-flaky": 2, "carol-down": 99})
+    result = chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="x"))
+    assert len(frames(chat, "bob-flaky")) == 1
+    assert chat.pusher.attempts == {"bob-flaky": 3, "carol-down": 3}
+    # carol's socket is not deleted (it is not gone), and she catches up from history
+    assert "carol-down" in chat.connections.connections
+    assert chat.messages.history(carol, group, 50, None, None).items == [result.message]
+
+
+def test_history_pages_back_and_catches_up(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, _, _, group = trio
+    for i in range(7):
+        chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text=str(i)))
+    newest = chat.messages.history(alice, group, 3, None, None)
+    assert [m.seq for m in newest.items] == [5, 6, 7]
+    assert newest.nextBefore == 5
+    older = chat.messages.history(alice, group, 3, newest.nextBefore, None)
+    assert [m.seq for m in older.items] == [2, 3, 4]
+    oldest = chat.messages.history(alice, group, 3, older.nextBefore, None)
+    assert [m.seq for m in oldest.items] == [1]
+    assert oldest.nextBefore is None
+    caught_up = chat.messages.history(alice, group, 50, None, 4)
+    assert [m.seq for m in caught_up.items] == [5, 6, 7]
+    assert caught_up.nextBefore is None
