@@ -19,11 +19,11 @@ os.environ.update(
     }
 )
 
-from chat.adapters import mongo  # noqa: E402
-from chat.adapters.indexes import ensure_indexes  # noqa: E402
-from chat.config import settings  # noqa: E402
-from chat.handlers import composition  # noqa: E402
-from local.embedded_store import embedded_client  # noqa: E402
+from chat.adapters import mongo
+from chat.adapters.indexes import ensure_indexes
+from chat.config import settings
+from chat.handlers import composition
+from local.embedded_store import embedded_client
 
 
 def reset_containers() -> None:

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
@@ -56,6 +58,7 @@ def test_conversations_list_by_recent_activity_with_cursor(chat: Chat) -> None:
     with_bob, _ = chat.conversations.open_direct(alice, bob)
     with_carol, _ = chat.conversations.open_direct(alice, carol)
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob, carol]))
+    time.sleep(0.002)  # timestamps have millisecond resolution: keep the newest activity strictly newest
     chat.messages.send_message(bob, SendMessageRequest(conversationId=with_bob.id, text="latest"))
 
     first = chat.conversations.list_for(alice, 2, None)
