@@ -186,6 +186,7 @@ class LocalGateway:
         event = events.authorizer_event(
             connection_id=connection_id, headers=request.headers, query=query, host=request.host, source_ip=source_ip
         )
+        started = time.monotonic()
         try:
             policy = await self._invoke(WS_AUTHORIZER, event)
         except Exception as error:
@@ -195,7 +196,8 @@ class LocalGateway:
         statements = policy.get("policyDocument", {}).get("Statement", [])
         if not statements or any(s.get("Effect") != "Allow" for s in statements):
             return web.json_response({"message": "Forbidden"}, status=403)
-        return {**policy.get("context", {}), "principalId": policy.get("principalId")}
+        latency_ms = int((time.monotonic() - started) * 1000)
+        return {**policy.get("context", {}), "principalId": policy.get("principalId"), "integrationLatency": latency_ms}
 
     async def _read_frames(
         self, connection_id: str, socket: Socket, host: str, pending: set[asyncio.Task[None]]

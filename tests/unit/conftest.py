@@ -1,7 +1,6 @@
 """Unit tests run services against the in-memory fakes, with sockets disabled."""
 
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,13 +27,12 @@ SECRET = "unit-test-secret-" + "s" * 40
 
 
 @pytest.fixture(autouse=True)
-def no_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("unit tests must not open sockets")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    yield
 
 
 @dataclass

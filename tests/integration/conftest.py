@@ -1,0 +1,126 @@
+"""Handlers called in-process with API Gateway's events, moto for AWS and the
+embedded store (or a real MongoDB when MONGODB_URI is set) for data."""
+
+import copy
+import json
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+CONTEXT = SimpleNamespace(
+    function_name="chat-test",
+    function_version="$LATEST",
+    memory_limit_in_mb=1024,
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:chat-test",
+    aws_request_id="test-request",
+)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def call_http(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    token: str | None = None,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> HttpResponse:
+    from chat.handlers.http_api import lambda_handler
+
+    event = load_event("http_api_request")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = urllib.parse.urlencode(query)
+    if token:
+        event["headers"]["authorization"] = f"Bearer {token}"
+    if raw_body is not None or body is not None:
+        event["body"] = raw_body if raw_body is not None else json.dumps(body)
+    result = lambda_handler(event, CONTEXT)
+    text = result.get("body") or ""
+    content_type = (result.get("headers") or {}).get("Content-Type", "")
+    parsed = json.loads(text) if text and "json" in content_type else text
+    return HttpResponse(result["statusCode"], result.get("headers") or {}, parsed)
+
+
+@dataclass
+class Pushed:
+    """Frames moto's Management API received, per connection."""
+
+    backend: Any
+
+    def frames(self, connection_id: str) -> list[dict[str, Any]]:
+        raw = self.backend.connections[connection_id].data.decode() if connection_id in self.backend.connections else ""
+        decoder, frames, at = json.JSONDecoder(), [], 0
+        while at < len(raw):
+            frame, at = decoder.raw_decode(raw, at)
+            frames.append(frame)
+        return frames
+
+
+@pytest.fixture
+def pushed(installed_db: Any) -> Iterator[Pushed]:
+    with mock_aws():
+        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+        yield Pushed(apigatewaymanagementapi_backends["123456789012"]["us-east-1"])
+
+
+@dataclass
+class Account:
+    user_id: str
+    username: str
+    access_token: str
+    refresh_token: str
+    sockets: list[str] = field(default_factory=list)
+
+
+def sign_up(username: str) -> Account:
+    response = call_http("POST", "/api/auth/signup", {"username": username, "password": "password123"})
+    assert response.status == 201, response.body
+    body = response.body
+    return Account(body["user"]["id"], username, body["accessToken"], body["refreshToken"])
+
+
+def ws_call(module: str, template: str, account: Account | None, connection_id: str, body: Any = None) -> Any:
+    import importlib
+
+    event = load_event(template)
+    event["requestContext"]["connectionId"] = connection_id
+    if account is not None and "authorizer" in event["requestContext"]:
+        event["requestContext"]["authorizer"].update(userId=account.user_id, principalId=account.user_id)
+    if template == "ws_message":
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    handler = importlib.import_module(f"chat.handlers.{module}").lambda_handler
+    return handler(event, CONTEXT)
+
+
+def ws_frame(module: str, account: Account, connection_id: str, body: Any) -> dict[str, Any]:
+    """Sends one frame to a route; returns the frame API Gateway would send back."""
+    result = ws_call(module, "ws_message", account, connection_id, body)
+    assert result["statusCode"] == 200
+    return json.loads(result["body"])  # type: ignore[no-any-return]
+
+
+def connect(account: Account, connection_id: str) -> None:
+    assert ws_call("ws_connect", "ws_connect", account, connection_id) == {"statusCode": 200}
+    account.sockets.append(connection_id)

@@ -1,0 +1,266 @@
+"""Every HTTP row of the contract, through the real handler."""
+
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Account, Pushed, call_http, connect, sign_up
+
+
+@pytest.fixture
+def alice(installed_db: Any) -> Account:
+    return sign_up("alice")
+
+
+@pytest.fixture
+def bob(installed_db: Any) -> Account:
+    return sign_up("bob")
+
+
+def error_code(response: Any) -> str:
+    return str(response.body["error"]["code"])
+
+
+def test_health_needs_no_token(installed_db: Any) -> None:
+    response = call_http("GET", "/api/health")
+    assert (response.status, response.body) == (200, {"status": "ok"})
+
+
+def test_signup_shape_and_conflict(installed_db: Any) -> None:
+    response = call_http(
+        "POST", "/api/auth/signup", {"username": "Dora", "password": "password123", "displayName": "D"}
+    )
+    assert response.status == 201
+    assert set(response.body) == {"user", "accessToken", "refreshToken", "expiresIn"}
+    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt"}
+    assert response.body["user"]["createdAt"].endswith("Z")
+    clash = call_http("POST", "/api/auth/signup", {"username": "dora", "password": "password123"})
+    assert (clash.status, error_code(clash)) == (409, "username_taken")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ab", "password": "password123"},
+        {"username": "a" * 33, "password": "password123"},
+        {"username": "bad name", "password": "password123"},
+        {"username": "carol", "password": "short"},
+        {"username": "carol", "password": "p" * 257},
+        {"username": "carol", "password": "password123", "displayName": ""},
+        {"username": "carol", "password": "password123", "displayName": "d" * 65},
+        {"username": {"$ne": None}, "password": "password123"},
+        {"username": "carol", "password": {"$gt": ""}},
+        {"username": "carol", "password": "password123", "isAdmin": True},
+        {"username": 12345, "password": "password123"},
+        [],
+    ],
+)
+def test_signup_rejects_bad_input_naming_the_field(installed_db: Any, body: Any) -> None:
+    response = call_http("POST", "/api/auth/signup", body)
+    assert response.status == 422
+    assert error_code(response) == "invalid_request"
+    assert response.body["error"]["details"]
+    assert all("loc" in detail for detail in response.body["error"]["details"])
+
+
+def test_malformed_json_is_422_not_500(installed_db: Any) -> None:
+    response = call_http("POST", "/api/auth/login", raw_body="{not json")
+    assert (response.status, error_code(response)) == (422, "invalid_request")
+
+
+def test_oversized_body_is_413(installed_db: Any) -> None:
+    response = call_http("POST", "/api/auth/login", raw_body="x" * (65 * 1024))
+    assert (response.status, error_code(response)) == (413, "payload_too_large")
+
+
+def test_login_and_the_same_401_for_wrong_name_or_password(alice: Account) -> None:
+    assert call_http("POST", "/api/auth/login", {"username": "ALICE", "password": "password123"}).status == 200
+    wrong_password = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password124"})
+    wrong_name = call_http("POST", "/api/auth/login", {"username": "alicia", "password": "password123"})
+    assert wrong_password.status == wrong_name.status == 401
+    assert wrong_password.body == wrong_name.body
+
+
+def test_refresh_rotation_reuse_and_logout(alice: Account) -> None:
+    rotated = call_http("POST", "/api/auth/refresh", {"refreshToken": alice.refresh_token})
+    assert rotated.status == 200
+    assert set(rotated.body) == {"accessToken", "refreshToken", "expiresIn"}
+    # reuse of the first token kills the rotated one too
+    reused = call_http("POST", "/api/auth/refresh", {"refreshToken": alice.refresh_token})
+    assert (reused.status, error_code(reused)) == (401, "invalid_refresh_token")
+    assert call_http("POST", "/api/auth/refresh", {"refreshToken": rotated.body["refreshToken"]}).status == 401
+    # logout of a fresh login
+    login = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password123"}).body
+    assert call_http("POST", "/api/auth/logout", {"refreshToken": login["refreshToken"]}).status == 204
+    assert call_http("POST", "/api/auth/refresh", {"refreshToken": login["refreshToken"]}).status == 401
+
+
+@pytest.mark.parametrize("header_token", [None, "not-a-jwt", ""])
+def test_protected_routes_need_a_valid_bearer_token(installed_db: Any, header_token: str | None) -> None:
+    for method, path in [
+        ("GET", "/api/users/"),
+        ("GET", "/api/users/me"),
+        ("GET", "/api/users/someone"),
+        ("GET", "/api/conversations"),
+        ("GET", "/api/messages/c1"),
+    ]:
+        response = call_http(method, path, token=header_token)
+        assert response.status == 401, path
+        assert error_code(response) == "not_authenticated"
+
+
+def test_users_me_by_id_and_search(alice: Account, bob: Account) -> None:
+    me = call_http("GET", "/api/users/me", token=alice.access_token)
+    assert me.body["username"] == "alice"
+    assert call_http("GET", f"/api/users/{bob.user_id}", token=alice.access_token).body["username"] == "bob"
+    missing = call_http("GET", "/api/users/nobody", token=alice.access_token)
+    assert (missing.status, error_code(missing)) == (404, "not_found")
+    found = call_http("GET", "/api/users/", token=alice.access_token, query={"q": "B", "limit": "5"})
+    assert [u["username"] for u in found.body["items"]] == ["bob"]
+    assert found.body["nextCursor"] is None
+    # the trailing slash is optional
+    assert call_http("GET", "/api/users", token=alice.access_token).status == 200
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "%%%"}])
+def test_bad_paging_parameters_are_422(alice: Account, query: dict[str, str]) -> None:
+    response = call_http("GET", "/api/users/", token=alice.access_token, query=query)
+    assert (response.status, error_code(response)) == (422, "invalid_request")
+
+
+def test_direct_conversation_200_or_201(alice: Account, bob: Account) -> None:
+    created = call_http("POST", "/api/conversations/direct", {"userId": bob.user_id}, token=alice.access_token)
+    assert created.status == 201
+    again = call_http("POST", "/api/conversations/direct", {"userId": alice.user_id}, token=bob.access_token)
+    assert again.status == 200
+    assert again.body["id"] == created.body["id"]
+    assert set(created.body) == {
+        "id",
+        "type",
+        "name",
+        "memberIds",
+        "createdBy",
+        "createdAt",
+        "lastSeq",
+        "lastMessage",
+    }
+    assert call_http("POST", "/api/conversations/direct", {"userId": "ghost"}, token=alice.access_token).status == 404
+
+
+def test_group_create_list_and_membership(alice: Account, bob: Account) -> None:
+    carol = sign_up("carol")
+    group = call_http(
+        "POST", "/api/groups/create", {"name": "Trio", "memberIds": [bob.user_id]}, token=alice.access_token
+    )
+    assert group.status == 201
+    assert group.body["memberIds"] == [alice.user_id, bob.user_id]
+    listed = call_http("GET", "/api/conversations", token=bob.access_token, query={"limit": "10"})
+    assert [c["id"] for c in listed.body["items"]] == [group.body["id"]]
+    # carol is not a member: 403 for reading and sending
+    history = call_http("GET", f"/api/messages/{group.body['id']}", token=carol.access_token)
+    assert (history.status, error_code(history)) == (403, "forbidden")
+    send = call_http(
+        "POST", "/api/messages/", {"conversationId": group.body["id"], "text": "hi"}, token=carol.access_token
+    )
+    assert (send.status, error_code(send)) == (403, "forbidden")
+    empty_name = call_http(
+        "POST", "/api/groups/create", {"name": " ", "memberIds": [bob.user_id]}, token=alice.access_token
+    )
+    assert empty_name.status == 422
+
+
+def test_send_over_http_is_idempotent_and_pushed(pushed: Pushed, alice: Account, bob: Account) -> None:
+    connect(bob, "bob-socket")
+    connect(alice, "alice-socket")
+    body = {"receiverId": bob.user_id, "text": "hello bob", "clientMsgId": "m-1"}
+    first = call_http("POST", "/api/messages/", body, token=alice.access_token)
+    assert first.status == 201
+    again = call_http("POST", "/api/messages", body, token=alice.access_token)
+    assert again.status == 200
+    assert again.body == first.body
+    # HTTP sends have no sending socket: every member socket hears it once
+    for socket in ("bob-socket", "alice-socket"):
+        assert pushed.frames(socket) == [{"type": "messageReceived", "message": first.body}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "no target"},
+        {"conversationId": "c", "receiverId": "u", "text": "both targets"},
+        {"receiverId": "u", "text": ""},
+        {"receiverId": "u", "text": "   "},
+        {"receiverId": "u", "text": "x" * 4001},
+        {"receiverId": "u", "text": "ok", "clientMsgId": "has space"},
+        {"receiverId": "u", "text": "ok", "clientMsgId": "x" * 65},
+        {"receiverId": {"$ne": None}, "text": "ok"},
+    ],
+)
+def test_send_rejects_bad_input(alice: Account, body: dict[str, Any]) -> None:
+    response = call_http("POST", "/api/messages/", body, token=alice.access_token)
+    assert (response.status, error_code(response)) == (422, "invalid_request")
+
+
+def test_history_paging_both_ways(alice: Account, bob: Account) -> None:
+    for i in range(5):
+        call_http("POST", "/api/messages/", {"receiverId": bob.user_id, "text": f"m{i}"}, token=alice.access_token)
+    conversation = call_http("GET", "/api/conversations", token=bob.access_token).body["items"][0]
+    assert conversation["lastSeq"] == 5
+    assert conversation["lastMessage"]["text"] == "m4"
+    path = f"/api/messages/{conversation['id']}"
+    newest = call_http("GET", path, token=bob.access_token, query={"limit": "2"}).body
+    assert [m["seq"] for m in newest["items"]] == [4, 5]
+    older = call_http("GET", path, token=bob.access_token, query={"limit": "2", "before": str(newest["nextBefore"])})
+    assert [m["seq"] for m in older.body["items"]] == [2, 3]
+    after = call_http("GET", path, token=bob.access_token, query={"after": "3"}).body
+    assert [m["seq"] for m in after["items"]] == [4, 5]
+    assert set(after["items"][0]) == {"id", "conversationId", "senderId", "text", "clientMsgId", "seq", "createdAt"}
+    unknown = call_http("GET", "/api/messages/nope", token=bob.access_token)
+    assert unknown.status == 404
+
+
+def test_unknown_route_is_a_404_in_the_error_shape(installed_db: Any) -> None:
+    response = call_http("GET", "/api/nothing-here")
+    assert (response.status, error_code(response)) == (404, "not_found")
+
+
+def test_openapi_document_covers_the_contract(installed_db: Any) -> None:
+    response = call_http("GET", "/api/openapi.json")
+    assert response.status == 200
+    paths = response.body["paths"]
+    for path, method in [
+        ("/api/auth/signup", "post"),
+        ("/api/auth/login", "post"),
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/users", "get"),
+        ("/api/users/me", "get"),
+        ("/api/users/{other_id}", "get"),
+        ("/api/groups/create", "post"),
+        ("/api/conversations/direct", "post"),
+        ("/api/conversations", "get"),
+        ("/api/messages", "post"),
+        ("/api/messages/{conversation_id}", "get"),
+        ("/api/health", "get"),
+    ]:
+        assert method in paths.get(path, {}), f"{method.upper()} {path} is missing"
+    assert "bearerAuth" in response.body["components"]["securitySchemes"]
+    signup_schema = response.body["components"]["schemas"]["SignupRequest"]
+    assert signup_schema["additionalProperties"] is False
+    swagger = call_http("GET", "/api/docs")
+    assert swagger.status == 200
+    assert "swagger" in swagger.body.lower()
+
+
+def test_database_down_is_a_clear_503(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pymongo import MongoClient
+
+    from chat.adapters import mongo
+    from tests.conftest import reset_containers
+
+    # Nothing listens on port 9: the driver gives up after its server-selection timeout.
+    monkeypatch.setattr(mongo, "_client", MongoClient("mongodb://127.0.0.1:9", serverSelectionTimeoutMS=300))
+    reset_containers()
+    response = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password123"})
+    assert (response.status, error_code(response)) == (503, "service_unavailable")
+    assert "database" in response.body["error"]["message"]

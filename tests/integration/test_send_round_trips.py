@@ -1,0 +1,91 @@
+"""A send costs at most four MongoDB round trips, whatever the group's size."""
+
+from collections import Counter
+from typing import Any
+
+from chat.adapters import mongo
+from tests.conftest import reset_containers
+from tests.integration.conftest import Pushed, call_http, connect, sign_up, ws_frame
+
+OPERATIONS = {
+    "find",
+    "find_one",
+    "find_one_and_update",
+    "insert_one",
+    "update_one",
+    "update_many",
+    "delete_many",
+    "replace_one",
+    "count_documents",
+    "aggregate",
+}
+
+
+class CountingDatabase:
+    """Counts each collection operation sent to the database (one operation, one round trip)."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.calls: Counter[str] = Counter()
+
+    def __getitem__(self, name: str) -> Any:
+        return _CountingCollection(self._db[name], name, self.calls)
+
+
+class _CountingCollection:
+    def __init__(self, collection: Any, name: str, calls: Counter[str]) -> None:
+        self._collection, self._name, self._calls = collection, name, calls
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._collection, attr)
+        if attr not in OPERATIONS:
+            return target
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._calls[f"{self._name}.{attr}"] += 1
+            return target(*args, **kwargs)
+
+        return counted
+
+
+class _Client:
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def __getitem__(self, name: str) -> Any:
+        return self._db
+
+
+def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, installed_db: Any) -> None:
+    # Given a group of 50, each member with a live socket
+    members = [sign_up(f"member{i:02d}") for i in range(50)]
+    sender = members[0]
+    group = call_http(
+        "POST",
+        "/api/groups/create",
+        {"name": "Fifty", "memberIds": [m.user_id for m in members[1:]]},
+        token=sender.access_token,
+    ).body
+    for member in members:
+        connect(member, f"socket-{member.username}")
+    counting = CountingDatabase(installed_db)
+    mongo.use_client(_Client(counting))
+    reset_containers()
+
+    # When the sender sends over the WebSocket
+    frame = {"action": "sendMessage", "conversationId": group["id"], "text": "hello all", "clientMsgId": "m1"}
+    ack = ws_frame("ws_send_message", sender, "socket-member00", frame)
+
+    # Then: seq+membership, insert, preview, connections — and all 49 others got it
+    assert ack["type"] == "messageAck"
+    assert sum(counting.calls.values()) == 4, counting.calls
+    assert counting.calls == Counter(
+        {
+            "conversations.find_one_and_update": 1,
+            "messages.insert_one": 1,
+            "conversations.update_one": 1,
+            "connections.find": 1,
+        }
+    )
+    for member in members[1:]:
+        assert len(pushed.frames(f"socket-{member.username}")) == 1

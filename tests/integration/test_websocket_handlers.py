@@ -1,0 +1,185 @@
+"""Each WebSocket handler with API Gateway's events; moto stands in for the Management API."""
+
+import json
+from typing import Any
+
+import pytest
+
+from chat.handlers import ws_authorizer
+from tests.integration.conftest import (
+    Account,
+    Pushed,
+    call_http,
+    connect,
+    load_event,
+    sign_up,
+    ws_call,
+    ws_frame,
+)
+from tests.integration.conftest import CONTEXT as LAMBDA_CONTEXT
+
+
+def authorize(token: str | None) -> dict[str, Any]:
+    event = load_event("ws_authorizer_request")
+    event["queryStringParameters"] = {"token": token} if token is not None else {}
+    return ws_authorizer.lambda_handler(event, LAMBDA_CONTEXT)  # type: ignore[no-any-return]
+
+
+def test_authorizer_allows_a_valid_token_and_passes_the_user_on(installed_db: Any) -> None:
+    alice = sign_up("alice")
+    policy = authorize(alice.access_token)
+    assert policy["principalId"] == alice.user_id
+    assert policy["context"] == {"userId": alice.user_id}
+    statement = policy["policyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Allow"
+    assert statement["Resource"] == load_event("ws_authorizer_request")["methodArn"]
+
+
+@pytest.mark.parametrize("token", [None, "", "garbage", "eyJhbGciOiJub25lIn0.e30."])
+def test_authorizer_refuses_with_unauthorized(installed_db: Any, token: str | None) -> None:
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token)
+
+
+def test_connect_and_disconnect_record_and_forget_the_socket(installed_db: Any) -> None:
+    alice = sign_up("alice")
+    connect(alice, "conn-1")
+    stored = installed_db["connections"].find_one({"_id": "conn-1"})
+    assert stored["userId"] == alice.user_id
+    assert stored["expiresAt"] > stored["connectedAt"]
+    assert ws_call("ws_disconnect", "ws_disconnect", alice, "conn-1") == {"statusCode": 200}
+    assert installed_db["connections"].find_one({"_id": "conn-1"}) is None
+
+
+def test_ping_gets_pong(installed_db: Any) -> None:
+    alice = sign_up("alice")
+    assert ws_frame("ws_ping", alice, "c", {"action": "ping"}) == {"type": "pong"}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not json", "invalid_request"),
+        ("[1, 2]", "invalid_request"),
+        ('"just a string"', "invalid_request"),
+        ('{"text": "no action"}', "invalid_request"),
+        ('{"action": "dance"}', "unknown_action"),
+        ('{"action": 7}', "unknown_action"),
+    ],
+)
+def test_default_route_explains_what_is_wrong(installed_db: Any, body: str, code: str) -> None:
+    frame = ws_frame("ws_default", sign_up("alice"), "c", body)
+    assert frame["type"] == "error"
+    assert frame["code"] == code
+    assert frame["message"]
+
+
+def test_send_message_acks_the_sender_and_pushes_to_every_other_socket(pushed: Pushed) -> None:
+    alice, bob = sign_up("alice"), sign_up("bob")
+    connect(alice, "alice-phone")
+    connect(alice, "alice-laptop")
+    connect(bob, "bob-phone")
+    frame = {"action": "sendMessage", "receiverId": bob.user_id, "text": "hi", "clientMsgId": "m1"}
+    ack = ws_frame("ws_send_message", alice, "alice-phone", frame)
+    assert ack["type"] == "messageAck"
+    assert ack["clientMsgId"] == "m1"
+    message = ack["message"]
+    assert (message["text"], message["seq"], message["senderId"]) == ("hi", 1, alice.user_id)
+    assert pushed.frames("alice-phone") == []
+    assert pushed.frames("alice-laptop") == [{"type": "messageReceived", "message": message}]
+    assert pushed.frames("bob-phone") == [{"type": "messageReceived", "message": message}]
+    # a resend is acked with the original and pushed to nobody
+    resend = ws_frame("ws_send_message", alice, "alice-phone", frame)
+    assert resend == ack
+    assert len(pushed.frames("bob-phone")) == 1
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"action": "sendMessage", "receiverId": "u", "text": "no clientMsgId"},
+        {"action": "sendMessage", "receiverId": "u", "text": {"$ne": None}, "clientMsgId": "m2"},
+        {"action": "sendMessage", "text": "no target", "clientMsgId": "m2"},
+        {"action": "sendMessage", "receiverId": "u", "text": "x" * 4001, "clientMsgId": "m2"},
+        {"action": "sendMessage", "receiverId": "u", "text": "ok", "clientMsgId": "m2", "extra": 1},
+    ],
+)
+def test_invalid_send_frames_get_an_error_frame(installed_db: Any, frame: dict[str, Any]) -> None:
+    reply = ws_frame("ws_send_message", sign_up("alice"), "c", frame)
+    assert (reply["type"], reply["code"]) == ("error", "invalid_request")
+    assert reply["details"]
+    if frame.get("clientMsgId") == "m2":
+        assert reply["clientMsgId"] == "m2"
+    assert installed_db["messages"].count_documents({}) == 0
+
+
+def test_non_member_send_is_forbidden(pushed: Pushed) -> None:
+    alice, bob, mallory = sign_up("alice"), sign_up("bob"), sign_up("mallory")
+    conversation = call_http("POST", "/api/conversations/direct", {"userId": bob.user_id}, token=alice.access_token)
+    frame = {"action": "sendMessage", "conversationId": conversation.body["id"], "text": "hi", "clientMsgId": "x"}
+    reply = ws_frame("ws_send_message", mallory, "m-1", frame)
+    assert (reply["type"], reply["code"], reply["clientMsgId"]) == ("error", "forbidden", "x")
+    missing = ws_frame("ws_send_message", mallory, "m-1", {**frame, "conversationId": "nope"})
+    assert missing["code"] == "not_found"
+
+
+def test_database_down_gives_an_error_frame_and_refuses_connect(installed_db: Any, monkeypatch: Any) -> None:
+    from pymongo import MongoClient
+
+    from chat.adapters import mongo
+    from tests.conftest import reset_containers
+
+    alice = sign_up("alice")
+    monkeypatch.setattr(mongo, "_client", MongoClient("mongodb://127.0.0.1:9", serverSelectionTimeoutMS=300))
+    reset_containers()
+    frame = {"action": "sendMessage", "receiverId": "u", "text": "hi", "clientMsgId": "m1"}
+    reply = ws_frame("ws_send_message", alice, "c", frame)
+    assert (reply["type"], reply["code"]) == ("error", "service_unavailable")
+    refused = ws_call("ws_connect", "ws_connect", alice, "c")
+    assert refused["statusCode"] == 503
+    assert json.dumps(refused)  # a plain answer, not an exception
+
+
+def test_local_gateway_builds_the_same_event_shapes(installed_db: Any) -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from local import events
+
+    headers = CIMultiDictProxy(CIMultiDict({"Host": "127.0.0.1:8000", "User-Agent": "test"}))
+    built = {
+        "http_api_request": events.http_event(
+            method="GET",
+            path="/api/health",
+            query_string="",
+            query={},
+            headers=headers,
+            body=b"",
+            source_ip="127.0.0.1",
+            host="127.0.0.1:8000",
+        ),
+        "ws_authorizer_request": events.authorizer_event(
+            connection_id="c", headers=headers, query={"token": "t"}, host="h", source_ip="127.0.0.1"
+        ),
+        "ws_message": events.websocket_event(
+            route_key="ping",
+            event_type="MESSAGE",
+            connection_id="c",
+            connected_at=0,
+            host="h",
+            source_ip="127.0.0.1",
+            authorizer={"userId": "u"},
+            body="{}",
+        ),
+    }
+
+    def shape(value: Any) -> Any:
+        return {k: shape(v) for k, v in value.items()} if isinstance(value, dict) else type(value).__name__
+
+    for name, event in built.items():
+        fixture = load_event(name)
+        missing = {k for k in fixture if k not in event}
+        assert not missing, f"{name} lacks {missing}"
+        for key in ("http", "identity"):
+            if key in fixture.get("requestContext", {}):
+                assert set(shape(fixture["requestContext"][key])) <= set(shape(event["requestContext"][key]))
+        assert set(fixture.get("requestContext", {})) - {"messageId"} <= set(event["requestContext"]) | {"authorizer"}
