@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from chat.handlers import ws_authorizer
+from tests.integration.conftest import CONTEXT as LAMBDA_CONTEXT
 from tests.integration.conftest import (
-    Account,
     Pushed,
     call_http,
     connect,
@@ -16,7 +16,6 @@ from tests.integration.conftest import (
     ws_call,
     ws_frame,
 )
-from tests.integration.conftest import CONTEXT as LAMBDA_CONTEXT
 
 
 def authorize(token: str | None) -> dict[str, Any]:
@@ -37,7 +36,7 @@ def test_authorizer_allows_a_valid_token_and_passes_the_user_on(installed_db: An
 
 @pytest.mark.parametrize("token", [None, "", "garbage", "eyJhbGciOiJub25lIn0.e30."])
 def test_authorizer_refuses_with_unauthorized(installed_db: Any, token: str | None) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(token)
 
 
