@@ -53,15 +53,15 @@ def main() -> int:
         return 1
 
     base = f"http://{args.host}:{args.port}"
-    print(
+    banner = (
         f"Chat backend running, storing data in {store}\n"
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
         f"  WebSocket    ws://{args.host}:{args.port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
-        "Press Ctrl-C to stop.",
-        flush=True,
+        "Press Ctrl-C to stop."
     )
-    web.run_app(LocalGateway().app(), host=args.host, port=args.port, print=None)
+    # run_app calls `print` once the socket is listening, so the URLs work when shown.
+    web.run_app(LocalGateway().app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
     print("Stopped.")
     return 0
 

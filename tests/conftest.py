@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -40,40 +41,56 @@ def reset_containers() -> None:
         factory.cache_clear()
 
 
-@pytest.fixture
-def mongo_db() -> Iterator[Any]:
+@contextmanager
+def fresh_database() -> Iterator[Any]:
     """A fresh, indexed database: a real MongoDB when MONGODB_URI is set, else the embedded store."""
     uri = os.environ.get("MONGODB_URI")
-    if uri:
-        from pymongo import MongoClient
-
-        client: Any = MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
-        name = f"chat_test_{uuid.uuid4().hex[:12]}"
-        db = client[name]
-        ensure_indexes(db)
-        yield db
-        client.drop_database(name)
-        client.close()
-    else:
+    if not uri:
         db = embedded_client()["chat"]
         ensure_indexes(db)
         yield db
+        return
+    from pymongo import MongoClient
+
+    client: Any = MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=True)
+    name = f"chat_test_{uuid.uuid4().hex[:12]}"
+    try:
+        db = client[name]
+        ensure_indexes(db)
+        yield db
+    finally:
+        client.drop_database(name)
+        client.close()
+
+
+@pytest.fixture
+def mongo_db() -> Iterator[Any]:
+    with fresh_database() as db:
+        yield db
+
+
+@contextmanager
+def database_installed(db: Any) -> Iterator[Any]:
+    """Makes `db` the database every handler in this process uses, then puts things back."""
+    previous = mongo._client
+    mongo.use_client(SingleDatabaseClient(db))
+    os.environ["MONGODB_DATABASE"] = db.name
+    reset_containers()
+    try:
+        yield db
+    finally:
+        mongo.use_client(previous)
+        os.environ.pop("MONGODB_DATABASE", None)
+        reset_containers()
 
 
 @pytest.fixture
 def installed_db(mongo_db: Any) -> Iterator[Any]:
-    """Makes `mongo_db` the database every handler in this process uses, then puts things back."""
-    previous = mongo._client
-    mongo.use_client(_ClientOf(mongo_db))
-    os.environ["MONGODB_DATABASE"] = mongo_db.name
-    reset_containers()
-    yield mongo_db
-    mongo.use_client(previous)
-    os.environ.pop("MONGODB_DATABASE", None)
-    reset_containers()
+    with database_installed(mongo_db) as db:
+        yield db
 
 
-class _ClientOf:
+class SingleDatabaseClient:
     """Indexing a client by name gives back the one database."""
 
     def __init__(self, db: Any) -> None:

@@ -4,7 +4,7 @@ from collections import Counter
 from typing import Any
 
 from chat.adapters import mongo
-from tests.conftest import reset_containers
+from tests.conftest import SingleDatabaseClient, reset_containers
 from tests.integration.conftest import Pushed, call_http, connect, sign_up, ws_frame
 
 OPERATIONS = {
@@ -48,14 +48,6 @@ class _CountingCollection:
         return counted
 
 
-class _Client:
-    def __init__(self, db: Any) -> None:
-        self._db = db
-
-    def __getitem__(self, name: str) -> Any:
-        return self._db
-
-
 def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, installed_db: Any) -> None:
     # Given a group of 50, each member with a live socket
     members = [sign_up(f"member{i:02d}") for i in range(50)]
@@ -69,7 +61,7 @@ def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, ins
     for member in members:
         connect(member, f"socket-{member.username}")
     counting = CountingDatabase(installed_db)
-    mongo.use_client(_Client(counting))
+    mongo.use_client(SingleDatabaseClient(counting))
     reset_containers()
 
     # When the sender sends over the WebSocket

@@ -5,6 +5,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from chat.adapters.mongo import translate_driver_errors
+
 # API Gateway closes a WebSocket after 2 hours; a connection record that
 # outlives that (a missed $disconnect) expires on its own.
 CONNECTION_TTL_SECONDS = 3 * 60 * 60
@@ -45,6 +47,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+@translate_driver_errors
 def ensure_indexes(db: Any) -> dict[str, list[str]]:
     """Creates any missing index; returns the names per collection. Safe to run on every deploy."""
     return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}

@@ -1,0 +1,112 @@
+"""The local stack on a free port, driven over real sockets."""
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import websockets
+from aiohttp import web
+
+from local.gateway import LocalGateway
+from tests.conftest import database_installed, fresh_database
+
+RECEIVE_TIMEOUT = 5.0
+QUIET_PERIOD = 0.4  # how long "nothing more arrives" is watched for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    base_url: str
+    ws_url: str
+    db: Any
+    gateway: LocalGateway
+
+    def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(  # noqa: S310 - a loopback URL this fixture built
+            self.base_url + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def sign_up(self, username: str) -> dict[str, Any]:
+        status, body = self.http("POST", "/api/auth/signup", {"username": username, "password": "password123"})
+        assert status == 201, body
+        return body  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="package")
+def stack() -> Iterator[Stack]:
+    port = free_port()
+    previous_endpoint = os.environ["WS_MANAGEMENT_ENDPOINT"]
+    os.environ["WS_MANAGEMENT_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    with fresh_database() as db, database_installed(db):
+        gateway = LocalGateway()
+        runner = web.AppRunner(gateway.app())
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="local-stack", daemon=True)
+        thread.start()
+
+        async def start() -> None:
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+
+        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway)
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    os.environ["WS_MANAGEMENT_ENDPOINT"] = previous_endpoint
+
+
+class Client:
+    """One WebSocket, as an app would hold it."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def connect(cls, stack: Stack, token: str) -> "Client":
+        return cls(await websockets.connect(f"{stack.ws_url}?token={token}"))
+
+    async def send(self, frame: Any) -> None:
+        await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def receive(self) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), RECEIVE_TIMEOUT))  # type: ignore[no-any-return]
+
+    async def request(self, frame: Any) -> dict[str, Any]:
+        await self.send(frame)
+        return await self.receive()
+
+    async def assert_quiet(self) -> None:
+        """Nothing more arrives: a duplicate would show up here."""
+        try:
+            extra = await asyncio.wait_for(self.ws.recv(), QUIET_PERIOD)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected frame: {extra}")
+
+    async def close(self) -> None:
+        await self.ws.close()

@@ -1,0 +1,58 @@
+"""`python -m local`, the command `make dev` runs, as a user starts and stops it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.e2e.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(port: int, **env: str) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "WS_MANAGEMENT_ENDPOINT", "JWT_SECRET")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", str(port)],
+        cwd=ROOT,
+        env={**clean, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_starts_serves_and_stops_cleanly_on_ctrl_c() -> None:
+    port = free_port()
+    process = start(port)
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(5)]
+        assert "embedded store" in banner[0]
+        assert f"http://127.0.0.1:{port}/api" in banner[1]
+        assert f"ws://127.0.0.1:{port}/ws" in banner[2]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.url.endswith("/api/docs")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+        assert "Stopped." in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_unreachable_mongodb_is_a_clear_start_up_error() -> None:
+    started = time.monotonic()
+    process = start(free_port(), MONGODB_URI="mongodb://127.0.0.1:9/")
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "Cannot start" in output
+    assert "database is unreachable" in output
+    assert "Traceback" not in output
+    assert time.monotonic() - started < 60
