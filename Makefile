@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: dev test lint typecheck unit synth clean help
+.PHONY: dev test lint typecheck unit synth bench clean help
 
 help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make synth  write the CloudFormation templates to cdk.out/"
+	@echo "make bench  print handler import times and send-path figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,10 @@ test: lint typecheck unit
 
 synth: $(STAMP)
 	$(BIN)/python app.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/import_times.py
+	$(BIN)/python benchmarks/send_path.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

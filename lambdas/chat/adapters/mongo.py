@@ -33,7 +33,7 @@ def database() -> "Database[dict[str, Any]]":
         # A short server-selection timeout turns an unreachable cluster into a
         # clear 503 well inside the Lambda timeout instead of a hang.
         _client = MongoClient(
-            config.mongodb_uri.get_secret_value(),
+            config.mongodb_uri,
             serverSelectionTimeoutMS=config.mongodb_timeout_ms,
             connectTimeoutMS=config.mongodb_timeout_ms,
             socketTimeoutMS=10_000,

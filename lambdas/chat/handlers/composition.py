@@ -22,7 +22,7 @@ def access_tokens() -> "AccessTokens":
 
     config = settings()
     return AccessTokens(
-        config.jwt_secret.get_secret_value(),
+        config.jwt_secret,
         issuer=config.jwt_issuer,
         audience=config.jwt_audience,
         ttl_seconds=config.access_token_ttl_seconds,
