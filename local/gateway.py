@@ -36,6 +36,7 @@ class Socket:
     authorizer: dict[str, Any]
     source_ip: str
     user_agent: str
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     connected_at: int = field(default_factory=lambda: int(time.time() * 1000))
     last_active_at: int = field(default_factory=lambda: int(time.time() * 1000))
 
@@ -157,8 +158,10 @@ class LocalGateway:
         if not 200 <= status < 300:
             return web.json_response({"message": "Forbidden" if status == 403 else "Connection refused"}, status=status)
 
-        await socket.ws.prepare(request)
+        # Registered as the handshake completes, so a push never races the client's first frame.
         self.sockets[connection_id] = socket
+        await socket.ws.prepare(request)
+        socket.ready.set()
         pending: set[asyncio.Task[None]] = set()
         try:
             await self._read_frames(connection_id, socket, request.host, pending)
@@ -258,8 +261,9 @@ class LocalGateway:
                 {"message": "Message too long"}, status=413, headers={"x-amzn-ErrorType": "PayloadTooLargeException"}
             )
         try:
+            await asyncio.wait_for(socket.ready.wait(), 5)
             await socket.ws.send_str(data.decode())
-        except ConnectionError:
+        except (ConnectionError, TimeoutError):
             return _gone(connection_id)
         return web.Response(status=200)
 

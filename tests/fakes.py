@@ -191,13 +191,16 @@ class FakeMessageStore:
 class FakeConnectionStore:
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
+        self.connected_at: dict[str, datetime] = {}
 
     def add(self, connection: Connection, connected_at: datetime) -> None:
         self.connections[connection.connectionId] = connection
+        self.connected_at[connection.connectionId] = connected_at
 
-    def remove(self, connection_ids: list[str]) -> None:
+    def remove(self, connection_ids: list[str], connected_before: datetime | None = None) -> None:
         for connection_id in connection_ids:
-            self.connections.pop(connection_id, None)
+            if connected_before is None or self.connected_at.get(connection_id, connected_before) < connected_before:
+                self.connections.pop(connection_id, None)
 
     def for_users(self, user_ids: list[str]) -> list[Connection]:
         return [c for c in self.connections.values() if c.userId in user_ids]

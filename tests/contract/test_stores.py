@@ -226,3 +226,11 @@ def test_connections_by_user(stores: Stores) -> None:
     assert sorted(c.connectionId for c in stores.connections.for_users(["a", "b"])) == ["c1", "c2", "c3"]
     stores.connections.remove(["c1", "c3", "unknown"])
     assert [c.connectionId for c in stores.connections.for_users(["a", "b"])] == ["c2"]
+
+
+def test_connections_removed_only_if_older_than_asked(stores: Stores) -> None:
+    now = utc_now()
+    stores.connections.add(Connection(connectionId="old", userId="a"), now - timedelta(minutes=5))
+    stores.connections.add(Connection(connectionId="new", userId="a"), now)
+    stores.connections.remove(["old", "new"], connected_before=now - timedelta(seconds=10))
+    assert [c.connectionId for c in stores.connections.for_users(["a"])] == ["new"]

@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import socket
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,8 +12,8 @@ from typing import Any
 
 import pytest
 import websockets
-from aiohttp import web
 
+from local.background import gateway_in_background
 from local.gateway import LocalGateway
 from tests.conftest import database_installed, fresh_database
 
@@ -61,22 +60,8 @@ def stack() -> Iterator[Stack]:
     port = free_port()
     previous_endpoint = os.environ["WS_MANAGEMENT_ENDPOINT"]
     os.environ["WS_MANAGEMENT_ENDPOINT"] = f"http://127.0.0.1:{port}"
-    with fresh_database() as db, database_installed(db):
-        gateway = LocalGateway()
-        runner = web.AppRunner(gateway.app())
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="local-stack", daemon=True)
-        thread.start()
-
-        async def start() -> None:
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-
-        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    with fresh_database() as db, database_installed(db), gateway_in_background(port) as gateway:
         yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway)
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
     os.environ["WS_MANAGEMENT_ENDPOINT"] = previous_endpoint
 
 

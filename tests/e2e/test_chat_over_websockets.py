@@ -127,8 +127,14 @@ def test_handshake_is_refused_without_a_valid_token(stack: Stack, token: str) ->
 def test_stale_connection_answered_410_is_deleted_and_the_send_succeeds(stack: Stack) -> None:
     sender, receiver = stack.sign_up("s_sender"), stack.sign_up("s_receiver")
     # A connection API Gateway never told us had closed (its $disconnect was lost).
+    an_hour_ago = utc_now() - timedelta(hours=1)
     stack.db["connections"].insert_one(
-        {"_id": "stale-connection=", "userId": receiver["user"]["id"], "connectedAt": utc_now(), "expiresAt": utc_now()}
+        {
+            "_id": "stale-connection=",
+            "userId": receiver["user"]["id"],
+            "connectedAt": an_hour_ago,
+            "expiresAt": utc_now(),
+        }
     )
 
     async def scenario() -> None:

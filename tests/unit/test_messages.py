@@ -1,5 +1,6 @@
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -14,8 +15,9 @@ def new_user(chat: Chat, name: str) -> str:
     return chat.auth.signup(SignupRequest(username=name, password="password1")).user.id
 
 
-def connect(chat: Chat, user_id: str, connection_id: str) -> None:
-    chat.connections.add(Connection(connectionId=connection_id, userId=user_id), utc_now())
+def connect(chat: Chat, user_id: str, connection_id: str, minutes_ago: int = 5) -> None:
+    connected_at = utc_now() - timedelta(minutes=minutes_ago)
+    chat.connections.add(Connection(connectionId=connection_id, userId=user_id), connected_at)
 
 
 def frames(chat: Chat, connection_id: str) -> list[dict[str, object]]:
@@ -37,9 +39,11 @@ def test_group_send_reaches_every_other_socket_exactly_once(chat: Chat, trio: tu
     result = chat.messages.send_message(
         alice, SendMessageRequest(conversationId=group, text="hi all", clientMsgId="m1"), from_connection="alice-phone"
     )
-    # Then her phone gets nothing pushed (it gets the ack), everyone else one messageReceived
+    # Then her phone gets the ack, everyone else one messageReceived
     assert result.created
-    assert "alice-phone" not in chat.pusher.frames
+    assert frames(chat, "alice-phone") == [
+        {"type": "messageAck", "clientMsgId": "m1", "message": result.message.model_dump(mode="json")}
+    ]
     for socket in ("alice-laptop", "bob-1", "carol-1"):
         assert frames(chat, socket) == [{"type": "messageReceived", "message": result.message.model_dump(mode="json")}]
 
@@ -66,12 +70,16 @@ def test_resend_with_same_client_msg_id_returns_the_original_and_pushes_nothing(
     alice, bob, _, group = trio
     connect(chat, bob, "bob-1")
     request = SendMessageRequest(conversationId=group, text="once", clientMsgId="same")
-    first = chat.messages.send_message(alice, request)
-    again = chat.messages.send_message(alice, request)
+    first = chat.messages.send_message(alice, request, from_connection="alice-1")
+    again = chat.messages.send_message(alice, request, from_connection="alice-1")
     assert not again.created
     assert again.message == first.message
     assert len(frames(chat, "bob-1")) == 1
     assert len(chat.message_store.messages) == 1
+    # both sends were acked with the original
+    acks = frames(chat, "alice-1")
+    assert [a["type"] for a in acks] == ["messageAck", "messageAck"]
+    assert acks[0] == acks[1]
 
 
 def test_seq_strictly_increases_under_concurrent_sends(chat: Chat, trio: tuple[str, str, str, str]) -> None:
@@ -141,6 +149,15 @@ def test_gone_socket_is_deleted_and_the_send_still_succeeds(chat: Chat, trio: tu
     assert result.created
     assert set(chat.connections.connections) == {"alice-1", "carol-1"}
     assert len(frames(chat, "carol-1")) == 1
+
+
+def test_a_socket_still_connecting_is_not_deleted_on_410(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    # API Gateway answers 410 while $connect runs; the record it just wrote must survive.
+    alice, bob, _, group = trio
+    connect(chat, bob, "bob-connecting", minutes_ago=0)
+    chat.pusher.gone.add("bob-connecting")
+    assert chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="x")).created
+    assert "bob-connecting" in chat.connections.connections
 
 
 def test_failed_pushes_are_retried_then_given_up_without_losing_the_message(

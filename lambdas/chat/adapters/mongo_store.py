@@ -257,9 +257,13 @@ class MongoConnectionStore:
             upsert=True,
         )
 
-    def remove(self, connection_ids: list[str]) -> None:
-        if connection_ids:
-            self._connections.delete_many({"_id": {"$in": connection_ids}})
+    def remove(self, connection_ids: list[str], connected_before: datetime | None = None) -> None:
+        if not connection_ids:
+            return
+        query: Document = {"_id": {"$in": connection_ids}}
+        if connected_before is not None:
+            query["connectedAt"] = {"$lt": connected_before}
+        self._connections.delete_many(query)
 
     def for_users(self, user_ids: list[str]) -> list[Connection]:
         cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1})

@@ -46,14 +46,16 @@ def error_frame(error: ChatError, client_msg_id: object = None) -> Frame:
     return frame
 
 
-def frame_route(route: Callable[[Event], Frame]) -> Callable[[Event, Any], Event]:
-    """Runs a frame route; any failure becomes an `error` frame and the socket stays open."""
+def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any], Event]:
+    """Runs a frame route: its frame (if any) is the reply; any failure becomes
+    an `error` frame and the socket stays open."""
 
     @functools.wraps(route)
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: Event, context: Any) -> Event:
         try:
-            return reply(route(event))
+            frame = route(event)
+            return reply(frame) if frame is not None else {"statusCode": 200}
         except ChatError as error:
             return reply(error_frame(error, _client_msg_id(event)))
         except Exception:

@@ -96,7 +96,9 @@ class MessageStore(Protocol):
 
 class ConnectionStore(Protocol):
     def add(self, connection: Connection, connected_at: datetime) -> None: ...
-    def remove(self, connection_ids: list[str]) -> None: ...
+    def remove(self, connection_ids: list[str], connected_before: datetime | None = None) -> None:
+        """Forgets these connections; with `connected_before`, only those older than that."""
+
     def for_users(self, user_ids: list[str]) -> list[Connection]: ...
 
 

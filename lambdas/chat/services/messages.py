@@ -49,9 +49,10 @@ class MessageService:
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
     ) -> SendResult:
-        """Stores the message, then pushes `messageReceived` to every member's
-        sockets except `from_connection` (the socket that sent it, which gets
-        the ack from its caller instead)."""
+        """Stores the message, then pushes `messageAck` to `from_connection` (the
+        socket that sent it, if any) and `messageReceived` to every other socket
+        of every member. The ack goes first in the same parallel push, so the
+        sender hears back as fast in a group of 1,000 as in a chat of two."""
         allocation = self._allocate(sender_id, request)
         message = Message(
             id=new_id(),
@@ -62,6 +63,7 @@ class MessageService:
             seq=allocation.seq,
             createdAt=utc_now(),
         )
+        acks = [from_connection] if from_connection else []
         try:
             self._messages.insert(message)
         except DuplicateMessage:
@@ -69,10 +71,11 @@ class MessageService:
             original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
             if original is None:
                 raise
+            self._fan_out.send((acks, message_ack(original)))
             return SendResult(original, created=False)
         self._conversation_store.record_last_message(message)
         sockets = self._connections.for_users(allocation.member_ids)
-        self._fan_out.send(_except(sockets, from_connection), message_received(message))
+        self._fan_out.send((acks, message_ack(message)), (_except(sockets, from_connection), message_received(message)))
         return SendResult(message, created=True)
 
     def history(

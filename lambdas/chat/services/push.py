@@ -6,14 +6,17 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from chat.clock import utc_now
 from chat.models.ports import ConnectionGone, ConnectionStore, Pusher
 from chat.observability import logger
 
 MAX_PARALLEL_PUSHES = 16
 PUSH_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.05
+CONNECT_GRACE = timedelta(seconds=10)
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes:
@@ -42,21 +45,25 @@ class FanOut:
         self._sleep = sleep
         self._executor = executor or ThreadPoolExecutor(MAX_PARALLEL_PUSHES, thread_name_prefix="fan-out")
 
-    def send(self, connection_ids: Sequence[str], frame: dict[str, Any]) -> FanOutReport:
-        """Pushes `frame` to every connection in parallel and deletes the ones API Gateway says are gone.
+    def send(self, *batches: tuple[Sequence[str], dict[str, Any]]) -> FanOutReport:
+        """Pushes each batch's frame to its connections, all in parallel and in
+        the order given (so a first batch goes out first), then deletes the
+        connections API Gateway says are gone.
 
         Never raises: the message is already stored, so a socket that cannot be
         reached catches up from history."""
         report = FanOutReport()
-        if not connection_ids:
+        deliveries = [(cid, encode_frame(frame)) for connection_ids, frame in batches for cid in connection_ids]
+        if not deliveries:
             return report
-        data = encode_frame(frame)
-        outcomes = self._executor.map(lambda connection_id: self._push_one(connection_id, data), connection_ids)
-        for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
+        outcomes = self._executor.map(lambda delivery: self._push_one(*delivery), deliveries)
+        for (connection_id, _), outcome in zip(deliveries, outcomes, strict=True):
             getattr(report, outcome).append(connection_id)
         if report.gone:
             try:
-                self._connections.remove(report.gone)
+                # API Gateway also answers 410 while a socket's $connect is still
+                # running: a record that young is left alone, not deleted.
+                self._connections.remove(report.gone, connected_before=utc_now() - CONNECT_GRACE)
             except Exception:
                 logger.exception("could not delete stale connections", extra={"connections": report.gone})
         return report

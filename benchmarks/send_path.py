@@ -1,0 +1,152 @@
+"""The send path on the local stack, over real sockets: MongoDB round trips per
+send and the sender's ack latency, for groups of growing size.
+
+    make bench        # or: .venv/bin/python benchmarks/send_path.py --sends 100
+
+Figures are for the local stack (embedded store, in-process gateway) on this
+machine: they show how the path scales with group size, not AWS latency."""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
+os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(name, value)
+
+import websockets  # noqa: E402
+
+from chat.adapters import mongo  # noqa: E402
+from chat.adapters.indexes import ensure_indexes  # noqa: E402
+from local.background import gateway_in_background  # noqa: E402
+from local.embedded_store import embedded_client  # noqa: E402
+
+OPERATIONS = {"find", "find_one", "find_one_and_update", "insert_one", "update_one", "delete_many", "replace_one"}
+
+
+class _CountingDb:
+    def __init__(self, db: Any, calls: Counter[str]) -> None:
+        self._db, self._calls = db, calls
+
+    def __getitem__(self, name: str) -> Any:
+        collection, calls = self._db[name], self._calls
+
+        class Counted:
+            def __getattr__(self, attr: str) -> Any:
+                target = getattr(collection, attr)
+                if attr not in OPERATIONS:
+                    return target
+
+                def counted(*args: Any, **kwargs: Any) -> Any:
+                    calls[attr] += 1
+                    return target(*args, **kwargs)
+
+                return counted
+
+        return Counted()
+
+
+class _Client:
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def __getitem__(self, name: str) -> Any:
+        return self._db
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def post(base: str, path: str, body: Any, token: str | None = None) -> Any:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+async def run_group(base: str, ws_url: str, size: int, sends: int, calls: Counter[str]) -> dict[str, float]:
+    run = secrets.token_hex(3)
+    users = [
+        post(base, "/api/auth/signup", {"username": f"b{run}_{i}", "password": "password123"}) for i in range(size)
+    ]
+    sender = users[0]
+    group = post(
+        base,
+        "/api/groups/create",
+        {"name": f"bench {size}", "memberIds": [u["user"]["id"] for u in users[1:]]},
+        sender["accessToken"],
+    )
+    sockets = [await websockets.connect(f"{ws_url}?token={u['accessToken']}", max_queue=None) for u in users]
+    latencies, delivered = [], 0
+    calls.clear()
+    for i in range(sends):
+        frame = {"action": "sendMessage", "conversationId": group["id"], "text": f"message {i}", "clientMsgId": f"m{i}"}
+        started = time.perf_counter()
+        await sockets[0].send(json.dumps(frame))
+        ack = json.loads(await sockets[0].recv())
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert ack["type"] == "messageAck", ack
+    for receiver in sockets[1:]:
+        for _ in range(sends):
+            json.loads(await asyncio.wait_for(receiver.recv(), 10))
+            delivered += 1
+    round_trips = sum(calls.values()) / sends  # before closing: $disconnect is not part of a send
+    for ws in sockets:
+        await ws.close()
+    latencies.sort()
+    return {
+        "round_trips": round_trips,
+        "p50": statistics.median(latencies),
+        "p95": latencies[int(len(latencies) * 0.95) - 1],
+        "delivered": delivered,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sends", type=int, default=50)
+    parser.add_argument("--sizes", default="2,10,50,200")
+    args = parser.parse_args()
+    port = free_port()
+    base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+    os.environ["WS_MANAGEMENT_ENDPOINT"] = base
+    db = embedded_client()["chat"]
+    ensure_indexes(db)
+    calls: Counter[str] = Counter()
+    mongo.use_client(_Client(_CountingDb(db, calls)))
+    print(f"Send path on the local stack: {args.sends} sends per group, sender's WebSocket ack latency")
+    print(f"{'members':>8} {'round trips/send':>17} {'ack p50 ms':>11} {'ack p95 ms':>11} {'pushes delivered':>17}")
+    with gateway_in_background(port):
+        for size in (int(s) for s in args.sizes.split(",")):
+            figures = asyncio.run(run_group(base, ws_url, size, args.sends, calls))
+            print(
+                f"{size:>8} {figures['round_trips']:>17.1f} {figures['p50']:>11.1f} {figures['p95']:>11.1f}"
+                f" {int(figures['delivered']):>17}"
+            )
+
+
+if __name__ == "__main__":
+    main()
