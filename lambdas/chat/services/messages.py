@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from chat.clock import utc_now
 from chat.models.api import MessagePage, SendMessageRequest
 from chat.models.chat import Connection, Message
-from chat.models.errors import Forbidden, NotFound
+from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessage, MessageStore, SeqAllocation
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
@@ -95,6 +95,11 @@ class MessageService:
                 raise Forbidden("You are not a member of this conversation.")
             return allocation
         assert request.receiverId is not None
+        if request.receiverId == sender_id:
+            raise InvalidRequest(
+                "Send to another user: receiverId is your own id.",
+                details=[{"loc": ["body", "receiverId"], "type": "self"}],
+            )
         key = direct_key(sender_id, request.receiverId)
         allocation = self._conversation_store.allocate_direct_seq(key)
         if allocation is None:
