@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: dev test lint typecheck unit synth bench clean help
+.PHONY: dev test lint typecheck unit synth layer bench clean help
 
 help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make synth  write the CloudFormation templates to cdk.out/"
+	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
 	@echo "make bench  print handler import times and send-path figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -38,6 +39,9 @@ test: lint typecheck unit
 
 synth: $(STAMP)
 	$(BIN)/python app.py
+
+layer: $(STAMP)
+	$(BIN)/python layers/build.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_times.py
