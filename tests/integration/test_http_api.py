@@ -163,10 +163,8 @@ def test_group_create_list_and_membership(alice: Account, bob: Account) -> None:
         "POST", "/api/messages/", {"conversationId": group.body["id"], "text": "hi"}, token=carol.access_token
     )
     assert (send.status, error_code(send)) == (403, "forbidden")
-    empty_name = call_http(
-        "POST", "/api/groups/create", {"name": " ", "memberIds": [bob.user_id]}, token=alice.access_token
-    )
-    assert empty_name.status == 422
+    for bad in ({"name": " ", "memberIds": [bob.user_id]}, {"name": "n" * 101, "memberIds": [bob.user_id]}):
+        assert call_http("POST", "/api/groups/create", bad, token=alice.access_token).status == 422
 
 
 def test_send_over_http_is_idempotent_and_pushed(pushed: Pushed, alice: Account, bob: Account) -> None:

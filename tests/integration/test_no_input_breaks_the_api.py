@@ -1,0 +1,69 @@
+"""No input a client can send gets a 5xx: arbitrary JSON at every route."""
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.integration.conftest import call_http, sign_up
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+field_names = st.sampled_from(
+    ["username", "password", "displayName", "refreshToken", "name", "memberIds", "userId", "conversationId",
+     "receiverId", "text", "clientMsgId", "$ne", "$gt", "$where"]
+)  # fmt: skip
+bodies = json_values | st.dictionaries(field_names, json_values, max_size=5)
+ALLOWED = {200, 201, 204, 401, 403, 404, 409, 413, 422}
+ROUTES = [
+    ("POST", "/api/auth/signup"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/auth/logout"),
+    ("POST", "/api/groups/create"),
+    ("POST", "/api/conversations/direct"),
+    ("POST", "/api/messages/"),
+]
+HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+@HYPOTHESIS
+@given(body=bodies)
+def test_arbitrary_json_bodies_never_cause_a_5xx(installed_db: Any, method: str, path: str, body: Any) -> None:
+    token = _token()
+    response = call_http(method, path, body, token=token)
+    assert response.status in ALLOWED, (response.status, response.body)
+    if response.status >= 400:
+        assert set(response.body["error"]) >= {"code", "message"}
+
+
+@HYPOTHESIS
+@given(
+    path_part=st.text(max_size=80),
+    query=st.dictionaries(st.sampled_from(["limit", "before", "after", "cursor", "q"]), st.text(max_size=30)),
+)
+def test_arbitrary_paths_and_queries_never_cause_a_5xx(
+    installed_db: Any, path_part: str, query: dict[str, str]
+) -> None:
+    token = _token()
+    for prefix in ("/api/messages/", "/api/users/", "/api/conversations"):
+        response = call_http("GET", prefix + path_part, token=token, query=query or None)
+        assert response.status in ALLOWED, (prefix, response.status, response.body)
+
+
+_tokens: dict[int, str] = {}
+
+
+def _token() -> str:
+    # One account per database: the store is fresh for each test function.
+    from chat.adapters import mongo
+
+    key = id(mongo._client)
+    if key not in _tokens:
+        _tokens[key] = sign_up("fuzzer").access_token
+    return _tokens[key]
