@@ -9,6 +9,7 @@ import base64
 import contextlib
 import importlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,7 @@ class LocalGateway:
         self.sockets: dict[str, Socket] = {}
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._handlers: dict[str, Handler] = {}
+        self._containers: dict[str, threading.Lock] = {}
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
@@ -84,11 +86,22 @@ class LocalGateway:
         return app
 
     async def _invoke(self, module: str, event: dict[str, Any]) -> Any:
-        handler = self._handlers.get(module)
-        if handler is None:
-            handler = self._handlers[module] = importlib.import_module(module).lambda_handler
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, handler, event, _lambda_context(module.rsplit(".", 1)[-1]))
+        """Runs one event through a function's handler on a worker thread.
+
+        Like one warm Lambda container, a function takes one event at a time
+        (its module-level state, such as the Powertools resolver, is not
+        shared between concurrent events); different functions run in
+        parallel, and the gateway's loop never waits on any of them."""
+        if module not in self._handlers:
+            self._handlers[module] = importlib.import_module(module).lambda_handler
+            self._containers[module] = threading.Lock()
+        handler, container = self._handlers[module], self._containers[module]
+
+        def run() -> Any:
+            with container:
+                return handler(event, _lambda_context(module.rsplit(".", 1)[-1]))
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
     # --- HTTP API --------------------------------------------------------------
 

@@ -238,3 +238,16 @@ def test_management_api_get_delete_and_410(stack: Stack) -> None:
             await asyncio.to_thread(management.post_to_connection, ConnectionId=connection_id, Data=b"{}")
 
     asyncio.run(scenario())
+
+
+def test_concurrent_requests_never_get_a_5xx(stack: Stack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def signup(i: int) -> int:
+        status, _ = stack.http("POST", "/api/auth/signup", {"username": f"burst{i % 20}", "password": "password123"})
+        return status
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(signup, range(120)))
+    assert statuses.count(201) == 20
+    assert set(statuses) <= {201, 409}
