@@ -33,13 +33,28 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 @dataclass
 class Socket:
+    connection_id: str
     ws: web.WebSocketResponse
     authorizer: dict[str, Any]
+    host: str
     source_ip: str
     user_agent: str
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     connected_at: int = field(default_factory=lambda: int(time.time() * 1000))
     last_active_at: int = field(default_factory=lambda: int(time.time() * 1000))
+
+    def event(self, route_key: str, event_type: str, **extra: Any) -> dict[str, Any]:
+        """The event API Gateway sends a route for this socket."""
+        return events.websocket_event(
+            route_key=route_key,
+            event_type=event_type,
+            connection_id=self.connection_id,
+            connected_at=self.connected_at,
+            host=self.host,
+            source_ip=self.source_ip,
+            authorizer=self.authorizer,
+            **extra,
+        )
 
 
 def _lambda_context(name: str) -> Any:
@@ -147,24 +162,17 @@ class LocalGateway:
         if isinstance(authorizer, web.Response):
             return authorizer
         socket = Socket(
+            connection_id=connection_id,
             ws=web.WebSocketResponse(max_msg_size=0, autoping=True),
             authorizer=authorizer,
+            host=request.host,
             source_ip=source_ip,
             user_agent=request.headers.get("User-Agent", ""),
         )
-        connect = events.websocket_event(
-            route_key="$connect",
-            event_type="CONNECT",
-            connection_id=connection_id,
-            connected_at=socket.connected_at,
-            host=request.host,
-            source_ip=source_ip,
-            authorizer=authorizer,
-            headers=request.headers,
-            query=query,
-        )
         try:
-            result = await self._invoke(WS_ROUTES["$connect"], connect)
+            result = await self._invoke(
+                WS_ROUTES["$connect"], socket.event("$connect", "CONNECT", headers=request.headers, query=query)
+            )
             status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
         except Exception:
             status = 500
@@ -177,23 +185,14 @@ class LocalGateway:
         socket.ready.set()
         pending: set[asyncio.Task[None]] = set()
         try:
-            await self._read_frames(connection_id, socket, request.host, pending)
+            await self._read_frames(socket, pending)
         finally:
             self.sockets.pop(connection_id, None)
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
-            disconnect = events.websocket_event(
-                route_key="$disconnect",
-                event_type="DISCONNECT",
-                connection_id=connection_id,
-                connected_at=socket.connected_at,
-                host=request.host,
-                source_ip=source_ip,
-                authorizer=authorizer,
-            )
             # API Gateway ignores $disconnect's outcome too.
             with contextlib.suppress(Exception):
-                await self._invoke(WS_ROUTES["$disconnect"], disconnect)
+                await self._invoke(WS_ROUTES["$disconnect"], socket.event("$disconnect", "DISCONNECT"))
         return socket.ws
 
     async def _authorize(
@@ -215,9 +214,7 @@ class LocalGateway:
         latency_ms = int((time.monotonic() - started) * 1000)
         return {**policy.get("context", {}), "principalId": policy.get("principalId"), "integrationLatency": latency_ms}
 
-    async def _read_frames(
-        self, connection_id: str, socket: Socket, host: str, pending: set[asyncio.Task[None]]
-    ) -> None:
+    async def _read_frames(self, socket: Socket, pending: set[asyncio.Task[None]]) -> None:
         ws = socket.ws
         while not ws.closed:
             try:
@@ -235,26 +232,16 @@ class LocalGateway:
                 return
             socket.last_active_at = int(time.time() * 1000)
             # Each frame is its own invocation, as on AWS: frames do not wait for one another.
-            task = asyncio.create_task(self._route_frame(connection_id, socket, host, data.decode(errors="replace")))
+            task = asyncio.create_task(self._route_frame(socket, data.decode(errors="replace")))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-    async def _route_frame(self, connection_id: str, socket: Socket, host: str, body: str) -> None:
+    async def _route_frame(self, socket: Socket, body: str) -> None:
         route_key = _select_route(body)
-        event = events.websocket_event(
-            route_key=route_key,
-            event_type="MESSAGE",
-            connection_id=connection_id,
-            connected_at=socket.connected_at,
-            host=host,
-            source_ip=socket.source_ip,
-            authorizer=socket.authorizer,
-            body=body,
-        )
         try:
-            result = await self._invoke(WS_ROUTES[route_key], event)
+            result = await self._invoke(WS_ROUTES[route_key], socket.event(route_key, "MESSAGE", body=body))
         except Exception:
-            reply: str | None = json.dumps({"message": "Internal server error", "connectionId": connection_id})
+            reply: str | None = json.dumps({"message": "Internal server error", "connectionId": socket.connection_id})
         else:
             # Every route has a route response, so the integration's body goes back to the caller.
             reply = result.get("body") if isinstance(result, dict) else None
