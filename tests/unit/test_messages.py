@@ -190,3 +190,18 @@ def test_history_pages_back_and_catches_up(chat: Chat, trio: tuple[str, str, str
     caught_up = chat.messages.history(alice, group, 50, None, 4)
     assert [m.seq for m in caught_up.items] == [5, 6, 7]
     assert caught_up.nextBefore is None
+
+
+def test_resend_repairs_a_preview_the_first_attempt_never_wrote(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, _, _, group = trio
+    request = SendMessageRequest(conversationId=group, text="survived", clientMsgId="crash-1")
+    # Given a first attempt whose message was stored but whose preview was lost
+    stored = chat.messages.send_message(alice, request).message
+    chat.conversation_store.conversations[group].last_message = None
+    # When the client resends
+    again = chat.messages.send_message(alice, request)
+    # Then it gets the original, and the conversation shows it as the last message
+    assert again.message == stored
+    conversation = chat.conversation_store.get(group)
+    assert conversation is not None
+    assert conversation.lastMessage == stored

@@ -71,6 +71,8 @@ class MessageService:
             original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
             if original is None:
                 raise
+            # If the first attempt died before its preview was written, this repairs it (a no-op otherwise).
+            self._conversation_store.record_last_message(original)
             self._fan_out.send((acks, message_ack(original)))
             return SendResult(original, created=False)
         self._conversation_store.record_last_message(message)
