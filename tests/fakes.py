@@ -12,6 +12,7 @@ from chat.models.ports import (
     ConversationCursor,
     Credentials,
     DuplicateMessage,
+    HistorySlice,
     RefreshGrant,
     SeqAllocation,
 )
@@ -158,6 +159,10 @@ class FakeConversationStore:
 class FakeMessageStore:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.skipped: dict[str, set[int]] = {}
+
+    def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
+        self.skipped.setdefault(conversation_id, set()).add(seq)
 
     def insert(self, message: Message) -> None:
         if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
@@ -174,18 +179,15 @@ class FakeMessageStore:
             None,
         )
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
-        found = sorted(
-            (
-                m
-                for m in self.messages
-                if m.conversationId == conversation_id
-                and (before is None or m.seq < before)
-                and (after is None or m.seq > after)
-            ),
-            key=lambda m: m.seq,
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
+        by_seq: dict[int, Message | None] = {m.seq: m for m in self.messages if m.conversationId == conversation_id}
+        by_seq.update(dict.fromkeys(self.skipped.get(conversation_id, set())))
+        seqs = sorted(seq for seq in by_seq if (before is None or seq < before) and (after is None or seq > after))
+        chosen = seqs[:limit] if after is not None else seqs[-limit:]
+        return HistorySlice(
+            messages=[m for seq in chosen if (m := by_seq[seq]) is not None],
+            skipped={seq for seq in chosen if by_seq[seq] is None},
         )
-        return found[:limit] if after is not None else found[-limit:]
 
 
 class FakeConnectionStore:

@@ -206,7 +206,7 @@ def test_history_pages_by_seq(stores: Stores) -> None:
     stores.messages.insert(a_message("other", "a", 99))
 
     def seqs(before: int | None = None, after: int | None = None, limit: int = 3) -> list[int]:
-        return [m.seq for m in stores.messages.page("c1", limit, before, after)]
+        return [m.seq for m in stores.messages.page("c1", limit, before, after).messages]
 
     assert seqs() == [8, 9, 10]
     assert seqs(before=8) == [5, 6, 7]
@@ -234,3 +234,16 @@ def test_connections_removed_only_if_older_than_asked(stores: Stores) -> None:
     stores.connections.add(Connection(connectionId="new", userId="a"), now)
     stores.connections.remove(["old", "new"], connected_before=now - timedelta(seconds=10))
     assert [c.connectionId for c in stores.connections.for_users(["a"])] == ["new"]
+
+
+def test_skipped_seqs_come_back_beside_messages_and_count_toward_the_limit(stores: Stores) -> None:
+    for seq in (1, 2, 4, 5):
+        stores.messages.insert(a_message("c1", "a", seq))
+    stores.messages.mark_skipped("c1", 3, utc_now())
+    page = stores.messages.page("c1", 3, None, 1)
+    assert [m.seq for m in page.messages] == [2, 4]
+    assert page.skipped == {3}
+    newest = stores.messages.page("c1", 2, None, None)
+    assert ([m.seq for m in newest.messages], newest.skipped) == ([4, 5], set())
+    # the marker takes no sender's clientMsgId
+    stores.messages.insert(a_message("c1", "a", 6, "~3"))

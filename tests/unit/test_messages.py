@@ -6,8 +6,9 @@ import pytest
 
 from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
-from chat.models.chat import Connection
+from chat.models.chat import Connection, Message
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from chat.services.messages import SETTLE_WINDOW
 from tests.unit.conftest import Chat
 
 
@@ -192,16 +193,39 @@ def test_history_pages_back_and_catches_up(chat: Chat, trio: tuple[str, str, str
     assert caught_up.nextBefore is None
 
 
-def test_resend_repairs_a_preview_the_first_attempt_never_wrote(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+def test_catch_up_never_passes_a_message_still_in_flight(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    # Given two concurrent sends: seq 1 is reserved but not yet stored, seq 2 is stored
+    alice, bob, _, group = trio
+    slow = chat.conversation_store.allocate_seq(group, alice)
+    assert slow is not None
+    fast = chat.messages.send_message(bob, SendMessageRequest(conversationId=group, text="fast")).message
+    assert fast.seq == 2
+    # When a reader catches up, Then it does not see 2 before 1 exists
+    assert chat.messages.history(alice, group, 50, None, 0).items == []
+    assert chat.messages.history(alice, group, 50, None, None).items == [fast]  # a first load may show it
+    # When seq 1 lands, catching up from 0 gives both, in order
+    late = fast.model_copy(update={"id": "late", "seq": 1, "senderId": alice, "clientMsgId": "slow", "text": "slow"})
+    chat.message_store.insert(late)
+    assert [m.seq for m in chat.messages.history(alice, group, 50, None, 0).items] == [1, 2]
+
+
+def test_a_gap_older_than_any_send_is_final(chat: Chat, trio: tuple[str, str, str, str]) -> None:
     alice, _, _, group = trio
-    request = SendMessageRequest(conversationId=group, text="survived", clientMsgId="crash-1")
-    # Given a first attempt whose message was stored but whose preview was lost
-    stored = chat.messages.send_message(alice, request).message
-    chat.conversation_store.conversations[group].last_message = None
-    # When the client resends
-    again = chat.messages.send_message(alice, request)
-    # Then it gets the original, and the conversation shows it as the last message
-    assert again.message == stored
-    conversation = chat.conversation_store.get(group)
-    assert conversation is not None
-    assert conversation.lastMessage == stored
+    chat.conversation_store.allocate_seq(group, alice)  # reserved by a send that died
+    old = Message(
+        id="m2", conversationId=group, senderId=alice, text="x", clientMsgId="c2", seq=2,
+        createdAt=utc_now() - SETTLE_WINDOW - timedelta(seconds=1),
+    )  # fmt: skip
+    chat.message_store.insert(old)
+    assert chat.messages.history(alice, group, 50, None, 0).items == [old]
+
+
+def test_a_resend_marks_its_seq_skipped_so_readers_do_not_wait(chat: Chat, trio: tuple[str, str, str, str]) -> None:
+    alice, _, _, group = trio
+    request = SendMessageRequest(conversationId=group, text="once", clientMsgId="same")
+    first = chat.messages.send_message(alice, request).message
+    chat.messages.send_message(alice, request)  # reserves seq 2, stores nothing
+    after = chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="next")).message
+    assert after.seq == 3
+    assert chat.message_store.skipped[group] == {2}
+    assert chat.messages.history(alice, group, 50, None, 0).items == [first, after]

@@ -12,7 +12,14 @@ from chat.adapters.indexes import CONNECTION_TTL_SECONDS
 from chat.adapters.mongo import translated
 from chat.models.chat import Connection, Conversation, Message, User
 from chat.models.errors import UsernameTaken
-from chat.models.ports import ConversationCursor, Credentials, DuplicateMessage, RefreshGrant, SeqAllocation
+from chat.models.ports import (
+    ConversationCursor,
+    Credentials,
+    DuplicateMessage,
+    HistorySlice,
+    RefreshGrant,
+    SeqAllocation,
+)
 
 Document = dict[str, Any]
 
@@ -223,7 +230,21 @@ class MongoMessageStore:
         )
         return _message(doc) if doc else None
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
+    def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
+        # A marker in the seq sequence, outside any sender's clientMsgId space ('~' is not allowed there).
+        self._messages.insert_one(
+            {
+                "_id": f"skip-{conversation_id}-{seq}",
+                "conversationId": conversation_id,
+                "seq": seq,
+                "senderId": "",
+                "clientMsgId": f"~{seq}",
+                "skipped": True,
+                "createdAt": at,
+            }
+        )
+
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
         seq_range: Document = {}
         if before is not None:
             seq_range["$lt"] = before
@@ -238,7 +259,10 @@ class MongoMessageStore:
         docs = list(self._messages.find(query).sort("seq", direction).limit(limit))
         if direction == DESCENDING:
             docs.reverse()
-        return [_message(doc) for doc in docs]
+        return HistorySlice(
+            messages=[_message(doc) for doc in docs if not doc.get("skipped")],
+            skipped={doc["seq"] for doc in docs if doc.get("skipped")},
+        )
 
 
 @translated

@@ -84,14 +84,25 @@ class ConversationStore(Protocol):
         """Sets lastMessage unless a later message is already recorded."""
 
 
+@dataclass(frozen=True)
+class HistorySlice:
+    """Messages ascending by seq, and the seqs in the same range that were reserved but never used."""
+
+    messages: list[Message]
+    skipped: set[int]
+
+
 class MessageStore(Protocol):
     def insert(self, message: Message) -> None:
         """Raises DuplicateMessage if this sender already used this clientMsgId here."""
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None: ...
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> list[Message]:
-        """Ascending by seq: the newest `limit` below `before`, or the oldest `limit` above `after`."""
+    def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
+        """Records that `seq` was reserved but will never hold a message (a resend used it)."""
+
+    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
+        """Up to `limit` seqs, messages or skipped: the newest below `before`, or the oldest above `after`."""
 
 
 class ConnectionStore(Protocol):

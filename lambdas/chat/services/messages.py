@@ -6,6 +6,7 @@ the membership check, the insert, the conversation's last-message preview, and
 one query for every member's connections."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from chat.clock import utc_now
 from chat.models.api import MessagePage, SendMessageRequest
@@ -15,6 +16,9 @@ from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessa
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
 from chat.services.push import FanOut
+
+# Longer than any send can take from reserving its seq to inserting (the function timeout).
+SETTLE_WINDOW = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,8 @@ class MessageService:
             original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
             if original is None:
                 raise
-            # If the first attempt died before its preview was written, this repairs it (a no-op otherwise).
-            self._conversation_store.record_last_message(original)
+            # The seq this attempt reserved stays empty: say so, or readers would wait on it.
+            self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
             self._fan_out.send((acks, message_ack(original)))
             return SendResult(original, created=False)
         self._conversation_store.record_last_message(message)
@@ -84,9 +88,13 @@ class MessageService:
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
     ) -> MessagePage:
         self._conversations.require_member(conversation_id, reader_id)
-        items = self._messages.page(conversation_id, limit, before, after)
-        reading_back = after is None and len(items) == limit and items[0].seq > 1
-        return MessagePage(items=items, nextBefore=items[0].seq if reading_back and items else None)
+        found = self._messages.page(conversation_id, limit, before, after)
+        seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
+        reading_back = after is None and len(seqs) == limit and seqs[0] > 1
+        return MessagePage(
+            items=settled(found.messages, found.skipped, after, utc_now()),
+            nextBefore=seqs[0] if reading_back else None,
+        )
 
     def _allocate(self, sender_id: str, request: SendMessageRequest) -> SeqAllocation:
         if request.conversationId is not None:
@@ -111,6 +119,27 @@ class MessageService:
             if allocation is None:
                 raise NotFound("The conversation could not be found.")
         return allocation
+
+
+def settled(page: list[Message], skipped: set[int], after: int | None, now: datetime) -> list[Message]:
+    """Cuts a page at the first gap in seq that may still fill.
+
+    A seq is reserved before its message is inserted, so two concurrent sends
+    can land out of order: seq 8 may be readable while seq 7 is in flight. A
+    reader that took 8 as its cursor would never see 7. A gap is final when
+    its seqs are marked skipped (a resend reserved them) or when the message
+    after it is older than SETTLE_WINDOW (no send takes that long); otherwise
+    the page stops before it, so a reader's cursor never passes a message that
+    is on its way."""
+    expected = after + 1 if after is not None else None
+    for index, message in enumerate(page):
+        if expected is not None:
+            while expected in skipped:
+                expected += 1
+            if message.seq != expected and now - message.createdAt < SETTLE_WINDOW:
+                return page[:index]
+        expected = message.seq + 1
+    return page
 
 
 def _except(sockets: list[Connection], connection_id: str | None) -> list[str]:
