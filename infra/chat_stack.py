@@ -14,6 +14,9 @@ from constructs import Construct
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTE_SELECTION, WS_ROUTES
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
+# Requests per second across each stage, and the burst above it, before API Gateway answers 429.
+THROTTLE_RATE = 200
+THROTTLE_BURST = 400
 
 
 class ChatStack(Stack):
@@ -34,11 +37,19 @@ class ChatStack(Stack):
                 environment={"POWERTOOLS_SERVICE_NAME": "chat"},
             )
 
-        http_api = apigw.HttpApi(self, "HttpApi", api_name="chat-http")
+        http_function = function("HttpFunction", HTTP_HANDLER)
+        http_api = apigw.HttpApi(self, "HttpApi", api_name="chat-http", create_default_stage=False)
         http_api.add_routes(
             path="/api/{proxy+}",
             methods=[apigw.HttpMethod.ANY],
-            integration=integrations.HttpLambdaIntegration("HttpIntegration", function("HttpFunction", HTTP_HANDLER)),
+            integration=integrations.HttpLambdaIntegration("HttpIntegration", http_function),
+        )
+        http_stage = apigw.HttpStage(
+            self,
+            "HttpStage",
+            http_api=http_api,
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=THROTTLE_RATE, burst_limit=THROTTLE_BURST),
         )
 
         authorizer = authorizers.WebSocketLambdaAuthorizer(
@@ -70,9 +81,18 @@ class ChatStack(Stack):
         for route in WS_ROUTES:
             if not route.startswith("$"):
                 ws_api.add_route(route, integration=integration(route), return_response=True)
-        stage = apigw.WebSocketStage(self, "WebSocketStage", web_socket_api=ws_api, stage_name="live", auto_deploy=True)
-        for ws_function in ws_functions.values():
-            ws_api.grant_manage_connections(ws_function)
+        stage = apigw.WebSocketStage(
+            self,
+            "WebSocketStage",
+            web_socket_api=ws_api,
+            stage_name="live",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=THROTTLE_RATE, burst_limit=THROTTLE_BURST),
+        )
+        # Whoever sends messages pushes them: the HTTP API and the sendMessage route.
+        for pusher in (http_function, ws_functions["sendMessage"]):
+            pusher.add_environment("WS_MANAGEMENT_ENDPOINT", stage.callback_url)
+            stage.grant_management_api_access(pusher)
 
-        CfnOutput(self, "HttpApiUrl", value=http_api.api_endpoint)
+        CfnOutput(self, "HttpApiUrl", value=http_stage.url)
         CfnOutput(self, "WebSocketUrl", value=stage.url)

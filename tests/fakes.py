@@ -90,6 +90,9 @@ class FakeRefreshTokenStore:
             if token.grant.family_id == family_id:
                 token.revoked = True
 
+    def is_family_revoked(self, family_id: str) -> bool:
+        return any(t.revoked for t in self.tokens.values() if t.grant.family_id == family_id)
+
 
 @dataclass
 class _StoredConversation:

@@ -125,7 +125,10 @@ def test_expired_and_revoked_refresh_tokens_are_refused(stores: Stores) -> None:
     now = utc_now()
     stores.tokens.save("old", RefreshGrant("u1", "login1"), now - timedelta(seconds=1))
     stores.tokens.save("live", RefreshGrant("u1", "login2"), now + timedelta(days=1))
+    assert not stores.tokens.is_family_revoked("login2")
     stores.tokens.revoke_family("login2", now)
+    assert stores.tokens.is_family_revoked("login2")
+    assert not stores.tokens.is_family_revoked("login1")
     assert stores.tokens.consume("old", now) is None
     assert stores.tokens.consume("live", now) is None
 

@@ -52,14 +52,35 @@ def test_frame_routes_answer_the_caller(template: Template) -> None:
     )
 
 
-def test_websocket_functions_may_manage_connections(template: Template) -> None:
+def test_functions_that_send_can_push_to_this_stage(template: Template) -> None:
+    functions = template.find_resources("AWS::Lambda::Function")
+    senders = {
+        logical_id
+        for logical_id, resource in functions.items()
+        if resource["Properties"]["Handler"]
+        in ("chat.handlers.http_api.lambda_handler", f"{WS_ROUTES['sendMessage']}.lambda_handler")
+    }
+    assert len(senders) == 2
+    for logical_id in senders:
+        variables = functions[logical_id]["Properties"]["Environment"]["Variables"]
+        assert "WS_MANAGEMENT_ENDPOINT" in variables
+    policies = template.find_resources("AWS::IAM::Policy")
+    granted_roles = {
+        role["Ref"]
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "execute-api:ManageConnections"
+        for role in policy["Properties"]["Roles"]
+    }
+    for logical_id in senders:
+        assert functions[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0] in granted_roles
+
+
+def test_both_stages_are_throttled(template: Template) -> None:
+    throttle = Match.object_like({"ThrottlingRateLimit": Match.any_value(), "ThrottlingBurstLimit": Match.any_value()})
     template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Action": "execute-api:ManageConnections", "Effect": "Allow"})]
-                )
-            }
-        },
+        "AWS::ApiGatewayV2::Stage", {"StageName": "$default", "DefaultRouteSettings": throttle}
+    )
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage", {"StageName": "live", "DefaultRouteSettings": throttle}
     )

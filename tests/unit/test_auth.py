@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import jwt
 import pytest
@@ -6,6 +6,7 @@ import pytest
 from chat.clock import utc_now
 from chat.models.api import LoginRequest, SignupRequest
 from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, UsernameTaken
+from chat.models.ports import RefreshGrant
 from chat.services.passwords import Passwords
 from chat.services.tokens import hash_refresh_token
 from tests.unit.conftest import SECRET, Chat
@@ -161,3 +162,20 @@ def test_access_token_carries_the_required_claims(chat: Chat) -> None:
     decoded = jwt.decode(token, SECRET, algorithms=["HS256"], audience="chat-api")
     assert {"sub", "typ", "iss", "aud", "iat", "exp", "sid"} <= decoded.keys()
     assert decoded["exp"] - decoded["iat"] <= 900
+
+
+def test_a_logout_racing_a_refresh_still_ends_the_login(chat: Chat) -> None:
+    # Given a log-out that lands between the refresh consuming the old token and saving the new one
+    token = signup(chat)
+    original_save = chat.tokens.save
+
+    def save_after_a_racing_logout(token_hash: str, grant: RefreshGrant, expires_at: datetime) -> None:
+        chat.auth.logout(token)
+        original_save(token_hash, grant, expires_at)
+
+    chat.tokens.save = save_after_a_racing_logout  # type: ignore[method-assign]
+    # When the refresh finishes, Then it fails, and the token it saved is dead too
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(token)
+    chat.tokens.save = original_save  # type: ignore[method-assign]
+    assert all(t.revoked for t in chat.tokens.tokens.values())

@@ -138,6 +138,9 @@ class MongoRefreshTokenStore:
     def revoke_family(self, family_id: str, now: datetime) -> None:
         self._tokens.update_many({"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
 
+    def is_family_revoked(self, family_id: str) -> bool:
+        return self._tokens.find_one({"familyId": family_id, "revokedAt": {"$ne": None}}, {"_id": 1}) is not None
+
 
 @translated
 class MongoConversationStore:

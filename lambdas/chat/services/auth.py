@@ -60,7 +60,13 @@ class AuthService:
                 self._refresh_tokens.revoke_family(family_id, now)
                 logger.warning("refresh token reused; login revoked", extra={"login_id": family_id})
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
-        return self._issue_pair(grant)
+        pair = self._issue_pair(grant)
+        # A revocation (log-out, or reuse seen elsewhere) may have landed between
+        # consuming the old token and saving the new one, and missed the new one.
+        if self._refresh_tokens.is_family_revoked(grant.family_id):
+            self._refresh_tokens.revoke_family(grant.family_id, now)
+            raise InvalidRefreshToken("The refresh token is not valid; log in again.")
+        return pair
 
     def logout(self, refresh_token: str) -> None:
         family_id = self._refresh_tokens.family_of(hash_refresh_token(refresh_token))
