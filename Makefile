@@ -4,15 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STAGE ?= dev
+CDK := infra/cli/node_modules/.bin/cdk
+CDK_FLAGS := --no-notices -c stage=$(STAGE)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: dev test lint typecheck unit synth layer bench clean help
+.PHONY: dev test lint typecheck unit synth layer bootstrap deploy destroy bench clean help
 
 help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   lint, type-check and run every test"
-	@echo "make synth  write the CloudFormation templates to cdk.out/"
+	@echo "make synth  write the CloudFormation template to cdk.out/ (STAGE=dev|prod), offline"
+	@echo "make deploy deploy to your AWS account: make deploy MONGODB_URI='mongodb+srv://...' [STAGE=prod]"
+	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
 	@echo "make bench  print handler import times and send-path figures"
 
@@ -37,8 +42,24 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-synth: $(STAMP)
-	$(BIN)/python app.py
+$(CDK): infra/cli/package.json infra/cli/package-lock.json
+	npm ci --prefix infra/cli --no-audit --no-fund --silent
+	@touch $@
+
+synth: $(STAMP) $(CDK)
+	$(CDK) synth $(CDK_FLAGS) --quiet
+	@echo "Templates written to cdk.out/"
+
+bootstrap: $(STAMP) $(CDK)
+	$(CDK) bootstrap $(CDK_FLAGS)
+
+# The MongoDB URI is asked for on the first deploy; later deploys keep the stored one unless you pass a new one.
+deploy: $(STAMP) $(CDK)
+	$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
+		$(if $(MONGODB_URI),--parameters MongoDbUri='$(MONGODB_URI)')
+
+destroy: $(STAMP) $(CDK)
+	$(CDK) destroy $(CDK_FLAGS)
 
 layer: $(STAMP)
 	$(BIN)/python layers/build.py

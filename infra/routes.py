@@ -1,7 +1,30 @@
-"""Which handler serves which route: the CDK stack wires these on AWS and the
-local gateway calls the same modules, so the two cannot drift apart."""
+"""Route keys and the handler behind each, in one place: the CDK stack wires
+these on AWS and the local gateway calls the same modules, so the two cannot
+drift apart."""
 
 HTTP_HANDLER = "chat.handlers.http_api"
+# Every HTTP route of the contract. The greedy last route sends everything else
+# under /api (such as the contract's trailing-slash spellings) to the same
+# handler, which answers unknown paths with the contract's 404 body.
+HTTP_ROUTES = (
+    ("GET", "/api/health"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+    ("POST", "/api/auth/signup"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/refresh"),
+    ("POST", "/api/auth/logout"),
+    ("GET", "/api/users"),
+    ("GET", "/api/users/me"),
+    ("GET", "/api/users/{userId}"),
+    ("POST", "/api/groups/create"),
+    ("POST", "/api/conversations/direct"),
+    ("GET", "/api/conversations"),
+    ("POST", "/api/messages"),
+    ("GET", "/api/messages/{conversationId}"),
+    ("ANY", "/api/{proxy+}"),
+)
+
 WS_AUTHORIZER = "chat.handlers.ws_authorizer"
 WS_ROUTES = {
     "$connect": "chat.handlers.ws_connect",
@@ -12,3 +35,6 @@ WS_ROUTES = {
 }
 # API Gateway picks a WebSocket route by this expression.
 WS_ROUTE_SELECTION = "$request.body.action"
+WS_TOKEN_SOURCE = "route.request.querystring.token"  # noqa: S105 - where the token is read, not a token
+
+DB_SETUP_HANDLER = "chat.handlers.db_setup"

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 OUTPUT = ROOT / "layers" / "build"
-PYTHON_VERSION = "3.13"  # the Lambda runtime the stack uses
+PYTHON_VERSION = "3.14"  # the Lambda runtime the stack uses
 PLATFORM = "manylinux2014_aarch64"  # arm64 functions
 PRUNE_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
 PRUNE_DIRS = ("__pycache__", "tests", "test")

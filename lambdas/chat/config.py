@@ -15,7 +15,7 @@ from functools import cache
 
 @dataclass(frozen=True)
 class Settings:
-    jwt_secret: str = field(repr=False)
+    jwt_secret: str | None = field(default=None, repr=False)
     jwt_issuer: str = "chat"
     jwt_audience: str = "chat-api"
     access_token_ttl_seconds: int = 900  # the contract's ceiling: 15 minutes
@@ -40,7 +40,7 @@ def _secret(value_var: str, arn_var: str) -> str | None:
 @cache
 def settings() -> Settings:
     jwt_secret = _secret("JWT_SECRET", "JWT_SECRET_ARN")
-    if not jwt_secret or len(jwt_secret.encode()) < 32:
+    if jwt_secret is not None and len(jwt_secret.encode()) < 32:
         raise RuntimeError("JWT_SECRET (or JWT_SECRET_ARN) must hold a random key of at least 256 bits")
     mongodb_uri = _secret("MONGODB_URI", "MONGODB_URI_SECRET_ARN")
     return Settings(

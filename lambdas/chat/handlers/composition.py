@@ -21,6 +21,8 @@ def access_tokens() -> "AccessTokens":
     from chat.services.tokens import AccessTokens
 
     config = settings()
+    if config.jwt_secret is None:
+        raise RuntimeError("JWT_SECRET or JWT_SECRET_ARN must be set for a function that issues or checks tokens")
     return AccessTokens(
         config.jwt_secret,
         issuer=config.jwt_issuer,

@@ -1,0 +1,171 @@
+"""The HTTP API and the WebSocket API, each with a throttled, access-logged stage."""
+
+import json
+from collections.abc import Sequence
+
+import jsii
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw_v1
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.functions import ChatFunctions
+from infra.nag import acknowledge, as_nag_writes
+from infra.routes import HTTP_HANDLER, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTE_SELECTION, WS_ROUTES, WS_TOKEN_SOURCE
+from infra.stages import StageSettings
+
+HTTP_ACCESS_LOG = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "method": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+    "integrationError": "$context.integrationErrorMessage",
+}
+WS_ACCESS_LOG = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "connectionId": "$context.connectionId",
+    "status": "$context.status",
+    "authorizerError": "$context.authorizer.error",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogSettings:
+    """Where a stage writes its access log, and in what shape (jsii reads these as properties)."""
+
+    def __init__(self, destination: apigw.IAccessLogDestination, log_format: apigw_v1.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw_v1.AccessLogFormat:
+        return self._format
+
+
+def _access_log(
+    scope: Construct, construct_id: str, stage: StageSettings, fields: dict[str, str]
+) -> _AccessLogSettings:
+    group = logs.LogGroup(scope, construct_id, retention=stage.log_retention, removal_policy=stage.removal_policy)
+    return _AccessLogSettings(apigw.LogGroupLogDestination(group), apigw_v1.AccessLogFormat.custom(json.dumps(fields)))
+
+
+class HttpApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageSettings,
+        functions: ChatFunctions,
+        allowed_origins: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigw.HttpApi(
+            self,
+            "Api",
+            api_name=f"chat-{stage.name}-http",
+            create_default_stage=False,
+            cors_preflight=apigw.CorsPreflightOptions(
+                allow_origins=[*allowed_origins, *stage.local_origins],
+                allow_methods=[apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+                allow_headers=["authorization", "content-type"],
+                max_age=Duration.hours(1),
+            ),
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG4",
+            "The handler checks the bearer token (the one JWT check it shares with the WebSocket authorizer) "
+            "and answers 401 in the contract's error shape; sign-up, log-in, health and the API docs are public.",
+        )
+        integration = integrations.HttpLambdaIntegration("HttpIntegration", functions[HTTP_HANDLER])
+        for method, path in HTTP_ROUTES:
+            self.api.add_routes(path=path, methods=[apigw.HttpMethod(method)], integration=integration)
+        self.stage = apigw.HttpStage(
+            self,
+            "Stage",
+            http_api=self.api,
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=stage.throttle_rate, burst_limit=stage.throttle_burst),
+            access_log_settings=_access_log(self, "AccessLogs", stage, HTTP_ACCESS_LOG),
+        )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+
+class WebSocketApi(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageSettings, functions: ChatFunctions) -> None:
+        super().__init__(scope, construct_id)
+        authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "TokenAuthorizer", functions[WS_AUTHORIZER], identity_source=[WS_TOKEN_SOURCE]
+        )
+
+        def integration(route: str) -> integrations.WebSocketLambdaIntegration:
+            return integrations.WebSocketLambdaIntegration(f"{route}Integration", functions[WS_ROUTES[route]])
+
+        self.api = apigw.WebSocketApi(
+            self,
+            "Api",
+            api_name=f"chat-{stage.name}-ws",
+            route_selection_expression=WS_ROUTE_SELECTION,
+            connect_route_options=apigw.WebSocketRouteOptions(
+                integration=integration("$connect"), authorizer=authorizer
+            ),
+            disconnect_route_options=apigw.WebSocketRouteOptions(integration=integration("$disconnect")),
+            # Route responses: a handler's return body is the reply frame (pong, error).
+            default_route_options=apigw.WebSocketRouteOptions(
+                integration=integration("$default"), return_response=True
+            ),
+        )
+        for route in WS_ROUTES:
+            if not route.startswith("$"):
+                self.api.add_route(route, integration=integration(route), return_response=True)
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG4",
+            "API Gateway authorizes a WebSocket once, at $connect (the token authorizer); every later route "
+            "runs on that authorized connection with the authorizer's userId.",
+        )
+        self.stage = apigw.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=stage.name,
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=stage.throttle_rate, burst_limit=stage.throttle_burst),
+            access_log_settings=_access_log(self, "AccessLogs", stage, WS_ACCESS_LOG),
+        )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+    @property
+    def management_endpoint(self) -> str:
+        return self.stage.callback_url
+
+    @property
+    def management_arn_pattern(self) -> str:
+        """How cdk-nag writes the stage-scoped ManageConnections resource, to acknowledge exactly that grant."""
+        api_id = Stack.of(self).get_logical_id(self.api.node.default_child)  # type: ignore[arg-type]
+        return as_nag_writes(
+            self,
+            f"arn:{{partition}}:execute-api:{{region}}:{{account}}:<{api_id}>/{self.stage.stage_name}/*/@connections/*",
+        )

@@ -1,0 +1,114 @@
+"""Every Lambda function: one code asset (lambdas/), the dependency layer,
+arm64, X-Ray, its own log group, and only the secrets it reads."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.secrets import ChatSecrets
+from infra.nag import acknowledge
+from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from infra.stages import StageSettings
+
+LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
+# The newest Python runtime CDK offers that Powertools supports; the layer is built for it.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+@dataclass(frozen=True)
+class Sizing:
+    memory_mb: int
+    timeout_s: int
+    reads_jwt_key: bool
+    reads_mongodb: bool
+    why: str
+
+
+# Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
+# Every timeout covers MongoDB's 3 s server selection plus a 10 s socket timeout where the
+# function talks to the database, so a dead cluster ends in a clear 503, not a Lambda timeout.
+SIZING = {
+    HTTP_HANDLER: Sizing(1024, 15, True, True, "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast"),
+    WS_AUTHORIZER: Sizing(256, 5, True, False, "one HMAC check, no I/O"),
+    WS_ROUTES["$connect"]: Sizing(256, 15, False, True, "one MongoDB write"),
+    WS_ROUTES["$disconnect"]: Sizing(256, 15, False, True, "one MongoDB delete"),
+    WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
+    WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
+    WS_ROUTES["sendMessage"]: Sizing(1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes"),
+    DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
+}
+
+
+def function_id(module: str) -> str:
+    """`chat.handlers.ws_send_message` -> `WsSendMessageFunction`: one naming rule for every function."""
+    return "".join(part.title() for part in module.rsplit(".", 1)[-1].split("_")) + "Function"
+
+
+class ChatFunctions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageSettings,
+        layer: lambda_.ILayerVersion,
+        secrets: ChatSecrets,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code = lambda_.Code.from_asset(str(LAMBDAS), exclude=["**/__pycache__", "**/*.pyc"])
+        self.by_module: dict[str, lambda_.Function] = {}
+        for module, sizing in SIZING.items():
+            name = function_id(module)
+            environment = {
+                "POWERTOOLS_SERVICE_NAME": "chat",
+                "POWERTOOLS_LOG_LEVEL": stage.log_level,
+                "MONGODB_DATABASE": "chat",
+            }
+            if sizing.reads_jwt_key:
+                environment["JWT_SECRET_ARN"] = secrets.jwt_key.secret_arn
+            if sizing.reads_mongodb:
+                environment["MONGODB_URI_SECRET_ARN"] = secrets.mongodb_uri.secret_arn
+            function = lambda_.Function(
+                self,
+                name,
+                description=f"chat {module.rsplit('.', 1)[-1]}: {sizing.why}",
+                code=code,
+                handler=f"{module}.lambda_handler",
+                runtime=RUNTIME,
+                architecture=lambda_.Architecture.ARM_64,
+                layers=[layer],
+                memory_size=sizing.memory_mb,
+                timeout=Duration.seconds(sizing.timeout_s),
+                tracing=lambda_.Tracing.ACTIVE,
+                environment=environment,
+                log_group=logs.LogGroup(
+                    self,
+                    f"{name}Logs",
+                    retention=stage.log_retention,
+                    removal_policy=stage.removal_policy,
+                ),
+            )
+            if sizing.reads_jwt_key:
+                secrets.jwt_key.grant_read(function)
+            if sizing.reads_mongodb:
+                secrets.mongodb_uri.grant_read(function)
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM4[Policy::{BASIC_EXECUTION_POLICY}]",
+                "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.",
+            )
+            acknowledge(
+                function,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource-level permissions; "
+                "every other statement is scoped to a named secret or this API's stage.",
+            )
+            self.by_module[module] = function
+
+    def __getitem__(self, module: str) -> lambda_.Function:
+        return self.by_module[module]

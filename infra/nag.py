@@ -1,0 +1,23 @@
+"""Acknowledging a cdk-nag finding: always on the narrowest construct, always with the reason."""
+
+from aws_cdk import Acknowledgment, Stack, Token, Validations
+from constructs import IConstruct
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+def as_nag_writes(scope: IConstruct, text: str) -> str:
+    """Fills `{partition}`, `{region}` and `{account}` the way cdk-nag prints them in a finding's id:
+    the value when the stack knows it (`cdk deploy` with an environment), else `<AWS::...>`."""
+    stack = Stack.of(scope)
+
+    def shown(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return text.format(
+        partition=shown(stack.partition, "Partition"),
+        region=shown(stack.region, "Region"),
+        account=shown(stack.account, "AccountId"),
+    )
