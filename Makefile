@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 CDK := infra/cli/node_modules/.bin/cdk
-CDK_FLAGS := --no-notices -c stage=$(STAGE)
+CDK_FLAGS := --no-notices -c stage=$(STAGE) \
+	$(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME) -c certificateArn=$(CERTIFICATE_ARN))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 

@@ -183,3 +183,19 @@ def test_local_gateway_builds_the_same_event_shapes(installed_db: Any) -> None:
             if key in fixture.get("requestContext", {}):
                 assert set(shape(fixture["requestContext"][key])) <= set(shape(event["requestContext"][key]))
         assert set(fixture.get("requestContext", {})) - {"messageId"} <= set(event["requestContext"]) | {"authorizer"}
+
+
+def test_deploy_time_index_set_up_creates_every_index(installed_db: Any) -> None:
+    from chat.adapters.indexes import INDEXES
+    from chat.handlers import db_setup
+
+    # Given a database with none of the indexes
+    for name in INDEXES:
+        installed_db[name].drop_indexes()
+    # When the deploy trigger runs the set-up
+    result = db_setup.lambda_handler({}, LAMBDA_CONTEXT)
+    # Then every index exists, and running it again changes nothing
+    for collection, models in INDEXES.items():
+        names = set(installed_db[collection].index_information())
+        assert {m.document["name"] for m in models} <= names
+    assert db_setup.lambda_handler({}, LAMBDA_CONTEXT) == result
