@@ -272,3 +272,31 @@ def test_outputs_name_every_url(template: Template) -> None:
 def test_construct_ids_follow_one_rule() -> None:
     assert function_id("chat.handlers.ws_send_message") == "WsSendMessageFunction"
     assert function_id(HTTP_HANDLER) == "HttpApiFunction"
+
+
+def test_a_custom_domain_gets_its_certificate_and_tls_1_2(tmp_path: Path) -> None:
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    app = build_app(
+        outdir=str(tmp_path), context={"stage": "prod", "domainName": "chat.example.com", "certificateArn": certificate}
+    )
+    template = Template.from_stack(app.node.find_child("Chat-prod"))  # type: ignore[arg-type]
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {
+            "DistributionConfig": Match.object_like(
+                {
+                    "Aliases": ["chat.example.com"],
+                    "ViewerCertificate": Match.object_like(
+                        {"AcmCertificateArn": certificate, "MinimumProtocolVersion": "TLSv1.2_2021"}
+                    ),
+                }
+            )
+        },
+    )
+    outputs = template.find_outputs("WebAppUrl")
+    assert outputs["WebAppUrl"]["Value"] == "https://chat.example.com"
+
+
+def test_a_domain_without_a_certificate_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="certificateArn"):
+        build_app(outdir=str(tmp_path), context={"domainName": "chat.example.com"})
