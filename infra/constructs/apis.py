@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import Duration, Stack
@@ -57,11 +58,16 @@ class _AccessLogSettings:
         return self._format
 
 
-def _access_log(
-    scope: Construct, construct_id: str, stage: StageSettings, fields: dict[str, str]
-) -> _AccessLogSettings:
-    group = logs.LogGroup(scope, construct_id, retention=stage.log_retention, removal_policy=stage.removal_policy)
-    return _AccessLogSettings(apigw.LogGroupLogDestination(group), apigw_v1.AccessLogFormat.custom(json.dumps(fields)))
+def _stage_options(scope: Construct, stage: StageSettings, log_fields: dict[str, str]) -> dict[str, Any]:
+    """What both APIs' stages share: auto-deploy, the stage's throttling, and JSON access logs."""
+    group = logs.LogGroup(scope, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy)
+    return {
+        "auto_deploy": True,
+        "throttle": apigw.ThrottleSettings(rate_limit=stage.throttle_rate, burst_limit=stage.throttle_burst),
+        "access_log_settings": _AccessLogSettings(
+            apigw.LogGroupLogDestination(group), apigw_v1.AccessLogFormat.custom(json.dumps(log_fields))
+        ),
+    }
 
 
 class HttpApi(Construct):
@@ -96,14 +102,7 @@ class HttpApi(Construct):
         integration = integrations.HttpLambdaIntegration("HttpIntegration", functions[HTTP_HANDLER])
         for method, path in HTTP_ROUTES:
             self.api.add_routes(path=path, methods=[apigw.HttpMethod(method)], integration=integration)
-        self.stage = apigw.HttpStage(
-            self,
-            "Stage",
-            http_api=self.api,
-            auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=stage.throttle_rate, burst_limit=stage.throttle_burst),
-            access_log_settings=_access_log(self, "AccessLogs", stage, HTTP_ACCESS_LOG),
-        )
+        self.stage = apigw.HttpStage(self, "Stage", http_api=self.api, **_stage_options(self, stage, HTTP_ACCESS_LOG))
 
     @property
     def url(self) -> str:
@@ -144,13 +143,7 @@ class WebSocketApi(Construct):
             "runs on that authorized connection with the authorizer's userId.",
         )
         self.stage = apigw.WebSocketStage(
-            self,
-            "Stage",
-            web_socket_api=self.api,
-            stage_name=stage.name,
-            auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=stage.throttle_rate, burst_limit=stage.throttle_burst),
-            access_log_settings=_access_log(self, "AccessLogs", stage, WS_ACCESS_LOG),
+            self, "Stage", web_socket_api=self.api, stage_name=stage.name, **_stage_options(self, stage, WS_ACCESS_LOG)
         )
 
     @property
