@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { ApiClient, ApiError, REFRESH_MARGIN_MS, type SessionKeeper } from "./api";
+import type { Session } from "./types";
+
+const user = { id: "u1", username: "alice", displayName: "Alice", createdAt: "2026-11-24T12:00:00.000Z" };
+
+function keeper(session: Session | null): SessionKeeper & { current: Session | null } {
+  const box = {
+    current: session,
+    get: () => box.current,
+    set: (next: Session | null) => {
+      box.current = next;
+    },
+  };
+  return box;
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+describe("ApiClient token handling", () => {
+  it("refreshes before the access token expires, then uses the new one", async () => {
+    const now = 1_000_000;
+    const sessions = keeper({ user, accessToken: "old", refreshToken: "r1", expiresAt: now + REFRESH_MARGIN_MS - 1 });
+    const calls: Array<{ url: string; auth?: string }> = [];
+    const fetchImpl = async (url: string, init?: RequestInit) => {
+      const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
+      calls.push({ url, auth });
+      if (url.endsWith("/api/auth/refresh")) return json(200, { accessToken: "new", refreshToken: "r2", expiresIn: 900 });
+      return json(200, user);
+    };
+    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl, () => now);
+    await api.user("u1");
+    expect(calls.map((c) => c.url)).toEqual(["http://x/api/auth/refresh", "http://x/api/users/u1"]);
+    expect(calls[1]?.auth).toBe("Bearer new");
+    expect(sessions.current?.refreshToken).toBe("r2");
+    expect(sessions.current?.expiresAt).toBe(now + 900_000);
+  });
+
+  it("refreshes once on a 401 and retries the request once", async () => {
+    const sessions = keeper({ user, accessToken: "revoked", refreshToken: "r1", expiresAt: Date.now() + 600_000 });
+    let userCalls = 0;
+    const fetchImpl = async (url: string) => {
+      if (url.endsWith("/refresh")) return json(200, { accessToken: "fresh", refreshToken: "r2", expiresIn: 900 });
+      userCalls += 1;
+      return userCalls === 1 ? json(401, { error: { code: "not_authenticated", message: "expired" } }) : json(200, user);
+    };
+    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
+    await expect(api.user("u1")).resolves.toEqual(user);
+    expect(userCalls).toBe(2);
+  });
+
+  it("shares one refresh between concurrent requests (a refresh token is single-use)", async () => {
+    const sessions = keeper({ user, accessToken: "a", refreshToken: "r1", expiresAt: 0 });
+    let refreshes = 0;
+    const fetchImpl = async (url: string) => {
+      if (url.endsWith("/refresh")) {
+        refreshes += 1;
+        return json(200, { accessToken: "b", refreshToken: "r2", expiresIn: 900 });
+      }
+      return json(200, user);
+    };
+    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
+    await Promise.all([api.user("1"), api.user("2"), api.user("3")]);
+    expect(refreshes).toBe(1);
+  });
+
+  it("ends the session when the refresh token is refused", async () => {
+    const sessions = keeper({ user, accessToken: "a", refreshToken: "reused", expiresAt: 0 });
+    let signedOut = 0;
+    const fetchImpl = async () => json(401, { error: { code: "invalid_refresh_token", message: "log in again" } });
+    const api = new ApiClient("http://x", sessions, () => (signedOut += 1), fetchImpl);
+    await expect(api.user("u1")).rejects.toBeInstanceOf(ApiError);
+    expect(sessions.current).toBeNull();
+    expect(signedOut).toBe(1);
+  });
+
+  it("keeps the session when the refresh fails for lack of network", async () => {
+    const session = { user, accessToken: "a", refreshToken: "r1", expiresAt: 0 };
+    const sessions = keeper(session);
+    const fetchImpl = async (): Promise<Response> => {
+      throw new TypeError("Failed to fetch");
+    };
+    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
+    expect(await api.refresh()).toBe(false);
+    expect(sessions.current).toBe(session);
+  });
+
+  it("turns the server's error body into an ApiError with its code and words", async () => {
+    const sessions = keeper(null);
+    const fetchImpl = async () => json(409, { error: { code: "username_taken", message: "The username 'alice' is taken." } });
+    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
+    const error = await api.signup("alice", "password123").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe("username_taken");
+    expect((error as ApiError).message).toBe("The username 'alice' is taken.");
+  });
+});

@@ -1,0 +1,184 @@
+import type { Conversation, Message, MessagePage, Page, Session, User } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+/** Refresh this long before the access token expires, so requests never race its expiry. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+export interface SessionKeeper {
+  get(): Session | null;
+  set(session: Session | null): void;
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Talks to the HTTP API. Keeps the session fresh: the access token is renewed
+ * before it expires and once more on a 401, with the rotating refresh token;
+ * concurrent callers share one refresh. When refreshing fails the session ends.
+ */
+export class ApiClient {
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly sessions: SessionKeeper,
+    private readonly onSignedOut: () => void,
+    private readonly fetchImpl: Fetch = (input, init) => fetch(input, init),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  signup(username: string, password: string, displayName?: string): Promise<Session> {
+    const body = displayName ? { username, password, displayName } : { username, password };
+    return this.startSession("/api/auth/signup", body);
+  }
+
+  login(username: string, password: string): Promise<Session> {
+    return this.startSession("/api/auth/login", { username, password });
+  }
+
+  async logout(): Promise<void> {
+    const session = this.sessions.get();
+    this.sessions.set(null);
+    if (session) {
+      await this.send("POST", "/api/auth/logout", { refreshToken: session.refreshToken }, false).catch(() => {});
+    }
+  }
+
+  searchUsers(q: string): Promise<Page<User>> {
+    return this.request("GET", `/api/users/?q=${encodeURIComponent(q)}&limit=20`);
+  }
+
+  user(id: string): Promise<User> {
+    return this.request("GET", `/api/users/${encodeURIComponent(id)}`);
+  }
+
+  conversations(cursor?: string): Promise<Page<Conversation>> {
+    return this.request("GET", `/api/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+  }
+
+  openDirect(userId: string): Promise<Conversation> {
+    return this.request("POST", "/api/conversations/direct", { userId });
+  }
+
+  createGroup(name: string, memberIds: string[]): Promise<Conversation> {
+    return this.request("POST", "/api/groups/create", { name, memberIds });
+  }
+
+  sendMessage(conversationId: string, text: string, clientMsgId: string): Promise<Message> {
+    return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId });
+  }
+
+  history(conversationId: string, query: { before?: number; after?: number; limit?: number }): Promise<MessagePage> {
+    const params = new URLSearchParams({ limit: String(query.limit ?? 50) });
+    if (query.before !== undefined) params.set("before", String(query.before));
+    if (query.after !== undefined) params.set("after", String(query.after));
+    return this.request("GET", `/api/messages/${encodeURIComponent(conversationId)}?${params}`);
+  }
+
+  /** A valid access token, refreshed first if it is about to expire; null when signed out. */
+  async accessToken(): Promise<string | null> {
+    const session = this.sessions.get();
+    if (!session) return null;
+    if (session.expiresAt - this.now() <= REFRESH_MARGIN_MS && !(await this.refresh())) return null;
+    return this.sessions.get()?.accessToken ?? null;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.send(method, path, body, true)) as T;
+  }
+
+  private async startSession(path: string, body: unknown): Promise<Session> {
+    const result = (await this.send("POST", path, body, false)) as TokenPair & { user: User };
+    const session = this.toSession(result.user, result);
+    this.sessions.set(session);
+    return session;
+  }
+
+  private toSession(user: User, pair: TokenPair): Session {
+    return {
+      user,
+      accessToken: pair.accessToken,
+      refreshToken: pair.refreshToken,
+      expiresAt: this.now() + pair.expiresIn * 1000,
+    };
+  }
+
+  private async send(method: string, path: string, body: unknown, authenticated: boolean): Promise<unknown> {
+    const attempt = async (): Promise<Response> => {
+      const headers: Record<string, string> = {};
+      if (body !== undefined) headers["content-type"] = "application/json";
+      if (authenticated) {
+        const token = await this.accessToken();
+        if (!token) throw new ApiError(401, "not_authenticated", "Please log in again.");
+        headers.authorization = `Bearer ${token}`;
+      }
+      return this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    };
+    let response = await attempt();
+    if (response.status === 401 && authenticated) {
+      // The token may have been revoked or expired early: refresh once, then try once more.
+      if (!(await this.refresh())) throw new ApiError(401, "not_authenticated", "Your session ended; log in again.");
+      response = await attempt();
+    }
+    if (response.status === 204) return undefined;
+    const payload = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = payload?.error;
+      throw new ApiError(
+        response.status,
+        error?.code ?? "http_error",
+        error?.message ?? `The server answered ${response.status}.`,
+      );
+    }
+    return payload;
+  }
+
+  /** Trades the refresh token for a new pair; false (and signed out) if the server refuses it. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    const session = this.sessions.get();
+    if (!session) return false;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}/api/auth/refresh`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refreshToken: session.refreshToken }),
+      });
+    } catch {
+      return false; // offline: keep the session and try again later
+    }
+    if (!response.ok) {
+      this.sessions.set(null);
+      this.onSignedOut();
+      return false;
+    }
+    this.sessions.set(this.toSession(session.user, (await response.json()) as TokenPair));
+    return true;
+  }
+}

@@ -1,0 +1,345 @@
+import { ApiClient, ApiError, type SessionKeeper } from "./api";
+import { lastSeq, mergeMessages, newClientMsgId } from "./messages";
+import { ChatSocket, type ConnectionStatus } from "./socket";
+import type { Conversation, Message, PendingMessage, ServerFrame, Session, User } from "./types";
+
+/** How long a send waits for its ack before it is shown as failed (it can then be retried). */
+export const ACK_TIMEOUT_MS = 10_000;
+
+export interface ChatState {
+  session: Session | null;
+  status: ConnectionStatus;
+  conversations: Conversation[];
+  messages: Record<string, Message[]>;
+  pending: Record<string, PendingMessage[]>;
+  /** True while older history may exist for a conversation. */
+  hasOlder: Record<string, boolean>;
+  users: Record<string, User>;
+  drafts: Record<string, string>;
+  notice: string | null;
+}
+
+export interface Config {
+  apiUrl: string;
+  wsUrl: string;
+}
+
+const SESSION_KEY = "chat.session";
+const DRAFTS_KEY = "chat.drafts";
+
+function activity(conversation: Conversation): string {
+  return conversation.lastMessage?.createdAt ?? conversation.createdAt;
+}
+
+export function sortConversations(conversations: Conversation[]): Conversation[] {
+  return [...conversations].sort((a, b) => activity(b).localeCompare(activity(a)));
+}
+
+function load<T>(key: string, fallback: T): T {
+  try {
+    const raw = localStorage.getItem(key);
+    return raw ? (JSON.parse(raw) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The app's state and everything that changes it. Components read it with useSyncExternalStore. */
+export class ChatStore {
+  private state: ChatState;
+  private readonly listeners = new Set<() => void>();
+  readonly api: ApiClient;
+  private readonly socket: ChatSocket;
+  private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(config: Config) {
+    const keeper: SessionKeeper = {
+      get: () => this.state.session,
+      set: (session) => {
+        this.update({ session });
+        if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+        else localStorage.removeItem(SESSION_KEY);
+      },
+    };
+    this.state = {
+      session: load<Session | null>(SESSION_KEY, null),
+      status: "connecting",
+      conversations: [],
+      messages: {},
+      pending: {},
+      hasOlder: {},
+      users: {},
+      drafts: load<Record<string, string>>(DRAFTS_KEY, {}),
+      notice: null,
+    };
+    this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
+    this.socket = new ChatSocket({
+      url: async () => {
+        const token = await this.api.accessToken();
+        return token ? `${config.wsUrl}?token=${encodeURIComponent(token)}` : null;
+      },
+      onFrame: (frame) => this.onFrame(frame),
+      onStatus: (status) => this.update({ status }),
+      onReconnect: () => void this.catchUp(),
+    });
+    window.addEventListener("online", () => this.socket.reconnectNow());
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): ChatState => this.state;
+
+  private update(patch: Partial<ChatState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  // --- session ---------------------------------------------------------------
+
+  start(): void {
+    if (this.state.session) {
+      this.socket.start();
+      void this.loadConversations();
+    }
+  }
+
+  async signUp(username: string, password: string, displayName: string): Promise<void> {
+    await this.api.signup(username, password, displayName || undefined);
+    this.afterSignIn();
+  }
+
+  async logIn(username: string, password: string): Promise<void> {
+    await this.api.login(username, password);
+    this.afterSignIn();
+  }
+
+  private afterSignIn(): void {
+    this.update({ notice: null, conversations: [], messages: {}, pending: {}, hasOlder: {} });
+    this.socket.stop();
+    this.socket.start();
+    void this.loadConversations();
+  }
+
+  async logOut(): Promise<void> {
+    this.socket.stop();
+    await this.api.logout();
+    this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, notice: null });
+  }
+
+  private signedOut(): void {
+    this.socket.stop();
+    // Drafts stay (they are saved per conversation), so nothing typed is lost.
+    this.update({ notice: "Your session ended. Log in again to carry on; your unsent text is kept." });
+  }
+
+  setDraft(conversationId: string, text: string): void {
+    const drafts = { ...this.state.drafts, [conversationId]: text };
+    if (!text) delete drafts[conversationId];
+    localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
+    this.update({ drafts });
+  }
+
+  // --- conversations ---------------------------------------------------------
+
+  async loadConversations(): Promise<void> {
+    try {
+      const page = await this.api.conversations();
+      this.update({ conversations: sortConversations(page.items) });
+      await this.ensureUsers(page.items.flatMap((c) => c.memberIds));
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private upsertConversation(conversation: Conversation): void {
+    const others = this.state.conversations.filter((c) => c.id !== conversation.id);
+    this.update({ conversations: sortConversations([conversation, ...others]) });
+  }
+
+  async openDirect(userId: string): Promise<string | null> {
+    try {
+      const conversation = await this.api.openDirect(userId);
+      this.upsertConversation(conversation);
+      await this.ensureUsers(conversation.memberIds);
+      return conversation.id;
+    } catch (error) {
+      this.report(error);
+      return null;
+    }
+  }
+
+  async createGroup(name: string, memberIds: string[]): Promise<string> {
+    const conversation = await this.api.createGroup(name, memberIds);
+    this.upsertConversation(conversation);
+    await this.ensureUsers(conversation.memberIds);
+    return conversation.id;
+  }
+
+  async ensureUsers(ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.state.users[id]);
+    const found = await Promise.all(missing.map((id) => this.api.user(id).catch(() => null)));
+    const users = { ...this.state.users };
+    for (const user of found) if (user) users[user.id] = user;
+    if (missing.length) this.update({ users });
+  }
+
+  // --- messages --------------------------------------------------------------
+
+  async openConversation(conversationId: string): Promise<void> {
+    if (this.state.messages[conversationId]) return;
+    try {
+      const page = await this.api.history(conversationId, {});
+      this.storeMessages(conversationId, page.items, page.nextBefore !== null);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  async loadOlder(conversationId: string): Promise<void> {
+    const first = this.state.messages[conversationId]?.[0];
+    if (!first || !this.state.hasOlder[conversationId]) return;
+    const page = await this.api.history(conversationId, { before: first.seq });
+    this.storeMessages(conversationId, page.items, page.nextBefore !== null);
+  }
+
+  private storeMessages(conversationId: string, incoming: Message[], hasOlder?: boolean): void {
+    const messages = mergeMessages(this.state.messages[conversationId] ?? [], incoming);
+    const patch: Partial<ChatState> = { messages: { ...this.state.messages, [conversationId]: messages } };
+    if (hasOlder !== undefined) patch.hasOlder = { ...this.state.hasOlder, [conversationId]: hasOlder };
+    this.update(patch);
+    const newest = messages[messages.length - 1];
+    const conversation = this.state.conversations.find((c) => c.id === conversationId);
+    if (newest && conversation && (conversation.lastMessage?.seq ?? 0) < newest.seq) {
+      this.upsertConversation({ ...conversation, lastMessage: newest, lastSeq: Math.max(conversation.lastSeq, newest.seq) });
+    }
+  }
+
+  /** After a reconnect: fetch what each open conversation missed, then the conversation list. */
+  async catchUp(): Promise<void> {
+    for (const conversationId of Object.keys(this.state.messages)) {
+      try {
+        for (;;) {
+          const page = await this.api.history(conversationId, {
+            after: lastSeq(this.state.messages[conversationId] ?? []),
+            limit: 100,
+          });
+          this.storeMessages(conversationId, page.items);
+          if (page.items.length < 100) break;
+        }
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    await this.loadConversations();
+  }
+
+  send(conversationId: string, text: string): void {
+    const pending: PendingMessage = {
+      clientMsgId: newClientMsgId(),
+      conversationId,
+      text,
+      createdAt: new Date().toISOString(),
+      status: "sending",
+    };
+    this.setPending(conversationId, [...(this.state.pending[conversationId] ?? []), pending]);
+    this.transmit(pending);
+  }
+
+  /** Sends a failed message again with the same clientMsgId, so it can never arrive twice. */
+  retry(conversationId: string, clientMsgId: string): void {
+    const pending = this.state.pending[conversationId]?.find((p) => p.clientMsgId === clientMsgId);
+    if (!pending) return;
+    this.markPending(conversationId, clientMsgId, "sending");
+    this.transmit(pending);
+  }
+
+  private transmit(pending: PendingMessage): void {
+    const frame = {
+      action: "sendMessage",
+      conversationId: pending.conversationId,
+      text: pending.text,
+      clientMsgId: pending.clientMsgId,
+    };
+    if (this.socket.send(frame)) {
+      this.ackTimers.set(
+        pending.clientMsgId,
+        setTimeout(() => this.markPending(pending.conversationId, pending.clientMsgId, "failed"), ACK_TIMEOUT_MS),
+      );
+      return;
+    }
+    // No socket right now: the HTTP API stores it just the same (and is idempotent on clientMsgId).
+    this.api
+      .sendMessage(pending.conversationId, pending.text, pending.clientMsgId)
+      .then((message) => this.acknowledge(message))
+      .catch(() => this.markPending(pending.conversationId, pending.clientMsgId, "failed"));
+  }
+
+  private setPending(conversationId: string, list: PendingMessage[]): void {
+    this.update({ pending: { ...this.state.pending, [conversationId]: list } });
+  }
+
+  private markPending(conversationId: string, clientMsgId: string, status: PendingMessage["status"]): void {
+    const list = this.state.pending[conversationId] ?? [];
+    if (!list.some((p) => p.clientMsgId === clientMsgId)) return;
+    this.setPending(
+      conversationId,
+      list.map((p) => (p.clientMsgId === clientMsgId ? { ...p, status } : p)),
+    );
+  }
+
+  private acknowledge(message: Message): void {
+    const timer = this.ackTimers.get(message.clientMsgId);
+    if (timer) clearTimeout(timer);
+    this.ackTimers.delete(message.clientMsgId);
+    const list = this.state.pending[message.conversationId] ?? [];
+    this.setPending(
+      message.conversationId,
+      list.filter((p) => p.clientMsgId !== message.clientMsgId),
+    );
+    this.storeMessages(message.conversationId, [message]);
+  }
+
+  onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "messageAck":
+        this.acknowledge(frame.message);
+        break;
+      case "messageReceived": {
+        const known = this.state.conversations.some((c) => c.id === frame.message.conversationId);
+        if (this.state.messages[frame.message.conversationId] || !known) {
+          this.storeMessages(frame.message.conversationId, [frame.message]);
+        }
+        if (known) {
+          const conversation = this.state.conversations.find((c) => c.id === frame.message.conversationId);
+          if (conversation && (conversation.lastMessage?.seq ?? 0) < frame.message.seq) {
+            this.upsertConversation({ ...conversation, lastMessage: frame.message, lastSeq: frame.message.seq });
+          }
+        } else {
+          void this.loadConversations(); // someone started a chat with us
+        }
+        break;
+      }
+      case "error":
+        if (frame.clientMsgId) {
+          for (const conversationId of Object.keys(this.state.pending)) {
+            this.markPending(conversationId, frame.clientMsgId, "failed");
+          }
+        }
+        break;
+      case "pong":
+        break;
+    }
+  }
+
+  private report(error: unknown): void {
+    if (error instanceof ApiError && error.status === 401) return; // signedOut() already says so
+    this.update({ notice: error instanceof Error ? error.message : "Something went wrong." });
+  }
+
+  dismissNotice(): void {
+    this.update({ notice: null });
+  }
+}
