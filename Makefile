@@ -6,16 +6,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 CDK := infra/cli/node_modules/.bin/cdk
+WEB_DEPS := web/node_modules/.installed
+WEB_BUILD := web/dist/index.html
+WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json
 CDK_FLAGS := --no-notices -c stage=$(STAGE) \
 	$(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME) -c certificateArn=$(CERTIFICATE_ARN))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: dev test lint typecheck unit synth layer bootstrap deploy destroy bench clean help
+.PHONY: dev test lint typecheck unit web-check browser synth layer bootstrap deploy destroy bench clean help
 
 help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
-	@echo "make test   lint, type-check and run every test"
+	@echo "make test   lint, type-check and run every test (Python, Vitest, and the browser in Chromium)"
 	@echo "make synth  write the CloudFormation template to cdk.out/ (STAGE=dev|prod), offline"
 	@echo "make deploy deploy to your AWS account: make deploy MONGODB_URI='mongodb+srv://...' [STAGE=prod]"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
@@ -28,7 +31,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-dev: $(STAMP)
+$(WEB_DEPS): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --silent
+	@touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	npm run --prefix web --silent build
+
+dev: $(STAMP) $(WEB_BUILD)
 	$(BIN)/python -m local
 
 lint: $(STAMP)
@@ -38,10 +48,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+web-check: $(WEB_DEPS)
+	npm run --prefix web --silent typecheck
+	npm run --prefix web --silent lint
+	npm run --prefix web --silent test
+
+browser:
+	bash scripts/install-chromium.sh
+
+unit: $(STAMP) $(WEB_BUILD) browser
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck web-check unit
 
 $(CDK): infra/cli/package.json infra/cli/package-lock.json
 	npm ci --prefix infra/cli --no-audit --no-fund --silent
@@ -55,7 +73,7 @@ bootstrap: $(STAMP) $(CDK)
 	$(CDK) bootstrap $(CDK_FLAGS)
 
 # The MongoDB URI is asked for on the first deploy; later deploys keep the stored one unless you pass a new one.
-deploy: $(STAMP) $(CDK)
+deploy: $(STAMP) $(CDK) $(WEB_BUILD)
 	$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
 		$(if $(MONGODB_URI),--parameters MongoDbUri='$(MONGODB_URI)')
 

@@ -54,14 +54,18 @@ def main() -> int:
 
     base = f"http://{args.host}:{args.port}"
     banner = (
-        f"Chat backend running, storing data in {store}\n"
+        f"Chat running, storing data in {store}\n"
+        f"  Web app      {base}/\n"
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
         f"  WebSocket    ws://{args.host}:{args.port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
         "Press Ctrl-C to stop."
     )
     # run_app calls `print` once the socket is listening, so the URLs work when shown.
-    web.run_app(LocalGateway().app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    gateway = LocalGateway(web_root=ROOT / "web" / "dist")
+    if gateway.web_root is None:
+        banner += "\n(The web client is not built: `make dev` builds it; until then / shows the API docs.)"
+    web.run_app(gateway.app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
     print("Stopped.")
     return 0
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -81,7 +82,9 @@ def _iso(epoch_ms: int) -> str:
 
 
 class LocalGateway:
-    def __init__(self, *, workers: int = 32) -> None:
+    def __init__(self, *, workers: int = 32, web_root: Path | None = None) -> None:
+        # The built web client (web/dist), served as CloudFront serves it on AWS.
+        self.web_root = web_root if web_root and (web_root / "index.html").is_file() else None
         self.sockets: dict[str, Socket] = {}
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._handlers: dict[str, Handler] = {}
@@ -89,13 +92,15 @@ class LocalGateway:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
-        app.router.add_get("/", self.root)
+        app.router.add_get("/config.json", self.web_config)
         app.router.add_route("*", "/api/{tail:.*}", self.http_api)
         app.router.add_route("*", "/api", self.http_api)
         app.router.add_get("/ws", self.websocket)
         app.router.add_post("/@connections/{connection_id}", self.post_to_connection)
         app.router.add_get("/@connections/{connection_id}", self.get_connection)
         app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
+        # Last: everything else is the web client, with the SPA fallback to index.html.
+        app.router.add_get("/{path:.*}", self.web_client)
         app.on_shutdown.append(self._close_sockets)
         app.on_cleanup.append(self._stop_workers)
         return app
@@ -120,8 +125,24 @@ class LocalGateway:
 
     # --- HTTP API --------------------------------------------------------------
 
-    async def root(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/api/docs")
+    async def web_config(self, request: web.Request) -> web.StreamResponse:
+        """What the deploy writes to the web bucket as config.json, for this local origin."""
+        return web.json_response(
+            {"apiUrl": f"http://{request.host}", "wsUrl": f"ws://{request.host}/ws"},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def web_client(self, request: web.Request) -> web.StreamResponse:
+        if self.web_root is None:
+            if request.path == "/":
+                raise web.HTTPFound("/api/docs")  # no client built: the API docs are the front page
+            raise web.HTTPNotFound()
+        root = self.web_root.resolve()
+        target = (root / request.match_info["path"]).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            target = root / "index.html"  # client-side routes, as CloudFront's SPA fallback
+        cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
+        return web.FileResponse(target, headers={"Cache-Control": cache})
 
     async def http_api(self, request: web.Request) -> web.StreamResponse:
         query: dict[str, list[str]] = {}

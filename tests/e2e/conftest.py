@@ -35,14 +35,14 @@ class Stack:
     gateway: LocalGateway
 
     def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-        request = urllib.request.Request(  # noqa: S310 - a loopback URL this fixture built
+        request = urllib.request.Request(
             self.base_url + path,
             data=json.dumps(body).encode() if body is not None else None,
             method=method,
             headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
                 return response.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:

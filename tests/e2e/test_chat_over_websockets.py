@@ -251,3 +251,10 @@ def test_concurrent_requests_never_get_a_5xx(stack: Stack) -> None:
         statuses = list(pool.map(signup, range(120)))
     assert statuses.count(201) == 20
     assert set(statuses) <= {201, 409}
+
+
+def test_without_a_built_client_the_front_page_is_the_api_docs(stack: Stack) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(stack.base_url + "/", timeout=10) as response:
+        assert response.url.endswith("/api/docs")

@@ -31,14 +31,22 @@ def test_starts_serves_and_stops_cleanly_on_ctrl_c() -> None:
     process = start(port)
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(5)]
-        assert "embedded store" in banner[0]
-        assert f"http://127.0.0.1:{port}/api" in banner[1]
-        assert f"ws://127.0.0.1:{port}/ws" in banner[2]
+        banner = "".join(iter(process.stdout.readline, "Press Ctrl-C to stop.\n"))
+        assert "embedded store" in banner
+        assert f"Web app      http://127.0.0.1:{port}/" in banner
+        assert f"http://127.0.0.1:{port}/api" in banner
+        assert f"ws://127.0.0.1:{port}/ws" in banner
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as response:
+            assert json.loads(response.read()) == {
+                "apiUrl": f"http://127.0.0.1:{port}",
+                "wsUrl": f"ws://127.0.0.1:{port}/ws",
+            }
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
-            assert response.url.endswith("/api/docs")
+            page = response.read().decode()
+        # `make test` builds the client first, so the front page is the web app.
+        assert '<div id="root">' in page
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
         assert "Stopped." in process.stdout.read()

@@ -25,15 +25,27 @@ function json(status: number, body: unknown): Response {
 describe("ApiClient token handling", () => {
   it("refreshes before the access token expires, then uses the new one", async () => {
     const now = 1_000_000;
-    const sessions = keeper({ user, accessToken: "old", refreshToken: "r1", expiresAt: now + REFRESH_MARGIN_MS - 1 });
+    const sessions = keeper({
+      user,
+      accessToken: "old",
+      refreshToken: "r1",
+      expiresAt: now + REFRESH_MARGIN_MS - 1,
+    });
     const calls: Array<{ url: string; auth?: string }> = [];
     const fetchImpl = async (url: string, init?: RequestInit) => {
       const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
       calls.push({ url, auth });
-      if (url.endsWith("/api/auth/refresh")) return json(200, { accessToken: "new", refreshToken: "r2", expiresIn: 900 });
+      if (url.endsWith("/api/auth/refresh"))
+        return json(200, { accessToken: "new", refreshToken: "r2", expiresIn: 900 });
       return json(200, user);
     };
-    const api = new ApiClient("http://x", sessions, () => {}, fetchImpl, () => now);
+    const api = new ApiClient(
+      "http://x",
+      sessions,
+      () => {},
+      fetchImpl,
+      () => now,
+    );
     await api.user("u1");
     expect(calls.map((c) => c.url)).toEqual(["http://x/api/auth/refresh", "http://x/api/users/u1"]);
     expect(calls[1]?.auth).toBe("Bearer new");
@@ -42,12 +54,20 @@ describe("ApiClient token handling", () => {
   });
 
   it("refreshes once on a 401 and retries the request once", async () => {
-    const sessions = keeper({ user, accessToken: "revoked", refreshToken: "r1", expiresAt: Date.now() + 600_000 });
+    const sessions = keeper({
+      user,
+      accessToken: "revoked",
+      refreshToken: "r1",
+      expiresAt: Date.now() + 600_000,
+    });
     let userCalls = 0;
     const fetchImpl = async (url: string) => {
-      if (url.endsWith("/refresh")) return json(200, { accessToken: "fresh", refreshToken: "r2", expiresIn: 900 });
+      if (url.endsWith("/refresh"))
+        return json(200, { accessToken: "fresh", refreshToken: "r2", expiresIn: 900 });
       userCalls += 1;
-      return userCalls === 1 ? json(401, { error: { code: "not_authenticated", message: "expired" } }) : json(200, user);
+      return userCalls === 1
+        ? json(401, { error: { code: "not_authenticated", message: "expired" } })
+        : json(200, user);
     };
     const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
     await expect(api.user("u1")).resolves.toEqual(user);
@@ -72,7 +92,8 @@ describe("ApiClient token handling", () => {
   it("ends the session when the refresh token is refused", async () => {
     const sessions = keeper({ user, accessToken: "a", refreshToken: "reused", expiresAt: 0 });
     let signedOut = 0;
-    const fetchImpl = async () => json(401, { error: { code: "invalid_refresh_token", message: "log in again" } });
+    const fetchImpl = async () =>
+      json(401, { error: { code: "invalid_refresh_token", message: "log in again" } });
     const api = new ApiClient("http://x", sessions, () => (signedOut += 1), fetchImpl);
     await expect(api.user("u1")).rejects.toBeInstanceOf(ApiError);
     expect(sessions.current).toBeNull();
@@ -92,7 +113,8 @@ describe("ApiClient token handling", () => {
 
   it("turns the server's error body into an ApiError with its code and words", async () => {
     const sessions = keeper(null);
-    const fetchImpl = async () => json(409, { error: { code: "username_taken", message: "The username 'alice' is taken." } });
+    const fetchImpl = async () =>
+      json(409, { error: { code: "username_taken", message: "The username 'alice' is taken." } });
     const api = new ApiClient("http://x", sessions, () => {}, fetchImpl);
     const error = await api.signup("alice", "password123").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);

@@ -55,7 +55,9 @@ export class ApiClient {
     const session = this.sessions.get();
     this.sessions.set(null);
     if (session) {
-      await this.send("POST", "/api/auth/logout", { refreshToken: session.refreshToken }, false).catch(() => {});
+      await this.send("POST", "/api/auth/logout", { refreshToken: session.refreshToken }, false).catch(
+        () => {},
+      );
     }
   }
 
@@ -68,7 +70,10 @@ export class ApiClient {
   }
 
   conversations(cursor?: string): Promise<Page<Conversation>> {
-    return this.request("GET", `/api/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    return this.request(
+      "GET",
+      `/api/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
   }
 
   openDirect(userId: string): Promise<Conversation> {
@@ -83,7 +88,10 @@ export class ApiClient {
     return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId });
   }
 
-  history(conversationId: string, query: { before?: number; after?: number; limit?: number }): Promise<MessagePage> {
+  history(
+    conversationId: string,
+    query: { before?: number; after?: number; limit?: number },
+  ): Promise<MessagePage> {
     const params = new URLSearchParams({ limit: String(query.limit ?? 50) });
     if (query.before !== undefined) params.set("before", String(query.before));
     if (query.after !== undefined) params.set("after", String(query.after));
@@ -136,7 +144,8 @@ export class ApiClient {
     let response = await attempt();
     if (response.status === 401 && authenticated) {
       // The token may have been revoked or expired early: refresh once, then try once more.
-      if (!(await this.refresh())) throw new ApiError(401, "not_authenticated", "Your session ended; log in again.");
+      if (!(await this.refresh()))
+        throw new ApiError(401, "not_authenticated", "Your session ended; log in again.");
       response = await attempt();
     }
     if (response.status === 204) return undefined;

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { groupMessages, lastSeq, mergeMessages, visibleMessages } from "./messages";
 import type { Message, PendingMessage } from "./types";
 
-function message(seq: number, senderId = "me", createdAt = "2026-11-24T12:00:00.000Z", clientMsgId = `c${seq}`): Message {
+function message(
+  seq: number,
+  senderId = "me",
+  createdAt = "2026-11-24T12:00:00.000Z",
+  clientMsgId = `c${seq}`,
+): Message {
   return { id: `m${seq}`, conversationId: "c", senderId, text: `t${seq}`, clientMsgId, seq, createdAt };
 }
 

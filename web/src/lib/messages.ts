@@ -26,7 +26,9 @@ export function visibleMessages(
   const arrived = new Set(stored.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
   return [
     ...stored.map((message) => ({ message, status: "sent" as const })),
-    ...pending.filter((p) => !arrived.has(p.clientMsgId)).map((message) => ({ message, status: message.status })),
+    ...pending
+      .filter((p) => !arrived.has(p.clientMsgId))
+      .map((message) => ({ message, status: message.status })),
   ];
 }
 
@@ -34,7 +36,13 @@ export interface MessageGroup {
   senderId: string;
   day: string;
   mine: boolean;
-  items: Array<{ id: string; text: string; createdAt: string; status: "sent" | "sending" | "failed"; clientMsgId: string }>;
+  items: Array<{
+    id: string;
+    text: string;
+    createdAt: string;
+    status: "sent" | "sending" | "failed";
+    clientMsgId: string;
+  }>;
 }
 
 /** Groups consecutive messages by sender and by day, as chat apps show them. */

@@ -89,6 +89,11 @@ export class ChatSocket {
     return true;
   }
 
+  /** Drops the connection (the browser says it is offline); the usual reconnect logic takes over. */
+  drop(): void {
+    this.socket?.close();
+  }
+
   /** Reconnects now instead of waiting out the backoff (e.g. the browser came back online). */
   reconnectNow(): void {
     if (this.stopped || this.isOpen) return;

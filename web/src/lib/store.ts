@@ -83,6 +83,7 @@ export class ChatStore {
       onReconnect: () => void this.catchUp(),
     });
     window.addEventListener("online", () => this.socket.reconnectNow());
+    window.addEventListener("offline", () => this.socket.drop());
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -213,7 +214,11 @@ export class ChatStore {
     const newest = messages[messages.length - 1];
     const conversation = this.state.conversations.find((c) => c.id === conversationId);
     if (newest && conversation && (conversation.lastMessage?.seq ?? 0) < newest.seq) {
-      this.upsertConversation({ ...conversation, lastMessage: newest, lastSeq: Math.max(conversation.lastSeq, newest.seq) });
+      this.upsertConversation({
+        ...conversation,
+        lastMessage: newest,
+        lastSeq: Math.max(conversation.lastSeq, newest.seq),
+      });
     }
   }
 
@@ -266,7 +271,10 @@ export class ChatStore {
     if (this.socket.send(frame)) {
       this.ackTimers.set(
         pending.clientMsgId,
-        setTimeout(() => this.markPending(pending.conversationId, pending.clientMsgId, "failed"), ACK_TIMEOUT_MS),
+        setTimeout(
+          () => this.markPending(pending.conversationId, pending.clientMsgId, "failed"),
+          ACK_TIMEOUT_MS,
+        ),
       );
       return;
     }
@@ -315,7 +323,11 @@ export class ChatStore {
         if (known) {
           const conversation = this.state.conversations.find((c) => c.id === frame.message.conversationId);
           if (conversation && (conversation.lastMessage?.seq ?? 0) < frame.message.seq) {
-            this.upsertConversation({ ...conversation, lastMessage: frame.message, lastSeq: frame.message.seq });
+            this.upsertConversation({
+              ...conversation,
+              lastMessage: frame.message,
+              lastSeq: frame.message.seq,
+            });
           }
         } else {
           void this.loadConversations(); // someone started a chat with us

@@ -1,0 +1,86 @@
+"""The web client in real headless Chromium (Debian's, installed by scripts/install-chromium.sh),
+against the local stack serving the production build."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from local.background import gateway_in_background
+from tests.conftest import database_installed, fresh_database
+from tests.e2e.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_BUILD = ROOT / "web" / "dist"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="package")
+def web_stack() -> Iterator[str]:
+    assert (WEB_BUILD / "index.html").is_file(), "build the client first: make test does (npm run build in web/)"
+    port = free_port()
+    previous = os.environ["WS_MANAGEMENT_ENDPOINT"]
+    os.environ["WS_MANAGEMENT_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    with fresh_database() as db, database_installed(db), gateway_in_background(port) as gateway:
+        gateway.web_root = WEB_BUILD
+        yield f"http://127.0.0.1:{port}"
+    os.environ["WS_MANAGEMENT_ENDPOINT"] = previous
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, web_stack: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Opens the app in a fresh browser context (a separate person); screenshots them all on failure."""
+    contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+
+    def open_page(**context_options: Any) -> Page:
+        context = browser.new_context(base_url=web_stack, **context_options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/")
+        pages.append(page)
+        return page
+
+    yield open_page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for index, page in enumerate(pages):
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True)
+    for context in contexts:
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report

@@ -1,0 +1,58 @@
+import { useState } from "react";
+import type { ChatStore } from "../lib/store";
+import { AuthScreen } from "./AuthScreen";
+import { ConversationView } from "./ConversationView";
+import { Sidebar } from "./Sidebar";
+import { useChat } from "./useChat";
+
+export function App({ store }: { store: ChatStore }) {
+  const state = useChat(store);
+  const [openId, setOpenId] = useState<string | null>(null);
+
+  if (!state.session) return <AuthScreen store={store} notice={state.notice} />;
+  const open = state.conversations.find((c) => c.id === openId) ?? null;
+  return (
+    <div className="flex h-dvh flex-col">
+      {state.status !== "online" && (
+        <div role="status" className="bg-amber-100 px-4 py-2 text-center text-sm text-amber-900">
+          {state.status === "connecting"
+            ? "Connecting…"
+            : "You are offline. Reconnecting; messages you send will go out when you're back."}
+        </div>
+      )}
+      {state.notice && (
+        <div
+          role="alert"
+          className="flex items-center justify-between bg-red-50 px-4 py-2 text-sm text-red-800"
+        >
+          <span>{state.notice}</span>
+          <button type="button" className="underline" onClick={() => store.dismissNotice()}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <div className="flex min-h-0 flex-1">
+        <div
+          className={`${open ? "hidden md:flex" : "flex"} w-full flex-col border-r border-slate-200 md:w-80`}
+        >
+          <Sidebar store={store} state={state} openId={openId} onOpen={setOpenId} />
+        </div>
+        <main className={`${open ? "flex" : "hidden md:flex"} min-w-0 flex-1 flex-col`}>
+          {open ? (
+            <ConversationView
+              key={open.id}
+              store={store}
+              state={state}
+              conversation={open}
+              onBack={() => setOpenId(null)}
+            />
+          ) : (
+            <div className="m-auto max-w-sm p-6 text-center text-slate-500">
+              Pick a conversation, or search for someone to start one.
+            </div>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+import { type KeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { groupMessages, visibleMessages } from "../lib/messages";
+import type { ChatState, ChatStore } from "../lib/store";
+import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
+import { conversationTitle, formatTime } from "./useChat";
+
+interface Props {
+  store: ChatStore;
+  state: ChatState;
+  conversation: Conversation;
+  onBack: () => void;
+}
+
+const STATUS_LABEL = { sent: "Sent", sending: "Sending…", failed: "Not sent" } as const;
+
+export function ConversationView({ store, state, conversation, onBack }: Props) {
+  const me = state.session?.user.id ?? "";
+  const title = conversationTitle(conversation, state.users, me);
+  const stored = state.messages[conversation.id];
+  const pending = state.pending[conversation.id] ?? [];
+  const draft = state.drafts[conversation.id] ?? "";
+  const list = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+
+  useEffect(() => {
+    void store.openConversation(conversation.id);
+  }, [store, conversation.id]);
+
+  const groups = useMemo(
+    () => groupMessages(visibleMessages(stored ?? [], pending, me), me),
+    [stored, pending, me],
+  );
+
+  // Sticky bottom: follow new messages only when the reader is already at the end.
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (element && stickToBottom.current) element.scrollTop = element.scrollHeight;
+  });
+
+  async function loadOlder() {
+    const element = list.current;
+    if (!element || loadingOlder) return;
+    setLoadingOlder(true);
+    const before = element.scrollHeight;
+    try {
+      await store.loadOlder(conversation.id);
+    } finally {
+      setLoadingOlder(false);
+    }
+    // Keep the reader's place while older messages appear above.
+    requestAnimationFrame(() => {
+      element.scrollTop += element.scrollHeight - before;
+    });
+  }
+
+  function onScroll() {
+    const element = list.current;
+    if (!element) return;
+    stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    if (element.scrollTop < 60 && state.hasOlder[conversation.id]) void loadOlder();
+  }
+
+  function send() {
+    const text = draft.trim();
+    if (!text || draft.length > MAX_MESSAGE_LENGTH) return;
+    store.send(conversation.id, draft);
+    store.setDraft(conversation.id, "");
+    stickToBottom.current = true;
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  const tooLong = draft.length > MAX_MESSAGE_LENGTH;
+  return (
+    <>
+      <header className="flex items-center gap-3 border-b border-slate-200 p-3">
+        <button
+          type="button"
+          onClick={onBack}
+          className="rounded px-2 py-1 hover:bg-slate-100 md:hidden"
+          aria-label="Back to conversations"
+        >
+          ←
+        </button>
+        <h2 className="truncate font-semibold">{title}</h2>
+        {conversation.type === "group" && (
+          <span className="text-xs text-slate-500">{conversation.memberIds.length} members</span>
+        )}
+      </header>
+      <div
+        ref={list}
+        onScroll={onScroll}
+        className="min-h-0 flex-1 space-y-3 overflow-y-auto p-4"
+        aria-label="Messages"
+        role="log"
+      >
+        {stored === undefined && <p className="text-center text-sm text-slate-500">Loading messages…</p>}
+        {state.hasOlder[conversation.id] && (
+          <div className="text-center">
+            <button
+              type="button"
+              onClick={() => void loadOlder()}
+              className="text-sm text-teal-700 underline"
+            >
+              {loadingOlder ? "Loading…" : "Load older messages"}
+            </button>
+          </div>
+        )}
+        {stored !== undefined && groups.length === 0 && (
+          <p className="text-center text-sm text-slate-500">No messages yet. Say hello!</p>
+        )}
+        {groups.map((group, index) => (
+          <section
+            key={`${group.day}-${group.items[0]?.id}`}
+            className={`flex flex-col ${group.mine ? "items-end" : "items-start"}`}
+          >
+            {(index === 0 || groups[index - 1]?.day !== group.day) && (
+              <p className="w-full py-2 text-center text-xs text-slate-500">{group.day}</p>
+            )}
+            {!group.mine && conversation.type === "group" && (
+              <p className="mb-1 text-xs font-medium text-slate-600">
+                {state.users[group.senderId]?.displayName ?? "Someone"}
+              </p>
+            )}
+            {group.items.map((item) => (
+              <div
+                key={item.id}
+                data-testid="message"
+                data-status={item.status}
+                className={`mb-1 max-w-[80%] whitespace-pre-wrap break-words rounded-2xl px-3 py-2 ${
+                  group.mine ? "bg-teal-700 text-white" : "bg-white shadow-sm"
+                } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""}`}
+              >
+                <span data-testid="message-text">{item.text}</span>
+                <span
+                  className={`mt-1 block text-right text-[10px] ${group.mine ? "text-teal-100" : "text-slate-400"}`}
+                >
+                  {formatTime(item.createdAt)}
+                  {group.mine && ` · ${STATUS_LABEL[item.status]}`}
+                </span>
+                {item.status === "failed" && (
+                  <button
+                    type="button"
+                    onClick={() => store.retry(conversation.id, item.clientMsgId)}
+                    className="mt-1 text-xs font-medium underline"
+                  >
+                    Retry
+                  </button>
+                )}
+              </div>
+            ))}
+          </section>
+        ))}
+      </div>
+      <form
+        className="border-t border-slate-200 p-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
+        <div className="flex items-end gap-2">
+          <label className="sr-only" htmlFor="composer">
+            Message
+          </label>
+          <textarea
+            id="composer"
+            rows={2}
+            value={draft}
+            onChange={(e) => store.setDraft(conversation.id, e.target.value)}
+            onKeyDown={onKeyDown}
+            placeholder="Write a message. Enter sends, Shift+Enter adds a line."
+            aria-invalid={tooLong}
+            aria-describedby="composer-count"
+            className="min-h-10 flex-1 resize-none rounded border border-slate-300 px-3 py-2 focus:border-teal-600 focus:outline-none"
+          />
+          <button
+            type="submit"
+            disabled={!draft.trim() || tooLong}
+            className="rounded bg-teal-700 px-4 py-2 font-medium text-white disabled:opacity-50"
+          >
+            Send
+          </button>
+        </div>
+        <p
+          id="composer-count"
+          className={`mt-1 text-right text-xs ${tooLong ? "text-red-700" : "text-slate-500"}`}
+        >
+          {tooLong
+            ? `${draft.length - MAX_MESSAGE_LENGTH} characters over the ${MAX_MESSAGE_LENGTH.toLocaleString()} limit`
+            : `${draft.length.toLocaleString()} / ${MAX_MESSAGE_LENGTH.toLocaleString()}`}
+        </p>
+      </form>
+    </>
+  );
+}

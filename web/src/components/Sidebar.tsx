@@ -1,0 +1,163 @@
+import { useEffect, useState } from "react";
+import type { ChatState, ChatStore } from "../lib/store";
+import type { User } from "../lib/types";
+import { NewGroupDialog } from "./NewGroupDialog";
+import { conversationTitle, formatTime } from "./useChat";
+
+interface Props {
+  store: ChatStore;
+  state: ChatState;
+  openId: string | null;
+  onOpen: (id: string) => void;
+}
+
+export function usePeopleSearch(store: ChatStore, query: string): { results: User[]; error: string | null } {
+  const [results, setResults] = useState<User[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!query.trim()) {
+      setResults([]);
+      return;
+    }
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      store.api
+        .searchUsers(query.trim())
+        .then((page) => {
+          if (cancelled) return;
+          setResults(page.items);
+          setError(null);
+        })
+        .catch((e: Error) => {
+          if (!cancelled) setError(e.message);
+        });
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [store, query]);
+  return { results, error };
+}
+
+export function Sidebar({ store, state, openId, onOpen }: Props) {
+  const [query, setQuery] = useState("");
+  const [creatingGroup, setCreatingGroup] = useState(false);
+  const { results, error } = usePeopleSearch(store, query);
+  const me = state.session?.user;
+  if (!me) return null;
+
+  async function startChat(userId: string) {
+    const id = await store.openDirect(userId);
+    if (id) {
+      setQuery("");
+      onOpen(id);
+    }
+  }
+
+  return (
+    <>
+      <header className="flex items-center justify-between gap-2 border-b border-slate-200 p-3">
+        <div className="min-w-0">
+          <p className="truncate font-semibold">{me.displayName}</p>
+          <p className="truncate text-xs text-slate-500">@{me.username}</p>
+        </div>
+        <div className="flex gap-2">
+          <button
+            type="button"
+            onClick={() => setCreatingGroup(true)}
+            className="rounded bg-teal-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-teal-800"
+          >
+            New group
+          </button>
+          <button
+            type="button"
+            onClick={() => void store.logOut()}
+            className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100"
+          >
+            Log out
+          </button>
+        </div>
+      </header>
+      <div className="border-b border-slate-200 p-3">
+        <label className="block text-xs font-medium text-slate-600">
+          Search people
+          <input
+            type="search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            placeholder="Name or username"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-1.5 text-sm focus:border-teal-600 focus:outline-none"
+          />
+        </label>
+        {error && <p className="mt-2 text-sm text-red-700">{error}</p>}
+        {query.trim() && (
+          <ul aria-label="People" className="mt-2 max-h-60 overflow-y-auto">
+            {results.length === 0 && (
+              <li className="p-2 text-sm text-slate-500">No one matches “{query.trim()}”.</li>
+            )}
+            {results.map((user) => (
+              <li key={user.id}>
+                <button
+                  type="button"
+                  onClick={() => void startChat(user.id)}
+                  className="w-full rounded px-2 py-1.5 text-left text-sm hover:bg-slate-100"
+                  aria-label={`Chat with ${user.displayName}`}
+                >
+                  <span className="font-medium">{user.displayName}</span>{" "}
+                  <span className="text-slate-500">@{user.username}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <nav aria-label="Conversations" className="min-h-0 flex-1 overflow-y-auto">
+        {state.conversations.length === 0 && (
+          <p className="p-4 text-sm text-slate-500">
+            No conversations yet. Search for someone above to say hello.
+          </p>
+        )}
+        <ul>
+          {state.conversations.map((conversation) => {
+            const title = conversationTitle(conversation, state.users, me.id);
+            const last = conversation.lastMessage;
+            return (
+              <li key={conversation.id}>
+                <button
+                  type="button"
+                  onClick={() => onOpen(conversation.id)}
+                  aria-current={conversation.id === openId ? "page" : undefined}
+                  aria-label={`Open ${title}`}
+                  className={`block w-full border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
+                    conversation.id === openId ? "bg-teal-50" : ""
+                  }`}
+                >
+                  <span className="flex items-baseline justify-between gap-2">
+                    <span className="truncate font-medium">{title}</span>
+                    {last && (
+                      <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>
+                    )}
+                  </span>
+                  <span className="block truncate text-sm text-slate-600">
+                    {last ? last.text : conversation.type === "group" ? "New group" : "No messages yet"}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      {creatingGroup && (
+        <NewGroupDialog
+          store={store}
+          onClose={() => setCreatingGroup(false)}
+          onCreated={(id) => {
+            setCreatingGroup(false);
+            onOpen(id);
+          }}
+        />
+      )}
+    </>
+  );
+}
