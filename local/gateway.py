@@ -126,11 +126,9 @@ class LocalGateway:
     # --- HTTP API --------------------------------------------------------------
 
     async def web_config(self, request: web.Request) -> web.StreamResponse:
-        """What the deploy writes to the web bucket as config.json, for this local origin."""
-        return web.json_response(
-            {"apiUrl": f"http://{request.host}", "wsUrl": f"ws://{request.host}/ws"},
-            headers={"Cache-Control": "no-store"},
-        )
+        """What the deploy writes to the web bucket as config.json. Locally the APIs share the
+        page's origin (also behind Vite's dev proxy), so the URLs are relative to the page."""
+        return web.json_response({"apiUrl": "", "wsUrl": "/ws"}, headers={"Cache-Control": "no-store"})
 
     async def web_client(self, request: web.Request) -> web.StreamResponse:
         if self.web_root is None:

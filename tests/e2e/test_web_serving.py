@@ -44,7 +44,7 @@ def test_serves_files_falls_back_to_the_app_and_never_leaves_the_folder(site: Pa
         status, body, _ = fetch(base + "/%2e%2e/secret.txt")
         assert "not for the web" not in body
         status, body, _ = fetch(base + "/config.json")
-        assert json.loads(body) == {"apiUrl": base, "wsUrl": f"ws://127.0.0.1:{port}/ws"}
+        assert json.loads(body) == {"apiUrl": "", "wsUrl": "/ws"}  # the page's own origin
         # the API is still the API
         status, body, _ = fetch(base + "/api/nope")
         assert status == 404

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ChatStore } from "./store";
+import { ChatStore, resolveWsUrl } from "./store";
 import type { Message } from "./types";
 
 function message(seq: number, conversationId = "c1"): Message {
@@ -31,7 +31,7 @@ describe("ChatStore catch-up after a reconnect", () => {
     };
     storage.set("chat.session", JSON.stringify(session));
     Object.assign(globalThis, {
-      window: { addEventListener: () => {} },
+      window: { addEventListener: () => {}, location: { protocol: "http:", host: "x" } },
       localStorage: {
         getItem: (k: string) => storage.get(k) ?? null,
         setItem: (k: string, v: string) => storage.set(k, v),
@@ -64,5 +64,17 @@ describe("ChatStore catch-up after a reconnect", () => {
       "/api/messages/c1?limit=100&after=2",
       "/api/messages/c1?limit=100&after=102",
     ]);
+  });
+});
+
+describe("resolveWsUrl", () => {
+  it("keeps absolute URLs and puts a path on the page's host with the matching scheme", () => {
+    expect(
+      resolveWsUrl("wss://abc.execute-api.eu-west-1.amazonaws.com/prod", { protocol: "https:", host: "h" }),
+    ).toBe("wss://abc.execute-api.eu-west-1.amazonaws.com/prod");
+    expect(resolveWsUrl("/ws", { protocol: "http:", host: "127.0.0.1:8000" })).toBe("ws://127.0.0.1:8000/ws");
+    expect(resolveWsUrl("/ws", { protocol: "https:", host: "chat.example.com" })).toBe(
+      "wss://chat.example.com/ws",
+    );
   });
 });

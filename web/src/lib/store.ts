@@ -20,8 +20,15 @@ export interface ChatState {
 }
 
 export interface Config {
+  /** The HTTP API's base URL; "" means the page's own origin. */
   apiUrl: string;
+  /** The WebSocket URL; a path ("/ws") means the page's own host. */
   wsUrl: string;
+}
+
+export function resolveWsUrl(wsUrl: string, location: { protocol: string; host: string }): string {
+  if (!wsUrl.startsWith("/")) return wsUrl;
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsUrl}`;
 }
 
 const SESSION_KEY = "chat.session";
@@ -76,7 +83,8 @@ export class ChatStore {
     this.socket = new ChatSocket({
       url: async () => {
         const token = await this.api.accessToken();
-        return token ? `${config.wsUrl}?token=${encodeURIComponent(token)}` : null;
+        const base = resolveWsUrl(config.wsUrl, window.location);
+        return token ? `${base}?token=${encodeURIComponent(token)}` : null;
       },
       onFrame: (frame) => this.onFrame(frame),
       onStatus: (status) => this.update({ status }),
