@@ -3,7 +3,7 @@ MongoDB adapters (tests/contract), so unit tests can trust them."""
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chat.models.chat import Connection, Conversation, Message, User
 from chat.models.errors import UsernameTaken
@@ -57,6 +57,22 @@ class FakeUserStore:
             and (after is None or u.username.lower() > after)
         ]
         return sorted(found, key=lambda u: u.username.lower())[:limit]
+
+
+class FakeLoginFailureStore:
+    def __init__(self) -> None:
+        self.windows: dict[str, tuple[int, datetime]] = {}
+
+    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
+        window = self.windows.get(key)
+        return window if window and window[1] > now else None
+
+    def record_failure(self, key: str, now: datetime, window: timedelta) -> None:
+        current = self.failures(key, now)
+        self.windows[key] = (current[0] + 1, current[1]) if current else (1, now + window)
+
+    def clear(self, key: str) -> None:
+        self.windows.pop(key, None)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from chat.adapters.mongo_store import (
     MongoConnectionStore,
     MongoConversationStore,
+    MongoLoginFailureStore,
     MongoMessageStore,
     MongoRefreshTokenStore,
     MongoUserStore,
@@ -23,6 +24,7 @@ from chat.services.ids import new_id
 from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
+    FakeLoginFailureStore,
     FakeMessageStore,
     FakeRefreshTokenStore,
     FakeUserStore,
@@ -36,13 +38,19 @@ class Stores:
     conversations: Any
     messages: Any
     connections: Any
+    login_failures: Any
 
 
 @pytest.fixture(params=["fake", "mongo"])
 def stores(request: pytest.FixtureRequest) -> Stores:
     if request.param == "fake":
         return Stores(
-            FakeUserStore(), FakeRefreshTokenStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore()
+            FakeUserStore(),
+            FakeRefreshTokenStore(),
+            FakeConversationStore(),
+            FakeMessageStore(),
+            FakeConnectionStore(),
+            FakeLoginFailureStore(),
         )
     db = request.getfixturevalue("mongo_db")
     return Stores(
@@ -51,6 +59,7 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         MongoConversationStore(db),
         MongoMessageStore(db),
         MongoConnectionStore(db),
+        MongoLoginFailureStore(db),
     )
 
 
@@ -131,6 +140,23 @@ def test_expired_and_revoked_refresh_tokens_are_refused(stores: Stores) -> None:
     assert not stores.tokens.is_family_revoked("login1")
     assert stores.tokens.consume("old", now) is None
     assert stores.tokens.consume("live", now) is None
+
+
+def test_login_failures_count_within_a_window_and_clear(stores: Stores) -> None:
+    now, window = utc_now(), timedelta(minutes=15)
+    assert stores.login_failures.failures("alice", now) is None
+    for _ in range(3):
+        stores.login_failures.record_failure("alice", now, window)
+    count, ends = stores.login_failures.failures("alice", now)
+    assert count == 3
+    assert abs((ends - (now + window)).total_seconds()) < 1
+    # After the window, the count starts again
+    later = now + window + timedelta(seconds=1)
+    assert stores.login_failures.failures("alice", later) is None
+    stores.login_failures.record_failure("alice", later, window)
+    assert stores.login_failures.failures("alice", later)[0] == 1
+    stores.login_failures.clear("alice")
+    assert stores.login_failures.failures("alice", later) is None
 
 
 def test_direct_conversation_is_unique_per_pair(stores: Stores) -> None:

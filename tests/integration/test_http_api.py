@@ -81,6 +81,16 @@ def test_login_and_the_same_401_for_wrong_name_or_password(alice: Account) -> No
     assert wrong_password.body == wrong_name.body
 
 
+def test_too_many_wrong_passwords_get_429_with_retry_after(alice: Account) -> None:
+    from chat.services.auth import MAX_LOGIN_FAILURES
+
+    for _ in range(MAX_LOGIN_FAILURES):
+        assert call_http("POST", "/api/auth/login", {"username": "alice", "password": "wrong-guess"}).status == 401
+    limited = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password123"})
+    assert (limited.status, error_code(limited)) == (429, "rate_limited")
+    assert 0 < int(limited.headers["Retry-After"]) <= 15 * 60
+
+
 def test_refresh_rotation_reuse_and_logout(alice: Account) -> None:
     rotated = call_http("POST", "/api/auth/refresh", {"refreshToken": alice.refresh_token})
     assert rotated.status == 200

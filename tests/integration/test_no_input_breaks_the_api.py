@@ -18,7 +18,7 @@ field_names = st.sampled_from(
      "receiverId", "text", "clientMsgId", "$ne", "$gt", "$where"]
 )  # fmt: skip
 bodies = json_values | st.dictionaries(field_names, json_values, max_size=5)
-ALLOWED = {200, 201, 204, 401, 403, 404, 409, 413, 422}
+ALLOWED = {200, 201, 204, 401, 403, 404, 409, 413, 422, 429}
 ROUTES = [
     ("POST", "/api/auth/signup"),
     ("POST", "/api/auth/login"),

@@ -17,6 +17,7 @@ from chat.services.users import UserService
 from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
+    FakeLoginFailureStore,
     FakeMessageStore,
     FakePusher,
     FakeRefreshTokenStore,
@@ -43,6 +44,7 @@ class Chat:
     message_store: FakeMessageStore
     connections: FakeConnectionStore
     pusher: FakePusher
+    login_failures: FakeLoginFailureStore
     access: AccessTokens
     auth: AuthService
     user_service: UserService
@@ -55,6 +57,7 @@ def chat() -> Chat:
     users, tokens = FakeUserStore(), FakeRefreshTokenStore()
     conversation_store, message_store = FakeConversationStore(), FakeMessageStore()
     connections, pusher = FakeConnectionStore(), FakePusher()
+    login_failures = FakeLoginFailureStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
     conversations = ConversationService(conversation_store, users)
     return Chat(
@@ -64,8 +67,11 @@ def chat() -> Chat:
         message_store=message_store,
         connections=connections,
         pusher=pusher,
+        login_failures=login_failures,
         access=access,
-        auth=AuthService(users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30)),
+        auth=AuthService(
+            users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_failures=login_failures
+        ),
         user_service=UserService(users),
         conversations=conversations,
         messages=MessageService(

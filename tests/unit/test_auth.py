@@ -5,7 +5,7 @@ import pytest
 
 from chat.clock import utc_now
 from chat.models.api import LoginRequest, SignupRequest
-from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, UsernameTaken
+from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, RateLimited, UsernameTaken
 from chat.models.ports import RefreshGrant
 from chat.services.passwords import Passwords
 from chat.services.tokens import hash_refresh_token
@@ -179,3 +179,45 @@ def test_a_logout_racing_a_refresh_still_ends_the_login(chat: Chat) -> None:
         chat.auth.refresh(token)
     chat.tokens.save = original_save  # type: ignore[method-assign]
     assert all(t.revoked for t in chat.tokens.tokens.values())
+
+
+def test_wrong_passwords_for_one_name_are_limited_then_allowed_again(chat: Chat) -> None:
+    from chat.services.auth import LOGIN_FAILURE_WINDOW, MAX_LOGIN_FAILURES
+
+    signup(chat)
+    for _ in range(MAX_LOGIN_FAILURES):
+        with pytest.raises(InvalidCredentials):
+            chat.auth.login(LoginRequest(username="alice", password="guess"))
+    # Then even the right password waits, with a Retry-After inside the window
+    with pytest.raises(RateLimited) as limited:
+        chat.auth.login(LoginRequest(username="ALICE", password="correct horse"))
+    assert 0 < limited.value.retry_after <= LOGIN_FAILURE_WINDOW.total_seconds()
+    assert limited.value.status == 429
+    # Another name is not affected
+    with pytest.raises(InvalidCredentials):
+        chat.auth.login(LoginRequest(username="bob", password="guess"))
+    # When the window has passed, the right password works and clears the count
+    key = "alice"
+    count, _ = chat.login_failures.windows[key]
+    chat.login_failures.windows[key] = (count, utc_now() - timedelta(seconds=1))
+    assert chat.auth.login(LoginRequest(username="alice", password="correct horse")).user.username == "alice"
+    assert chat.login_failures.failures(key, utc_now()) is None
+
+
+def test_a_successful_log_in_clears_earlier_failures(chat: Chat) -> None:
+    signup(chat)
+    for _ in range(3):
+        with pytest.raises(InvalidCredentials):
+            chat.auth.login(LoginRequest(username="alice", password="guess"))
+    chat.auth.login(LoginRequest(username="alice", password="correct horse"))
+    assert chat.login_failures.failures("alice", utc_now()) is None
+
+
+def test_unknown_names_are_limited_the_same_way(chat: Chat) -> None:
+    from chat.services.auth import MAX_LOGIN_FAILURES
+
+    for _ in range(MAX_LOGIN_FAILURES):
+        with pytest.raises(InvalidCredentials):
+            chat.auth.login(LoginRequest(username="nobody", password="guess"))
+    with pytest.raises(RateLimited):
+        chat.auth.login(LoginRequest(username="nobody", password="guess"))

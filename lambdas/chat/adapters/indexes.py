@@ -40,6 +40,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("userId", ASCENDING)], name="by_user"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_stale"),
     ],
+    "login_failures": [
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_window"),
+    ],
     "refresh_tokens": [
         IndexModel([("familyId", ASCENDING)], name="by_login"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),

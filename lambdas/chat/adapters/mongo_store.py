@@ -143,6 +143,25 @@ class MongoRefreshTokenStore:
 
 
 @translated
+class MongoLoginFailureStore:
+    def __init__(self, db: Any) -> None:
+        self._failures = db["login_failures"]
+
+    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
+        # The TTL monitor deletes expired windows within a minute; until then they are skipped here.
+        doc = self._failures.find_one({"_id": key, "expiresAt": {"$gt": now}})
+        return (doc["count"], doc["expiresAt"]) if doc else None
+
+    def record_failure(self, key: str, now: datetime, window: timedelta) -> None:
+        counted = self._failures.update_one({"_id": key, "expiresAt": {"$gt": now}}, {"$inc": {"count": 1}})
+        if counted.matched_count == 0:  # no open window: this failure opens one
+            self._failures.replace_one({"_id": key}, {"count": 1, "expiresAt": now + window}, upsert=True)
+
+    def clear(self, key: str) -> None:
+        self._failures.delete_one({"_id": key})
+
+
+@translated
 class MongoConversationStore:
     def __init__(self, db: Any) -> None:
         self._conversations = db["conversations"]

@@ -34,7 +34,7 @@ def access_tokens() -> "AccessTokens":
 @cache
 def auth_service() -> "AuthService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoRefreshTokenStore, MongoUserStore
+    from chat.adapters.mongo_store import MongoLoginFailureStore, MongoRefreshTokenStore, MongoUserStore
     from chat.services.auth import AuthService
     from chat.services.passwords import Passwords
 
@@ -45,6 +45,7 @@ def auth_service() -> "AuthService":
         access_tokens(),
         Passwords(),
         refresh_ttl=timedelta(days=settings().refresh_token_ttl_days),
+        login_failures=MongoLoginFailureStore(db),
     )
 
 

@@ -2,7 +2,7 @@
 adapters implement these, and so do the in-memory fakes the unit tests use."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from chat.models.chat import Connection, Conversation, Message, User
@@ -63,6 +63,16 @@ class RefreshTokenStore(Protocol):
     def family_of(self, token_hash: str) -> str | None: ...
     def revoke_family(self, family_id: str, now: datetime) -> None: ...
     def is_family_revoked(self, family_id: str) -> bool: ...
+
+
+class LoginFailureStore(Protocol):
+    """Failed log-ins per username, counted in windows that start with the first failure."""
+
+    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
+        """The failures in the current window and when it ends; None when there is no open window."""
+
+    def record_failure(self, key: str, now: datetime, window: timedelta) -> None: ...
+    def clear(self, key: str) -> None: ...
 
 
 class ConversationStore(Protocol):

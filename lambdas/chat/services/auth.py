@@ -1,16 +1,22 @@
 """Sign-up, log-in, refresh-token rotation with reuse detection, log-out."""
 
+import math
 from datetime import timedelta
 
 from chat.clock import utc_now
 from chat.models.api import LoginRequest, Session, SignupRequest, TokenPair
 from chat.models.chat import User
-from chat.models.errors import InvalidCredentials, InvalidRefreshToken
-from chat.models.ports import RefreshGrant, RefreshTokenStore, UserStore
+from chat.models.errors import InvalidCredentials, InvalidRefreshToken, RateLimited
+from chat.models.ports import LoginFailureStore, RefreshGrant, RefreshTokenStore, UserStore
 from chat.observability import logger
 from chat.services.ids import new_id
 from chat.services.passwords import Passwords
 from chat.services.tokens import AccessTokens, hash_refresh_token, new_refresh_token
+
+# Online guessing: after this many wrong passwords for one username, log-ins for it
+# wait until the window that the first failure opened has passed.
+MAX_LOGIN_FAILURES = 10
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
 
 class AuthService:
@@ -20,13 +26,16 @@ class AuthService:
         refresh_tokens: RefreshTokenStore,
         access_tokens: AccessTokens,
         passwords: Passwords,
+        *,
         refresh_ttl: timedelta,
+        login_failures: LoginFailureStore,
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._access_tokens = access_tokens
         self._passwords = passwords
         self._refresh_ttl = refresh_ttl
+        self._login_failures = login_failures
 
     def signup(self, request: SignupRequest) -> Session:
         user = User(
@@ -39,11 +48,23 @@ class AuthService:
         return self._start_login(user)
 
     def login(self, request: LoginRequest) -> Session:
+        # Counted per name whether or not the account exists, so a 429 says nothing about who is registered.
+        key = request.username.lower()
+        now = utc_now()
+        window = self._login_failures.failures(key, now)
+        if window is not None and window[0] >= MAX_LOGIN_FAILURES:
+            wait = max(1, math.ceil((window[1] - now).total_seconds()))
+            raise RateLimited(
+                f"Too many wrong passwords for this username; try again in {wait} seconds.", retry_after=wait
+            )
         credentials = self._users.find_credentials(request.username)
         # An unknown name still pays for a hash check: same path, same time, same answer.
         password_hash = credentials.password_hash if credentials else None
         if not self._passwords.verify(password_hash, request.password) or credentials is None:
+            self._login_failures.record_failure(key, now, LOGIN_FAILURE_WINDOW)
             raise InvalidCredentials("The username or password is wrong.")
+        if window is not None:
+            self._login_failures.clear(key)
         if self._passwords.needs_rehash(credentials.password_hash):
             self._users.update_password_hash(credentials.user.id, self._passwords.hash(request.password))
         return self._start_login(credentials.user)
