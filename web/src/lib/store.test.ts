@@ -18,8 +18,9 @@ function json(body: unknown): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
 }
 
-describe("ChatStore catch-up after a reconnect", () => {
+describe("ChatStore history", () => {
   let requests: string[];
+  let held: number; // how many messages the server holds for c1
 
   beforeEach(() => {
     const storage = new Map<string, string>();
@@ -39,31 +40,58 @@ describe("ChatStore catch-up after a reconnect", () => {
       },
     });
     requests = [];
-    // The server holds seq 1..150 for c1; the client already has 1..2.
+    held = 2;
+    const conversation = {
+      id: "c1",
+      type: "direct",
+      name: null,
+      memberIds: ["u1", "u2"],
+      createdBy: "u2",
+      createdAt: "2026-11-24T11:00:00.000Z",
+      lastSeq: 0,
+      lastMessage: null,
+    };
     globalThis.fetch = (async (input: string) => {
       const url = new URL(input);
       requests.push(url.pathname + url.search);
-      if (url.pathname === "/api/conversations") return json({ items: [], nextCursor: null });
-      const after = Number(url.searchParams.get("after"));
+      if (url.pathname === "/api/conversations") return json({ items: [conversation], nextCursor: null });
+      if (url.pathname.startsWith("/api/users/"))
+        return json({ id: "u2", username: "u2", displayName: "U2", createdAt: conversation.createdAt });
       const limit = Number(url.searchParams.get("limit"));
+      const after = url.searchParams.get("after");
+      // With after=: the oldest `limit` above it; without: the newest `limit`.
+      const first = after === null ? Math.max(1, held - limit + 1) : Number(after) + 1;
+      const last = after === null ? held : Math.min(held, Number(after) + limit);
       const items = [];
-      for (let seq = after + 1; seq <= Math.min(150, after + limit); seq++) items.push(message(seq));
+      for (let seq = first; seq <= last; seq++) items.push(message(seq));
       return json({ items, nextBefore: null });
     }) as typeof fetch;
   });
 
-  it("pages forward from the last seq it holds until it has everything, each message once", async () => {
+  it("catches up by paging forward from the last seq it holds, each message once", async () => {
     const store = new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" });
-    store.onFrame({ type: "messageReceived", message: message(1) });
-    store.onFrame({ type: "messageReceived", message: message(2) });
+    await store.loadConversations();
+    await store.openConversation("c1"); // holds seq 1..2
     store.onFrame({ type: "messageReceived", message: message(2) }); // a duplicate push changes nothing
+    held = 150; // 148 more arrive while the client is away
+    requests = [];
     await store.catchUp();
-    const held = store.getState().messages.c1 ?? [];
-    expect(held.map((m) => m.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    const kept = store.getState().messages.c1 ?? [];
+    expect(kept.map((m) => m.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
     expect(requests.filter((r) => r.startsWith("/api/messages/"))).toEqual([
       "/api/messages/c1?limit=100&after=2",
       "/api/messages/c1?limit=100&after=102",
     ]);
+  });
+
+  it("loads the history of a conversation that a push introduced", async () => {
+    const store = new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" });
+    held = 5; // someone started a chat: seq 1..4 arrived while the client was away, seq 5 is pushed now
+    store.onFrame({ type: "messageReceived", message: message(5) });
+    await store.loadConversations();
+    expect(store.getState().conversations.map((c) => c.id)).toEqual(["c1"]);
+    await store.openConversation("c1");
+    expect((store.getState().messages.c1 ?? []).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 });
 

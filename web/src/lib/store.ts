@@ -220,12 +220,19 @@ export class ChatStore {
     if (hasOlder !== undefined) patch.hasOlder = { ...this.state.hasOlder, [conversationId]: hasOlder };
     this.update(patch);
     const newest = messages[messages.length - 1];
-    const conversation = this.state.conversations.find((c) => c.id === conversationId);
-    if (newest && conversation && (conversation.lastMessage?.seq ?? 0) < newest.seq) {
+    if (newest) this.notePreview(newest);
+  }
+
+  /** Shows `message` as its conversation's last one if it is newer; a conversation not yet listed is fetched. */
+  private notePreview(message: Message): void {
+    const conversation = this.state.conversations.find((c) => c.id === message.conversationId);
+    if (!conversation) {
+      void this.loadConversations(); // someone started a chat with us
+    } else if ((conversation.lastMessage?.seq ?? 0) < message.seq) {
       this.upsertConversation({
         ...conversation,
-        lastMessage: newest,
-        lastSeq: Math.max(conversation.lastSeq, newest.seq),
+        lastMessage: message,
+        lastSeq: Math.max(conversation.lastSeq, message.seq),
       });
     }
   }
@@ -323,25 +330,15 @@ export class ChatStore {
       case "messageAck":
         this.acknowledge(frame.message);
         break;
-      case "messageReceived": {
-        const known = this.state.conversations.some((c) => c.id === frame.message.conversationId);
-        if (this.state.messages[frame.message.conversationId] || !known) {
+      case "messageReceived":
+        // Only a conversation whose history is loaded keeps messages; for the others the push
+        // updates the list, and opening them loads their history.
+        if (this.state.messages[frame.message.conversationId]) {
           this.storeMessages(frame.message.conversationId, [frame.message]);
-        }
-        if (known) {
-          const conversation = this.state.conversations.find((c) => c.id === frame.message.conversationId);
-          if (conversation && (conversation.lastMessage?.seq ?? 0) < frame.message.seq) {
-            this.upsertConversation({
-              ...conversation,
-              lastMessage: frame.message,
-              lastSeq: frame.message.seq,
-            });
-          }
         } else {
-          void this.loadConversations(); // someone started a chat with us
+          this.notePreview(frame.message);
         }
         break;
-      }
       case "error":
         if (frame.clientMsgId) {
           for (const conversationId of Object.keys(this.state.pending)) {
