@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
-import { usePeopleSearch } from "./Sidebar";
+import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 
 interface Props {
   store: ChatStore;
@@ -55,16 +55,7 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
             className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
           />
         </label>
-        <label className="block text-sm font-medium">
-          Add members
-          <input
-            type="search"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            placeholder="Name or username"
-            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
-          />
-        </label>
+        <PeopleSearchField label="Add members" query={query} onChange={setQuery} />
         {query.trim() && (
           <ul aria-label="Matching people" className="max-h-40 overflow-y-auto">
             {results

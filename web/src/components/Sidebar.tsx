@@ -1,7 +1,7 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { ChatState, ChatStore } from "../lib/store";
-import type { User } from "../lib/types";
 import { NewGroupDialog } from "./NewGroupDialog";
+import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { conversationTitle, formatTime } from "./useChat";
 
 interface Props {
@@ -9,35 +9,6 @@ interface Props {
   state: ChatState;
   openId: string | null;
   onOpen: (id: string) => void;
-}
-
-export function usePeopleSearch(store: ChatStore, query: string): { results: User[]; error: string | null } {
-  const [results, setResults] = useState<User[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!query.trim()) {
-      setResults([]);
-      return;
-    }
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      store.api
-        .searchUsers(query.trim())
-        .then((page) => {
-          if (cancelled) return;
-          setResults(page.items);
-          setError(null);
-        })
-        .catch((e: Error) => {
-          if (!cancelled) setError(e.message);
-        });
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [store, query]);
-  return { results, error };
 }
 
 export function Sidebar({ store, state, openId, onOpen }: Props) {
@@ -80,16 +51,7 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
         </div>
       </header>
       <div className="border-b border-slate-200 p-3">
-        <label className="block text-xs font-medium text-slate-600">
-          Search people
-          <input
-            type="search"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            placeholder="Name or username"
-            className="mt-1 w-full rounded border border-slate-300 px-3 py-1.5 text-sm focus:border-teal-600 focus:outline-none"
-          />
-        </label>
+        <PeopleSearchField label="Search people" query={query} onChange={setQuery} compact />
         {error && <p className="mt-2 text-sm text-red-700">{error}</p>}
         {query.trim() && (
           <ul aria-label="People" className="mt-2 max-h-60 overflow-y-auto">

@@ -1,0 +1,58 @@
+import { useEffect, useState } from "react";
+import type { ChatStore } from "../lib/store";
+import type { User } from "../lib/types";
+
+/** People whose username or display name starts with `query`, looked up as the user types. */
+export function usePeopleSearch(store: ChatStore, query: string): { results: User[]; error: string | null } {
+  const [results, setResults] = useState<User[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!query.trim()) {
+      setResults([]);
+      return;
+    }
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      store.api
+        .searchUsers(query.trim())
+        .then((page) => {
+          if (cancelled) return;
+          setResults(page.items);
+          setError(null);
+        })
+        .catch((e: Error) => {
+          if (!cancelled) setError(e.message);
+        });
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [store, query]);
+  return { results, error };
+}
+
+interface FieldProps {
+  label: string;
+  query: string;
+  onChange: (query: string) => void;
+  compact?: boolean;
+}
+
+/** The search box for finding people: in the sidebar, and when picking group members. */
+export function PeopleSearchField({ label, query, onChange, compact = false }: FieldProps) {
+  return (
+    <label className={`block font-medium ${compact ? "text-xs text-slate-600" : "text-sm"}`}>
+      {label}
+      <input
+        type="search"
+        value={query}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="Name or username"
+        className={`mt-1 w-full rounded border border-slate-300 px-3 focus:border-teal-600 focus:outline-none ${
+          compact ? "py-1.5 text-sm" : "py-2"
+        }`}
+      />
+    </label>
+  );
+}
