@@ -199,3 +199,15 @@ def test_deploy_time_index_set_up_creates_every_index(installed_db: Any) -> None
         names = set(installed_db[collection].index_information())
         assert {m.document["name"] for m in models} <= names
     assert db_setup.lambda_handler({}, LAMBDA_CONTEXT) == result
+
+
+def test_a_bug_in_a_frame_route_is_an_error_frame_with_no_detail(installed_db: Any, monkeypatch: Any) -> None:
+    from chat.handlers import ws_send_message
+
+    def broken() -> Any:
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(ws_send_message, "message_service", broken)
+    frame = {"action": "sendMessage", "receiverId": "u", "text": "hi", "clientMsgId": "m1"}
+    reply = ws_frame("ws_send_message", sign_up("alice"), "c", frame)
+    assert reply == {"type": "error", "code": "internal_error", "message": "Something went wrong on our side."}

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.handlers.http_routes import auth, conversations, messages, users
-from chat.models.api import ErrorBody, Health
-from chat.models.errors import ChatError, InvalidRequest, NotFound, PayloadTooLarge, RateLimited
+from chat.models.api import Health
+from chat.models.errors import ChatError, InvalidRequest, NotFound, PayloadTooLarge, RateLimited, unexpected
 from chat.observability import logger
 
 # API Gateway allows 10 MB; nothing in the contract comes near 64 KiB.
@@ -74,15 +74,9 @@ def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
 
 
 @app.exception_handler(Exception)
-def unexpected(error: Exception) -> Response[dict[str, Any]]:
+def unhandled_error(error: Exception) -> Response[dict[str, Any]]:
     logger.exception("unhandled error")
-    return Response(
-        500,
-        content_types.APPLICATION_JSON,
-        ErrorBody.model_validate(
-            {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
-        ).model_dump(exclude_none=True),
-    )
+    return error_response(unexpected())
 
 
 @logger.inject_lambda_context(clear_state=True)

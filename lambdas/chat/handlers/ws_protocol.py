@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chat.models.errors import ChatError, InvalidRequest
+from chat.models.errors import ChatError, InvalidRequest, unexpected
 from chat.observability import logger
 
 Event = dict[str, Any]
@@ -60,7 +60,7 @@ def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any]
             return reply(error_frame(error, _client_msg_id(event)))
         except Exception:
             logger.exception("unhandled error in a WebSocket route")
-            return reply({"type": "error", "code": "internal_error", "message": "Something went wrong on our side."})
+            return reply(error_frame(unexpected()))
 
     return handler
 

@@ -112,16 +112,6 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: list[dict[str, object]] | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
 # --- WebSocket frames ----------------------------------------------------------
 
 

@@ -20,6 +20,11 @@ class ChatError(Exception):
         return {"error": error}
 
 
+def unexpected() -> ChatError:
+    """What a client is told about a bug: no trace, no detail (the log has those)."""
+    return ChatError("Something went wrong on our side.")
+
+
 class InvalidRequest(ChatError):
     status = 422
     code = "invalid_request"
