@@ -275,14 +275,12 @@ def test_database_down_is_a_clear_503(installed_db: Any, monkeypatch: pytest.Mon
 
 
 def test_a_bug_is_a_500_with_no_detail_for_the_client(alice: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chat.handlers import composition
-
     class Broken:
         def get(self, user_id: str) -> None:
             raise RuntimeError("internal detail: mongodb+srv://user:secret@cluster")
 
-    monkeypatch.setattr(composition, "user_service", lambda: Broken())
-    monkeypatch.setattr("chat.handlers.http_routes.users.user_service", lambda: Broken())
+    # The users router calls user_service() for each request: hand it a broken service.
+    monkeypatch.setattr("chat.handlers.http_routes.users.user_service", Broken)
     response = call_http("GET", "/api/users/me", token=alice.access_token)
     assert response.status == 500
     assert response.body == {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
