@@ -10,20 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from chat.models.chat import Conversation, Message, User
 
+MAX_TEXT_LENGTH = 4000
+MAX_GROUP_MEMBERS = 1000
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"\S")]
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
-MessageText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
+MessageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH, pattern=r"\S")]
 ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 # Opaque refresh tokens are 43 url-safe characters; the bound only stops abuse.
 RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-
-MAX_TEXT_LENGTH = 4000
-MAX_GROUP_MEMBERS = 1000
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 
 
 class Request(BaseModel):
@@ -118,7 +118,3 @@ class Health(BaseModel):
 class SendMessageAction(SendMessageRequest):
     action: Literal["sendMessage"]
     clientMsgId: ClientMsgId  # required over WebSocket: it is how the ack finds its message
-
-
-class PingAction(Request):
-    action: Literal["ping"]
