@@ -35,6 +35,7 @@ def main() -> int:
     from chat.adapters.indexes import ensure_indexes
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
+    from local.media import LocalMedia
 
     if os.environ.get("MONGODB_URI"):
         store = "MongoDB at MONGODB_URI"
@@ -53,19 +54,26 @@ def main() -> int:
         return 1
 
     base = f"http://{args.host}:{args.port}"
+    # S3 from moto's server; the gateway serves its objects under /media/ as CloudFront would.
+    media = LocalMedia(f"{base}/media").start()
+    os.environ.update(media.environment())
     banner = (
         f"Chat running, storing data in {store}\n"
         f"  Web app      {base}/\n"
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
         f"  WebSocket    ws://{args.host}:{args.port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
+        f"  Media        {base}/media/   (S3 at {media.endpoint_url}, in memory)\n"
         "Press Ctrl-C to stop."
     )
     # run_app calls `print` once the socket is listening, so the URLs work when shown.
-    gateway = LocalGateway(web_root=ROOT / "web" / "dist")
+    gateway = LocalGateway(web_root=ROOT / "web" / "dist", media=media)
     if gateway.web_root is None:
         banner += "\n(The web client is not built: `make dev` builds it; until then / shows the API docs.)"
-    web.run_app(gateway.app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    try:
+        web.run_app(gateway.app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    finally:
+        media.stop()
     print("Stopped.")
     return 0
 

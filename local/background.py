@@ -9,11 +9,14 @@ from contextlib import contextmanager
 from aiohttp import web
 
 from local.gateway import LocalGateway
+from local.media import LocalMedia
 
 
 @contextmanager
-def gateway_in_background(port: int, host: str = "127.0.0.1") -> Iterator[LocalGateway]:
-    gateway = LocalGateway()
+def gateway_in_background(
+    port: int, host: str = "127.0.0.1", media: LocalMedia | None = None
+) -> Iterator[LocalGateway]:
+    gateway = LocalGateway(media=media)
     runner = web.AppRunner(gateway.app())
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="local-gateway", daemon=True)

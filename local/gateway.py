@@ -1,5 +1,6 @@
 """One aiohttp server that stands in for API Gateway: the HTTP API under /api,
-the WebSocket API at /ws, and the Management API at /@connections/{id}.
+the WebSocket API at /ws, and the Management API at /@connections/{id}; and for
+CloudFront: media under /media/ and the web client everywhere else.
 
 Handlers are the product's own `lambda_handler`s, called with the events API
 Gateway would send, on worker threads so a slow one never stalls the loop."""
@@ -23,6 +24,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from local import events
+from local.media import LocalMedia
 
 # API Gateway's WebSocket quotas.
 MAX_FRAME_BYTES = 32 * 1024
@@ -77,12 +79,22 @@ def _gone(connection_id: str) -> web.Response:
     )
 
 
+def _access_denied() -> web.Response:
+    return web.Response(
+        status=403,
+        content_type="text/xml",
+        text="<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+        "<Message>Access denied</Message></Error>",
+    )
+
+
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class LocalGateway:
-    def __init__(self, *, workers: int = 32, web_root: Path | None = None) -> None:
+    def __init__(self, *, workers: int = 32, web_root: Path | None = None, media: LocalMedia | None = None) -> None:
+        self.media = media
         # The built web client (web/dist), served as CloudFront serves it on AWS.
         self.web_root = web_root if web_root and (web_root / "index.html").is_file() else None
         self.sockets: dict[str, Socket] = {}
@@ -99,6 +111,7 @@ class LocalGateway:
         app.router.add_post("/@connections/{connection_id}", self.post_to_connection)
         app.router.add_get("/@connections/{connection_id}", self.get_connection)
         app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
+        app.router.add_get("/media/{key:.*}", self.media_object)
         # Last: everything else is the web client, with the SPA fallback to index.html.
         app.router.add_get("/{path:.*}", self.web_client)
         app.on_shutdown.append(self._close_sockets)
@@ -167,6 +180,18 @@ class LocalGateway:
         for cookie in result.get("cookies") or []:
             response.headers.add("Set-Cookie", cookie)
         return response
+
+    # --- Media (CloudFront) ----------------------------------------------------------
+
+    async def media_object(self, request: web.Request) -> web.StreamResponse:
+        key = request.match_info["key"]
+        if self.media is None or not self.media.allows(key, request.query_string):
+            return _access_denied()
+        found = await asyncio.get_running_loop().run_in_executor(self._executor, self.media.fetch, key)
+        if found is None:
+            return _access_denied()  # CloudFront with OAC answers 403 for a missing object too
+        # CloudFront's managed SECURITY_HEADERS policy adds nosniff; so does the stand-in.
+        return web.Response(body=found.body, headers={**found.headers, "X-Content-Type-Options": "nosniff"})
 
     # --- WebSocket API ----------------------------------------------------------
 

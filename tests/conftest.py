@@ -37,6 +37,9 @@ def reset_containers() -> None:
         composition.conversation_service,
         composition.connection_store,
         composition.message_service,
+        composition.media_service,
+        composition.media_links,
+        composition.media_signer,
     ):
         factory.cache_clear()
 

@@ -25,6 +25,13 @@ class Settings:
     mongodb_timeout_ms: int = 3000
     # The API Gateway Management API endpoint: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}
     ws_management_endpoint: str | None = None
+    # Media: the S3 bucket, the CloudFront base URL members fetch from, and the
+    # key pair CloudFront's key group trusts for signed URLs.
+    media_bucket: str | None = None
+    media_url: str | None = None
+    media_key_pair_id: str | None = None
+    media_signing_key: str | None = field(default=None, repr=False)
+    s3_endpoint_url: str | None = None  # only the local stack's S3
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -50,4 +57,9 @@ def settings() -> Settings:
         mongodb_uri=mongodb_uri,
         mongodb_database=os.environ.get("MONGODB_DATABASE", "chat"),
         ws_management_endpoint=os.environ.get("WS_MANAGEMENT_ENDPOINT"),
+        media_bucket=os.environ.get("MEDIA_BUCKET"),
+        media_url=os.environ.get("MEDIA_URL"),
+        media_key_pair_id=os.environ.get("MEDIA_KEY_PAIR_ID"),
+        media_signing_key=_secret("MEDIA_SIGNING_KEY", "MEDIA_SIGNING_KEY_ARN"),
+        s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL"),
     )

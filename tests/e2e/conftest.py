@@ -15,7 +15,8 @@ import websockets
 
 from local.background import gateway_in_background
 from local.gateway import LocalGateway
-from tests.conftest import database_installed, fresh_database
+from local.media import LocalMedia
+from tests.conftest import database_installed, fresh_database, reset_containers
 
 RECEIVE_TIMEOUT = 5.0
 QUIET_PERIOD = 0.4  # how long "nothing more arrives" is watched for
@@ -33,6 +34,7 @@ class Stack:
     ws_url: str
     db: Any
     gateway: LocalGateway
+    media: LocalMedia
 
     def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         request = urllib.request.Request(
@@ -58,11 +60,22 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     port = free_port()
-    previous_endpoint = os.environ["WS_MANAGEMENT_ENDPOINT"]
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = f"http://127.0.0.1:{port}"
-    with fresh_database() as db, database_installed(db), gateway_in_background(port) as gateway:
-        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway)
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = previous_endpoint
+    media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
+    environment = {"WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}", **media.environment()}
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    reset_containers()
+    try:
+        with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
+            yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media)
+    finally:
+        media.stop()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_containers()
 
 
 class Client:

@@ -32,7 +32,7 @@ def test_signup_shape_and_conflict(installed_db: Any) -> None:
     )
     assert response.status == 201
     assert set(response.body) == {"user", "accessToken", "refreshToken", "expiresIn"}
-    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt"}
+    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt", "avatarUrl"}
     assert response.body["user"]["createdAt"].endswith("Z")
     clash = call_http("POST", "/api/auth/signup", {"username": "dora", "password": "password123"})
     assert (clash.status, error_code(clash)) == (409, "username_taken")
@@ -222,7 +222,16 @@ def test_history_paging_both_ways(alice: Account, bob: Account) -> None:
     assert [m["seq"] for m in older.body["items"]] == [2, 3]
     after = call_http("GET", path, token=bob.access_token, query={"after": "3"}).body
     assert [m["seq"] for m in after["items"]] == [4, 5]
-    assert set(after["items"][0]) == {"id", "conversationId", "senderId", "text", "clientMsgId", "seq", "createdAt"}
+    assert set(after["items"][0]) == {
+        "id",
+        "conversationId",
+        "senderId",
+        "text",
+        "clientMsgId",
+        "seq",
+        "createdAt",
+        "attachments",
+    }
     unknown = call_http("GET", "/api/messages/nope", token=bob.access_token)
     assert unknown.status == 404
 

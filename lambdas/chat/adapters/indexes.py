@@ -43,6 +43,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     "login_failures": [
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_window"),
     ],
+    "media": [
+        # Upload records nobody used expire with their bytes; published ones have no expiresAt.
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_unused"),
+    ],
     "refresh_tokens": [
         IndexModel([("familyId", ASCENDING)], name="by_login"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),

@@ -10,13 +10,14 @@ from pymongo.errors import DuplicateKeyError
 
 from chat.adapters.indexes import CONNECTION_TTL_SECONDS
 from chat.adapters.mongo import translated
-from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.chat import Attachment, Connection, Conversation, Message, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import (
     ConversationCursor,
     Credentials,
     DuplicateMessage,
     HistorySlice,
+    MediaUpload,
     RefreshGrant,
     SeqAllocation,
 )
@@ -25,11 +26,18 @@ Document = dict[str, Any]
 
 
 def _user(doc: Document) -> User:
-    return User(id=doc["_id"], username=doc["username"], displayName=doc["displayName"], createdAt=doc["createdAt"])
+    return User(
+        id=doc["_id"],
+        username=doc["username"],
+        displayName=doc["displayName"],
+        createdAt=doc["createdAt"],
+        avatarUrl=doc.get("avatarUrl"),
+    )
 
 
 def _message_doc(message: Message) -> Document:
-    doc = message.model_dump()
+    # Attachment URLs are signed per read, never stored.
+    doc = message.model_dump(exclude={"attachments": {"__all__": {"url"}}})
     doc["_id"] = doc.pop("id")
     return doc
 
@@ -43,6 +51,7 @@ def _message(doc: Document) -> Message:
         clientMsgId=doc["clientMsgId"],
         seq=doc["seq"],
         createdAt=doc["createdAt"],
+        attachments=[Attachment(**a) for a in doc.get("attachments") or ()],
     )
 
 
@@ -90,6 +99,23 @@ class MongoUserStore:
 
     def get_user(self, user_id: str) -> User | None:
         doc = self._users.find_one({"_id": user_id}, {"passwordHash": 0})
+        return _user(doc) if doc else None
+
+    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+        update: Document = {"$set": {}, "$unset": {}}
+        for name, value in changes.items():
+            if value is None:
+                update["$unset"][name] = ""
+            else:
+                update["$set"][name] = value
+                if name == "displayName":
+                    update["$set"]["displayNameLower"] = value.lower()
+        doc = self._users.find_one_and_update(
+            {"_id": user_id},
+            {op: fields for op, fields in update.items() if fields},
+            projection={"passwordHash": 0},
+            return_document=ReturnDocument.AFTER,
+        )
         return _user(doc) if doc else None
 
     def existing_user_ids(self, user_ids: list[str]) -> set[str]:
@@ -314,3 +340,61 @@ class MongoConnectionStore:
     def for_users(self, user_ids: list[str]) -> list[Connection]:
         cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1})
         return [Connection(connectionId=doc["_id"], userId=doc["userId"]) for doc in cursor]
+
+
+def _media_upload(doc: Document) -> MediaUpload:
+    return MediaUpload(
+        media_id=doc["_id"],
+        owner_id=doc["ownerId"],
+        purpose=doc["purpose"],
+        conversation_id=doc.get("conversationId"),
+        upload_key=doc["uploadKey"],
+        name=doc["name"],
+        content_type=doc["contentType"],
+        max_size=doc["maxSize"],
+        created_at=doc["createdAt"],
+        published_key=doc.get("publishedKey"),
+        size=doc.get("size"),
+        width=doc.get("width"),
+        height=doc.get("height"),
+    )
+
+
+@translated
+class MongoMediaStore:
+    def __init__(self, db: Any) -> None:
+        self._media = db["media"]
+
+    def add(self, upload: MediaUpload, expires_at: datetime) -> None:
+        self._media.insert_one(
+            {
+                "_id": upload.media_id,
+                "ownerId": upload.owner_id,
+                "purpose": upload.purpose,
+                "conversationId": upload.conversation_id,
+                "uploadKey": upload.upload_key,
+                "name": upload.name,
+                "contentType": upload.content_type,
+                "maxSize": upload.max_size,
+                "createdAt": upload.created_at,
+                "expiresAt": expires_at,
+            }
+        )
+
+    def get_many(self, media_ids: list[str]) -> list[MediaUpload]:
+        return [_media_upload(doc) for doc in self._media.find({"_id": {"$in": media_ids}})]
+
+    def mark_published(self, upload: MediaUpload) -> None:
+        # Dropping expiresAt takes the record out of the TTL index: a published file is kept.
+        self._media.update_one(
+            {"_id": upload.media_id},
+            {
+                "$set": {
+                    "publishedKey": upload.published_key,
+                    "size": upload.size,
+                    "width": upload.width,
+                    "height": upload.height,
+                },
+                "$unset": {"expiresAt": ""},
+            },
+        )

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from chat.config import settings
 
 if TYPE_CHECKING:
+    from chat.adapters.cloudfront_links import CloudFrontLinks
     from chat.adapters.mongo_store import MongoConnectionStore
     from chat.services.auth import AuthService
     from chat.services.conversations import ConversationService
+    from chat.services.media import MediaLinks, MediaService
     from chat.services.messages import MessageService
     from chat.services.tokens import AccessTokens
     from chat.services.users import UserService
@@ -55,7 +57,7 @@ def user_service() -> "UserService":
     from chat.adapters.mongo_store import MongoUserStore
     from chat.services.users import UserService
 
-    return UserService(MongoUserStore(database()))
+    return UserService(MongoUserStore(database()), media_service)
 
 
 @cache
@@ -65,7 +67,42 @@ def conversation_service() -> "ConversationService":
     from chat.services.conversations import ConversationService
 
     db = database()
-    return ConversationService(MongoConversationStore(db), MongoUserStore(db))
+    return ConversationService(MongoConversationStore(db), MongoUserStore(db), media_links)
+
+
+@cache
+def media_signer() -> "CloudFrontLinks":
+    from chat.adapters.cloudfront_links import CloudFrontLinks
+
+    config = settings()
+    if not (config.media_url and config.media_key_pair_id and config.media_signing_key):
+        raise RuntimeError("MEDIA_URL, MEDIA_KEY_PAIR_ID and MEDIA_SIGNING_KEY(_ARN) must be set to link to media")
+    return CloudFrontLinks(config.media_url, config.media_key_pair_id, config.media_signing_key)
+
+
+@cache
+def media_links() -> "MediaLinks":
+    from chat.services.media import MediaLinks
+
+    return MediaLinks(media_signer())
+
+
+@cache
+def media_service() -> "MediaService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoMediaStore
+    from chat.adapters.s3_media import S3MediaStorage
+    from chat.services.media import MediaService
+
+    config = settings()
+    if not config.media_bucket:
+        raise RuntimeError("MEDIA_BUCKET must name the media bucket")
+    return MediaService(
+        MongoMediaStore(database()),
+        S3MediaStorage(config.media_bucket, endpoint_url=config.s3_endpoint_url),
+        media_signer(),
+        conversation_service(),
+    )
 
 
 @cache
@@ -94,4 +131,6 @@ def message_service() -> "MessageService":
         MongoMessageStore(db),
         connection_store(),
         FanOut(ApiGatewayPusher(endpoint), connection_store()),
+        media=media_service,
+        links=media_links,
     )

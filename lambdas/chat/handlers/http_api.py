@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat.handlers.http_routes import auth, conversations, messages, users
+from chat.handlers.http_routes import auth, conversations, media, messages, users
 from chat.models.api import Health
 from chat.models.errors import ChatError, InvalidRequest, NotFound, PayloadTooLarge, RateLimited, unexpected
 from chat.observability import logger
@@ -19,7 +19,8 @@ MAX_BODY_BYTES = 64 * 1024
 OPENAPI = {
     "title": "Chat API",
     "version": "1.0.0",
-    "description": "Real-time chat: auth, users, conversations and messages. WebSocket frames are in docs/API.md.",
+    "description": "Real-time chat: auth, users, conversations, messages and media. "
+    "WebSocket frames are in docs/API.md.",
     "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
 }
 
@@ -37,6 +38,7 @@ app.include_router(auth.router, prefix="/api/auth")
 app.include_router(users.router, prefix="/api/users")
 app.include_router(conversations.router, prefix="/api")
 app.include_router(messages.router, prefix="/api/messages")
+app.include_router(media.router, prefix="/api/media")
 app.configure_openapi(**OPENAPI)  # type: ignore[arg-type]
 app.enable_swagger(path="/api/docs", **OPENAPI)  # type: ignore[arg-type]
 

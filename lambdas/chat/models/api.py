@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from chat.models.chat import Conversation, Message, User
 
 MAX_TEXT_LENGTH = 4000
+MAX_ATTACHMENTS = 10
 MAX_GROUP_MEMBERS = 1000
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -20,8 +21,12 @@ Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"\S")]
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
-MessageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH, pattern=r"\S")]
+MessageText = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
 ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# Shown to people and sent back in Content-Disposition: no control characters, no path.
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
+ContentType = Annotated[str, StringConstraints(min_length=1, max_length=127)]
+ByteSize = Annotated[int, Field(ge=1, le=10**12, description="Bytes.")]
 # Opaque refresh tokens are 43 url-safe characters; the bound only stops abuse.
 RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
@@ -88,9 +93,68 @@ class MessageTarget(Request):
         return self
 
 
+class AttachmentRef(Request):
+    mediaId: Id
+
+
 class SendMessageRequest(MessageTarget):
-    text: MessageText
+    text: MessageText = Field(
+        default="", description="Up to 4,000 characters; may be empty when there are attachments."
+    )
     clientMsgId: ClientMsgId | None = None
+    attachments: Annotated[list[AttachmentRef], Field(max_length=MAX_ATTACHMENTS)] = Field(
+        default_factory=list, description="Uploaded media (POST /api/media/upload-url), up to 10."
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if not self.text.strip() and not self.attachments:
+            raise ValueError("a message needs text with a visible character, or at least one attachment")
+        media_ids = [a.mediaId for a in self.attachments]
+        if len(set(media_ids)) != len(media_ids):
+            raise ValueError("each attachment may appear once in a message")
+        return self
+
+
+# --- profiles and media ---------------------------------------------------------
+
+
+class UploadUrlRequest(Request):
+    conversationId: Id
+    fileName: FileName
+    contentType: ContentType
+    size: ByteSize
+
+
+class AvatarUploadRequest(Request):
+    contentType: ContentType
+    size: ByteSize
+
+
+class UploadForm(BaseModel):
+    url: str = Field(description="POST a multipart form here: every field below, then `file` last.")
+    fields: dict[str, str]
+
+
+class UploadTicket(BaseModel):
+    mediaId: str
+    upload: UploadForm
+    expiresIn: int = Field(description="Seconds the upload form stays valid.")
+
+
+class UpdateProfileRequest(Request):
+    displayName: DisplayName | None = None
+    avatarMediaId: Id | None = Field(
+        default=None, description="An uploaded avatar (POST /api/users/me/avatar); null removes the picture."
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give displayName, avatarMediaId or both")
+        if "displayName" in self.model_fields_set and self.displayName is None:
+            raise ValueError("displayName cannot be null")
+        return self
 
 
 class UserPage(BaseModel):

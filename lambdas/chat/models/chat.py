@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from chat.clock import iso
 
@@ -19,6 +19,25 @@ class User(ChatObject):
     username: str
     displayName: str
     createdAt: Timestamp
+    avatarUrl: str | None = Field(
+        default=None, description="The profile picture: public, cacheable, a new URL for every change."
+    )
+
+
+class Attachment(ChatObject):
+    """A file a message carries. The bytes live in S3; members fetch them through `url`."""
+
+    mediaId: str
+    name: str
+    contentType: str
+    size: int = Field(description="Bytes.")
+    width: int | None = Field(default=None, description="Pixels, for images whose header gives it.")
+    height: int | None = None
+    url: str | None = Field(
+        default=None,
+        description="A CloudFront signed URL, issued to members with every message they read and valid for 1 to 2 "
+        "hours. Always set in API responses; stores keep the attachment without it.",
+    )
 
 
 class Message(ChatObject):
@@ -29,6 +48,7 @@ class Message(ChatObject):
     clientMsgId: str
     seq: int
     createdAt: Timestamp
+    attachments: list[Attachment] = Field(default_factory=list, description="Up to 10; text may then be empty.")
 
 
 class Conversation(ChatObject):

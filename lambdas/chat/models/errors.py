@@ -63,6 +63,18 @@ class PayloadTooLarge(ChatError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(ChatError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InvalidMedia(ChatError):
+    """An upload that is missing, larger than declared, or not what it claims to be."""
+
+    status = 422
+    code = "invalid_media"
+
+
 class RateLimited(ChatError):
     status = 429
     code = "rate_limited"

@@ -3,7 +3,7 @@ adapters implement these, and so do the in-memory fakes the unit tests use."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chat.models.chat import Connection, Conversation, Message, User
 
@@ -47,6 +47,10 @@ class UserStore(Protocol):
 
     def find_credentials(self, username: str) -> Credentials | None: ...
     def update_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+        """Sets `displayName` and/or `avatarUrl` (None removes the picture); returns the user after."""
+
     def get_user(self, user_id: str) -> User | None: ...
     def existing_user_ids(self, user_ids: list[str]) -> set[str]: ...
 
@@ -131,3 +135,67 @@ class ConnectionGone(Exception):
 class Pusher(Protocol):
     def push(self, connection_id: str, frame: bytes) -> None:
         """Sends one frame; raises ConnectionGone for a closed socket."""
+
+
+# --- media -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaUpload:
+    """An upload form handed out: what was promised, to whom, and where the bytes go."""
+
+    media_id: str
+    owner_id: str
+    purpose: Literal["attachment", "avatar"]
+    conversation_id: str | None  # attachments only
+    upload_key: str  # in the private incoming/ area, never served
+    name: str
+    content_type: str
+    max_size: int
+    created_at: datetime
+    published_key: str | None = None  # where it went once a message or profile took it
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class MediaStore(Protocol):
+    def add(self, upload: MediaUpload, expires_at: datetime) -> None:
+        """Records an upload form; the record is forgotten at `expires_at` unless published first."""
+
+    def get_many(self, media_ids: list[str]) -> list[MediaUpload]: ...
+
+    def mark_published(self, upload: MediaUpload) -> None:
+        """Stores `published_key`, `size`, `width` and `height`, and keeps the record for good."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 holds at a key: its size and type, and its first bytes for sniffing."""
+
+    size: int
+    content_type: str | None
+    head: bytes
+
+
+class MediaStorage(Protocol):
+    """The media bucket. Bytes go from browsers to S3 and from S3 to CloudFront; only
+    the first few bytes of an upload ever reach a function."""
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST (url, fields) that accepts exactly this key, type and size range."""
+
+    def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
+        """One ranged read; None when nothing was uploaded."""
+
+    def publish(
+        self, source_key: str, target_key: str, content_type: str, disposition: str, cache_control: str
+    ) -> None:
+        """Copies inside the bucket (server-side), setting the headers it is served with."""
+
+
+class MediaLinkSigner(Protocol):
+    def signed_url(self, key: str, expires_at: datetime) -> str:
+        """A URL only its holder can use, until `expires_at` (a CloudFront canned policy)."""
+
+    def public_url(self, key: str) -> str: ...

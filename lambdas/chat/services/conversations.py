@@ -1,6 +1,8 @@
 """Direct and group conversations, and each member's list of them."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
@@ -10,6 +12,9 @@ from chat.models.ports import ConversationCursor, ConversationStore, UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 from chat.services.ids import new_id
 
+if TYPE_CHECKING:
+    from chat.services.media import MediaLinks
+
 
 def direct_key(user_a: str, user_b: str) -> str:
     """The one key a pair of users shares, whoever starts the chat."""
@@ -17,9 +22,13 @@ def direct_key(user_a: str, user_b: str) -> str:
 
 
 class ConversationService:
-    def __init__(self, conversations: ConversationStore, users: UserStore) -> None:
+    def __init__(
+        self, conversations: ConversationStore, users: UserStore, links: "Callable[[], MediaLinks] | None" = None
+    ) -> None:
         self._conversations = conversations
         self._users = users
+        # Built on first use: most calls never link to media, and the signer costs a cold start.
+        self._links = links
 
     def create_group(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
         member_ids = list(dict.fromkeys([creator_id, *request.memberIds]))
@@ -85,7 +94,12 @@ class ConversationService:
             last = page[-1]
             activity = last.lastMessage.createdAt if last.lastMessage else last.createdAt
             next_cursor = encode_cursor([activity.isoformat(), last.id])
-        return ConversationPage(items=page, nextCursor=next_cursor)
+        return ConversationPage(items=[self._linked(c) for c in page], nextCursor=next_cursor)
+
+    def _linked(self, conversation: Conversation) -> Conversation:
+        if self._links is None or conversation.lastMessage is None or not conversation.lastMessage.attachments:
+            return conversation
+        return self._links().conversation(conversation)
 
     @staticmethod
     def _decode(cursor: str) -> ConversationCursor:

@@ -5,17 +5,22 @@ it costs four MongoDB round trips whatever the group size: seq allocation with
 the membership check, the insert, the conversation's last-message preview, and
 one query for every member's connections."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import MessagePage, SendMessageRequest
-from chat.models.chat import Connection, Message
+from chat.models.chat import Attachment, Connection, Message
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessage, MessageStore, SeqAllocation
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
 from chat.services.push import FanOut
+
+if TYPE_CHECKING:
+    from chat.services.media import MediaLinks, MediaService
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
 SETTLE_WINDOW = timedelta(seconds=30)
@@ -43,12 +48,18 @@ class MessageService:
         messages: MessageStore,
         connections: ConnectionStore,
         fan_out: FanOut,
+        *,
+        media: "Callable[[], MediaService] | None" = None,
+        links: "Callable[[], MediaLinks] | None" = None,
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
         self._messages = messages
         self._connections = connections
         self._fan_out = fan_out
+        # Built on first use: a text-only chat never loads the media code.
+        self._media = media
+        self._links = links
 
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
@@ -56,7 +67,9 @@ class MessageService:
         """Stores the message, then pushes `messageAck` to `from_connection` (the
         socket that sent it, if any) and `messageReceived` to every other socket
         of every member. The ack goes first in the same parallel push, so the
-        sender hears back as fast in a group of 1,000 as in a chat of two."""
+        sender hears back as fast in a group of 1,000 as in a chat of two.
+        Attachments are checked before anything is reserved or stored."""
+        attachments = self._attachments(sender_id, request) if request.attachments else []
         allocation = self._allocate(sender_id, request)
         message = Message(
             id=new_id(),
@@ -66,6 +79,7 @@ class MessageService:
             clientMsgId=request.clientMsgId or new_id(),
             seq=allocation.seq,
             createdAt=utc_now(),
+            attachments=attachments,
         )
         acks = [from_connection] if from_connection else []
         try:
@@ -77,10 +91,12 @@ class MessageService:
                 raise
             # The seq this attempt reserved stays empty: say so, or readers would wait on it.
             self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
+            original = self._linked(original)
             self._fan_out.send((acks, message_ack(original)))
             return SendResult(original, created=False)
         self._conversation_store.record_last_message(message)
         sockets = self._connections.for_users(allocation.member_ids)
+        message = self._linked(message)
         self._fan_out.send((acks, message_ack(message)), (_except(sockets, from_connection), message_received(message)))
         return SendResult(message, created=True)
 
@@ -92,9 +108,26 @@ class MessageService:
         seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
         reading_back = after is None and len(seqs) == limit and seqs[0] > 1
         return MessagePage(
-            items=settled(found.messages, found.skipped, after, utc_now()),
+            items=[self._linked(m) for m in settled(found.messages, found.skipped, after, utc_now())],
             nextBefore=seqs[0] if reading_back else None,
         )
+
+    def _attachments(self, sender_id: str, request: SendMessageRequest) -> list[Attachment]:
+        if self._media is None:
+            raise RuntimeError("attachments need the media service")
+        conversation_id = request.conversationId
+        if conversation_id is None:
+            assert request.receiverId is not None
+            # Uploads name their conversation, so a direct chat must exist before anything was uploaded to it.
+            direct = self._conversation_store.find_direct(direct_key(sender_id, request.receiverId))
+            conversation_id = direct.id if direct else None
+        return self._media().attach(sender_id, conversation_id, request.attachments)
+
+    def _linked(self, message: Message) -> Message:
+        """The message as a member receives it: each attachment with a signed URL."""
+        if not message.attachments or self._links is None:
+            return message
+        return self._links().message(message)
 
     def _allocate(self, sender_id: str, request: SendMessageRequest) -> SeqAllocation:
         if request.conversationId is not None:

@@ -1,15 +1,38 @@
 """Profiles and contact search."""
 
-from chat.models.api import UserPage
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chat.models.api import UpdateProfileRequest, UserPage
 from chat.models.chat import User
 from chat.models.errors import InvalidRequest, NotFound
 from chat.models.ports import UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 
+if TYPE_CHECKING:
+    from chat.services.media import MediaService
+
 
 class UserService:
-    def __init__(self, users: UserStore) -> None:
+    def __init__(self, users: UserStore, media: "Callable[[], MediaService] | None" = None) -> None:
         self._users = users
+        self._media = media  # built on first use, by the profile calls that need it
+
+    def update_profile(self, user_id: str, request: UpdateProfileRequest) -> User:
+        changes: dict[str, str | None] = {}
+        if request.displayName is not None:
+            changes["displayName"] = request.displayName.strip()
+        if "avatarMediaId" in request.model_fields_set:
+            if request.avatarMediaId is None:
+                changes["avatarUrl"] = None
+            else:
+                if self._media is None:
+                    raise RuntimeError("profile pictures need the media service")
+                changes["avatarUrl"] = self._media().publish_avatar(user_id, request.avatarMediaId)
+        user = self._users.update_profile(user_id, changes)
+        if user is None:
+            raise NotFound("No user has that id.")
+        return user
 
     def get(self, user_id: str) -> User:
         user = self._users.get_user(user_id)

@@ -3,9 +3,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import user_service
+from chat.handlers.composition import media_service, user_service
 from chat.handlers.http_routes.security import BEARER, CurrentUserId
-from chat.models.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserPage
+from chat.models.api import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    AvatarUploadRequest,
+    UpdateProfileRequest,
+    UploadTicket,
+    UserPage,
+)
 from chat.models.chat import User
 
 router = APIGatewayHttpRouter()
@@ -24,6 +31,22 @@ def search_users(
 @router.get("/me", tags=["users"], security=BEARER, summary="The caller's profile")
 def me(user_id: CurrentUserId) -> User:
     return user_service().get(user_id)
+
+
+@router.put("/me", tags=["users"], security=BEARER, summary="Change your display name or profile picture")
+def update_me(user_id: CurrentUserId, body: UpdateProfileRequest) -> User:
+    return user_service().update_profile(user_id, body)
+
+
+@router.post(
+    "/me/avatar",
+    status_code=201,
+    tags=["users"],
+    security=BEARER,
+    summary="A presigned POST form for a new profile picture (an image up to 2 MiB); then PUT /api/users/me",
+)
+def avatar_upload(user_id: CurrentUserId, body: AvatarUploadRequest) -> UploadTicket:
+    return media_service().avatar_upload(user_id, body)
 
 
 @router.get("/<other_id>", tags=["users"], security=BEARER, summary="A user's profile")
