@@ -7,11 +7,11 @@ from constructs import Construct
 
 from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.dependency_layer import DependencyLayer
-from infra.constructs.functions import RUNTIME, ChatFunctions
+from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, WS_ROUTES
+from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, MEDIA_KEY_SETUP_HANDLER, WS_ROUTES
 from infra.stages import StageSettings
 
 
@@ -32,7 +32,15 @@ class ChatStack(Stack):
 
         logs = AccessLogs(self, "AccessLogs", stage=stage)
         web = WebHosting(self, "Web", stage=stage, logs=logs.bucket, domain=web_domain)
-        media = MediaHosting(self, "Media", stage=stage, logs=logs.bucket, upload_origins=[web.url])
+        media = MediaHosting(
+            self,
+            "Media",
+            stage=stage,
+            logs=logs.bucket,
+            upload_origins=[web.url],
+            signing_key=secrets.media_signing_key,
+            key_setup=functions[MEDIA_KEY_SETUP_HANDLER],
+        )
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
 
@@ -45,6 +53,12 @@ class ChatStack(Stack):
                 f"AwsSolutions-IAM5[Resource::{websocket_api.management_arn_pattern}]",
                 "Pushes go to whichever connections are live: the grant is this API's stage, any connection id.",
             )
+
+        # Whoever takes uploads signs them and links to media: the HTTP API and the sendMessage route.
+        for media_handler in (functions[m] for m, sizing in SIZING.items() if sizing.handles_media):
+            for name, value in media.environment().items():
+                media_handler.add_environment(name, value)
+            media.grant_media_handling(media_handler)
 
         web.publish({"apiUrl": http_api.url.rstrip("/"), "wsUrl": websocket_api.url, "mediaUrl": media.url})
 

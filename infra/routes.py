@@ -16,12 +16,15 @@ HTTP_ROUTES = (
     ("POST", "/api/auth/logout"),
     ("GET", "/api/users"),
     ("GET", "/api/users/me"),
+    ("PUT", "/api/users/me"),
+    ("POST", "/api/users/me/avatar"),
     ("GET", "/api/users/{userId}"),
     ("POST", "/api/groups/create"),
     ("POST", "/api/conversations/direct"),
     ("GET", "/api/conversations"),
     ("POST", "/api/messages"),
     ("GET", "/api/messages/{conversationId}"),
+    ("POST", "/api/media/upload-url"),
     ("ANY", "/api/{proxy+}"),
 )
 
@@ -37,4 +40,6 @@ WS_ROUTES = {
 WS_ROUTE_SELECTION = "$request.body.action"
 WS_TOKEN_SOURCE = "route.request.querystring.token"  # noqa: S105 - where the token is read, not a token
 
+# Deploy-time jobs.
 DB_SETUP_HANDLER = "chat.handlers.db_setup"
+MEDIA_KEY_SETUP_HANDLER = "chat.handlers.media_key_setup"

@@ -13,8 +13,10 @@ from chat.models.ports import (
     Credentials,
     DuplicateMessage,
     HistorySlice,
+    MediaUpload,
     RefreshGrant,
     SeqAllocation,
+    StoredObject,
 )
 
 
@@ -40,6 +42,12 @@ class FakeUserStore:
 
     def get_user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+        if user_id not in self.users:
+            return None
+        self.users[user_id] = self.users[user_id].model_copy(update=changes)
+        return self.users[user_id]
 
     def existing_user_ids(self, user_ids: list[str]) -> set[str]:
         return set(user_ids) & set(self.users)
@@ -186,7 +194,9 @@ class FakeMessageStore:
     def insert(self, message: Message) -> None:
         if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
             raise DuplicateMessage(message.clientMsgId)
-        self.messages.append(message)
+        # As in MongoDB: links are made per read, never stored.
+        unlinked = [a.model_copy(update={"url": None}) for a in message.attachments]
+        self.messages.append(message.model_copy(update={"attachments": unlinked}))
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None:
         return next(
@@ -244,3 +254,63 @@ class FakePusher:
             self.flaky[connection_id] -= 1
             raise ConnectionError("network blip")
         self.frames.setdefault(connection_id, []).append(frame)
+
+
+class FakeMediaStore:
+    def __init__(self) -> None:
+        self.uploads: dict[str, MediaUpload] = {}
+        self.expires_at: dict[str, datetime] = {}
+
+    def add(self, upload: MediaUpload, expires_at: datetime) -> None:
+        self.uploads[upload.media_id] = upload
+        self.expires_at[upload.media_id] = expires_at
+
+    def get_many(self, media_ids: list[str]) -> list[MediaUpload]:
+        return [self.uploads[m] for m in media_ids if m in self.uploads]
+
+    def mark_published(self, upload: MediaUpload) -> None:
+        self.uploads[upload.media_id] = upload
+        self.expires_at.pop(upload.media_id, None)
+
+
+@dataclass
+class _Object:
+    data: bytes
+    content_type: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeMediaStorage:
+    """An in-memory bucket. `put` is what a browser's upload would leave behind."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, _Object] = {}
+        self.forms: dict[str, tuple[str, int]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str | None) -> None:
+        self.objects[key] = _Object(data, content_type)
+
+    def upload_form(self, key: str, content_type: str, max_size: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        self.forms[key] = (content_type, max_size)
+        return "https://bucket.example/", {"key": key, "Content-Type": content_type}
+
+    def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
+        found = self.objects.get(key)
+        if found is None:
+            return None
+        return StoredObject(size=len(found.data), content_type=found.content_type, head=found.data[:head_bytes])
+
+    def publish(
+        self, source_key: str, target_key: str, *, content_type: str, disposition: str, cache_control: str
+    ) -> None:
+        source = self.objects[source_key]
+        headers = {"Content-Disposition": disposition, "Cache-Control": cache_control}
+        self.objects[target_key] = _Object(source.data, content_type, headers)
+
+
+class FakeLinkSigner:
+    def signed_url(self, key: str, expires_at: datetime) -> str:
+        return f"https://media.example/{key}?Expires={int(expires_at.timestamp())}&Signature=fake"
+
+    def public_url(self, key: str) -> str:
+        return f"https://media.example/{key}"

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from infra.stages import StageSettings
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
@@ -27,20 +27,26 @@ class Sizing:
     reads_jwt_key: bool
     reads_mongodb: bool
     why: str
+    handles_media: bool = False  # signs uploads and links, checks uploads' first bytes
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
 # Every timeout covers MongoDB's 3 s server selection plus a 10 s socket timeout where the
 # function talks to the database, so a dead cluster ends in a clear 503, not a Lambda timeout.
 SIZING = {
-    HTTP_HANDLER: Sizing(1024, 15, True, True, "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast"),
+    HTTP_HANDLER: Sizing(
+        1024, 15, True, True, "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast", handles_media=True
+    ),
     WS_AUTHORIZER: Sizing(256, 5, True, False, "one HMAC check, no I/O"),
     WS_ROUTES["$connect"]: Sizing(256, 15, False, True, "one MongoDB write"),
     WS_ROUTES["$disconnect"]: Sizing(256, 15, False, True, "one MongoDB delete"),
     WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
     WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
-    WS_ROUTES["sendMessage"]: Sizing(1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes"),
+    WS_ROUTES["sendMessage"]: Sizing(
+        1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes", handles_media=True
+    ),
     DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
+    MEDIA_KEY_SETUP_HANDLER: Sizing(512, 30, False, False, "generates one RSA-2048 key pair per stack, at deploy"),
 }
 
 

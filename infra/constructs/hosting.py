@@ -4,20 +4,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra.nag import acknowledge, as_nag_writes
 from infra.stages import StageSettings
 
 WEB_BUILD = Path(__file__).resolve().parents[2] / "web" / "dist"
-# Where browsers upload with presigned POSTs; objects there that are never claimed by a message expire.
+# Where browsers upload with presigned POSTs. Nothing serves it; objects there that no message or
+# profile takes expire. Checked uploads are copied to the two prefixes CloudFront serves.
 UPLOAD_PREFIX = "incoming/"
+SIGNED_PREFIX = "attachments/"  # members only: CloudFront wants a URL signed by the key group
+PUBLIC_PREFIX = "avatars/"  # profile pictures: public and cached
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,14 @@ def _private_bucket(
 
 
 def _distribution(
-    scope: Construct, construct_id: str, bucket: s3.IBucket, domain: CustomDomain | None = None, **props: object
+    scope: Construct,
+    construct_id: str,
+    bucket: s3.IBucket,
+    *,
+    domain: CustomDomain | None = None,
+    behavior: dict[str, object] | None = None,
+    origin: cloudfront.IOrigin | None = None,
+    **props: object,
 ) -> cloudfront.Distribution:
     if domain is not None:
         props.update(
@@ -61,8 +76,9 @@ def _distribution(
         scope,
         construct_id,
         default_behavior=cloudfront.BehaviorOptions(
-            origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+            origin=origin or origins.S3BucketOrigin.with_origin_access_control(bucket),
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            **(behavior or {}),  # type: ignore[arg-type]
         ),
         http_version=cloudfront.HttpVersion.HTTP2_AND_3,
         **props,  # type: ignore[arg-type]
@@ -111,6 +127,9 @@ class AccessLogs(Construct):
 
 
 class MediaHosting(Construct):
+    """The media bucket behind CloudFront: signed URLs for attachments (a key group whose
+    private key a deploy-time function generates into Secrets Manager), public avatars."""
+
     def __init__(
         self,
         scope: Construct,
@@ -119,13 +138,17 @@ class MediaHosting(Construct):
         stage: StageSettings,
         logs: s3.IBucket,
         upload_origins: Sequence[str],
+        signing_key: secretsmanager.ISecret,
+        key_setup: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.signing_key = signing_key
         self.bucket = _private_bucket(
             self,
             "Bucket",
             stage,
             logs,
+            # Browsers POST uploads straight to the bucket from the web app.
             cors=[
                 s3.CorsRule(
                     allowed_methods=[s3.HttpMethods.POST],
@@ -139,7 +162,111 @@ class MediaHosting(Construct):
                 s3.LifecycleRule(prefix=UPLOAD_PREFIX, expiration=Duration.days(2)),
             ],
         )
-        self.distribution = _distribution(self, "Distribution", self.bucket)
+        self.public_key = cloudfront.PublicKey(
+            self,
+            "SigningPublicKey",
+            encoded_key=self._generated_public_key(signing_key, key_setup, stage),
+            comment="Checks the chat's signed media URLs; the private key is in Secrets Manager",
+        )
+        key_group = cloudfront.KeyGroup(self, "SigningKeyGroup", items=[self.public_key])
+        origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
+        cached_public = cloudfront.BehaviorOptions(
+            origin=origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        )
+        self.distribution = _distribution(
+            self,
+            "Distribution",
+            self.bucket,
+            # Everything needs a signature unless a public prefix says otherwise: incoming/ is never served.
+            behavior={
+                "trusted_key_groups": [key_group],
+                "cache_policy": cloudfront.CachePolicy.CACHING_OPTIMIZED,  # query strings are not in the key
+                "response_headers_policy": cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            },
+            origin=origin,
+            additional_behaviors={f"{PUBLIC_PREFIX}*": cached_public},
+        )
+
+    def _generated_public_key(
+        self, signing_key: secretsmanager.ISecret, key_setup: lambda_.IFunction, stage: StageSettings
+    ) -> str:
+        signing_key.grant_read(key_setup)
+        signing_key.grant_write(key_setup)
+        provider = cr.Provider(
+            self,
+            "SigningKeyProvider",
+            on_event_handler=key_setup,
+            log_group=logs.LogGroup(
+                self, "SigningKeyProviderLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+            ),
+        )
+        generated = CustomResource(
+            self,
+            "SigningKey",
+            service_token=provider.service_token,
+            properties={"SecretArn": signing_key.secret_arn},
+            resource_type="Custom::MediaSigningKey",
+        )
+        framework = provider.node.find_child("framework-onEvent")
+        acknowledge(
+            framework,
+            as_nag_writes(
+                self,
+                "AwsSolutions-IAM4[Policy::arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            ),
+            "CDK's custom-resource framework function uses AWSLambdaBasicExecutionRole only to write its logs.",
+        )
+        acknowledge(
+            framework,
+            "AwsSolutions-L1",
+            "CDK pins the runtime of its custom-resource framework function; the chat's functions run the "
+            "newest Python.",
+        )
+        key_setup_id = Stack.of(self).get_logical_id(key_setup.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            framework,
+            f"AwsSolutions-IAM5[Resource::<{key_setup_id}.Arn>:*]",
+            "The framework invokes the key-setup function, any version: CDK's grant is lambda:InvokeFunction "
+            "on that one function.",
+        )
+        return generated.get_att_string("PublicKey")
+
+    def grant_media_handling(self, function: lambda_.Function) -> None:
+        """What a function that signs uploads and checks them needs, and no more: presigned POSTs
+        and first-byte reads in incoming/, and server-side copies into the served prefixes."""
+        bucket_arn = self.bucket.bucket_arn
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject"],
+                resources=[f"{bucket_arn}/{UPLOAD_PREFIX}*"],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[f"{bucket_arn}/{SIGNED_PREFIX}*", f"{bucket_arn}/{PUBLIC_PREFIX}*"],
+            )
+        )
+        self.signing_key.grant_read(function)
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        for prefix in (UPLOAD_PREFIX, SIGNED_PREFIX, PUBLIC_PREFIX):
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                "Every upload gets a fresh key under this prefix, so the grant names the prefix; the actions are "
+                "exactly PutObject/GetObject.",
+            )
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "MEDIA_BUCKET": self.bucket.bucket_name,
+            "MEDIA_URL": self.url,
+            "MEDIA_KEY_PAIR_ID": self.public_key.public_key_id,
+            "MEDIA_SIGNING_KEY_ARN": self.signing_key.secret_arn,
+        }
 
     @property
     def url(self) -> str:
@@ -165,7 +292,7 @@ class WebHosting(Construct):
             self,
             "Distribution",
             self.bucket,
-            domain,
+            domain=domain,
             default_root_object="index.html",
             # The client routes in the browser: unknown paths get the app, which shows the right view.
             error_responses=[

@@ -1,4 +1,5 @@
-"""The JWT signing key (generated) and the MongoDB connection string (given at deploy)."""
+"""The JWT signing key (generated), the MongoDB connection string (given at
+deploy) and the media signing key (an RSA key made at deploy by a custom resource)."""
 
 from aws_cdk import CfnParameter, SecretValue
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -36,6 +37,20 @@ class ChatSecrets(Construct):
             description="The MongoDB Atlas connection string for the chat",
             secret_string_value=SecretValue.cfn_parameter(mongodb_uri),
             removal_policy=stage.removal_policy,
+        )
+        self.media_signing_key = secretsmanager.Secret(
+            self,
+            "MediaSigningKey",
+            description="Private RSA key for CloudFront signed media URLs (written by the MediaSigningKey resource)",
+            # A placeholder until the deploy-time resource replaces it with a PEM key.
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
+            removal_policy=stage.removal_policy,
+        )
+        acknowledge(
+            self.media_signing_key,
+            "AwsSolutions-SMG4",
+            reason="CloudFront trusts this key through the stack's key group; rotate it by replacing the "
+            "MediaSigningKey resource, which writes a new key pair and updates the key group in one deploy.",
         )
         acknowledge(
             self.jwt_key,

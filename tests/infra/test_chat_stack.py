@@ -3,6 +3,7 @@ cfn-lint clean, and has the properties that matter for security and operation.""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,15 @@ from aws_cdk.assertions import Match, Template
 
 from app import build_app
 from infra.constructs.functions import RUNTIME, SIZING, function_id
-from infra.routes import HTTP_HANDLER, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTE_SELECTION, WS_ROUTES, WS_TOKEN_SOURCE
+from infra.routes import (
+    HTTP_HANDLER,
+    HTTP_ROUTES,
+    MEDIA_KEY_SETUP_HANDLER,
+    WS_AUTHORIZER,
+    WS_ROUTE_SELECTION,
+    WS_ROUTES,
+    WS_TOKEN_SOURCE,
+)
 
 STAGES = ("dev", "prod")
 
@@ -135,28 +144,33 @@ def test_functions_run_the_newest_python_on_arm64_with_the_layer_and_tracing(tem
 
 def test_secrets_come_from_secrets_manager_never_plain_environment(template: Template) -> None:
     secrets = resources(template, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 2
+    assert len(secrets) == 3  # JWT key, MongoDB URI, media signing key
     for function in resources(template, "AWS::Lambda::Function").values():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert "JWT_SECRET" not in variables
         assert "MONGODB_URI" not in variables
+        assert "MEDIA_SIGNING_KEY" not in variables
     template.has_parameter("MongoDbUri", {"NoEcho": True})
 
 
-def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> None:
-    policies = resources(template, "AWS::IAM::Policy")
+def statements_of(template: Template, module: str) -> list[dict[str, Any]]:
     functions = resources(template, "AWS::Lambda::Function")
+    role = functions[function_logical_id(template, module)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        s
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> None:
     secret_ids = set(resources(template, "AWS::SecretsManager::Secret"))
     for module, sizing in SIZING.items():
-        role = functions[function_logical_id(template, module)]["Properties"]["Role"]["Fn::GetAtt"][0]
-        statements = [
-            s
-            for p in policies.values()
-            if {"Ref": role} in p["Properties"]["Roles"]
-            for s in p["Properties"]["PolicyDocument"]["Statement"]
-        ]
+        statements = statements_of(template, module)
         read = {s["Resource"]["Ref"] for s in statements if "secretsmanager:GetSecretValue" in s["Action"]}
-        assert len(read) == sizing.reads_jwt_key + sizing.reads_mongodb, module
+        reads_media_key = sizing.handles_media or module == MEDIA_KEY_SETUP_HANDLER
+        assert len(read) == sizing.reads_jwt_key + sizing.reads_mongodb + reads_media_key, module
         assert read <= secret_ids
         for statement in statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -214,6 +228,59 @@ def test_media_bucket_takes_browser_uploads_and_drops_abandoned_ones(template: T
             },
         },
     )
+
+
+def test_media_links_need_the_generated_key_group_except_public_avatars(template: Template) -> None:
+    (setup_id,) = resources(template, "Custom::MediaSigningKey")
+    ((public_key_id, public_key),) = resources(template, "AWS::CloudFront::PublicKey").items()
+    assert public_key["Properties"]["PublicKeyConfig"]["EncodedKey"] == {"Fn::GetAtt": [setup_id, "PublicKey"]}
+    ((key_group_id, key_group),) = resources(template, "AWS::CloudFront::KeyGroup").items()
+    assert key_group["Properties"]["KeyGroupConfig"]["Items"] == [{"Ref": public_key_id}]
+    media = [
+        d["Properties"]["DistributionConfig"]
+        for d in resources(template, "AWS::CloudFront::Distribution").values()
+        if "TrustedKeyGroups" in d["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    ]
+    assert len(media) == 1
+    assert media[0]["DefaultCacheBehavior"]["TrustedKeyGroups"] == [{"Ref": key_group_id}]
+    (avatars,) = media[0]["CacheBehaviors"]
+    assert avatars["PathPattern"] == "avatars/*"
+    assert "TrustedKeyGroups" not in avatars
+    for behavior in (media[0]["DefaultCacheBehavior"], avatars):
+        assert "ResponseHeadersPolicyId" in behavior  # nosniff and friends
+
+
+def test_only_media_handlers_touch_media_and_only_where_they_must(template: Template) -> None:
+    (bucket_id,) = [k for k in resources(template, "AWS::S3::Bucket") if k.startswith("MediaBucket")]
+    for module, sizing in SIZING.items():
+        s3_statements = [s for s in statements_of(template, module) if bucket_id in json.dumps(s["Resource"])]
+        if not sizing.handles_media:
+            assert s3_statements == [], module
+            continue
+        granted = {
+            (action, re.search(r"/([a-z]+)/\*", json.dumps(resource)).group(1))  # type: ignore[union-attr]
+            for s in s3_statements
+            for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+            for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        }
+        assert granted == {
+            ("s3:PutObject", "incoming"),  # presigned POST forms
+            ("s3:GetObject", "incoming"),  # first bytes, and the copy's source
+            ("s3:PutObject", "attachments"),  # the copy's target, served signed
+            ("s3:PutObject", "avatars"),  # the copy's target, served public
+        }, module
+        assert (
+            "MEDIA_SIGNING_KEY_ARN"
+            in resources(template, "AWS::Lambda::Function")[function_logical_id(template, module)]["Properties"][
+                "Environment"
+            ]["Variables"]
+        )
+
+
+def test_only_the_key_setup_writes_the_signing_key(template: Template) -> None:
+    for module in SIZING:
+        writes = [s for s in statements_of(template, module) if "secretsmanager:PutSecretValue" in s["Action"]]
+        assert bool(writes) == (module == MEDIA_KEY_SETUP_HANDLER), module
 
 
 def test_both_distributions_use_origin_access_control_and_https(template: Template) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from chat.services.auth import AuthService
 from chat.services.conversations import ConversationService
+from chat.services.media import MediaLinks, MediaService
 from chat.services.messages import MessageService
 from chat.services.passwords import Passwords
 from chat.services.push import FanOut
@@ -17,7 +18,10 @@ from chat.services.users import UserService
 from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
+    FakeLinkSigner,
     FakeLoginFailureStore,
+    FakeMediaStorage,
+    FakeMediaStore,
     FakeMessageStore,
     FakePusher,
     FakeRefreshTokenStore,
@@ -50,6 +54,9 @@ class Chat:
     user_service: UserService
     conversations: ConversationService
     messages: MessageService
+    media_store: FakeMediaStore
+    storage: FakeMediaStorage
+    media: MediaService
 
 
 @pytest.fixture
@@ -59,7 +66,10 @@ def chat() -> Chat:
     connections, pusher = FakeConnectionStore(), FakePusher()
     login_failures = FakeLoginFailureStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
-    conversations = ConversationService(conversation_store, users)
+    links = MediaLinks(FakeLinkSigner())
+    conversations = ConversationService(conversation_store, users, lambda: links)
+    media_store, storage = FakeMediaStore(), FakeMediaStorage()
+    media = MediaService(media_store, storage, FakeLinkSigner(), conversations)
     return Chat(
         users=users,
         tokens=tokens,
@@ -72,7 +82,7 @@ def chat() -> Chat:
         auth=AuthService(
             users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_failures=login_failures
         ),
-        user_service=UserService(users),
+        user_service=UserService(users, lambda: media),
         conversations=conversations,
         messages=MessageService(
             conversations,
@@ -80,5 +90,10 @@ def chat() -> Chat:
             message_store,
             connections,
             FanOut(pusher, connections, sleep=lambda _: None),
+            media=lambda: media,
+            links=lambda: links,
         ),
+        media_store=media_store,
+        storage=storage,
+        media=media,
     )

@@ -191,7 +191,9 @@ class MediaService:
             if KINDS[upload.content_type].is_image
             else f"attachment; filename*=UTF-8''{quote(upload.name, safe='')}"
         )
-        self._storage.publish(upload.upload_key, key, upload.content_type, disposition, IMMUTABLE)
+        self._storage.publish(
+            upload.upload_key, key, content_type=upload.content_type, disposition=disposition, cache_control=IMMUTABLE
+        )
         self._uploads.mark_published(upload)
         return upload
 
