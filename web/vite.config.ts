@@ -12,6 +12,7 @@ export default defineConfig({
     proxy: {
       "/api": LOCAL_STACK,
       "/config.json": LOCAL_STACK,
+      "/media": LOCAL_STACK,
       "/ws": { target: LOCAL_STACK, ws: true },
     },
   },

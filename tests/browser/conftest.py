@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from local.background import gateway_in_background
-from tests.conftest import database_installed, fresh_database
+from local.media import LocalMedia
+from tests.conftest import database_installed, fresh_database, reset_containers
 from tests.e2e.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +33,23 @@ CHROMIUM_ARGS = [
 def web_stack() -> Iterator[str]:
     assert (WEB_BUILD / "index.html").is_file(), "build the client first: make test does (npm run build in web/)"
     port = free_port()
-    previous = os.environ["WS_MANAGEMENT_ENDPOINT"]
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = f"http://127.0.0.1:{port}"
-    with fresh_database() as db, database_installed(db), gateway_in_background(port) as gateway:
-        gateway.web_root = WEB_BUILD
-        yield f"http://127.0.0.1:{port}"
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = previous
+    media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
+    environment = {"WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}", **media.environment()}
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    reset_containers()
+    try:
+        with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
+            gateway.web_root = WEB_BUILD
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        media.stop()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_containers()
 
 
 @pytest.fixture(scope="package")

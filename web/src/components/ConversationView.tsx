@@ -1,7 +1,19 @@
-import { type KeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type KeyboardEvent,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import { ACCEPT_ATTRIBUTE, formatBytes } from "../lib/media";
 import { groupMessages, visibleMessages } from "../lib/messages";
 import type { ChatState, ChatStore } from "../lib/store";
 import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
+import { Attachments } from "./Attachments";
+import { Avatar } from "./Avatar";
 import { conversationTitle, formatTime } from "./useChat";
 
 interface Props {
@@ -19,9 +31,13 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   const stored = state.messages[conversation.id];
   const pending = state.pending[conversation.id] ?? [];
   const draft = state.drafts[conversation.id] ?? "";
+  const uploads = state.uploads[conversation.id] ?? [];
   const list = useRef<HTMLDivElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const stickToBottom = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const other = conversation.type === "direct" ? conversation.memberIds.find((id) => id !== me) : undefined;
 
   useEffect(() => {
     void store.openConversation(conversation.id);
@@ -61,12 +77,33 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
     if (element.scrollTop < 60 && state.hasOlder[conversation.id]) void loadOlder();
   }
 
+  const uploading = uploads.some((u) => u.status === "uploading");
+  const ready = uploads.some((u) => u.status === "done");
+  const tooLong = draft.length > MAX_MESSAGE_LENGTH;
+  const canSend = (draft.trim() !== "" || ready) && !uploading && !tooLong;
+
   function send() {
-    const text = draft.trim();
-    if (!text || draft.length > MAX_MESSAGE_LENGTH) return;
-    store.send(conversation.id, draft);
+    if (!canSend || !store.send(conversation.id, draft)) return;
     store.setDraft(conversation.id, "");
     stickToBottom.current = true;
+  }
+
+  function attach(files: FileList | File[] | null) {
+    if (files && files.length > 0) store.attach(conversation.id, [...files]);
+  }
+
+  function onDrop(event: DragEvent<HTMLDivElement>) {
+    event.preventDefault();
+    setDragging(false);
+    attach(event.dataTransfer.files);
+  }
+
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = [...event.clipboardData.files];
+    if (files.length > 0) {
+      event.preventDefault(); // a pasted screenshot is an attachment, not text
+      attach(files);
+    }
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
@@ -76,9 +113,26 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
     }
   }
 
-  const tooLong = draft.length > MAX_MESSAGE_LENGTH;
   return (
-    <>
+    <section
+      aria-label={title}
+      className={`relative flex min-h-0 flex-1 flex-col ${dragging ? "ring-4 ring-inset ring-teal-400" : ""}`}
+      onDragOver={(event) => {
+        if ([...event.dataTransfer.types].includes("Files")) {
+          event.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      {dragging && (
+        <p className="pointer-events-none absolute inset-x-0 top-16 z-10 text-center text-sm font-medium text-teal-800">
+          Drop files to attach them
+        </p>
+      )}
       <header className="flex items-center gap-3 border-b border-slate-200 p-3">
         <button
           type="button"
@@ -88,6 +142,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
         >
           ←
         </button>
+        {other ? <Avatar user={state.users[other]} name={title} /> : <Avatar name={title} />}
         <h2 className="truncate font-semibold">{title}</h2>
         {conversation.type === "group" && (
           <span className="text-xs text-slate-500">{conversation.memberIds.length} members</span>
@@ -124,7 +179,8 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
               <p className="w-full py-2 text-center text-xs text-slate-500">{group.day}</p>
             )}
             {!group.mine && conversation.type === "group" && (
-              <p className="mb-1 text-xs font-medium text-slate-600">
+              <p className="mb-1 flex items-center gap-1.5 text-xs font-medium text-slate-600">
+                <Avatar user={state.users[group.senderId]} size="sm" />
                 {state.users[group.senderId]?.displayName ?? "Someone"}
               </p>
             )}
@@ -137,7 +193,12 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
                   group.mine ? "bg-teal-700 text-white" : "bg-white shadow-sm"
                 } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""}`}
               >
-                <span data-testid="message-text">{item.text}</span>
+                {item.text && <span data-testid="message-text">{item.text}</span>}
+                <Attachments
+                  attachments={item.attachments}
+                  mine={group.mine}
+                  onBrokenLink={() => void store.refreshLinks(conversation.id)}
+                />
                 <span
                   className={`mt-1 block text-right text-[10px] ${group.mine ? "text-teal-100" : "text-slate-400"}`}
                 >
@@ -165,7 +226,71 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           send();
         }}
       >
+        {uploads.length > 0 && (
+          <ul aria-label="Attachments" className="mb-2 space-y-1">
+            {uploads.map((upload) => (
+              <li
+                key={upload.id}
+                data-testid="upload"
+                data-status={upload.status}
+                className="flex items-center gap-2 rounded border border-slate-200 px-2 py-1 text-sm"
+              >
+                {upload.previewUrl ? (
+                  <img src={upload.previewUrl} alt="" className="h-8 w-8 rounded object-cover" />
+                ) : (
+                  <span aria-hidden="true">📄</span>
+                )}
+                <span className="min-w-0 flex-1">
+                  <span className="block truncate">
+                    {upload.name} <span className="text-slate-500">{formatBytes(upload.size)}</span>
+                  </span>
+                  {upload.status === "failed" ? (
+                    <span role="alert" className="block text-xs text-red-700">
+                      {upload.error}
+                    </span>
+                  ) : (
+                    <progress
+                      className="h-1.5 w-full accent-teal-700"
+                      max={1}
+                      value={upload.progress}
+                      aria-label={`Uploading ${upload.name}`}
+                    />
+                  )}
+                </span>
+                <button
+                  type="button"
+                  onClick={() => store.removeUpload(conversation.id, upload.id)}
+                  className="rounded px-1.5 text-slate-500 hover:bg-slate-100"
+                  aria-label={`Remove ${upload.name}`}
+                >
+                  ✕
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
         <div className="flex items-end gap-2">
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            accept={ACCEPT_ATTRIBUTE}
+            className="hidden"
+            aria-label="Attach files"
+            onChange={(event) => {
+              attach(event.target.files);
+              event.target.value = ""; // the same file can be picked again
+            }}
+          />
+          <button
+            type="button"
+            onClick={() => fileInput.current?.click()}
+            className="rounded border border-slate-300 px-3 py-2 hover:bg-slate-100"
+            aria-label="Attach a photo or file"
+            title="Attach a photo or file (or drop or paste one)"
+          >
+            📎
+          </button>
           <label className="sr-only" htmlFor="composer">
             Message
           </label>
@@ -175,6 +300,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             value={draft}
             onChange={(e) => store.setDraft(conversation.id, e.target.value)}
             onKeyDown={onKeyDown}
+            onPaste={onPaste}
             placeholder="Write a message. Enter sends, Shift+Enter adds a line."
             aria-invalid={tooLong}
             aria-describedby="composer-count"
@@ -182,7 +308,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           />
           <button
             type="submit"
-            disabled={!draft.trim() || tooLong}
+            disabled={!canSend}
             className="rounded bg-teal-700 px-4 py-2 font-medium text-white disabled:opacity-50"
           >
             Send
@@ -197,6 +323,6 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             : `${draft.length.toLocaleString()} / ${MAX_MESSAGE_LENGTH.toLocaleString()}`}
         </p>
       </form>
-    </>
+    </section>
   );
 }

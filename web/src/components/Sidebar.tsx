@@ -1,7 +1,10 @@
 import { useState } from "react";
 import type { ChatState, ChatStore } from "../lib/store";
+import type { Message } from "../lib/types";
+import { Avatar } from "./Avatar";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
+import { ProfileDialog } from "./ProfileDialog";
 import { conversationTitle, formatTime } from "./useChat";
 
 interface Props {
@@ -14,6 +17,7 @@ interface Props {
 export function Sidebar({ store, state, openId, onOpen }: Props) {
   const [query, setQuery] = useState("");
   const [creatingGroup, setCreatingGroup] = useState(false);
+  const [editingProfile, setEditingProfile] = useState(false);
   const { results, error } = usePeopleSearch(store, query);
   const me = state.session?.user;
   if (!me) return null;
@@ -29,10 +33,18 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
   return (
     <>
       <header className="flex items-center justify-between gap-2 border-b border-slate-200 p-3">
-        <div className="min-w-0">
-          <p className="truncate font-semibold">{me.displayName}</p>
-          <p className="truncate text-xs text-slate-500">@{me.username}</p>
-        </div>
+        <button
+          type="button"
+          onClick={() => setEditingProfile(true)}
+          className="flex min-w-0 items-center gap-2 rounded p-1 text-left hover:bg-slate-100"
+          aria-label="Edit your profile"
+        >
+          <Avatar user={me} />
+          <span className="min-w-0">
+            <span className="block truncate font-semibold">{me.displayName}</span>
+            <span className="block truncate text-xs text-slate-500">@{me.username}</span>
+          </span>
+        </button>
         <div className="flex gap-2">
           <button
             type="button"
@@ -66,8 +78,13 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
                   className="w-full rounded px-2 py-1.5 text-left text-sm hover:bg-slate-100"
                   aria-label={`Chat with ${user.displayName}`}
                 >
-                  <span className="font-medium">{user.displayName}</span>{" "}
-                  <span className="text-slate-500">@{user.username}</span>
+                  <span className="flex items-center gap-2">
+                    <Avatar user={user} size="sm" />
+                    <span>
+                      <span className="font-medium">{user.displayName}</span>{" "}
+                      <span className="text-slate-500">@{user.username}</span>
+                    </span>
+                  </span>
                 </button>
               </li>
             ))}
@@ -84,6 +101,8 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           {state.conversations.map((conversation) => {
             const title = conversationTitle(conversation, state.users, me.id);
             const last = conversation.lastMessage;
+            const other =
+              conversation.type === "direct" ? conversation.memberIds.find((id) => id !== me.id) : undefined;
             return (
               <li key={conversation.id}>
                 <button
@@ -91,18 +110,21 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
                   onClick={() => onOpen(conversation.id)}
                   aria-current={conversation.id === openId ? "page" : undefined}
                   aria-label={`Open ${title}`}
-                  className={`block w-full border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
+                  className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
                     conversation.id === openId ? "bg-teal-50" : ""
                   }`}
                 >
-                  <span className="flex items-baseline justify-between gap-2">
-                    <span className="truncate font-medium">{title}</span>
-                    {last && (
-                      <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>
-                    )}
-                  </span>
-                  <span className="block truncate text-sm text-slate-600">
-                    {last ? last.text : conversation.type === "group" ? "New group" : "No messages yet"}
+                  {other ? <Avatar user={state.users[other]} name={title} /> : <Avatar name={title} />}
+                  <span className="min-w-0 flex-1">
+                    <span className="flex items-baseline justify-between gap-2">
+                      <span className="truncate font-medium">{title}</span>
+                      {last && (
+                        <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>
+                      )}
+                    </span>
+                    <span className="block truncate text-sm text-slate-600">
+                      {last ? preview(last) : conversation.type === "group" ? "New group" : "No messages yet"}
+                    </span>
                   </span>
                 </button>
               </li>
@@ -110,6 +132,7 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           })}
         </ul>
       </nav>
+      {editingProfile && <ProfileDialog store={store} user={me} onClose={() => setEditingProfile(false)} />}
       {creatingGroup && (
         <NewGroupDialog
           store={store}
@@ -122,4 +145,14 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
       )}
     </>
   );
+}
+
+/** A conversation's last message in one line; a message of only files names them. */
+function preview(message: Message): string {
+  if (message.text.trim()) return message.text;
+  const files = message.attachments ?? [];
+  const first = files[0];
+  if (!first) return "";
+  const what = first.contentType.startsWith("image/") ? "📷 Photo" : `📄 ${first.name}`;
+  return files.length > 1 ? `${what} and ${files.length - 1} more` : what;
 }

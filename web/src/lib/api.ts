@@ -1,4 +1,4 @@
-import type { Conversation, Message, MessagePage, Page, Session, User } from "./types";
+import type { Conversation, Message, MessagePage, Page, Session, UploadTicket, User } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -84,8 +84,34 @@ export class ApiClient {
     return this.request("POST", "/api/groups/create", { name, memberIds });
   }
 
-  sendMessage(conversationId: string, text: string, clientMsgId: string): Promise<Message> {
-    return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId });
+  sendMessage(
+    conversationId: string,
+    text: string,
+    clientMsgId: string,
+    mediaIds: string[] = [],
+  ): Promise<Message> {
+    const attachments = mediaIds.map((mediaId) => ({ mediaId }));
+    return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId, attachments });
+  }
+
+  uploadTicket(
+    conversationId: string,
+    file: { name: string; type: string; size: number },
+  ): Promise<UploadTicket> {
+    return this.request("POST", "/api/media/upload-url", {
+      conversationId,
+      fileName: file.name,
+      contentType: file.type,
+      size: file.size,
+    });
+  }
+
+  avatarTicket(file: { type: string; size: number }): Promise<UploadTicket> {
+    return this.request("POST", "/api/users/me/avatar", { contentType: file.type, size: file.size });
+  }
+
+  updateProfile(changes: { displayName?: string; avatarMediaId?: string | null }): Promise<User> {
+    return this.request("PUT", "/api/users/me", changes);
   }
 
   history(

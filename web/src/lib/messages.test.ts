@@ -12,7 +12,14 @@ function message(
 }
 
 function pending(clientMsgId: string, status: PendingMessage["status"] = "sending"): PendingMessage {
-  return { clientMsgId, conversationId: "c", text: "hello", createdAt: "2026-11-24T12:01:00.000Z", status };
+  return {
+    clientMsgId,
+    conversationId: "c",
+    text: "hello",
+    createdAt: "2026-11-24T12:01:00.000Z",
+    status,
+    attachments: [],
+  };
 }
 
 describe("mergeMessages", () => {

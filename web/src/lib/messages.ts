@@ -1,4 +1,4 @@
-import type { Message, PendingMessage } from "./types";
+import type { Attachment, Message, PendingMessage } from "./types";
 
 /** Adds messages to a conversation's list: each id once, in seq order (the order everyone sees). */
 export function mergeMessages(existing: readonly Message[], incoming: readonly Message[]): Message[] {
@@ -42,6 +42,7 @@ export interface MessageGroup {
     createdAt: string;
     status: "sent" | "sending" | "failed";
     clientMsgId: string;
+    attachments: Attachment[];
   }>;
 }
 
@@ -62,6 +63,7 @@ export function groupMessages(
       createdAt: entry.message.createdAt,
       status: entry.status,
       clientMsgId: entry.message.clientMsgId,
+      attachments: entry.message.attachments ?? [],
     };
     if (last && last.senderId === senderId && last.day === day) last.items.push(item);
     else groups.push({ senderId, day, mine: senderId === myId, items: [item] });

@@ -1,10 +1,22 @@
 import { ApiClient, ApiError, type SessionKeeper } from "./api";
+import { fileProblem, isImage, MAX_ATTACHMENTS, uploadWithTicket } from "./media";
 import { lastSeq, mergeMessages, newClientMsgId } from "./messages";
 import { ChatSocket, type ConnectionStatus } from "./socket";
-import type { Conversation, Message, PendingMessage, ServerFrame, Session, User } from "./types";
+import type {
+  Attachment,
+  Conversation,
+  Message,
+  PendingMessage,
+  ServerFrame,
+  Session,
+  Upload,
+  User,
+} from "./types";
 
 /** How long a send waits for its ack before it is shown as failed (it can then be retried). */
 export const ACK_TIMEOUT_MS = 10_000;
+/** At most one link refresh per conversation in this long (links last an hour or more). */
+const LINK_REFRESH_INTERVAL_MS = 30_000;
 
 export interface ChatState {
   session: Session | null;
@@ -16,6 +28,8 @@ export interface ChatState {
   hasOlder: Record<string, boolean>;
   users: Record<string, User>;
   drafts: Record<string, string>;
+  /** Files attached in each conversation's composer, uploading or ready to send. */
+  uploads: Record<string, Upload[]>;
   notice: string | null;
 }
 
@@ -58,6 +72,7 @@ export class ChatStore {
   readonly api: ApiClient;
   private readonly socket: ChatSocket;
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly linksRefreshedAt = new Map<string, number>();
 
   constructor(config: Config) {
     const keeper: SessionKeeper = {
@@ -77,6 +92,7 @@ export class ChatStore {
       hasOlder: {},
       users: {},
       drafts: load<Record<string, string>>(DRAFTS_KEY, {}),
+      uploads: {},
       notice: null,
     };
     this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
@@ -126,7 +142,7 @@ export class ChatStore {
   }
 
   private afterSignIn(): void {
-    this.update({ notice: null, conversations: [], messages: {}, pending: {}, hasOlder: {} });
+    this.update({ notice: null, conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {} });
     this.socket.stop();
     this.socket.start();
     void this.loadConversations();
@@ -135,7 +151,7 @@ export class ChatStore {
   async logOut(): Promise<void> {
     this.socket.stop();
     await this.api.logout();
-    this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, notice: null });
+    this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
   }
 
   private signedOut(): void {
@@ -256,16 +272,153 @@ export class ChatStore {
     await this.loadConversations();
   }
 
-  send(conversationId: string, text: string): void {
+  /** Sends the draft with every finished upload; false when there is nothing to send yet. */
+  send(conversationId: string, text: string): boolean {
+    const uploads = this.state.uploads[conversationId] ?? [];
+    if (uploads.some((u) => u.status === "uploading")) return false;
+    const ready = uploads.filter((u) => u.status === "done" && u.mediaId);
+    if (!text.trim() && ready.length === 0) return false;
+    const attachments: Attachment[] = ready.map((u) => ({
+      mediaId: u.mediaId as string,
+      name: u.name,
+      contentType: u.contentType,
+      size: u.size,
+      url: u.previewUrl ?? null,
+    }));
     const pending: PendingMessage = {
       clientMsgId: newClientMsgId(),
       conversationId,
       text,
       createdAt: new Date().toISOString(),
       status: "sending",
+      attachments,
     };
+    this.setUploads(
+      conversationId,
+      uploads.filter((u) => u.status === "failed"),
+    );
     this.setPending(conversationId, [...(this.state.pending[conversationId] ?? []), pending]);
     this.transmit(pending);
+    return true;
+  }
+
+  // --- media -------------------------------------------------------------------
+
+  /** Checks each file, then uploads the good ones straight to S3 with a progress bar each. */
+  attach(conversationId: string, files: File[]): void {
+    const current = this.state.uploads[conversationId] ?? [];
+    let room = MAX_ATTACHMENTS - current.filter((u) => u.status !== "failed").length;
+    const added: Upload[] = [];
+    const started: Array<[Upload, File]> = [];
+    for (const file of files) {
+      const upload: Upload = {
+        id: newClientMsgId(),
+        name: file.name || "pasted file",
+        contentType: file.type,
+        size: file.size,
+        progress: 0,
+        status: "uploading",
+      };
+      const problem =
+        room <= 0
+          ? `${upload.name}: a message carries at most ${MAX_ATTACHMENTS} files.`
+          : fileProblem({ name: upload.name, type: file.type, size: file.size });
+      if (problem) {
+        added.push({ ...upload, status: "failed", error: problem });
+        continue;
+      }
+      room -= 1;
+      if (isImage(file.type)) upload.previewUrl = URL.createObjectURL(file);
+      added.push(upload);
+      started.push([upload, file]);
+    }
+    this.setUploads(conversationId, [...current, ...added]);
+    for (const [upload, file] of started) void this.upload(conversationId, upload.id, file);
+  }
+
+  private async upload(conversationId: string, uploadId: string, file: File): Promise<void> {
+    try {
+      const ticket = await this.api.uploadTicket(conversationId, {
+        name: file.name || "pasted file",
+        type: file.type,
+        size: file.size,
+      });
+      await uploadWithTicket(ticket, file, (progress) =>
+        this.patchUpload(conversationId, uploadId, { progress }),
+      );
+      this.patchUpload(conversationId, uploadId, { status: "done", progress: 1, mediaId: ticket.mediaId });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : "The upload failed.";
+      this.patchUpload(conversationId, uploadId, { status: "failed", error: message });
+    }
+  }
+
+  removeUpload(conversationId: string, uploadId: string): void {
+    const uploads = this.state.uploads[conversationId] ?? [];
+    const removed = uploads.find((u) => u.id === uploadId);
+    if (removed?.previewUrl) URL.revokeObjectURL(removed.previewUrl);
+    this.setUploads(
+      conversationId,
+      uploads.filter((u) => u.id !== uploadId),
+    );
+  }
+
+  private setUploads(conversationId: string, uploads: Upload[]): void {
+    this.update({ uploads: { ...this.state.uploads, [conversationId]: uploads } });
+  }
+
+  private patchUpload(conversationId: string, uploadId: string, patch: Partial<Upload>): void {
+    const uploads = this.state.uploads[conversationId] ?? [];
+    this.setUploads(
+      conversationId,
+      uploads.map((u) => (u.id === uploadId ? { ...u, ...patch } : u)),
+    );
+  }
+
+  /** Media links expire: when one fails to load, reload the loaded history to get fresh ones. */
+  async refreshLinks(conversationId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.linksRefreshedAt.get(conversationId) ?? 0) < LINK_REFRESH_INTERVAL_MS) return;
+    this.linksRefreshedAt.set(conversationId, now);
+    const loaded = this.state.messages[conversationId] ?? [];
+    let after = (loaded[0]?.seq ?? 1) - 1;
+    try {
+      for (;;) {
+        const page = await this.api.history(conversationId, { after, limit: 100 });
+        this.storeMessages(conversationId, page.items);
+        if (page.items.length < 100) break;
+        after = lastSeq(page.items);
+      }
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** Changes the display name and, given an image, the profile picture (uploaded straight to S3). */
+  async updateProfile(
+    displayName: string,
+    picture: Blob | null,
+    onProgress: (f: number) => void,
+  ): Promise<void> {
+    const changes: { displayName?: string; avatarMediaId?: string } = {};
+    const me = this.state.session?.user;
+    if (!me) return;
+    if (displayName.trim() && displayName.trim() !== me.displayName) changes.displayName = displayName.trim();
+    if (picture) {
+      const problem = fileProblem({ name: "The picture", type: picture.type, size: picture.size }, true);
+      if (problem) throw new Error(problem);
+      const ticket = await this.api.avatarTicket(picture);
+      await uploadWithTicket(ticket, picture, onProgress);
+      changes.avatarMediaId = ticket.mediaId;
+    }
+    if (!Object.keys(changes).length) return;
+    const user = await this.api.updateProfile(changes);
+    const session = this.state.session;
+    if (session) {
+      const updated = { ...session, user };
+      localStorage.setItem(SESSION_KEY, JSON.stringify(updated));
+      this.update({ session: updated, users: { ...this.state.users, [user.id]: user } });
+    }
   }
 
   /** Sends a failed message again with the same clientMsgId, so it can never arrive twice. */
@@ -277,11 +430,13 @@ export class ChatStore {
   }
 
   private transmit(pending: PendingMessage): void {
+    const mediaIds = pending.attachments.map((a) => a.mediaId);
     const frame = {
       action: "sendMessage",
       conversationId: pending.conversationId,
       text: pending.text,
       clientMsgId: pending.clientMsgId,
+      attachments: mediaIds.map((mediaId) => ({ mediaId })),
     };
     if (this.socket.send(frame)) {
       this.ackTimers.set(
@@ -295,7 +450,7 @@ export class ChatStore {
     }
     // No socket right now: the HTTP API stores it just the same (and is idempotent on clientMsgId).
     this.api
-      .sendMessage(pending.conversationId, pending.text, pending.clientMsgId)
+      .sendMessage(pending.conversationId, pending.text, pending.clientMsgId, mediaIds)
       .then((message) => this.acknowledge(message))
       .catch(() => this.markPending(pending.conversationId, pending.clientMsgId, "failed"));
   }

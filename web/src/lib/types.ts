@@ -3,6 +3,18 @@ export interface User {
   username: string;
   displayName: string;
   createdAt: string;
+  avatarUrl?: string | null;
+}
+
+export interface Attachment {
+  mediaId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  /** A signed link, valid for an hour or two; reloading history gives fresh ones. */
+  url: string | null;
+  width?: number | null;
+  height?: number | null;
 }
 
 export interface Message {
@@ -13,6 +25,7 @@ export interface Message {
   clientMsgId: string;
   seq: number;
   createdAt: string;
+  attachments?: Attachment[];
 }
 
 export interface Conversation {
@@ -51,6 +64,29 @@ export interface PendingMessage {
   text: string;
   createdAt: string;
   status: "sending" | "failed";
+  /** Uploaded files this message carries; `url` is a local preview until the server's copy arrives. */
+  attachments: Attachment[];
+}
+
+/** A file being uploaded from the composer, before the message that carries it is sent. */
+export interface Upload {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  /** 0 to 1. */
+  progress: number;
+  status: "uploading" | "done" | "failed";
+  mediaId?: string;
+  error?: string;
+  /** An object URL for image previews. */
+  previewUrl?: string;
+}
+
+export interface UploadTicket {
+  mediaId: string;
+  upload: { url: string; fields: Record<string, string> };
+  expiresIn: number;
 }
 
 export type ServerFrame =

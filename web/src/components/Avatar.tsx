@@ -1,0 +1,37 @@
+import type { User } from "../lib/types";
+
+const SIZES = { sm: "h-7 w-7 text-xs", md: "h-9 w-9 text-sm", lg: "h-20 w-20 text-2xl" } as const;
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/);
+  return (
+    (parts[0]?.[0] ?? "?") + (parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "")
+  ).toUpperCase();
+}
+
+/** A user's profile picture, or their initials on a colour of their own. */
+export function Avatar({
+  user,
+  name,
+  size = "md",
+}: {
+  user?: Pick<User, "id" | "displayName" | "avatarUrl"> | null;
+  name?: string;
+  size?: keyof typeof SIZES;
+}) {
+  const label = user?.displayName ?? name ?? "?";
+  const classes = `${SIZES[size]} shrink-0 rounded-full object-cover`;
+  if (user?.avatarUrl) {
+    return <img src={user.avatarUrl} alt={label} className={classes} data-testid="avatar" />;
+  }
+  const hue = [...(user?.id ?? label)].reduce((sum, c) => sum + c.charCodeAt(0), 0) % 360;
+  return (
+    <span
+      aria-hidden="true"
+      className={`${classes} flex items-center justify-center font-semibold text-white`}
+      style={{ backgroundColor: `hsl(${hue} 45% 42%)` }}
+    >
+      {initials(label)}
+    </span>
+  );
+}

@@ -1,0 +1,164 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem } from "../lib/media";
+import type { ChatStore } from "../lib/store";
+import type { User } from "../lib/types";
+import { Avatar } from "./Avatar";
+
+/** Pictures are cropped to the centre square at this size: sharp on any screen, well under 2 MB. */
+const AVATAR_PIXELS = 512;
+const MAX_SOURCE_BYTES = 25 * 1024 * 1024;
+
+async function cropToSquare(file: File): Promise<Blob> {
+  const image = await createImageBitmap(file);
+  const side = Math.min(image.width, image.height);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = Math.min(AVATAR_PIXELS, side);
+  const context = canvas.getContext("2d");
+  if (!context) throw new Error("This browser cannot prepare the picture.");
+  context.drawImage(
+    image,
+    (image.width - side) / 2,
+    (image.height - side) / 2,
+    side,
+    side,
+    0,
+    0,
+    canvas.width,
+    canvas.height,
+  );
+  image.close();
+  const type = file.type === "image/png" || file.type === "image/gif" ? "image/png" : "image/jpeg";
+  return new Promise((resolve, reject) =>
+    canvas.toBlob(
+      (blob) => (blob ? resolve(blob) : reject(new Error("The picture could not be prepared."))),
+      type,
+      0.9,
+    ),
+  );
+}
+
+export function ProfileDialog({
+  store,
+  user,
+  onClose,
+}: {
+  store: ChatStore;
+  user: User;
+  onClose: () => void;
+}) {
+  const [displayName, setDisplayName] = useState(user.displayName);
+  const [picture, setPicture] = useState<Blob | null>(null);
+  const [preview, setPreview] = useState<string | null>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
+
+  async function choose(file: File | undefined) {
+    setError(null);
+    if (!file) return;
+    // The type is checked here; the 2 MB limit applies to what is uploaded, the cropped copy.
+    const wrongType = fileProblem({ name: file.name, type: file.type, size: 1 }, true);
+    if (wrongType || file.size > MAX_SOURCE_BYTES) {
+      setError(wrongType ?? `${file.name} is too large to use; pick a picture under 25 MB.`);
+      return;
+    }
+    try {
+      const cropped = await cropToSquare(file);
+      const tooLarge = fileProblem(
+        { name: "The cropped picture", type: cropped.type, size: cropped.size },
+        true,
+      );
+      if (tooLarge) throw new Error(tooLarge);
+      setPicture(cropped);
+      setPreview(URL.createObjectURL(cropped));
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : "That picture could not be read.");
+    }
+  }
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setProgress(picture ? 0 : null);
+    try {
+      await store.updateProfile(displayName, picture, setProgress);
+      onClose();
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : "Your profile could not be saved.");
+      setProgress(null);
+    }
+  }
+
+  return (
+    <div className="fixed inset-0 z-10 flex items-center justify-center bg-black/30 p-4">
+      <form
+        onSubmit={save}
+        role="dialog"
+        aria-modal="true"
+        aria-label="Your profile"
+        className="w-full max-w-sm space-y-4 rounded-lg bg-white p-5 shadow-xl"
+        onKeyDown={(e) => e.key === "Escape" && onClose()}
+      >
+        <h2 className="text-lg font-semibold">Your profile</h2>
+        <div className="flex items-center gap-4">
+          {preview ? (
+            <img
+              src={preview}
+              alt="New profile preview"
+              data-testid="avatar-preview"
+              className="h-20 w-20 rounded-full object-cover"
+            />
+          ) : (
+            <Avatar user={user} size="lg" />
+          )}
+          <label className="cursor-pointer rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
+            Choose a picture
+            <input
+              type="file"
+              accept={AVATAR_ACCEPT_ATTRIBUTE}
+              className="sr-only"
+              onChange={(e) => void choose(e.target.files?.[0])}
+            />
+          </label>
+        </div>
+        <p className="text-xs text-slate-500">JPEG, PNG, GIF or WebP; cropped to a square.</p>
+        <label className="block text-sm font-medium">
+          Display name
+          <input
+            value={displayName}
+            onChange={(e) => setDisplayName(e.target.value)}
+            required
+            maxLength={64}
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+          />
+        </label>
+        {progress !== null && (
+          <progress
+            className="h-1.5 w-full accent-teal-700"
+            max={1}
+            value={progress}
+            aria-label="Uploading"
+          />
+        )}
+        {error && (
+          <p role="alert" className="text-sm text-red-700">
+            {error}
+          </p>
+        )}
+        <div className="flex justify-end gap-2">
+          <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
+            Cancel
+          </button>
+          <button
+            type="submit"
+            disabled={progress !== null}
+            className="rounded bg-teal-700 px-4 py-2 font-medium text-white disabled:opacity-50"
+          >
+            Save
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
