@@ -36,7 +36,12 @@ class LocalMedia:
         self._s3: Any = None
 
     def start(self) -> "LocalMedia":
+        import logging
+
         import boto3
+
+        # moto's server logs every request; the gateway's own output is what a developer reads.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
         self._server.start()
         host, port = self._server.get_host_and_port()
