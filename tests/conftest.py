@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
+from chat.adapters.cloudfront_links import new_key_pair
+
 os.environ.update(
     {
+        # Media: moto's S3 in integration tests; the e2e stacks swap in their local S3 and key pair.
+        "MEDIA_BUCKET": "chat-media-test",
+        "MEDIA_URL": "https://media.test",
+        "MEDIA_KEY_PAIR_ID": "KTESTKEYPAIR",
+        "MEDIA_SIGNING_KEY": new_key_pair()[0],
         "JWT_SECRET": "test-secret-" + "k" * 40,
         "WS_MANAGEMENT_ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/live",
         "AWS_ACCESS_KEY_ID": "testing",
