@@ -5,6 +5,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,13 +30,26 @@ def main() -> int:
     args = parser.parse_args()
     _configure_environment(args.host, args.port)
 
+    from local.media import LocalMedia
+
+    base = f"http://{args.host}:{args.port}"
+    # S3 from moto's server; the gateway serves its objects under /media/ as CloudFront would.
+    # Its settings go into the environment before any handler code reads (and caches) settings.
+    media = LocalMedia(f"{base}/media").start()
+    os.environ.update(media.environment())
+    try:
+        return _serve(args.host, args.port, media)
+    finally:
+        media.stop()
+
+
+def _serve(host: str, port: int, media: Any) -> int:
     from aiohttp import web
 
     from chat.adapters import mongo
     from chat.adapters.indexes import ensure_indexes
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
-    from local.media import LocalMedia
 
     if os.environ.get("MONGODB_URI"):
         store = "MongoDB at MONGODB_URI"
@@ -53,15 +67,12 @@ def main() -> int:
         print(f"Cannot start: MongoDB refused the index set-up: {error}", file=sys.stderr)
         return 1
 
-    base = f"http://{args.host}:{args.port}"
-    # S3 from moto's server; the gateway serves its objects under /media/ as CloudFront would.
-    media = LocalMedia(f"{base}/media").start()
-    os.environ.update(media.environment())
+    base = f"http://{host}:{port}"
     banner = (
         f"Chat running, storing data in {store}\n"
         f"  Web app      {base}/\n"
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
-        f"  WebSocket    ws://{args.host}:{args.port}/ws?token=<accessToken>\n"
+        f"  WebSocket    ws://{host}:{port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
         f"  Media        {base}/media/   (S3 at {media.endpoint_url}, in memory)\n"
         "Press Ctrl-C to stop."
@@ -70,10 +81,7 @@ def main() -> int:
     gateway = LocalGateway(web_root=ROOT / "web" / "dist", media=media)
     if gateway.web_root is None:
         banner += "\n(The web client is not built: `make dev` builds it; until then / shows the API docs.)"
-    try:
-        web.run_app(gateway.app(), host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
-    finally:
-        media.stop()
+    web.run_app(gateway.app(), host=host, port=port, print=lambda _: print(banner, flush=True))
     print("Stopped.")
     return 0
 

@@ -9,7 +9,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import requests
+
 from tests.e2e.conftest import free_port
+from tests.media_samples import png
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,12 +47,35 @@ def test_starts_serves_and_stops_cleanly_on_ctrl_c() -> None:
             page = response.read().decode()
         # `make test` builds the client first, so the front page is the web app.
         assert '<div id="root">' in page
+        assert f"Media        http://127.0.0.1:{port}/media/" in banner
+        share_a_photo(f"http://127.0.0.1:{port}")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
         assert "Stopped." in process.stdout.read()
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def share_a_photo(base: str) -> None:
+    """Media works in the process as started: its S3 is up and every handler sees its settings."""
+    session = requests.Session()
+    alice, bob = (
+        session.post(f"{base}/api/auth/signup", json={"username": name, "password": "password123"}, timeout=10).json()
+        for name in ("proc_alice", "proc_bob")
+    )
+    auth = {"authorization": f"Bearer {alice['accessToken']}"}
+    chat = session.post(f"{base}/api/conversations/direct", json={"userId": bob["user"]["id"]}, headers=auth).json()
+    photo = png()
+    request = {"conversationId": chat["id"], "fileName": "p.png", "contentType": "image/png", "size": len(photo)}
+    ticket = session.post(f"{base}/api/media/upload-url", json=request, headers=auth, timeout=10)
+    assert ticket.status_code == 201, ticket.text
+    form = ticket.json()["upload"]
+    assert requests.post(form["url"], data=form["fields"], files={"file": photo}, timeout=10).status_code == 204
+    message = {"conversationId": chat["id"], "attachments": [{"mediaId": ticket.json()["mediaId"]}]}
+    sent = session.post(f"{base}/api/messages/", json=message, headers=auth, timeout=10)
+    assert sent.status_code == 201, sent.text
+    assert session.get(sent.json()["attachments"][0]["url"], timeout=10).content == photo
 
 
 def test_unreachable_mongodb_is_a_clear_start_up_error() -> None:
