@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { formatBytes, isImage } from "../lib/media";
 import type { Attachment } from "../lib/types";
+import { FileIcon } from "./Icons";
 
 interface Props {
   attachments: Attachment[];
@@ -46,7 +47,7 @@ export function Attachments({ attachments, mine, onBrokenLink }: Props) {
               mine ? "border-teal-500 text-white" : "border-slate-200 text-slate-800"
             }`}
           >
-            <span aria-hidden="true">📄</span>
+            <FileIcon />
             <span className="max-w-48 truncate font-medium">{attachment.name}</span>
             <span className={mine ? "text-teal-100" : "text-slate-500"}>{formatBytes(attachment.size)}</span>
           </a>

@@ -14,6 +14,7 @@ import type { ChatState, ChatStore } from "../lib/store";
 import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
 import { Attachments } from "./Attachments";
 import { Avatar } from "./Avatar";
+import { FileIcon, PaperclipIcon } from "./Icons";
 import { conversationTitle, formatTime } from "./useChat";
 
 interface Props {
@@ -238,7 +239,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
                 {upload.previewUrl ? (
                   <img src={upload.previewUrl} alt="" className="h-8 w-8 rounded object-cover" />
                 ) : (
-                  <span aria-hidden="true">📄</span>
+                  <FileIcon />
                 )}
                 <span className="min-w-0 flex-1">
                   <span className="block truncate">
@@ -289,7 +290,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             aria-label="Attach a photo or file"
             title="Attach a photo or file (or drop or paste one)"
           >
-            📎
+            <PaperclipIcon />
           </button>
           <label className="sr-only" htmlFor="composer">
             Message

@@ -153,6 +153,6 @@ function preview(message: Message): string {
   const files = message.attachments ?? [];
   const first = files[0];
   if (!first) return "";
-  const what = first.contentType.startsWith("image/") ? "📷 Photo" : `📄 ${first.name}`;
+  const what = first.contentType.startsWith("image/") ? "Photo" : first.name;
   return files.length > 1 ? `${what} and ${files.length - 1} more` : what;
 }
