@@ -23,7 +23,7 @@ help:
 	@echo "make deploy deploy to your AWS account: make deploy MONGODB_URI='mongodb+srv://...' [STAGE=prod]"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make bench  print handler import times and send-path figures"
+	@echo "make bench  print handler import times, send-path and media-send figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,7 @@ layer: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_times.py
 	$(BIN)/python benchmarks/send_path.py
+	$(BIN)/python benchmarks/media_send.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
