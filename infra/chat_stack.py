@@ -11,7 +11,7 @@ from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, MEDIA_KEY_SETUP_HANDLER, WS_ROUTES
+from infra.routes import DB_SETUP_HANDLER, MEDIA_KEY_SETUP_HANDLER
 from infra.stages import StageSettings
 
 
@@ -44,8 +44,8 @@ class ChatStack(Stack):
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
 
-        # Whoever sends messages pushes them: the HTTP API and the sendMessage route, on this stage only.
-        for pusher in (functions[HTTP_HANDLER], functions[WS_ROUTES["sendMessage"]]):
+        # Whoever pushes frames (the HTTP API, sendMessage, typing) may post to this stage's sockets only.
+        for pusher in (functions[m] for m, sizing in SIZING.items() if sizing.pushes):
             pusher.add_environment("WS_MANAGEMENT_ENDPOINT", websocket_api.management_endpoint)
             websocket_api.stage.grant_management_api_access(pusher)
             acknowledge(

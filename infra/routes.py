@@ -34,6 +34,7 @@ WS_ROUTES = {
     "$disconnect": "chat.handlers.ws_disconnect",
     "$default": "chat.handlers.ws_default",
     "sendMessage": "chat.handlers.ws_send_message",
+    "typing": "chat.handlers.ws_typing",
     "ping": "chat.handlers.ws_ping",
 }
 # API Gateway picks a WebSocket route by this expression.

@@ -45,6 +45,8 @@ def reset_containers() -> None:
         composition.connection_store,
         composition.message_service,
         composition.media_service,
+        composition.fan_out,
+        composition.typing_service,
         composition.media_links,
         composition.media_signer,
     ):

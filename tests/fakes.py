@@ -314,3 +314,17 @@ class FakeLinkSigner:
 
     def public_url(self, key: str) -> str:
         return f"https://media.example/{key}"
+
+
+class FakeTypingThrottle:
+    def __init__(self) -> None:
+        self.until: dict[str, datetime] = {}
+
+    def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
+        if key in self.until and self.until[key] > now:
+            return False
+        self.until[key] = now + interval
+        return True
+
+    def reset(self, key: str) -> None:
+        self.until.pop(key, None)

@@ -28,6 +28,7 @@ class Sizing:
     reads_mongodb: bool
     why: str
     handles_media: bool = False  # signs uploads and links, checks uploads' first bytes
+    pushes: bool = False  # posts frames to sockets through the Management API
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -35,7 +36,13 @@ class Sizing:
 # function talks to the database, so a dead cluster ends in a clear 503, not a Lambda timeout.
 SIZING = {
     HTTP_HANDLER: Sizing(
-        1024, 15, True, True, "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast", handles_media=True
+        1024,
+        15,
+        True,
+        True,
+        "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
+        handles_media=True,
+        pushes=True,
     ),
     WS_AUTHORIZER: Sizing(256, 5, True, False, "one HMAC check, no I/O"),
     WS_ROUTES["$connect"]: Sizing(256, 15, False, True, "one MongoDB write"),
@@ -43,8 +50,9 @@ SIZING = {
     WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
     WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
     WS_ROUTES["sendMessage"]: Sizing(
-        1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes", handles_media=True
+        1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes", handles_media=True, pushes=True
     ),
+    WS_ROUTES["typing"]: Sizing(512, 15, False, True, "3 MongoDB round trips, then parallel pushes", pushes=True),
     DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
     MEDIA_KEY_SETUP_HANDLER: Sizing(512, 30, False, False, "generates one RSA-2048 key pair per stack, at deploy"),
 }

@@ -150,3 +150,23 @@ def test_wrong_password_is_shown_in_words(new_page: OpenPage) -> None:
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text("The username or password is wrong.")
+
+
+def test_the_other_person_sees_typing_until_the_message_arrives(new_page: OpenPage) -> None:
+    alice, bob = unique("alice"), unique("bob")
+    a, b = new_page(), new_page()
+    sign_up(b, bob, f"Bob {bob[-6:]}")
+    sign_up(a, alice, f"Alice {alice[-6:]}")
+    open_chat_with(a, f"Bob {bob[-6:]}")
+    send(a, "hello")
+    b.get_by_role("button", name=f"Open Alice {alice[-6:]}").click()
+    expect(texts(b)).to_have_text(["hello"])
+
+    a.get_by_label("Message", exact=True).press_sequentially("are you t")
+    expect(b.get_by_test_id("typing")).to_have_text(f"Alice {alice[-6:]} is typing…")
+    expect(a.get_by_test_id("typing")).to_have_text("")  # nobody else is typing
+
+    a.get_by_label("Message", exact=True).press_sequentially("here?")
+    a.get_by_label("Message", exact=True).press("Enter")
+    expect(texts(b)).to_have_text(["hello", "are you there?"])
+    expect(b.get_by_test_id("typing")).to_have_text("")

@@ -1,4 +1,4 @@
-"""The media contract: the MongoDB media store and the S3 adapter (on moto)
+"""The media and typing contract: the MongoDB stores and the S3 adapter (on moto)
 behave as their fakes do."""
 
 from collections.abc import Callable, Iterator
@@ -10,14 +10,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat.adapters.mongo_store import MongoMediaStore, MongoMessageStore, MongoUserStore
+from chat.adapters.mongo_store import MongoMediaStore, MongoMessageStore, MongoTypingThrottle, MongoUserStore
 from chat.adapters.s3_media import S3MediaStorage
 from chat.clock import utc_now
 from chat.models.chat import Attachment
 from chat.models.ports import MediaUpload
 from chat.services.ids import new_id
 from tests.contract.test_stores import a_message, a_user
-from tests.fakes import FakeMediaStorage, FakeMediaStore, FakeMessageStore, FakeUserStore
+from tests.fakes import FakeMediaStorage, FakeMediaStore, FakeMessageStore, FakeTypingThrottle, FakeUserStore
 from tests.media_samples import png
 
 BUCKET = "contract-media"
@@ -135,3 +135,16 @@ def test_upload_forms_pin_the_key_and_the_type(storage: tuple[Any, Put]) -> None
     assert url.startswith("https://")
     assert fields["key"] == "incoming/c"
     assert fields["Content-Type"] == "image/gif"
+
+
+def test_typing_is_let_through_once_per_window_per_key(db: Any) -> None:
+    throttle = FakeTypingThrottle() if db is None else MongoTypingThrottle(db)
+    now, window = utc_now(), timedelta(seconds=2)
+
+    assert throttle.allow("c1:alice", now, window)
+    assert not throttle.allow("c1:alice", now + timedelta(seconds=1), window)
+    assert throttle.allow("c1:bob", now + timedelta(seconds=1), window)  # another typist
+    assert throttle.allow("c2:alice", now + timedelta(seconds=1), window)  # another conversation
+    assert throttle.allow("c1:alice", now + window, window)  # the window has closed
+    throttle.reset("c1:alice")  # a stop closes it early
+    assert throttle.allow("c1:alice", now + window, window)

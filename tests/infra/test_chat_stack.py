@@ -180,7 +180,8 @@ def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> Non
 
 def test_only_the_senders_may_push_and_only_to_this_stage(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    senders = {function_logical_id(template, HTTP_HANDLER), function_logical_id(template, WS_ROUTES["sendMessage"])}
+    senders = {function_logical_id(template, module) for module, sizing in SIZING.items() if sizing.pushes}
+    assert len(senders) == 3  # the HTTP API, sendMessage and typing
     roles = {functions[f]["Properties"]["Role"]["Fn::GetAtt"][0]: f for f in functions}
     for policy in resources(template, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:

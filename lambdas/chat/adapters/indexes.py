@@ -47,6 +47,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # Upload records nobody used expire with their bytes; published ones have no expiresAt.
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_unused"),
     ],
+    "typing_windows": [
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_closed"),
+    ],
     "refresh_tokens": [
         IndexModel([("familyId", ASCENDING)], name="by_login"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from chat.services.conversations import ConversationService
     from chat.services.media import MediaLinks, MediaService
     from chat.services.messages import MessageService
+    from chat.services.push import FanOut
     from chat.services.tokens import AccessTokens
+    from chat.services.typing import TypingService
     from chat.services.users import UserService
 
 
@@ -115,22 +117,38 @@ def connection_store() -> "MongoConnectionStore":
 
 @cache
 def message_service() -> "MessageService":
-    from chat.adapters.apigw_push import ApiGatewayPusher
     from chat.adapters.mongo import database
     from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
     from chat.services.messages import MessageService
-    from chat.services.push import FanOut
 
-    endpoint = settings().ws_management_endpoint
-    if not endpoint:
-        raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
     db = database()
     return MessageService(
         conversation_service(),
         MongoConversationStore(db),
         MongoMessageStore(db),
         connection_store(),
-        FanOut(ApiGatewayPusher(endpoint), connection_store()),
+        fan_out(),
         media=media_service,
         links=media_links,
     )
+
+
+@cache
+def fan_out() -> "FanOut":
+    from chat.adapters.apigw_push import ApiGatewayPusher
+    from chat.services.push import FanOut
+
+    endpoint = settings().ws_management_endpoint
+    if not endpoint:
+        raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
+    return FanOut(ApiGatewayPusher(endpoint), connection_store())
+
+
+@cache
+def typing_service() -> "TypingService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoTypingThrottle
+    from chat.services.typing import TypingService
+
+    db = database()
+    return TypingService(MongoConversationStore(db), connection_store(), fan_out(), MongoTypingThrottle(db))

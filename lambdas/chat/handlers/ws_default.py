@@ -3,7 +3,7 @@
 from chat.handlers.ws_protocol import Event, Frame, frame_route, parse_frame
 from chat.models.errors import ChatError, InvalidRequest
 
-KNOWN_ACTIONS = ("sendMessage", "ping")
+KNOWN_ACTIONS = ("sendMessage", "typing", "ping")
 
 
 class UnknownAction(ChatError):

@@ -182,3 +182,9 @@ class Health(BaseModel):
 class SendMessageAction(SendMessageRequest):
     action: Literal["sendMessage"]
     clientMsgId: ClientMsgId  # required over WebSocket: it is how the ack finds its message
+
+
+class TypingAction(Request):
+    action: Literal["typing"]
+    conversationId: Id
+    isTyping: bool

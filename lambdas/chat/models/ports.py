@@ -128,6 +128,14 @@ class ConnectionStore(Protocol):
     def for_users(self, user_ids: list[str]) -> list[Connection]: ...
 
 
+class TypingThrottle(Protocol):
+    def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
+        """True at most once per `interval` for `key`, across every container (one atomic write)."""
+
+    def reset(self, key: str) -> None:
+        """Closes `key`'s window: the next `allow` is True."""
+
+
 class ConnectionGone(Exception):
     """The socket is closed; API Gateway answered 410 Gone."""
 

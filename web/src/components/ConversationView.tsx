@@ -227,6 +227,13 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           send();
         }}
       >
+        <p aria-live="polite" data-testid="typing" className="h-5 text-xs italic text-slate-500">
+          {typingLine(
+            Object.keys(state.typing[conversation.id] ?? {}).map(
+              (id) => state.users[id]?.displayName ?? "Someone",
+            ),
+          )}
+        </p>
         {uploads.length > 0 && (
           <ul aria-label="Attachments" className="mb-2 space-y-1">
             {uploads.map((upload) => (
@@ -326,4 +333,11 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
       </form>
     </section>
   );
+}
+
+function typingLine(names: string[]): string {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
 }

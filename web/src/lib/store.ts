@@ -15,6 +15,10 @@ import type {
 
 /** How long a send waits for its ack before it is shown as failed (it can then be retried). */
 export const ACK_TIMEOUT_MS = 10_000;
+/** Say "typing" at most this often while typing (the server forwards no more often). */
+export const TYPING_REPEAT_MS = 2_000;
+/** Show someone as typing for this long after their last "typing" unless they stop sooner. */
+export const TYPING_SHOWN_MS = 6_000;
 /** At most one link refresh per conversation in this long (links last an hour or more). */
 const LINK_REFRESH_INTERVAL_MS = 30_000;
 
@@ -30,6 +34,8 @@ export interface ChatState {
   drafts: Record<string, string>;
   /** Files attached in each conversation's composer, uploading or ready to send. */
   uploads: Record<string, Upload[]>;
+  /** Who is typing where: conversation id → user id → when to stop showing it (epoch ms). */
+  typing: Record<string, Record<string, number>>;
   notice: string | null;
 }
 
@@ -73,6 +79,9 @@ export class ChatStore {
   private readonly socket: ChatSocket;
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly linksRefreshedAt = new Map<string, number>();
+  /** When this client last said it was typing, per conversation. */
+  private readonly typingSentAt = new Map<string, number>();
+  private typingTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(config: Config) {
     const keeper: SessionKeeper = {
@@ -93,6 +102,7 @@ export class ChatStore {
       users: {},
       drafts: load<Record<string, string>>(DRAFTS_KEY, {}),
       uploads: {},
+      typing: {},
       notice: null,
     };
     this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
@@ -165,6 +175,50 @@ export class ChatStore {
     if (!text) delete drafts[conversationId];
     localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
     this.update({ drafts });
+    this.noteTyping(conversationId, text.trim() !== "");
+  }
+
+  // --- typing ------------------------------------------------------------------
+
+  /** Tells the others while the draft has text (every 2 s at most), and once when it empties. */
+  private noteTyping(conversationId: string, typing: boolean): void {
+    const sentAt = this.typingSentAt.get(conversationId);
+    const now = Date.now();
+    if (typing && (sentAt === undefined || now - sentAt >= TYPING_REPEAT_MS)) {
+      if (this.socket.send({ action: "typing", conversationId, isTyping: true })) {
+        this.typingSentAt.set(conversationId, now);
+      }
+    } else if (!typing && sentAt !== undefined) {
+      this.typingSentAt.delete(conversationId);
+      this.socket.send({ action: "typing", conversationId, isTyping: false });
+    }
+  }
+
+  private setTyping(conversationId: string, userId: string, until: number | null): void {
+    const here = { ...(this.state.typing[conversationId] ?? {}) };
+    if (until === null) delete here[userId];
+    else here[userId] = until;
+    this.update({ typing: { ...this.state.typing, [conversationId]: here } });
+    this.scheduleTypingExpiry();
+  }
+
+  /** Drops indicators whose 6 seconds are up, then waits for the next one to end. */
+  private scheduleTypingExpiry(): void {
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    const ends = Object.values(this.state.typing).flatMap((users) => Object.values(users));
+    if (ends.length === 0) return;
+    this.typingTimer = setTimeout(
+      () => {
+        const now = Date.now();
+        const typing: ChatState["typing"] = {};
+        for (const [conversationId, users] of Object.entries(this.state.typing)) {
+          typing[conversationId] = Object.fromEntries(Object.entries(users).filter(([, end]) => end > now));
+        }
+        this.update({ typing });
+        this.scheduleTypingExpiry();
+      },
+      Math.max(0, Math.min(...ends) - Date.now()) + 10,
+    );
   }
 
   // --- conversations ---------------------------------------------------------
@@ -485,7 +539,18 @@ export class ChatStore {
       case "messageAck":
         this.acknowledge(frame.message);
         break;
+      case "typing":
+        this.setTyping(
+          frame.conversationId,
+          frame.userId,
+          frame.isTyping ? Date.now() + TYPING_SHOWN_MS : null,
+        );
+        break;
       case "messageReceived":
+        // A message from someone ends their "typing".
+        if (this.state.typing[frame.message.conversationId]?.[frame.message.senderId]) {
+          this.setTyping(frame.message.conversationId, frame.message.senderId, null);
+        }
         // Only a conversation whose history is loaded keeps messages; for the others the push
         // updates the list, and opening them loads their history.
         if (this.state.messages[frame.message.conversationId]) {

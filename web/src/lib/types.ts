@@ -92,6 +92,7 @@ export interface UploadTicket {
 export type ServerFrame =
   | { type: "messageAck"; clientMsgId: string; message: Message }
   | { type: "messageReceived"; message: Message }
+  | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
   | { type: "error"; code: string; message: string; clientMsgId?: string }
   | { type: "pong" };
 

@@ -1,0 +1,47 @@
+"""Typing indicators: forwarded to the other members' sockets, never stored."""
+
+from datetime import timedelta
+
+from chat.clock import utc_now
+from chat.models.api import TypingAction
+from chat.models.errors import Forbidden, NotFound
+from chat.models.ports import ConnectionStore, ConversationStore, TypingThrottle
+from chat.services.push import FanOut
+
+# At most one "is typing" per user and conversation in this long; clients show it for
+# CLIENT_EXPIRY and a typist repeats it while typing, so it never flickers off.
+FORWARD_INTERVAL = timedelta(seconds=2)
+CLIENT_EXPIRY = timedelta(seconds=6)
+
+
+def typing_frame(conversation_id: str, user_id: str, is_typing: bool) -> dict[str, object]:
+    return {"type": "typing", "conversationId": conversation_id, "userId": user_id, "isTyping": is_typing}
+
+
+class TypingService:
+    def __init__(
+        self, conversations: ConversationStore, connections: ConnectionStore, fan_out: FanOut, throttle: TypingThrottle
+    ) -> None:
+        self._conversations = conversations
+        self._connections = connections
+        self._fan_out = fan_out
+        self._throttle = throttle
+
+    def typing(self, user_id: str, action: TypingAction) -> bool:
+        """Tells the other members; returns False when a start was dropped by the throttle.
+        A stop always goes through, so an indicator clears at once, and it closes the
+        window, so typing again right after sending shows at once too."""
+        conversation = self._conversations.get(action.conversationId)
+        if conversation is None:
+            raise NotFound("No conversation has that id.")
+        if user_id not in conversation.memberIds:
+            raise Forbidden("You are not a member of this conversation.")
+        key = f"{conversation.id}:{user_id}"
+        if not action.isTyping:
+            self._throttle.reset(key)
+        elif not self._throttle.allow(key, utc_now(), FORWARD_INTERVAL):
+            return False
+        others = [member for member in conversation.memberIds if member != user_id]
+        sockets = [c.connectionId for c in self._connections.for_users(others)] if others else []
+        self._fan_out.send((sockets, typing_frame(conversation.id, user_id, action.isTyping)))
+        return True

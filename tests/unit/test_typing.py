@@ -1,0 +1,55 @@
+import json
+from datetime import timedelta
+
+import pytest
+
+from chat.clock import utc_now
+from chat.models.api import CreateGroupRequest, SignupRequest, TypingAction
+from chat.models.chat import Connection
+from chat.models.errors import Forbidden, NotFound
+from chat.services.push import FanOut
+from chat.services.typing import TypingService
+from tests.fakes import FakeTypingThrottle
+from tests.unit.conftest import Chat
+
+
+@pytest.fixture
+def typing(chat: Chat) -> TypingService:
+    fan_out = FanOut(chat.pusher, chat.connections, sleep=lambda _: None)
+    return TypingService(chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle())
+
+
+def test_other_members_hear_it_once_per_two_seconds_and_stops_always(chat: Chat, typing: TypingService) -> None:
+    alice, bob, carol = (
+        chat.auth.signup(SignupRequest(username=n, password="password1")).user.id for n in ("alice", "bob", "carol")
+    )
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob, carol]))
+    for user, socket in [(alice, "alice-phone"), (alice, "alice-laptop"), (bob, "bob-1"), (carol, "carol-1")]:
+        chat.connections.add(Connection(connectionId=socket, userId=user), utc_now() - timedelta(minutes=1))
+    start = TypingAction(action="typing", conversationId=group.id, isTyping=True)
+    stop = TypingAction(action="typing", conversationId=group.id, isTyping=False)
+
+    assert typing.typing(alice, start)
+    assert not typing.typing(alice, start)  # within 2 s: dropped
+    assert typing.typing(alice, stop)
+    assert typing.typing(alice, start)  # a stop closed the window: typing again shows at once
+
+    expected = [
+        {"type": "typing", "conversationId": group.id, "userId": alice, "isTyping": True},
+        {"type": "typing", "conversationId": group.id, "userId": alice, "isTyping": False},
+        {"type": "typing", "conversationId": group.id, "userId": alice, "isTyping": True},
+    ]
+    for socket in ("bob-1", "carol-1"):
+        assert [json.loads(f) for f in chat.pusher.frames[socket]] == expected
+    assert "alice-laptop" not in chat.pusher.frames  # the typist's own devices are not told
+
+
+def test_only_members_may_say_they_are_typing(chat: Chat, typing: TypingService) -> None:
+    alice, bob, eve = (
+        chat.auth.signup(SignupRequest(username=n, password="password1")).user.id for n in ("alice", "bob", "eve")
+    )
+    conversation, _ = chat.conversations.open_direct(alice, bob)
+    with pytest.raises(Forbidden):
+        typing.typing(eve, TypingAction(action="typing", conversationId=conversation.id, isTyping=True))
+    with pytest.raises(NotFound):
+        typing.typing(alice, TypingAction(action="typing", conversationId="nope", isTyping=True))
