@@ -5,7 +5,10 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local.media import LocalMedia
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +46,7 @@ def main() -> int:
         media.stop()
 
 
-def _serve(host: str, port: int, media: Any) -> int:
+def _serve(host: str, port: int, media: "LocalMedia") -> int:
     from aiohttp import web
 
     from chat.adapters import mongo

@@ -29,7 +29,7 @@ os.environ.update(
 
 from chat.adapters import mongo
 from chat.adapters.indexes import ensure_indexes
-from chat.config import settings
+from chat.config import media_signing_key, settings
 from chat.handlers import composition
 from local.embedded_store import embedded_client
 
@@ -37,6 +37,7 @@ from local.embedded_store import embedded_client
 def reset_containers() -> None:
     """Forget what a warm Lambda container would keep: settings and services."""
     settings.cache_clear()
+    media_signing_key.cache_clear()
     for factory in (
         composition.access_tokens,
         composition.auth_service,

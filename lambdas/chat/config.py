@@ -30,7 +30,6 @@ class Settings:
     media_bucket: str | None = None
     media_url: str | None = None
     media_key_pair_id: str | None = None
-    media_signing_key: str | None = field(default=None, repr=False)
     s3_endpoint_url: str | None = None  # only the local stack's S3
 
 
@@ -60,6 +59,12 @@ def settings() -> Settings:
         media_bucket=os.environ.get("MEDIA_BUCKET"),
         media_url=os.environ.get("MEDIA_URL"),
         media_key_pair_id=os.environ.get("MEDIA_KEY_PAIR_ID"),
-        media_signing_key=_secret("MEDIA_SIGNING_KEY", "MEDIA_SIGNING_KEY_ARN"),
         s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL"),
     )
+
+
+@cache
+def media_signing_key() -> str | None:
+    """The private key for signed media links. Read on first use, not with the other
+    settings: most requests never link to media, so they skip the secret fetch."""
+    return _secret("MEDIA_SIGNING_KEY", "MEDIA_SIGNING_KEY_ARN")

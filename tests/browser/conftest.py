@@ -1,7 +1,6 @@
 """The web client in real headless Chromium (Debian's, installed by scripts/install-chromium.sh),
 against the local stack serving the production build."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,10 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from local.background import gateway_in_background
-from local.media import LocalMedia
-from tests.conftest import database_installed, fresh_database, reset_containers
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_BUILD = ROOT / "web" / "dist"
@@ -33,23 +29,9 @@ CHROMIUM_ARGS = [
 def web_stack() -> Iterator[str]:
     assert (WEB_BUILD / "index.html").is_file(), "build the client first: make test does (npm run build in web/)"
     port = free_port()
-    media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
-    environment = {"WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}", **media.environment()}
-    previous = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
-    reset_containers()
-    try:
-        with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
-            gateway.web_root = WEB_BUILD
-            yield f"http://127.0.0.1:{port}"
-    finally:
-        media.stop()
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reset_containers()
+    with local_stack(port) as (_, gateway, _):
+        gateway.web_root = WEB_BUILD
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="package")

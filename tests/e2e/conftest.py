@@ -7,6 +7,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,9 +58,10 @@ class Stack:
         return body  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="package")
-def stack() -> Iterator[Stack]:
-    port = free_port()
+@contextmanager
+def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia]]:
+    """What `make dev` runs, in this process on `port`: the gateway, the local S3, a fresh
+    database, and the environment the handlers read, put back afterwards."""
     media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
     environment = {"WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}", **media.environment()}
     previous = {name: os.environ.get(name) for name in environment}
@@ -67,7 +69,7 @@ def stack() -> Iterator[Stack]:
     reset_containers()
     try:
         with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
-            yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media)
+            yield db, gateway, media
     finally:
         media.stop()
         for name, value in previous.items():
@@ -76,6 +78,13 @@ def stack() -> Iterator[Stack]:
             else:
                 os.environ[name] = value
         reset_containers()
+
+
+@pytest.fixture(scope="package")
+def stack() -> Iterator[Stack]:
+    port = free_port()
+    with local_stack(port) as (db, gateway, media):
+        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media)
 
 
 class Client:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from chat.config import settings
+from chat.config import media_signing_key, settings
 
 if TYPE_CHECKING:
     from chat.adapters.cloudfront_links import CloudFrontLinks
@@ -77,9 +77,10 @@ def media_signer() -> "CloudFrontLinks":
     from chat.adapters.cloudfront_links import CloudFrontLinks
 
     config = settings()
-    if not (config.media_url and config.media_key_pair_id and config.media_signing_key):
+    private_key = media_signing_key()
+    if not (config.media_url and config.media_key_pair_id and private_key):
         raise RuntimeError("MEDIA_URL, MEDIA_KEY_PAIR_ID and MEDIA_SIGNING_KEY(_ARN) must be set to link to media")
-    return CloudFrontLinks(config.media_url, config.media_key_pair_id, config.media_signing_key)
+    return CloudFrontLinks(config.media_url, config.media_key_pair_id, private_key)
 
 
 @cache

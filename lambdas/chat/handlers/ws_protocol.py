@@ -5,10 +5,15 @@ results and errors into the frame API Gateway sends back to the caller's socket
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat.models.errors import ChatError, InvalidRequest, unexpected
 from chat.observability import logger
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+Action = TypeVar("Action", bound="BaseModel")
 
 Event = dict[str, Any]
 Frame = dict[str, Any]
@@ -31,6 +36,18 @@ def parse_frame(event: Event) -> dict[str, Any]:
     if not isinstance(frame, dict):
         raise InvalidRequest('A frame must be a JSON object with an "action", e.g. {"action": "ping"}.')
     return frame
+
+
+def parse_action(event: Event, model: type[Action]) -> Action:
+    """The frame validated as `model`; an invalid one is an InvalidRequest naming each bad field."""
+    from pydantic import ValidationError
+
+    frame = parse_frame(event)
+    try:
+        return model.model_validate(frame)
+    except ValidationError as error:
+        details = [{"loc": list(e["loc"]), "type": e["type"], "message": e["msg"]} for e in error.errors()]
+        raise InvalidRequest(f"The {frame.get('action')} frame is not valid.", details=details) from error
 
 
 def reply(frame: Frame) -> Event:

@@ -21,7 +21,7 @@ from chat.models.errors import Forbidden, InvalidMedia, NotFound
 from chat.models.ports import MediaLinkSigner, MediaStorage, MediaStore, MediaUpload
 from chat.services.conversations import ConversationService
 from chat.services.ids import new_id
-from chat.services.media_types import HEAD_BYTES, KINDS, kind_for, sniff
+from chat.services.media_types import HEAD_BYTES, KINDS, bare_type, kind_for, sniff
 
 UPLOAD_FORM_TTL_SECONDS = 300
 # Unused uploads are forgotten with their bytes (the bucket expires incoming/ after 2 days).
@@ -81,6 +81,8 @@ class MediaService:
         self._storage = storage
         self._signer = signer
         self._conversations = conversations
+        # One pool per container (this service is built once), not one per send.
+        self._checks = ThreadPoolExecutor(MAX_PARALLEL_CHECKS, thread_name_prefix="media-check")
 
     def attachment_upload(self, owner_id: str, request: UploadUrlRequest) -> UploadTicket:
         kind = kind_for(request.contentType, request.size)
@@ -112,8 +114,7 @@ class MediaService:
         for upload in uploads:
             if upload.conversation_id != conversation_id:
                 raise Forbidden(f"The upload {upload.media_id} was made for another conversation.")
-        with ThreadPoolExecutor(min(len(uploads), MAX_PARALLEL_CHECKS)) as pool:
-            published = list(pool.map(self._publish_attachment, uploads))
+        published = list(self._checks.map(self._publish_attachment, uploads))
         return [
             Attachment(
                 mediaId=u.media_id,
@@ -207,7 +208,7 @@ class MediaService:
             raise InvalidMedia(f"{name!r} is empty.")
         if found.size > upload.max_size:
             raise InvalidMedia(f"{name!r} is {found.size:,} bytes, more than the {upload.max_size:,} declared.")
-        if (found.content_type or "").split(";")[0].strip().lower() != upload.content_type:
+        if bare_type(found.content_type) != upload.content_type:
             raise InvalidMedia(f"{name!r} was uploaded as {found.content_type!r}, not {upload.content_type!r}.")
         sniffed = sniff(upload.content_type, found.head, complete=found.size <= len(found.head))
         if not sniffed.matches:

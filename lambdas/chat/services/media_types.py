@@ -43,9 +43,14 @@ def allowed_list(images_only: bool = False) -> str:
     )
 
 
+def bare_type(content_type: str | None) -> str:
+    """`Text/Plain; charset=utf-8` -> `text/plain`: the part that says what a file is."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def kind_for(content_type: str, size: int, *, avatar: bool = False) -> MediaKind:
     """The kind a declared upload is, or the 415/413 that refuses it."""
-    kind = KINDS.get(content_type.split(";", 1)[0].strip().lower())
+    kind = KINDS.get(bare_type(content_type))
     if kind is None or (avatar and not kind.is_image):
         raise UnsupportedMediaType(
             f"{content_type!r} is not accepted. Allowed: {allowed_list(images_only=avatar)}.",

@@ -1,4 +1,6 @@
-import type { User } from "../lib/types";
+import type { ChatState } from "../lib/store";
+import type { Conversation, User } from "../lib/types";
+import { otherMember } from "./useChat";
 
 const SIZES = { sm: "h-7 w-7 text-xs", md: "h-9 w-9 text-sm", lg: "h-20 w-20 text-2xl" } as const;
 
@@ -34,4 +36,20 @@ export function Avatar({
       {initials(label)}
     </span>
   );
+}
+
+/** A direct conversation shows the other person's picture; a group, its initials. */
+export function ConversationAvatar({
+  conversation,
+  title,
+  users,
+  myId,
+}: {
+  conversation: Conversation;
+  title: string;
+  users: ChatState["users"];
+  myId: string;
+}) {
+  const other = otherMember(conversation, myId);
+  return <Avatar user={other ? users[other] : null} name={title} />;
 }

@@ -13,7 +13,7 @@ import { groupMessages, visibleMessages } from "../lib/messages";
 import type { ChatState, ChatStore } from "../lib/store";
 import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
 import { Attachments } from "./Attachments";
-import { Avatar } from "./Avatar";
+import { Avatar, ConversationAvatar } from "./Avatar";
 import { FileIcon, PaperclipIcon } from "./Icons";
 import { conversationTitle, formatTime } from "./useChat";
 
@@ -38,7 +38,6 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   const stickToBottom = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [dragging, setDragging] = useState(false);
-  const other = conversation.type === "direct" ? conversation.memberIds.find((id) => id !== me) : undefined;
 
   useEffect(() => {
     void store.openConversation(conversation.id);
@@ -143,7 +142,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
         >
           ←
         </button>
-        {other ? <Avatar user={state.users[other]} name={title} /> : <Avatar name={title} />}
+        <ConversationAvatar conversation={conversation} title={title} users={state.users} myId={me} />
         <h2 className="truncate font-semibold">{title}</h2>
         {conversation.type === "group" && (
           <span className="text-xs text-slate-500">{conversation.memberIds.length} members</span>

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem } from "../lib/media";
+import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media";
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
@@ -58,7 +58,7 @@ export function ProfileDialog({
     setError(null);
     if (!file) return;
     // The type is checked here; the 2 MB limit applies to what is uploaded, the cropped copy.
-    const wrongType = fileProblem({ name: file.name, type: file.type, size: 1 }, true);
+    const wrongType = typeProblem(file, true);
     if (wrongType || file.size > MAX_SOURCE_BYTES) {
       setError(wrongType ?? `${file.name} is too large to use; pick a picture under 25 MB.`);
       return;

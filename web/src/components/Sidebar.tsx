@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { ChatState, ChatStore } from "../lib/store";
 import type { Message } from "../lib/types";
-import { Avatar } from "./Avatar";
+import { Avatar, ConversationAvatar } from "./Avatar";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { ProfileDialog } from "./ProfileDialog";
@@ -101,8 +101,6 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           {state.conversations.map((conversation) => {
             const title = conversationTitle(conversation, state.users, me.id);
             const last = conversation.lastMessage;
-            const other =
-              conversation.type === "direct" ? conversation.memberIds.find((id) => id !== me.id) : undefined;
             return (
               <li key={conversation.id}>
                 <button
@@ -114,7 +112,12 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
                     conversation.id === openId ? "bg-teal-50" : ""
                   }`}
                 >
-                  {other ? <Avatar user={state.users[other]} name={title} /> : <Avatar name={title} />}
+                  <ConversationAvatar
+                    conversation={conversation}
+                    title={title}
+                    users={state.users}
+                    myId={me.id}
+                  />
                   <span className="min-w-0 flex-1">
                     <span className="flex items-baseline justify-between gap-2">
                       <span className="truncate font-medium">{title}</span>

@@ -28,19 +28,25 @@ export function isImage(contentType: string): boolean {
   return ACCEPTED[contentType]?.image ?? false;
 }
 
+/** Why a file of this type cannot be sent (or be a profile picture), or null when it can. */
+export function typeProblem(file: { name: string; type: string }, avatar = false): string | null {
+  const kind = ACCEPTED[file.type];
+  if (kind && (kind.image || !avatar)) return null;
+  const allowed = Object.entries(ACCEPTED)
+    .filter(([, k]) => k.image || !avatar)
+    .map(([, k]) => k.label)
+    .join(", ");
+  return `${file.name} can't be ${avatar ? "a profile picture" : "sent"}: only ${allowed} files are accepted.`;
+}
+
 /** Why this file cannot be sent, or null when it can. */
 export function fileProblem(
   file: { name: string; type: string; size: number },
   avatar = false,
 ): string | null {
   const kind = ACCEPTED[file.type];
-  if (!kind || (avatar && !kind.image)) {
-    const allowed = Object.entries(ACCEPTED)
-      .filter(([, k]) => k.image || !avatar)
-      .map(([, k]) => k.label)
-      .join(", ");
-    return `${file.name} can't be ${avatar ? "a profile picture" : "sent"}: only ${allowed} files are accepted.`;
-  }
+  const wrongType = typeProblem(file, avatar);
+  if (wrongType || !kind) return wrongType;
   const limit = avatar ? AVATAR_MAX_BYTES : kind.maxBytes;
   if (file.size > limit) {
     return `${file.name} is ${formatBytes(file.size)}; ${avatar ? "a profile picture" : `a ${kind.label} file`} may be up to ${formatBytes(limit)}.`;

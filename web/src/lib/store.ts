@@ -62,6 +62,11 @@ export function sortConversations(conversations: Conversation[]): Conversation[]
   return [...conversations].sort((a, b) => activity(b).localeCompare(activity(a)));
 }
 
+/** A pasted screenshot may come without a name; the server needs one to show. */
+function uploadName(file: File): string {
+  return file.name || "pasted file";
+}
+
 function load<T>(key: string, fallback: T): T {
   try {
     const raw = localStorage.getItem(key);
@@ -367,7 +372,7 @@ export class ChatStore {
     for (const file of files) {
       const upload: Upload = {
         id: newClientMsgId(),
-        name: file.name || "pasted file",
+        name: uploadName(file),
         contentType: file.type,
         size: file.size,
         progress: 0,
@@ -393,7 +398,7 @@ export class ChatStore {
   private async upload(conversationId: string, uploadId: string, file: File): Promise<void> {
     try {
       const ticket = await this.api.uploadTicket(conversationId, {
-        name: file.name || "pasted file",
+        name: uploadName(file),
         type: file.type,
         size: file.size,
       });
