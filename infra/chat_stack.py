@@ -44,7 +44,7 @@ class ChatStack(Stack):
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
 
-        # Whoever pushes frames (the HTTP API, sendMessage, typing) may post to this stage's sockets only.
+        # Whoever pushes frames (the HTTP API and most WebSocket routes) may post to this stage's sockets only.
         for pusher in (functions[m] for m, sizing in SIZING.items() if sizing.pushes):
             pusher.add_environment("WS_MANAGEMENT_ENDPOINT", websocket_api.management_endpoint)
             websocket_api.stage.grant_management_api_access(pusher)
@@ -59,6 +59,8 @@ class ChatStack(Stack):
             for name, value in media.environment().items():
                 media_handler.add_environment(name, value)
             media.grant_media_handling(media_handler)
+        for linker in (functions[m] for m, sizing in SIZING.items() if sizing.links_media):
+            media.grant_linking(linker)
 
         web.publish({"apiUrl": http_api.url.rstrip("/"), "wsUrl": websocket_api.url, "mediaUrl": media.url})
 

@@ -22,8 +22,18 @@ HTTP_ROUTES = (
     ("POST", "/api/groups/create"),
     ("POST", "/api/conversations/direct"),
     ("GET", "/api/conversations"),
+    ("GET", "/api/conversations/{id}"),
+    ("GET", "/api/conversations/{id}/changes"),
+    ("POST", "/api/conversations/{id}/receipts"),
+    ("POST", "/api/groups/{id}/members"),
+    ("DELETE", "/api/groups/{id}/members/{userId}"),
+    ("PATCH", "/api/groups/{id}"),
     ("POST", "/api/messages"),
-    ("GET", "/api/messages/{conversationId}"),
+    # One parameter name per path: the history's {id} is a conversation's, the others a message's.
+    ("GET", "/api/messages/{id}"),
+    ("PATCH", "/api/messages/{id}"),
+    ("DELETE", "/api/messages/{id}"),
+    ("POST", "/api/messages/{id}/reactions"),
     ("POST", "/api/media/upload-url"),
     ("ANY", "/api/{proxy+}"),
 )
@@ -35,6 +45,11 @@ WS_ROUTES = {
     "$default": "chat.handlers.ws_default",
     "sendMessage": "chat.handlers.ws_send_message",
     "typing": "chat.handlers.ws_typing",
+    "markDelivered": "chat.handlers.ws_receipts",
+    "markRead": "chat.handlers.ws_receipts",
+    "editMessage": "chat.handlers.ws_message_changes",
+    "deleteMessage": "chat.handlers.ws_message_changes",
+    "react": "chat.handlers.ws_message_changes",
     "ping": "chat.handlers.ws_ping",
 }
 # API Gateway picks a WebSocket route by this expression.

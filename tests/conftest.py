@@ -38,20 +38,9 @@ def reset_containers() -> None:
     """Forget what a warm Lambda container would keep: settings and services."""
     settings.cache_clear()
     media_signing_key.cache_clear()
-    for factory in (
-        composition.access_tokens,
-        composition.auth_service,
-        composition.user_service,
-        composition.conversation_service,
-        composition.connection_store,
-        composition.message_service,
-        composition.media_service,
-        composition.fan_out,
-        composition.typing_service,
-        composition.media_links,
-        composition.media_signer,
-    ):
-        factory.cache_clear()
+    for factory in vars(composition).values():
+        if callable(getattr(factory, "cache_clear", None)):
+            factory.cache_clear()
 
 
 @contextmanager

@@ -5,7 +5,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.chat import Connection, Conversation, Message, Receipt, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import (
     ConnectionGone,
@@ -42,6 +42,20 @@ class FakeUserStore:
 
     def get_user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def mark_online(self, user_id: str) -> bool:
+        user = self.users.get(user_id)
+        if user is None or user.online:
+            return False
+        self.users[user_id] = user.model_copy(update={"online": True})
+        return True
+
+    def mark_offline(self, user_id: str, at: datetime) -> User | None:
+        user = self.users.get(user_id)
+        if user is None or not user.online:
+            return None
+        self.users[user_id] = user.model_copy(update={"online": False, "lastSeenAt": at})
+        return self.users[user_id]
 
     def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
         if user_id not in self.users:
@@ -118,12 +132,16 @@ class FakeRefreshTokenStore:
         return any(t.revoked for t in self.tokens.values() if t.grant.family_id == family_id)
 
 
+CHANGE_LOG_SIZE = 256
+
+
 @dataclass
 class _StoredConversation:
     conversation: Conversation
     direct_key: str | None
     last_seq: int = 0
     last_message: Message | None = None
+    log: list[str] = field(default_factory=list)
 
     def view(self) -> Conversation:
         return self.conversation.model_copy(update={"lastSeq": self.last_seq, "lastMessage": self.last_message})
@@ -131,6 +149,12 @@ class _StoredConversation:
     @property
     def activity(self) -> datetime:
         return self.last_message.createdAt if self.last_message else self.conversation.createdAt
+
+    def change(self, message_id: str = "", **fields: object) -> Conversation:
+        """One counted change, as the MongoDB adapter's `_logged` makes it."""
+        self.log = [*self.log, message_id][-CHANGE_LOG_SIZE:]
+        self.conversation = self.conversation.model_copy(update={**fields, "version": self.conversation.version + 1})
+        return self.view()
 
 
 class FakeConversationStore:
@@ -177,10 +201,80 @@ class FakeConversationStore:
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate(next((s for s in self.conversations.values() if s.direct_key == direct_key), None))
 
-    def record_last_message(self, message: Message) -> None:
+    def record_change(self, message: Message, *, new: bool) -> None:
         stored = self.conversations[message.conversationId]
-        if stored.last_message is None or stored.last_message.seq < message.seq:
-            stored.last_message = message
+        with self._lock:
+            last = stored.last_message
+            if (new and (last is None or last.seq < message.seq)) or (not new and last and last.seq == message.seq):
+                stored.last_message = message
+            stored.change(message.id)
+
+    def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None:
+            return None
+        first = stored.conversation.version - len(stored.log) + 1
+        return stored.view(), [(first + index, message_id) for index, message_id in enumerate(stored.log)]
+
+    def move_receipt(
+        self, conversation_id: str, user_id: str, delivered: int, read: int
+    ) -> tuple[Receipt, list[str]] | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None or user_id not in stored.conversation.memberIds or max(delivered, read) > stored.last_seq:
+            return None
+        with self._lock:
+            current = stored.conversation.receipts.get(user_id, Receipt())
+            moved = Receipt(
+                deliveredSeq=max(current.deliveredSeq, delivered, read), readSeq=max(current.readSeq, read)
+            )
+            if moved == current:
+                return None
+            receipts = {**stored.conversation.receipts, user_id: moved}
+            return moved, list(stored.change(receipts=receipts).memberIds)
+
+    def _administered(self, conversation_id: str, admin_id: str) -> _StoredConversation | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None or stored.conversation.type != "group" or admin_id not in stored.conversation.adminIds:
+            return None
+        return stored
+
+    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
+        stored = self._administered(conversation_id, admin_id)
+        if stored is None or len(stored.conversation.memberIds) + len(user_ids) > max_members:
+            return False
+        members = list(dict.fromkeys([*stored.conversation.memberIds, *user_ids]))
+        former = {u: seq for u, seq in stored.conversation.formerMembers.items() if u not in user_ids}
+        stored.change(memberIds=members, formerMembers=former)
+        return True
+
+    def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
+        stored = self.conversations.get(conversation_id)
+        group = stored.conversation if stored else None
+        if stored is None or group is None or group.type != "group" or user_id not in group.memberIds:
+            return None
+        if stored.last_seq != at_seq:
+            return None
+        return stored.change(
+            memberIds=[m for m in group.memberIds if m != user_id],
+            adminIds=[a for a in group.adminIds if a != user_id],
+            formerMembers={**group.formerMembers, user_id: at_seq},
+            receipts={u: r for u, r in group.receipts.items() if u != user_id},
+        )
+
+    def make_admin(self, conversation_id: str, user_id: str) -> Conversation | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None or stored.conversation.adminIds or user_id not in stored.conversation.memberIds:
+            return None
+        return stored.change(adminIds=[user_id])
+
+    def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None:
+        stored = self._administered(conversation_id, admin_id)
+        return stored.change(name=name) if stored else None
+
+    def co_member_ids(self, user_id: str) -> list[str]:
+        return list(
+            {m for s in self.conversations.values() if user_id in s.conversation.memberIds for m in s.conversation.memberIds}
+        )
 
 
 class FakeMessageStore:
@@ -208,15 +302,69 @@ class FakeMessageStore:
             None,
         )
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
+    def page(
+        self, conversation_id: str, limit: int, before: int | None, after: int | None, up_to: int | None = None
+    ) -> HistorySlice:
         by_seq: dict[int, Message | None] = {m.seq: m for m in self.messages if m.conversationId == conversation_id}
         by_seq.update(dict.fromkeys(self.skipped.get(conversation_id, set())))
-        seqs = sorted(seq for seq in by_seq if (before is None or seq < before) and (after is None or seq > after))
+        seqs = sorted(
+            seq
+            for seq in by_seq
+            if (before is None or seq < before) and (after is None or seq > after) and (up_to is None or seq <= up_to)
+        )
         chosen = seqs[:limit] if after is not None else seqs[-limit:]
         return HistorySlice(
             messages=[m for seq in chosen if (m := by_seq[seq]) is not None],
             skipped={seq for seq in chosen if by_seq[seq] is None},
         )
+
+    def get(self, message_id: str) -> Message | None:
+        return next((m for m in self.messages if m.id == message_id), None)
+
+    def get_many(self, message_ids: list[str]) -> list[Message]:
+        return sorted((m for m in self.messages if m.id in message_ids), key=lambda m: m.seq)
+
+    def _change(self, message_id: str, allowed: bool, **fields: object) -> Message | None:
+        message = self.get(message_id)
+        if message is None or message.deletedAt is not None or not allowed:
+            return None
+        changed = message.model_copy(update={**fields, "revision": message.revision + 1})
+        self.messages[self.messages.index(message)] = changed
+        return changed
+
+    def edit(self, message_id: str, sender_id: str, text: str, at: datetime) -> Message | None:
+        message = self.get(message_id)
+        return self._change(message_id, bool(message and message.senderId == sender_id), text=text, editedAt=at)
+
+    def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
+        message = self.get(message_id)
+        return self._change(
+            message_id,
+            bool(message and message.senderId == sender_id),
+            text="",
+            attachments=[],
+            reactions={},
+            deletedAt=at,
+        )
+
+    def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
+        message = self.get(message_id)
+        if message is None:
+            return None
+        users = message.reactions.get(emoji, [])
+        if on == (user_id in users):
+            return None
+        users = [*users, user_id] if on else [u for u in users if u != user_id]
+        reactions = {e: u for e, u in {**message.reactions, emoji: users}.items() if u}
+        return self._change(message_id, True, reactions=reactions)
+
+    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in self.messages:
+            if m.conversationId in read_seqs and m.seq > read_seqs[m.conversationId]:
+                if m.senderId != reader_id and m.deletedAt is None:
+                    counts[m.conversationId] = counts.get(m.conversationId, 0) + 1
+        return counts
 
 
 class FakeConnectionStore:
@@ -235,6 +383,9 @@ class FakeConnectionStore:
 
     def for_users(self, user_ids: list[str]) -> list[Connection]:
         return [c for c in self.connections.values() if c.userId in user_ids]
+
+    def has_any(self, user_id: str) -> bool:
+        return any(c.userId == user_id for c in self.connections.values())
 
 
 @dataclass

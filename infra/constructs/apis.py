@@ -88,7 +88,11 @@ class HttpApi(Construct):
             create_default_stage=False,
             cors_preflight=apigw.CorsPreflightOptions(
                 allow_origins=[*allowed_origins, *stage.local_origins],
-                allow_methods=[apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+                # Every method a route uses (the web app calls PUT, PATCH and DELETE too).
+                allow_methods=[
+                    apigw.CorsHttpMethod(method)
+                    for method in sorted({m for m, _ in HTTP_ROUTES if m != "ANY"} | {"OPTIONS"})
+                ],
                 allow_headers=["authorization", "content-type"],
                 max_age=Duration.hours(1),
             ),

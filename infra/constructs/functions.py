@@ -28,6 +28,7 @@ class Sizing:
     reads_mongodb: bool
     why: str
     handles_media: bool = False  # signs uploads and links, checks uploads' first bytes
+    links_media: bool = False  # signs links to files, nothing more
     pushes: bool = False  # posts frames to sockets through the Management API
 
 
@@ -45,14 +46,30 @@ SIZING = {
         pushes=True,
     ),
     WS_AUTHORIZER: Sizing(256, 5, True, False, "one HMAC check, no I/O"),
-    WS_ROUTES["$connect"]: Sizing(256, 15, False, True, "one MongoDB write"),
-    WS_ROUTES["$disconnect"]: Sizing(256, 15, False, True, "one MongoDB delete"),
+    WS_ROUTES["$connect"]: Sizing(
+        256, 15, False, True, "2 MongoDB writes; a first socket also tells contacts (presence)", pushes=True
+    ),
+    WS_ROUTES["$disconnect"]: Sizing(
+        256, 15, False, True, "a MongoDB delete and a check; a last socket also tells contacts", pushes=True
+    ),
     WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
     WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
     WS_ROUTES["sendMessage"]: Sizing(
         1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes", handles_media=True, pushes=True
     ),
     WS_ROUTES["typing"]: Sizing(512, 15, False, True, "3 MongoDB round trips, then parallel pushes", pushes=True),
+    WS_ROUTES["markRead"]: Sizing(
+        512, 15, False, True, "1 MongoDB write and 1 read, then parallel pushes (markDelivered too)", pushes=True
+    ),
+    WS_ROUTES["editMessage"]: Sizing(
+        512,
+        15,
+        False,
+        True,
+        "edits, deletions and reactions: 5 MongoDB round trips, then parallel pushes; signs links of files",
+        links_media=True,
+        pushes=True,
+    ),
     DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
     MEDIA_KEY_SETUP_HANDLER: Sizing(512, 30, False, False, "generates one RSA-2048 key pair per stack, at deploy"),
 }

@@ -260,13 +260,21 @@ class MediaHosting(Construct):
                 "exactly PutObject/GetObject.",
             )
 
-    def environment(self) -> dict[str, str]:
+    def grant_linking(self, function: lambda_.Function) -> None:
+        """What a function that only signs links to files needs: the signing key and where media is served."""
+        for name, value in self.link_environment().items():
+            function.add_environment(name, value)
+        self.signing_key.grant_read(function)
+
+    def link_environment(self) -> dict[str, str]:
         return {
-            "MEDIA_BUCKET": self.bucket.bucket_name,
             "MEDIA_URL": self.url,
             "MEDIA_KEY_PAIR_ID": self.public_key.public_key_id,
             "MEDIA_SIGNING_KEY_ARN": self.signing_key.secret_arn,
         }
+
+    def environment(self) -> dict[str, str]:
+        return {"MEDIA_BUCKET": self.bucket.bucket_name, **self.link_environment()}
 
     @property
     def url(self) -> str:

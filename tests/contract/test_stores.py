@@ -196,8 +196,8 @@ def test_seq_allocation_checks_membership_and_never_repeats(stores: Stores) -> N
 def test_last_message_only_moves_forward(stores: Stores) -> None:
     group = stores.conversations.create(a_group("a", "b"))
     newer, older = a_message(group.id, "a", 2), a_message(group.id, "a", 1)
-    stores.conversations.record_last_message(newer)
-    stores.conversations.record_last_message(older)
+    stores.conversations.record_change(newer, new=True)
+    stores.conversations.record_change(older, new=True)
     stored = stores.conversations.get(group.id)
     assert stored is not None
     assert stored.lastMessage == newer
@@ -209,7 +209,7 @@ def test_conversations_list_most_recent_activity_first(stores: Stores) -> None:
     busy = stores.conversations.create(a_group("me", "y", created_at=start + timedelta(minutes=1)))
     newest = stores.conversations.create(a_group("me", "z", created_at=start + timedelta(minutes=2)))
     stores.conversations.create(a_group("someone", "else"))
-    stores.conversations.record_last_message(a_message(busy.id, "y", 1))
+    stores.conversations.record_change(a_message(busy.id, "y", 1), new=True)
 
     listed = stores.conversations.list_for_member("me", 10, None)
     assert [c.id for c in listed] == [busy.id, newest.id, quiet.id]

@@ -88,20 +88,34 @@ def stack() -> Iterator[Stack]:
 
 
 class Client:
-    """One WebSocket, as an app would hold it."""
+    """One WebSocket, as an app would hold it. Presence frames (contacts coming and going
+    as other tests' clients connect) are set aside unless the test asks for them."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, ignore: frozenset[str]) -> None:
         self.ws = ws
+        self.ignore = ignore
 
     @classmethod
-    async def connect(cls, stack: Stack, token: str) -> "Client":
-        return cls(await websockets.connect(f"{stack.ws_url}?token={token}"))
+    async def connect(cls, stack: Stack, token: str, *, presence: bool = False) -> "Client":
+        ignore = frozenset() if presence else frozenset({"presence"})
+        return cls(await websockets.connect(f"{stack.ws_url}?token={token}"), ignore)
 
     async def send(self, frame: Any) -> None:
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
+    async def _next(self, timeout: float) -> dict[str, Any]:
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if frame.get("type") not in self.ignore:
+                return frame  # type: ignore[no-any-return]
+
     async def receive(self) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), RECEIVE_TIMEOUT))  # type: ignore[no-any-return]
+        return await self._next(RECEIVE_TIMEOUT)
+
+    async def receive_type(self, frame_type: str) -> dict[str, Any]:
+        frame = await self.receive()
+        assert frame["type"] == frame_type, frame
+        return frame
 
     async def request(self, frame: Any) -> dict[str, Any]:
         await self.send(frame)
@@ -110,7 +124,7 @@ class Client:
     async def assert_quiet(self) -> None:
         """Nothing more arrives: a duplicate would show up here."""
         try:
-            extra = await asyncio.wait_for(self.ws.recv(), QUIET_PERIOD)
+            extra = await self._next(QUIET_PERIOD)
         except TimeoutError:
             return
         raise AssertionError(f"unexpected frame: {extra}")

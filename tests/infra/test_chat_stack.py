@@ -169,7 +169,7 @@ def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> Non
     for module, sizing in SIZING.items():
         statements = statements_of(template, module)
         read = {s["Resource"]["Ref"] for s in statements if "secretsmanager:GetSecretValue" in s["Action"]}
-        reads_media_key = sizing.handles_media or module == MEDIA_KEY_SETUP_HANDLER
+        reads_media_key = sizing.handles_media or sizing.links_media or module == MEDIA_KEY_SETUP_HANDLER
         assert len(read) == sizing.reads_jwt_key + sizing.reads_mongodb + reads_media_key, module
         assert read <= secret_ids
         for statement in statements:
@@ -181,7 +181,8 @@ def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> Non
 def test_only_the_senders_may_push_and_only_to_this_stage(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
     senders = {function_logical_id(template, module) for module, sizing in SIZING.items() if sizing.pushes}
-    assert len(senders) == 3  # the HTTP API, sendMessage and typing
+    # the HTTP API; sendMessage, typing, receipts, message changes; $connect and $disconnect (presence)
+    assert len(senders) == 7
     roles = {functions[f]["Properties"]["Role"]["Fn::GetAtt"][0]: f for f in functions}
     for policy in resources(template, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:

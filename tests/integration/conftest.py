@@ -68,13 +68,14 @@ class Pushed:
 
     backend: Any
 
-    def frames(self, connection_id: str) -> list[dict[str, Any]]:
+    def frames(self, connection_id: str, *, presence: bool = False) -> list[dict[str, Any]]:
+        """What reached the socket; presence frames (contacts connecting) only when asked for."""
         raw = self.backend.connections[connection_id].data.decode() if connection_id in self.backend.connections else ""
         decoder, frames, at = json.JSONDecoder(), [], 0
         while at < len(raw):
             frame, at = decoder.raw_decode(raw, at)
             frames.append(frame)
-        return frames
+        return [frame for frame in frames if presence or frame.get("type") != "presence"]
 
 
 @pytest.fixture

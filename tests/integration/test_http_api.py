@@ -32,7 +32,7 @@ def test_signup_shape_and_conflict(installed_db: Any) -> None:
     )
     assert response.status == 201
     assert set(response.body) == {"user", "accessToken", "refreshToken", "expiresIn"}
-    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt", "avatarUrl"}
+    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt", "avatarUrl", "online", "lastSeenAt"}
     assert response.body["user"]["createdAt"].endswith("Z")
     clash = call_http("POST", "/api/auth/signup", {"username": "dora", "password": "password123"})
     assert (clash.status, error_code(clash)) == (409, "username_taken")
@@ -153,7 +153,12 @@ def test_direct_conversation_200_or_201(alice: Account, bob: Account) -> None:
         "createdAt",
         "lastSeq",
         "lastMessage",
+        "adminIds",
+        "receipts",
+        "version",
+        "unreadCount",
     }
+    assert (created.body["adminIds"], created.body["receipts"], created.body["unreadCount"]) == ([], {}, 0)
     assert call_http("POST", "/api/conversations/direct", {"userId": "ghost"}, token=alice.access_token).status == 404
 
 
@@ -231,6 +236,10 @@ def test_history_paging_both_ways(alice: Account, bob: Account) -> None:
         "seq",
         "createdAt",
         "attachments",
+        "editedAt",
+        "deletedAt",
+        "reactions",
+        "revision",
     }
     unknown = call_http("GET", "/api/messages/nope", token=bob.access_token)
     assert unknown.status == 404

@@ -67,7 +67,7 @@ def chat() -> Chat:
     login_failures = FakeLoginFailureStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
     links = MediaLinks(FakeLinkSigner())
-    conversations = ConversationService(conversation_store, users, lambda: links)
+    conversations = ConversationService(conversation_store, users, message_store, lambda: links)
     media_store, storage = FakeMediaStore(), FakeMediaStorage()
     media = MediaService(media_store, storage, FakeLinkSigner(), conversations)
     return Chat(

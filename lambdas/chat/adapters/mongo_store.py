@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from chat.adapters.indexes import CONNECTION_TTL_SECONDS
 from chat.adapters.mongo import translated
-from chat.models.chat import Attachment, Connection, Conversation, Message, User
+from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import (
     ConversationCursor,
@@ -32,6 +32,8 @@ def _user(doc: Document) -> User:
         displayName=doc["displayName"],
         createdAt=doc["createdAt"],
         avatarUrl=doc.get("avatarUrl"),
+        online=doc.get("online", False),
+        lastSeenAt=doc.get("lastSeenAt"),
     )
 
 
@@ -52,11 +54,18 @@ def _message(doc: Document) -> Message:
         seq=doc["seq"],
         createdAt=doc["createdAt"],
         attachments=[Attachment(**a) for a in doc.get("attachments") or ()],
+        editedAt=doc.get("editedAt"),
+        deletedAt=doc.get("deletedAt"),
+        # A reaction taken back can leave an empty list for a moment: it is no reaction.
+        reactions={emoji: users for emoji, users in (doc.get("reactions") or {}).items() if users},
+        revision=doc.get("revision", 0),
     )
 
 
 def _conversation(doc: Document) -> Conversation:
     last = doc.get("lastMessage")
+    # Groups from before admins existed: their creator is the admin.
+    admins = doc.get("adminIds", [doc["createdBy"]] if doc["type"] == "group" else [])
     return Conversation(
         id=doc["_id"],
         type=doc["type"],
@@ -66,7 +75,16 @@ def _conversation(doc: Document) -> Conversation:
         createdAt=doc["createdAt"],
         lastSeq=doc["lastSeq"],
         lastMessage=_message(last) if last else None,
+        adminIds=admins,
+        receipts={user: Receipt(**cursors) for user, cursors in (doc.get("receipts") or {}).items()},
+        version=doc.get("version", 0),
+        formerMembers=doc.get("formerMembers") or {},
     )
+
+
+# The change log rides on the conversation document; reads that do not need it leave it out.
+WITHOUT_LOG = {"changes": 0}
+CHANGE_LOG_SIZE = 256
 
 
 @translated
@@ -99,6 +117,19 @@ class MongoUserStore:
 
     def get_user(self, user_id: str) -> User | None:
         doc = self._users.find_one({"_id": user_id}, {"passwordHash": 0})
+        return _user(doc) if doc else None
+
+    def mark_online(self, user_id: str) -> bool:
+        marked = self._users.update_one({"_id": user_id, "online": {"$ne": True}}, {"$set": {"online": True}})
+        return bool(marked.modified_count == 1)
+
+    def mark_offline(self, user_id: str, at: datetime) -> User | None:
+        doc = self._users.find_one_and_update(
+            {"_id": user_id, "online": True},
+            {"$set": {"online": False, "lastSeenAt": at}},
+            projection={"passwordHash": 0},
+            return_document=ReturnDocument.AFTER,
+        )
         return _user(doc) if doc else None
 
     def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
@@ -193,7 +224,7 @@ class MongoConversationStore:
         self._conversations = db["conversations"]
 
     def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
-        doc = conversation.model_dump(exclude={"id"})
+        doc = conversation.model_dump(exclude={"id", "unreadCount"})
         doc.update(_id=conversation.id, lastActivityAt=conversation.createdAt, lastMessageSeq=0)
         if direct_key is not None:
             doc["directKey"] = direct_key
@@ -210,12 +241,20 @@ class MongoConversationStore:
         return conversation
 
     def get(self, conversation_id: str) -> Conversation | None:
-        doc = self._conversations.find_one({"_id": conversation_id})
+        doc = self._conversations.find_one({"_id": conversation_id}, WITHOUT_LOG)
         return _conversation(doc) if doc else None
 
     def find_direct(self, direct_key: str) -> Conversation | None:
-        doc = self._conversations.find_one({"directKey": direct_key})
+        doc = self._conversations.find_one({"directKey": direct_key}, WITHOUT_LOG)
         return _conversation(doc) if doc else None
+
+    def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
+        doc = self._conversations.find_one({"_id": conversation_id})
+        if doc is None:
+            return None
+        log = doc.get("changes") or []
+        first = doc.get("version", 0) - len(log) + 1
+        return _conversation(doc), [(first + index, message_id) for index, message_id in enumerate(log)]
 
     def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
         query: Document = {"memberIds": user_id}
@@ -225,7 +264,9 @@ class MongoConversationStore:
                 {"lastActivityAt": after.last_activity_at, "_id": {"$lt": after.conversation_id}},
             ]
         cursor = (
-            self._conversations.find(query).sort([("lastActivityAt", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+            self._conversations.find(query, WITHOUT_LOG)
+            .sort([("lastActivityAt", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
         )
         return [_conversation(doc) for doc in cursor]
 
@@ -247,18 +288,102 @@ class MongoConversationStore:
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate({"directKey": direct_key})
 
-    def record_last_message(self, message: Message) -> None:
-        # Conditional on seq, so a slower concurrent send never overwrites a newer preview.
-        self._conversations.update_one(
-            {"_id": message.conversationId, "lastMessageSeq": {"$lt": message.seq}},
+    def record_change(self, message: Message, *, new: bool) -> None:
+        logged = _logged(message.id)
+        preview = {
+            "lastMessage": _message_doc(message),
+            "lastMessageSeq": message.seq,
+            **({"lastActivityAt": message.createdAt} if new else {}),
+        }
+        # Conditional on seq, so a slower concurrent send never overwrites a newer preview;
+        # when the preview is not this message's to change, only the version and log move.
+        seq_test = {"$lt": message.seq} if new else message.seq
+        recorded = self._conversations.update_one(
+            {"_id": message.conversationId, "lastMessageSeq": seq_test}, {**logged, "$set": preview}
+        )
+        if recorded.matched_count == 0:
+            self._conversations.update_one({"_id": message.conversationId}, logged)
+
+    def move_receipt(
+        self, conversation_id: str, user_id: str, delivered: int, read: int
+    ) -> tuple[Receipt, list[str]] | None:
+        cursors = f"receipts.{user_id}"
+        behind = [
+            {f"{cursors}.{name}": {"$not": {"$gte": seq}}}
+            for name, seq in (("deliveredSeq", delivered), ("readSeq", read))
+            if seq > 0
+        ]
+        top = max(delivered, read)
+        doc = self._conversations.find_one_and_update(
+            {"_id": conversation_id, "memberIds": user_id, "lastSeq": {"$gte": top}, "$or": behind},
+            {"$max": {f"{cursors}.deliveredSeq": top, f"{cursors}.readSeq": read}, **_logged("")},
+            projection={cursors: 1, "memberIds": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return (Receipt(**doc["receipts"][user_id]), doc["memberIds"]) if doc else None
+
+    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
+        added = self._conversations.update_one(
             {
-                "$set": {
-                    "lastMessage": _message_doc(message),
-                    "lastMessageSeq": message.seq,
-                    "lastActivityAt": message.createdAt,
-                }
+                "_id": conversation_id,
+                "type": "group",
+                "$or": [{"adminIds": admin_id}, {"adminIds": {"$exists": False}, "createdBy": admin_id}],
+                # Room for all of them, counting any who are members already as new.
+                f"memberIds.{max_members - len(user_ids)}": {"$exists": False},
+            },
+            {
+                "$addToSet": {"memberIds": {"$each": user_ids}},
+                "$unset": {f"formerMembers.{user_id}": "" for user_id in user_ids},
+                **_logged(""),
             },
         )
+        return bool(added.modified_count == 1)
+
+    def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
+        doc = self._conversations.find_one_and_update(
+            {"_id": conversation_id, "type": "group", "memberIds": user_id, "lastSeq": at_seq},
+            {
+                "$pull": {"memberIds": user_id, "adminIds": user_id},
+                "$set": {f"formerMembers.{user_id}": at_seq},
+                "$unset": {f"receipts.{user_id}": ""},
+                **_logged(""),
+            },
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _conversation(doc) if doc else None
+
+    def make_admin(self, conversation_id: str, user_id: str) -> Conversation | None:
+        doc = self._conversations.find_one_and_update(
+            {"_id": conversation_id, "memberIds": user_id, "adminIds": {"$size": 0}},
+            {"$push": {"adminIds": user_id}, **_logged("")},
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _conversation(doc) if doc else None
+
+    def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None:
+        doc = self._conversations.find_one_and_update(
+            {
+                "_id": conversation_id,
+                "type": "group",
+                "$or": [{"adminIds": admin_id}, {"adminIds": {"$exists": False}, "createdBy": admin_id}],
+            },
+            {"$set": {"name": name}, **_logged("")},
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _conversation(doc) if doc else None
+
+    def co_member_ids(self, user_id: str) -> list[str]:
+        return [str(member) for member in self._conversations.distinct("memberIds", {"memberIds": user_id})]
+
+
+def _logged(message_id: str) -> Document:
+    """The part of an update that counts a change: the version goes up by one and the log
+    gains one entry (the message's id, or "" for a change to the conversation itself), so
+    entry i of a log of n is version - n + 1 + i."""
+    return {"$inc": {"version": 1}, "$push": {"changes": {"$each": [message_id], "$slice": -CHANGE_LOG_SIZE}}}
 
 
 @translated
@@ -292,12 +417,16 @@ class MongoMessageStore:
             }
         )
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
+    def page(
+        self, conversation_id: str, limit: int, before: int | None, after: int | None, up_to: int | None = None
+    ) -> HistorySlice:
         seq_range: Document = {}
         if before is not None:
             seq_range["$lt"] = before
         if after is not None:
             seq_range["$gt"] = after
+        if up_to is not None:
+            seq_range["$lte"] = up_to
         query: Document = {"conversationId": conversation_id}
         if seq_range:
             query["seq"] = seq_range
@@ -311,6 +440,62 @@ class MongoMessageStore:
             messages=[_message(doc) for doc in docs if not doc.get("skipped")],
             skipped={doc["seq"] for doc in docs if doc.get("skipped")},
         )
+
+    def get(self, message_id: str) -> Message | None:
+        doc = self._messages.find_one({"_id": message_id, "skipped": {"$ne": True}})
+        return _message(doc) if doc else None
+
+    def get_many(self, message_ids: list[str]) -> list[Message]:
+        docs = self._messages.find({"_id": {"$in": message_ids}, "skipped": {"$ne": True}}).sort("seq", ASCENDING)
+        return [_message(doc) for doc in docs]
+
+    def _change(self, query: Document, update: Document) -> Message | None:
+        doc = self._messages.find_one_and_update(
+            query, {**update, "$inc": {"revision": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return _message(doc) if doc else None
+
+    def edit(self, message_id: str, sender_id: str, text: str, at: datetime) -> Message | None:
+        return self._change(
+            {"_id": message_id, "senderId": sender_id, "deletedAt": None}, {"$set": {"text": text, "editedAt": at}}
+        )
+
+    def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
+        return self._change(
+            {"_id": message_id, "senderId": sender_id, "deletedAt": None},
+            {"$set": {"text": "", "attachments": [], "reactions": {}, "deletedAt": at}},
+        )
+
+    def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
+        # Only a change bumps the revision: the filter misses when the reaction is already so.
+        path = f"reactions.{emoji}"
+        if on:
+            return self._change(
+                {"_id": message_id, "deletedAt": None, path: {"$ne": user_id}}, {"$push": {path: user_id}}
+            )
+        changed = self._change({"_id": message_id, "deletedAt": None, path: user_id}, {"$pull": {path: user_id}})
+        if changed is not None and emoji not in changed.reactions:
+            # The last one of that emoji: drop the empty list so the message keeps few keys.
+            self._messages.update_one({"_id": message_id, path: {"$size": 0}}, {"$unset": {path: ""}})
+        return changed
+
+    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
+        if not read_seqs:
+            return {}
+        # One round trip for a whole page of conversations, each branch on the (conversationId, seq) index.
+        counted = self._messages.aggregate(
+            [
+                {
+                    "$match": {
+                        "$or": [{"conversationId": cid, "seq": {"$gt": seq}} for cid, seq in read_seqs.items()],
+                        "senderId": {"$nin": [reader_id, ""]},
+                        "deletedAt": None,
+                    }
+                },
+                {"$group": {"_id": "$conversationId", "unread": {"$sum": 1}}},
+            ]
+        )
+        return {doc["_id"]: doc["unread"] for doc in counted}
 
 
 @translated
@@ -340,6 +525,9 @@ class MongoConnectionStore:
     def for_users(self, user_ids: list[str]) -> list[Connection]:
         cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1})
         return [Connection(connectionId=doc["_id"], userId=doc["userId"]) for doc in cursor]
+
+    def has_any(self, user_id: str) -> bool:
+        return self._connections.find_one({"userId": user_id}, {"_id": 1}) is not None
 
 
 def _media_upload(doc: Document) -> MediaUpload:

@@ -12,9 +12,13 @@ if TYPE_CHECKING:
     from chat.adapters.mongo_store import MongoConnectionStore
     from chat.services.auth import AuthService
     from chat.services.conversations import ConversationService
+    from chat.services.groups import GroupService
     from chat.services.media import MediaLinks, MediaService
+    from chat.services.message_changes import MessageChangeService
     from chat.services.messages import MessageService
+    from chat.services.presence import PresenceService
     from chat.services.push import FanOut
+    from chat.services.receipts import ReceiptService
     from chat.services.tokens import AccessTokens
     from chat.services.typing import TypingService
     from chat.services.users import UserService
@@ -65,11 +69,11 @@ def user_service() -> "UserService":
 @cache
 def conversation_service() -> "ConversationService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore, MongoUserStore
     from chat.services.conversations import ConversationService
 
     db = database()
-    return ConversationService(MongoConversationStore(db), MongoUserStore(db), media_links)
+    return ConversationService(MongoConversationStore(db), MongoUserStore(db), MongoMessageStore(db), media_links)
 
 
 @cache
@@ -153,3 +157,46 @@ def typing_service() -> "TypingService":
 
     db = database()
     return TypingService(MongoConversationStore(db), connection_store(), fan_out(), MongoTypingThrottle(db))
+
+
+@cache
+def receipt_service() -> "ReceiptService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore
+    from chat.services.receipts import ReceiptService
+
+    return ReceiptService(MongoConversationStore(database()), connection_store(), fan_out())
+
+
+@cache
+def message_change_service() -> "MessageChangeService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
+    from chat.services.message_changes import MessageChangeService
+
+    db = database()
+    return MessageChangeService(
+        MongoConversationStore(db), MongoMessageStore(db), connection_store(), fan_out(), media_links
+    )
+
+
+@cache
+def group_service() -> "GroupService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.services.groups import GroupService
+
+    db = database()
+    return GroupService(
+        conversation_service(), MongoConversationStore(db), MongoUserStore(db), connection_store(), fan_out()
+    )
+
+
+@cache
+def presence_service() -> "PresenceService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.services.presence import PresenceService
+
+    db = database()
+    return PresenceService(MongoUserStore(db), MongoConversationStore(db), connection_store(), fan_out())

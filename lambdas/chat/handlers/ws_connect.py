@@ -1,9 +1,9 @@
-"""WebSocket route `$connect`: the authorizer has let the user in; remember the socket."""
+"""WebSocket route `$connect`: the authorizer has let the user in; remember the socket
+(and, for the user's first one, tell their contacts they are online)."""
 
 from typing import Any
 
-from chat.clock import utc_now
-from chat.handlers.composition import connection_store
+from chat.handlers.composition import presence_service
 from chat.handlers.ws_protocol import Event, caller_id, connection_id
 from chat.models.chat import Connection
 from chat.models.errors import ChatError
@@ -13,7 +13,7 @@ from chat.observability import logger
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Event, context: Any) -> Event:
     try:
-        connection_store().add(Connection(connectionId=connection_id(event), userId=caller_id(event)), utc_now())
+        presence_service().connected(Connection(connectionId=connection_id(event), userId=caller_id(event)))
     except ChatError as error:
         # A non-2xx answer makes API Gateway refuse the handshake.
         logger.warning("connection refused", extra={"reason": error.message})

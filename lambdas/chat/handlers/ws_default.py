@@ -3,7 +3,16 @@
 from chat.handlers.ws_protocol import Event, Frame, frame_route, parse_frame
 from chat.models.errors import ChatError, InvalidRequest
 
-KNOWN_ACTIONS = ("sendMessage", "typing", "ping")
+KNOWN_ACTIONS = (
+    "sendMessage",
+    "typing",
+    "markDelivered",
+    "markRead",
+    "editMessage",
+    "deleteMessage",
+    "react",
+    "ping",
+)
 
 
 class UnknownAction(ChatError):

@@ -27,6 +27,9 @@ ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, patt
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
 ContentType = Annotated[str, StringConstraints(min_length=1, max_length=127)]
 ByteSize = Annotated[int, Field(ge=1, le=10**12, description="Bytes.")]
+Seq = Annotated[int, Field(ge=1, le=2**53)]
+# One emoji (with its modifiers and joiners), checked by services.reactions.
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16)]
 # Opaque refresh tokens are 43 url-safe characters; the bound only stops abuse.
 RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
@@ -157,6 +160,43 @@ class UpdateProfileRequest(Request):
         return self
 
 
+class EditMessageRequest(Request):
+    text: MessageText = Field(description="The new text; may be empty only when the message has attachments.")
+
+
+class ReactionRequest(Request):
+    emoji: Emoji
+    on: bool = Field(description="true adds your reaction, false takes it back.")
+
+
+class ReceiptsRequest(Request):
+    deliveredSeq: Seq | None = None
+    readSeq: Seq | None = Field(default=None, description="Reading implies delivered.")
+
+    @model_validator(mode="after")
+    def _moves_something(self) -> Self:
+        if self.deliveredSeq is None and self.readSeq is None:
+            raise ValueError("give deliveredSeq, readSeq or both")
+        return self
+
+
+class AddMembersRequest(Request):
+    userIds: Annotated[list[Id], Field(min_length=1, max_length=MAX_GROUP_MEMBERS)]
+
+
+class RenameGroupRequest(Request):
+    name: GroupName
+
+
+class ChangesPage(BaseModel):
+    conversation: Conversation
+    messages: list[Message] = Field(description="Created or changed after `since`, as they are now, by seq.")
+    cursor: int = Field(description="Pass as `since` next time.")
+    resync: bool = Field(
+        description="True when too much changed to list (messages is then empty): reload history from scratch."
+    )
+
+
 class UserPage(BaseModel):
     items: list[User]
     nextCursor: str | None
@@ -182,6 +222,27 @@ class Health(BaseModel):
 class SendMessageAction(SendMessageRequest):
     action: Literal["sendMessage"]
     clientMsgId: ClientMsgId  # required over WebSocket: it is how the ack finds its message
+
+
+class ReceiptAction(Request):
+    action: Literal["markDelivered", "markRead"]
+    conversationId: Id
+    seq: Seq
+
+
+class EditMessageAction(EditMessageRequest):
+    action: Literal["editMessage"]
+    messageId: Id
+
+
+class DeleteMessageAction(Request):
+    action: Literal["deleteMessage"]
+    messageId: Id
+
+
+class ReactAction(ReactionRequest):
+    action: Literal["react"]
+    messageId: Id
 
 
 class TypingAction(Request):

@@ -22,6 +22,8 @@ class User(ChatObject):
     avatarUrl: str | None = Field(
         default=None, description="The profile picture: public, cacheable, a new URL for every change."
     )
+    online: bool = Field(default=False, description="True while any of the user's sockets is open.")
+    lastSeenAt: Timestamp | None = Field(default=None, description="When the user's last socket closed.")
 
 
 class Attachment(ChatObject):
@@ -49,6 +51,23 @@ class Message(ChatObject):
     seq: int
     createdAt: Timestamp
     attachments: list[Attachment] = Field(default_factory=list, description="Up to 10; text may then be empty.")
+    editedAt: Timestamp | None = None
+    deletedAt: Timestamp | None = Field(
+        default=None, description="Set on a tombstone: text, attachments and reactions are gone, the seq stays."
+    )
+    reactions: dict[str, list[str]] = Field(
+        default_factory=dict, description="User ids per emoji, in the order they reacted."
+    )
+    revision: int = Field(
+        default=0,
+        description="0 when sent, +1 for every edit, deletion or reaction change: of two copies of a message, "
+        "the higher revision is the newer.",
+    )
+
+
+class Receipt(ChatObject):
+    deliveredSeq: int = 0
+    readSeq: int = Field(default=0, description="Never above deliveredSeq: reading implies delivered.")
 
 
 class Conversation(ChatObject):
@@ -60,6 +79,16 @@ class Conversation(ChatObject):
     createdAt: Timestamp
     lastSeq: int
     lastMessage: Message | None
+    adminIds: list[str] = Field(default_factory=list, description="Group admins, the creator first; [] if direct.")
+    receipts: dict[str, Receipt] = Field(
+        default_factory=dict, description="Each member's delivered and read cursors (a missing member is at 0)."
+    )
+    version: int = Field(default=0, description="Bumped by every change in the conversation: the cursor for /changes.")
+    unreadCount: int | None = Field(
+        default=None, description="For the caller: others' messages after their readSeq. null in pushed frames."
+    )
+    # Never sent: who was removed, and the last seq each of them may still read.
+    formerMembers: dict[str, int] = Field(default_factory=dict, exclude=True)
 
 
 class Connection(ChatObject):

@@ -58,6 +58,13 @@ class UsernameTaken(ChatError):
     code = "username_taken"
 
 
+class Conflict(ChatError):
+    """The request cannot apply to the thing as it is now (say, editing a deleted message)."""
+
+    status = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(ChatError):
     status = 413
     code = "payload_too_large"

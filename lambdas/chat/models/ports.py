@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.chat import Connection, Conversation, Message, Receipt, User
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,13 @@ class UserStore(Protocol):
         """Sets `displayName` and/or `avatarUrl` (None removes the picture); returns the user after."""
 
     def get_user(self, user_id: str) -> User | None: ...
+
+    def mark_online(self, user_id: str) -> bool:
+        """Sets `online`; True if the user was offline (so this is news to tell)."""
+
+    def mark_offline(self, user_id: str, at: datetime) -> User | None:
+        """Clears `online` and sets `lastSeenAt`; the user after, or None if they were already offline."""
+
     def existing_user_ids(self, user_ids: list[str]) -> set[str]: ...
 
     def search_users(self, prefix: str | None, exclude_id: str, limit: int, after: str | None) -> list[User]:
@@ -95,8 +102,35 @@ class ConversationStore(Protocol):
 
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None: ...
 
-    def record_last_message(self, message: Message) -> None:
-        """Sets lastMessage unless a later message is already recorded."""
+    def record_change(self, message: Message, *, new: bool) -> None:
+        """Records that `message` was stored (`new`) or changed: bumps the conversation's
+        version and logs the message id under it, after the message itself is written, so
+        a reader who sees a version sees everything up to it. Also refreshes lastMessage
+        (a new message unless a later one is recorded; a changed one if it is the last)."""
+
+    def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
+        """The conversation and its recent (version, messageId) log, oldest first."""
+
+    def move_receipt(
+        self, conversation_id: str, user_id: str, delivered: int, read: int
+    ) -> tuple[Receipt, list[str]] | None:
+        """Moves a member's cursors forward to at least these seqs (never back, never past
+        lastSeq) and bumps the version; the receipt after and the members, or None when
+        nothing moved or the caller may not."""
+
+    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
+        """Adds members to a group `admin_id` administers, if the group stays within `max_members`."""
+
+    def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
+        """Removes a member, remembering they may read up to `at_seq`, if lastSeq is still `at_seq`."""
+
+    def make_admin(self, conversation_id: str, user_id: str) -> Conversation | None:
+        """Makes a member an admin when the group has none left."""
+
+    def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None: ...
+
+    def co_member_ids(self, user_id: str) -> list[str]:
+        """Everyone who shares a conversation with `user_id` (themselves included)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +150,26 @@ class MessageStore(Protocol):
     def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
         """Records that `seq` was reserved but will never hold a message (a resend used it)."""
 
-    def page(self, conversation_id: str, limit: int, before: int | None, after: int | None) -> HistorySlice:
-        """Up to `limit` seqs, messages or skipped: the newest below `before`, or the oldest above `after`."""
+    def page(
+        self, conversation_id: str, limit: int, before: int | None, after: int | None, up_to: int | None = None
+    ) -> HistorySlice:
+        """Up to `limit` seqs, messages or skipped: the newest below `before`, or the oldest
+        above `after`; none above `up_to` (what a former member may still read)."""
+
+    def get(self, message_id: str) -> Message | None: ...
+    def get_many(self, message_ids: list[str]) -> list[Message]: ...
+
+    def edit(self, message_id: str, sender_id: str, text: str, at: datetime) -> Message | None:
+        """Replaces the text of a message `sender_id` sent that is not deleted; the message after."""
+
+    def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
+        """Leaves a tombstone of a message `sender_id` sent; None if it is not theirs or already gone."""
+
+    def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
+        """Adds or takes back one reaction; None when that changes nothing."""
+
+    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
+        """Per conversation: messages from others above the reader's readSeq, not deleted."""
 
 
 class ConnectionStore(Protocol):
@@ -126,6 +178,7 @@ class ConnectionStore(Protocol):
         """Forgets these connections; with `connected_before`, only those older than that."""
 
     def for_users(self, user_ids: list[str]) -> list[Connection]: ...
+    def has_any(self, user_id: str) -> bool: ...
 
 
 class TypingThrottle(Protocol):

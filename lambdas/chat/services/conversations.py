@@ -8,7 +8,7 @@ from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConversationCursor, ConversationStore, UserStore
+from chat.models.ports import ConversationCursor, ConversationStore, MessageStore, UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 from chat.services.ids import new_id
 
@@ -23,10 +23,15 @@ def direct_key(user_a: str, user_b: str) -> str:
 
 class ConversationService:
     def __init__(
-        self, conversations: ConversationStore, users: UserStore, links: "Callable[[], MediaLinks] | None" = None
+        self,
+        conversations: ConversationStore,
+        users: UserStore,
+        messages: MessageStore,
+        links: "Callable[[], MediaLinks] | None" = None,
     ) -> None:
         self._conversations = conversations
         self._users = users
+        self._messages = messages
         # Built on first use: most calls never link to media, and the signer costs a cold start.
         self._links = links
 
@@ -49,8 +54,9 @@ class ConversationService:
             createdAt=utc_now(),
             lastSeq=0,
             lastMessage=None,
+            adminIds=[creator_id],
         )
-        return self._conversations.create(conversation)
+        return self._conversations.create(conversation).model_copy(update={"unreadCount": 0})
 
     def open_direct(self, caller_id: str, other_id: str) -> tuple[Conversation, bool]:
         """The direct conversation between the two users, created on first use. True if created now."""
@@ -61,7 +67,7 @@ class ConversationService:
         key = direct_key(caller_id, other_id)
         existing = self._conversations.find_direct(key)
         if existing is not None:
-            return existing, False
+            return self.for_reader(existing, caller_id), False
         if self._users.get_user(other_id) is None:
             raise NotFound("No user has that id.")
         fresh = Conversation(
@@ -75,7 +81,7 @@ class ConversationService:
             lastMessage=None,
         )
         stored = self._conversations.create(fresh, direct_key=key)
-        return stored, stored.id == fresh.id
+        return self.for_reader(stored, caller_id), stored.id == fresh.id
 
     def require_member(self, conversation_id: str, user_id: str) -> Conversation:
         conversation = self._conversations.get(conversation_id)
@@ -84,6 +90,29 @@ class ConversationService:
         if user_id not in conversation.memberIds:
             raise Forbidden("You are not a member of this conversation.")
         return conversation
+
+    def require_reader(self, conversation_id: str, user_id: str) -> tuple[Conversation, int | None]:
+        """The conversation and the last seq the user may read: None for a member (no
+        limit); for someone removed, the last seq from while they were a member."""
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            raise NotFound("No conversation has that id.")
+        if user_id in conversation.memberIds:
+            return conversation, None
+        if user_id in conversation.formerMembers:
+            return conversation, conversation.formerMembers[user_id]
+        raise Forbidden("You are not a member of this conversation.")
+
+    def get(self, user_id: str, conversation_id: str) -> Conversation:
+        return self.for_reader(self.require_member(conversation_id, user_id), user_id)
+
+    def for_reader(self, conversation: Conversation, reader_id: str) -> Conversation:
+        """The conversation as `reader_id` sees it: media linked, with their unread count."""
+        return self._for_reader([conversation], reader_id)[0]
+
+    def for_push(self, conversation: Conversation) -> Conversation:
+        """The conversation as pushed to every member alike: no one's unread count."""
+        return self._linked(conversation.model_copy(update={"unreadCount": None}))
 
     def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
         after = self._decode(cursor) if cursor else None
@@ -94,7 +123,17 @@ class ConversationService:
             last = page[-1]
             activity = last.lastMessage.createdAt if last.lastMessage else last.createdAt
             next_cursor = encode_cursor([activity.isoformat(), last.id])
-        return ConversationPage(items=[self._linked(c) for c in page], nextCursor=next_cursor)
+        return ConversationPage(items=self._for_reader(page, user_id), nextCursor=next_cursor)
+
+    def _for_reader(self, conversations: list[Conversation], reader_id: str) -> list[Conversation]:
+        read_seqs = {}
+        for conversation in conversations:
+            receipt = conversation.receipts.get(reader_id)
+            read = receipt.readSeq if receipt else 0
+            if conversation.lastSeq > read:  # otherwise nothing can be unread: no query
+                read_seqs[conversation.id] = read
+        unread = self._messages.unread_counts(reader_id, read_seqs)
+        return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in conversations]
 
     def _linked(self, conversation: Conversation) -> Conversation:
         if self._links is None or conversation.lastMessage is None or not conversation.lastMessage.attachments:

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
-from chat.models.api import MessagePage, SendMessageRequest
-from chat.models.chat import Attachment, Connection, Message
+from chat.models.api import ChangesPage, MessagePage, SendMessageRequest
+from chat.models.chat import Attachment, Message
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessage, MessageStore, SeqAllocation
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
-from chat.services.push import FanOut
+from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
     from chat.services.media import MediaLinks, MediaService
@@ -94,22 +94,46 @@ class MessageService:
             original = self._linked(original)
             self._fan_out.send((acks, message_ack(original)))
             return SendResult(original, created=False)
-        self._conversation_store.record_last_message(message)
+        self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
         message = self._linked(message)
-        self._fan_out.send((acks, message_ack(message)), (_except(sockets, from_connection), message_received(message)))
+        self._fan_out.send(
+            (acks, message_ack(message)), (except_connection(sockets, from_connection), message_received(message))
+        )
         return SendResult(message, created=True)
 
     def history(
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
     ) -> MessagePage:
-        self._conversations.require_member(conversation_id, reader_id)
-        found = self._messages.page(conversation_id, limit, before, after)
+        _, up_to = self._conversations.require_reader(conversation_id, reader_id)
+        found = self._messages.page(conversation_id, limit, before, after, up_to)
         seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
         reading_back = after is None and len(seqs) == limit and seqs[0] > 1
         return MessagePage(
             items=[self._linked(m) for m in settled(found.messages, found.skipped, after, utc_now())],
             nextBefore=seqs[0] if reading_back else None,
+        )
+
+    def changes(self, reader_id: str, conversation_id: str, since: int) -> ChangesPage:
+        """Everything that changed after version `since`: the conversation as it is now
+        (members, name, receipts, unread count) and every message created or changed since,
+        as it is now. Two MongoDB reads, and the second only when messages changed."""
+        found = self._conversation_store.change_log(conversation_id)
+        if found is None:
+            raise NotFound("No conversation has that id.")
+        conversation, log = found
+        if reader_id not in conversation.memberIds:
+            raise Forbidden("You are not a member of this conversation.")
+        current = self._conversations.for_reader(conversation, reader_id)
+        # The log holds the newest versions only; a cursor older than its first entry has
+        # lost entries (and one from the future is not ours): start over from history.
+        first = log[0][0] if log else conversation.version + 1
+        if not first - 1 <= since <= conversation.version:
+            return ChangesPage(conversation=current, messages=[], cursor=conversation.version, resync=True)
+        message_ids = list(dict.fromkeys(message_id for version, message_id in log if version > since and message_id))
+        changed = self._messages.get_many(message_ids) if message_ids else []
+        return ChangesPage(
+            conversation=current, messages=[self._linked(m) for m in changed], cursor=conversation.version, resync=False
         )
 
     def _attachments(self, sender_id: str, request: SendMessageRequest) -> list[Attachment]:
@@ -173,7 +197,3 @@ def settled(page: list[Message], skipped: set[int], after: int | None, now: date
                 return page[:index]
         expected = message.seq + 1
     return page
-
-
-def _except(sockets: list[Connection], connection_id: str | None) -> list[str]:
-    return [socket.connectionId for socket in sockets if socket.connectionId != connection_id]

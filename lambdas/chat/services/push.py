@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from chat.clock import utc_now
+from chat.models.chat import Connection
 from chat.models.ports import ConnectionGone, ConnectionStore, Pusher
 from chat.observability import logger
 
@@ -22,6 +23,15 @@ CONNECT_GRACE = timedelta(seconds=10)
 def encode_frame(frame: dict[str, Any]) -> bytes:
     # ensure_ascii=False keeps a 4,000-character message well inside one 32 KB frame.
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def except_connection(sockets: list[Connection], connection_id: str | None) -> list[str]:
+    """The sockets' ids, without the one a request came from (it hears back another way)."""
+    return [socket.connectionId for socket in sockets if socket.connectionId != connection_id]
+
+
+def connection_ids(sockets: list[Connection]) -> list[str]:
+    return [socket.connectionId for socket in sockets]
 
 
 @dataclass

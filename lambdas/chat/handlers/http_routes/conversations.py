@@ -1,20 +1,24 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import conversation_service
+from chat.handlers.composition import conversation_service, group_service, message_service, receipt_service
 from chat.handlers.http_routes.responses import created_or_existing
 from chat.handlers.http_routes.security import BEARER, CurrentUserId
 from chat.models.api import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    AddMembersRequest,
+    ChangesPage,
     ConversationPage,
     CreateGroupRequest,
     DirectConversationRequest,
+    ReceiptsRequest,
+    RenameGroupRequest,
 )
-from chat.models.chat import Conversation
+from chat.models.chat import Conversation, Receipt
 
 router = APIGatewayHttpRouter()
 
@@ -42,3 +46,57 @@ def list_conversations(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> ConversationPage:
     return conversation_service().list_for(user_id, limit, cursor)
+
+
+ConversationId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/conversations/<conversation_id>", tags=["conversations"], security=BEARER, summary="One conversation")
+def get_conversation(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
+    return conversation_service().get(user_id, conversation_id)
+
+
+@router.get(
+    "/conversations/<conversation_id>/changes",
+    tags=["conversations"],
+    security=BEARER,
+    summary="Catch up: everything that changed after a version (see docs/API.md, Catching up)",
+)
+def changes(
+    user_id: CurrentUserId,
+    conversation_id: ConversationId,
+    since: Annotated[int, Query(ge=0, le=2**53)],
+) -> ChangesPage:
+    return message_service().changes(user_id, conversation_id, since)
+
+
+@router.post(
+    "/conversations/<conversation_id>/receipts",
+    tags=["conversations"],
+    security=BEARER,
+    summary="Move your delivered/read cursors forward (never back)",
+)
+def mark_receipts(user_id: CurrentUserId, conversation_id: ConversationId, body: ReceiptsRequest) -> Receipt:
+    return receipt_service().mark(user_id, conversation_id, delivered=body.deliveredSeq or 0, read=body.readSeq or 0)
+
+
+@router.post("/groups/<group_id>/members", tags=["groups"], security=BEARER, summary="Add members (admins)")
+def add_members(user_id: CurrentUserId, group_id: ConversationId, body: AddMembersRequest) -> Conversation:
+    return group_service().add_members(user_id, group_id, body.userIds)
+
+
+@router.delete(
+    "/groups/<group_id>/members/<member_id>",
+    tags=["groups"],
+    security=BEARER,
+    summary="Remove a member (admins), or leave (yourself)",
+)
+def remove_member(
+    user_id: CurrentUserId, group_id: ConversationId, member_id: Annotated[str, Path(max_length=64)]
+) -> Conversation:
+    return group_service().remove_member(user_id, group_id, member_id)
+
+
+@router.patch("/groups/<group_id>", tags=["groups"], security=BEARER, summary="Rename the group (admins)")
+def rename_group(user_id: CurrentUserId, group_id: ConversationId, body: RenameGroupRequest) -> Conversation:
+    return group_service().rename(user_id, group_id, body.name)

@@ -1,0 +1,21 @@
+"""WebSocket routes `editMessage`, `deleteMessage` and `react`: every member's sockets,
+this one included, get `messageUpdated`."""
+
+from chat.handlers.composition import message_change_service
+from chat.handlers.ws_protocol import Event, Frame, caller_id, frame_route, parse_action, parse_frame
+from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
+
+
+@frame_route
+def lambda_handler(event: Event) -> Frame | None:
+    user_id, changes = caller_id(event), message_change_service()
+    match parse_frame(event).get("action"):
+        case "editMessage":
+            edit = parse_action(event, EditMessageAction)
+            changes.edit(user_id, edit.messageId, edit.text)
+        case "deleteMessage":
+            changes.delete(user_id, parse_action(event, DeleteMessageAction).messageId)
+        case _:
+            react = parse_action(event, ReactAction)
+            changes.react(user_id, react.messageId, react.emoji, react.on)
+    return None

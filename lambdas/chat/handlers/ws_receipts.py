@@ -1,0 +1,15 @@
+"""WebSocket routes `markDelivered` and `markRead`: move the caller's cursors forward."""
+
+from chat.handlers.composition import receipt_service
+from chat.handlers.ws_protocol import Event, Frame, caller_id, connection_id, frame_route, parse_action
+from chat.models.api import ReceiptAction
+
+
+@frame_route
+def lambda_handler(event: Event) -> Frame | None:
+    action = parse_action(event, ReceiptAction)
+    read = action.seq if action.action == "markRead" else 0
+    receipt_service().mark(
+        caller_id(event), action.conversationId, delivered=action.seq, read=read, from_connection=connection_id(event)
+    )
+    return None  # the other members (and the caller's other devices) get a `receipt`

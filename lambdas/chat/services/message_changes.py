@@ -1,0 +1,100 @@
+"""Edits, deletions and reactions: each changes one message in one atomic write,
+then counts as a change of its conversation, then goes to every member's sockets."""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chat.clock import utc_now
+from chat.models.chat import Message
+from chat.models.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
+from chat.services.push import FanOut, connection_ids
+from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
+
+if TYPE_CHECKING:
+    from chat.services.media import MediaLinks
+
+
+def message_updated(message: Message) -> dict[str, object]:
+    return {"type": "messageUpdated", "message": message.model_dump(mode="json")}
+
+
+class MessageChangeService:
+    def __init__(
+        self,
+        conversations: ConversationStore,
+        messages: MessageStore,
+        connections: ConnectionStore,
+        fan_out: FanOut,
+        links: "Callable[[], MediaLinks] | None" = None,
+    ) -> None:
+        self._conversations = conversations
+        self._messages = messages
+        self._connections = connections
+        self._fan_out = fan_out
+        self._links = links  # built on first use: only messages with files need it
+
+    def edit(self, user_id: str, message_id: str, text: str) -> Message:
+        """The sender replaces the text; empty text only if the message carries files."""
+        message, members = self._own_message(user_id, message_id)
+        if not text.strip() and not message.attachments:
+            raise InvalidRequest(
+                "The text needs a visible character (only a message with files may have none).",
+                details=[{"loc": ["text"], "type": "empty"}],
+            )
+        return self._publish(members, self._messages.edit(message_id, user_id, text, utc_now()))
+
+    def delete(self, user_id: str, message_id: str) -> Message:
+        """The sender takes a message back: a tombstone keeps its seq, so order and every
+        reader's cursors stay as they were."""
+        _, members = self._own_message(user_id, message_id)
+        return self._publish(members, self._messages.delete(message_id, user_id, utc_now()))
+
+    def react(self, user_id: str, message_id: str, emoji: str, on: bool) -> Message:
+        """Any member adds or takes back their reaction; doing what is already so is no change."""
+        if not is_emoji(emoji):
+            raise InvalidRequest(
+                "A reaction is one emoji, such as 👍 or ❤️.", details=[{"loc": ["emoji"], "type": "emoji"}]
+            )
+        message, members = self._member_message(user_id, message_id)
+        if message.deletedAt is not None:
+            raise Conflict("That message was deleted.")
+        if on and emoji not in message.reactions and len(message.reactions) >= MAX_EMOJI_PER_MESSAGE:
+            raise InvalidRequest(f"A message has at most {MAX_EMOJI_PER_MESSAGE} different reactions.")
+        changed = self._messages.react(message_id, user_id, emoji, on)
+        if changed is None:  # already so (or deleted meanwhile): nothing to tell anyone
+            return self._linked(self._messages.get(message_id) or message)
+        return self._publish(members, changed)
+
+    def _member_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
+        """The message and its conversation's members, if the caller is one of them."""
+        message = self._messages.get(message_id)
+        conversation = self._conversations.get(message.conversationId) if message else None
+        if message is None or conversation is None:
+            raise NotFound("No message has that id.")
+        if user_id not in conversation.memberIds:
+            # Someone who was removed cannot change anything any more, their own messages included.
+            raise Forbidden("You are not a member of this conversation.")
+        return message, conversation.memberIds
+
+    def _own_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
+        message, members = self._member_message(user_id, message_id)
+        if message.senderId != user_id:
+            raise Forbidden("Only the sender can change a message.")
+        if message.deletedAt is not None:
+            raise Conflict("That message was deleted.")
+        return message, members
+
+    def _publish(self, member_ids: list[str], changed: Message | None) -> Message:
+        if changed is None:
+            # It was deleted between our read and our write.
+            raise Conflict("That message was deleted.")
+        self._conversations.record_change(changed, new=False)
+        linked = self._linked(changed)
+        self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(linked)))
+        return linked
+
+    def _linked(self, message: Message) -> Message:
+        if not message.attachments or self._links is None:
+            return message
+        return self._links().message(message)

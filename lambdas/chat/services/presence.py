@@ -1,0 +1,55 @@
+"""Presence: a user is online while any of their sockets is open, across devices.
+Everyone who shares a conversation with them hears when that changes."""
+
+from chat.clock import utc_now
+from chat.models.chat import Connection, User
+from chat.models.ports import ConnectionStore, ConversationStore, UserStore
+from chat.services.push import FanOut, connection_ids
+
+
+def presence_frame(user: User) -> dict[str, object]:
+    return {
+        "type": "presence",
+        "userId": user.id,
+        "online": user.online,
+        "lastSeenAt": user.model_dump(mode="json")["lastSeenAt"],
+    }
+
+
+class PresenceService:
+    def __init__(
+        self, users: UserStore, conversations: ConversationStore, connections: ConnectionStore, fan_out: FanOut
+    ) -> None:
+        self._users = users
+        self._conversations = conversations
+        self._connections = connections
+        self._fan_out = fan_out
+
+    def connected(self, connection: Connection) -> None:
+        """Remembers the socket; the user's first one makes them online."""
+        self._connections.add(connection, utc_now())
+        if self._users.mark_online(connection.userId):
+            self._announce(connection.userId)
+
+    def disconnected(self, connection_id: str, user_id: str) -> None:
+        """Forgets the socket; the user's last one makes them offline, seen now."""
+        self._connections.remove([connection_id])
+        if self._connections.has_any(user_id):
+            return
+        went_offline = self._users.mark_offline(user_id, utc_now())
+        if went_offline is None:
+            return
+        if self._connections.has_any(user_id):
+            # Another device connected between our check and our write, and saw them
+            # online already: put that right, and say nothing of the blink.
+            self._users.mark_online(user_id)
+            return
+        self._announce(user_id, went_offline)
+
+    def _announce(self, user_id: str, user: User | None = None) -> None:
+        user = user or self._users.get_user(user_id)
+        if user is None:
+            return
+        others = [member for member in self._conversations.co_member_ids(user_id) if member != user_id]
+        if others:
+            self._fan_out.send((connection_ids(self._connections.for_users(others)), presence_frame(user)))
