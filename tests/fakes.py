@@ -224,9 +224,7 @@ class FakeConversationStore:
             return None
         with self._lock:
             current = stored.conversation.receipts.get(user_id, Receipt())
-            moved = Receipt(
-                deliveredSeq=max(current.deliveredSeq, delivered, read), readSeq=max(current.readSeq, read)
-            )
+            moved = Receipt(deliveredSeq=max(current.deliveredSeq, delivered, read), readSeq=max(current.readSeq, read))
             if moved == current:
                 return None
             receipts = {**stored.conversation.receipts, user_id: moved}
@@ -272,9 +270,8 @@ class FakeConversationStore:
         return stored.change(name=name) if stored else None
 
     def co_member_ids(self, user_id: str) -> list[str]:
-        return list(
-            {m for s in self.conversations.values() if user_id in s.conversation.memberIds for m in s.conversation.memberIds}
-        )
+        shared = [s.conversation.memberIds for s in self.conversations.values() if user_id in s.conversation.memberIds]
+        return list({member for members in shared for member in members})
 
 
 class FakeMessageStore:
@@ -361,9 +358,9 @@ class FakeMessageStore:
     def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
         counts: dict[str, int] = {}
         for m in self.messages:
-            if m.conversationId in read_seqs and m.seq > read_seqs[m.conversationId]:
-                if m.senderId != reader_id and m.deletedAt is None:
-                    counts[m.conversationId] = counts.get(m.conversationId, 0) + 1
+            unread = m.conversationId in read_seqs and m.seq > read_seqs[m.conversationId]
+            if unread and m.senderId != reader_id and m.deletedAt is None:
+                counts[m.conversationId] = counts.get(m.conversationId, 0) + 1
         return counts
 
 

@@ -32,7 +32,8 @@ def test_signup_shape_and_conflict(installed_db: Any) -> None:
     )
     assert response.status == 201
     assert set(response.body) == {"user", "accessToken", "refreshToken", "expiresIn"}
-    assert set(response.body["user"]) == {"id", "username", "displayName", "createdAt", "avatarUrl", "online", "lastSeenAt"}
+    user_fields = {"id", "username", "displayName", "createdAt", "avatarUrl", "online", "lastSeenAt"}
+    assert set(response.body["user"]) == user_fields
     assert response.body["user"]["createdAt"].endswith("Z")
     clash = call_http("POST", "/api/auth/signup", {"username": "dora", "password": "password123"})
     assert (clash.status, error_code(clash)) == (409, "username_taken")

@@ -356,7 +356,7 @@ class MongoConversationStore:
     def make_admin(self, conversation_id: str, user_id: str) -> Conversation | None:
         doc = self._conversations.find_one_and_update(
             {"_id": conversation_id, "memberIds": user_id, "adminIds": {"$size": 0}},
-            {"$push": {"adminIds": user_id}, **_logged("")},
+            {"$set": {"adminIds": [user_id]}, **_logged("")},
             projection=WITHOUT_LOG,
             return_document=ReturnDocument.AFTER,
         )
