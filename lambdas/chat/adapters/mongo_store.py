@@ -65,7 +65,8 @@ def _message(doc: Document) -> Message:
 def _conversation(doc: Document) -> Conversation:
     last = doc.get("lastMessage")
     # Groups from before admins existed: their creator is the admin.
-    admins = doc.get("adminIds", [doc["createdBy"]] if doc["type"] == "group" else [])
+    legacy_admins = [doc["createdBy"]] if doc["type"] == "group" and doc["createdBy"] in doc["memberIds"] else []
+    admins = doc.get("adminIds", legacy_admins)
     return Conversation(
         id=doc["_id"],
         type=doc["type"],
@@ -327,6 +328,7 @@ class MongoConversationStore:
             {
                 "_id": conversation_id,
                 "type": "group",
+                "memberIds": admin_id,
                 "$or": [{"adminIds": admin_id}, {"adminIds": {"$exists": False}, "createdBy": admin_id}],
                 # Room for all of them, counting any who are members already as new.
                 f"memberIds.{max_members - len(user_ids)}": {"$exists": False},
@@ -355,7 +357,11 @@ class MongoConversationStore:
 
     def make_admin(self, conversation_id: str, user_id: str) -> Conversation | None:
         doc = self._conversations.find_one_and_update(
-            {"_id": conversation_id, "memberIds": user_id, "adminIds": {"$size": 0}},
+            {
+                "_id": conversation_id,
+                "memberIds": user_id,
+                "$or": [{"adminIds": {"$size": 0}}, {"adminIds": {"$exists": False}}],
+            },
             {"$set": {"adminIds": [user_id]}, **_logged("")},
             projection=WITHOUT_LOG,
             return_document=ReturnDocument.AFTER,
@@ -367,6 +373,7 @@ class MongoConversationStore:
             {
                 "_id": conversation_id,
                 "type": "group",
+                "memberIds": admin_id,
                 "$or": [{"adminIds": admin_id}, {"adminIds": {"$exists": False}, "createdBy": admin_id}],
             },
             {"$set": {"name": name}, **_logged("")},

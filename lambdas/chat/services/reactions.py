@@ -40,9 +40,13 @@ def is_emoji(text: str) -> bool:
                 return False
         elif any(point in block for block in _EMOJI_BLOCKS) or point in _ALSO:
             emoji += previous != _ZERO_WIDTH_JOINER
-        elif char in "0123456789#*" and text[index + 1 : index + 2] in ("\ufe0f", "\u20e3"):
+        elif char in "0123456789#*" and text[index + 1 : index + 3] in ("\ufe0f\u20e3", "\u20e3"):
             emoji += 1  # a keycap: the digit, (FE0F), 20E3
-        elif point in (_ZERO_WIDTH_JOINER, _KEYCAP) or point in _VARIATION_SELECTORS or point in _TAGS:
+        elif point == _ZERO_WIDTH_JOINER:
+            # A joiner joins two pictographs: never first, last, or twice in a row.
+            if previous in (0, _ZERO_WIDTH_JOINER) or index == len(text) - 1:
+                return False
+        elif point == _KEYCAP or point in _VARIATION_SELECTORS or point in _TAGS:
             if index == 0:
                 return False
         else:

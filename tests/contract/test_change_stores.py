@@ -1,0 +1,601 @@
+"""The store contract for the live features (receipts, presence, edits, deletions,
+reactions, membership, the change counter and its log): the MongoDB adapters and the
+in-memory fakes must behave the same."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chat.adapters.mongo_store import (
+    MongoConnectionStore,
+    MongoConversationStore,
+    MongoMessageStore,
+    MongoUserStore,
+)
+from chat.clock import utc_now
+from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
+from chat.services.ids import new_id
+from tests.fakes import FakeConnectionStore, FakeConversationStore, FakeMessageStore, FakeUserStore
+
+LOG_SIZE = 256
+
+
+@dataclass
+class Stores:
+    users: Any
+    conversations: Any
+    messages: Any
+    connections: Any
+
+
+@pytest.fixture(params=["fake", "mongo"])
+def stores(request: pytest.FixtureRequest) -> Stores:
+    if request.param == "fake":
+        return Stores(FakeUserStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore())
+    db = request.getfixturevalue("mongo_db")
+    return Stores(MongoUserStore(db), MongoConversationStore(db), MongoMessageStore(db), MongoConnectionStore(db))
+
+
+def a_user(name: str) -> User:
+    return User(id=new_id(), username=name, displayName=name.title(), createdAt=utc_now())
+
+
+def a_group(*member_ids: str) -> Conversation:
+    """A group as GroupService creates it: the creator (first member) is its admin."""
+    return Conversation(
+        id=new_id(),
+        type="group",
+        name="g",
+        memberIds=list(member_ids),
+        createdBy=member_ids[0],
+        createdAt=utc_now(),
+        lastSeq=0,
+        lastMessage=None,
+        adminIds=[member_ids[0]],
+    )
+
+
+def a_direct(a: str, b: str) -> Conversation:
+    return a_group(a, b).model_copy(update={"type": "direct", "name": None, "adminIds": []})
+
+
+def a_message(conversation_id: str, sender: str, seq: int, **fields: Any) -> Message:
+    return Message(
+        id=new_id(),
+        conversationId=conversation_id,
+        senderId=sender,
+        text=f"message {seq}",
+        clientMsgId=f"c{seq}-{sender}",
+        seq=seq,
+        createdAt=utc_now(),
+        **fields,
+    )
+
+
+def close_to(stored: datetime | None, expected: datetime) -> bool:
+    """MongoDB keeps milliseconds; a stored time is the one given, to the millisecond."""
+    return stored is not None and abs(stored - expected) < timedelta(milliseconds=1)
+
+
+def version(stores: Stores, conversation_id: str) -> int:
+    conversation = stores.conversations.get(conversation_id)
+    assert conversation is not None
+    return int(conversation.version)
+
+
+def log_of(stores: Stores, conversation_id: str) -> list[tuple[int, str]]:
+    found = stores.conversations.change_log(conversation_id)
+    assert found is not None
+    return list(found[1])
+
+
+def advance(stores: Stores, conversation_id: str, sender: str, times: int) -> int:
+    """Reserves `times` seqs (as sends do) and returns lastSeq."""
+    seq = 0
+    for _ in range(times):
+        allocation = stores.conversations.allocate_seq(conversation_id, sender)
+        assert allocation is not None
+        seq = allocation.seq
+    return seq
+
+
+# --- the change counter and its log --------------------------------------------------------
+
+
+def test_each_recorded_change_bumps_the_version_by_one_and_is_logged_oldest_first(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    assert version(stores, group.id) == 0
+    assert log_of(stores, group.id) == []
+    first, second = a_message(group.id, "a", 1), a_message(group.id, "b", 2)
+    for message in (first, second):
+        stores.conversations.record_change(message, new=True)
+    edited = first.model_copy(update={"text": "edited", "revision": 1})
+    stores.conversations.record_change(edited, new=False)
+
+    found = stores.conversations.change_log(group.id)
+    assert found is not None
+    conversation, log = found
+    assert conversation.version == 3
+    assert log == [(1, first.id), (2, second.id), (3, first.id)]
+    assert stores.conversations.change_log("missing") is None
+
+
+def test_the_log_keeps_the_newest_256_changes_with_their_versions(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    messages = [a_message(group.id, "a", seq) for seq in range(1, LOG_SIZE + 45)]  # 300 changes
+    for message in messages:
+        stores.conversations.record_change(message, new=True)
+
+    found = stores.conversations.change_log(group.id)
+    assert found is not None
+    conversation, log = found
+    assert conversation.version == 300
+    assert len(log) == LOG_SIZE
+    assert log[0] == (300 - LOG_SIZE + 1, messages[300 - LOG_SIZE].id)
+    assert log[-1] == (300, messages[-1].id)
+    assert log == [(index + 1, message.id) for index, message in enumerate(messages)][-LOG_SIZE:]
+
+
+def test_a_change_refreshes_last_message_only_when_it_is_the_last_one(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    first, last = a_message(group.id, "a", 1), a_message(group.id, "b", 2)
+    stores.conversations.record_change(first, new=True)
+    stores.conversations.record_change(last, new=True)
+
+    # an edit of an older message leaves the preview alone (but is still counted)
+    stores.conversations.record_change(first.model_copy(update={"text": "old edit", "revision": 1}), new=False)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.lastMessage is not None
+    assert (stored.lastMessage.id, stored.lastMessage.text) == (last.id, "message 2")
+    assert stored.version == 3
+
+    # an edit of the last message refreshes it
+    stores.conversations.record_change(last.model_copy(update={"text": "new edit", "revision": 1}), new=False)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.lastMessage is not None
+    assert (stored.lastMessage.id, stored.lastMessage.text, stored.lastMessage.revision) == (last.id, "new edit", 1)
+
+
+def test_a_new_message_never_moves_last_message_backward(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    newer, slower = a_message(group.id, "a", 2), a_message(group.id, "b", 1)
+    stores.conversations.record_change(newer, new=True)
+    stores.conversations.record_change(slower, new=True)  # a slower concurrent send of seq 1
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.lastMessage is not None
+    assert stored.lastMessage.id == newer.id
+    assert stored.version == 2
+    assert log_of(stores, group.id) == [(1, newer.id), (2, slower.id)]
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+
+def test_receipts_move_forward_only_and_never_past_last_seq(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    advance(stores, group.id, "a", 3)
+
+    moved = stores.conversations.move_receipt(group.id, "b", 2, 0)
+    assert moved is not None
+    receipt, members = moved
+    assert receipt == Receipt(deliveredSeq=2, readSeq=0)
+    assert sorted(members) == ["a", "b", "c"]
+    assert version(stores, group.id) == 1
+    assert log_of(stores, group.id) == [(1, "")]
+
+    # backward, or to where it already is: nothing moves, nothing is counted
+    assert stores.conversations.move_receipt(group.id, "b", 1, 0) is None
+    assert stores.conversations.move_receipt(group.id, "b", 2, 0) is None
+    # past lastSeq, not a member, no such conversation: refused
+    assert stores.conversations.move_receipt(group.id, "b", 4, 0) is None
+    assert stores.conversations.move_receipt(group.id, "b", 4, 4) is None
+    assert stores.conversations.move_receipt(group.id, "stranger", 1, 0) is None
+    assert stores.conversations.move_receipt("missing", "b", 1, 0) is None
+    assert version(stores, group.id) == 1
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.receipts == {"b": Receipt(deliveredSeq=2, readSeq=0)}
+
+    # up to lastSeq exactly is fine
+    moved = stores.conversations.move_receipt(group.id, "b", 3, 0)
+    assert moved is not None
+    assert moved[0] == Receipt(deliveredSeq=3, readSeq=0)
+    assert version(stores, group.id) == 2
+    assert log_of(stores, group.id) == [(1, ""), (2, "")]
+
+
+def test_reading_implies_delivered_and_the_read_cursor_never_goes_back(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    advance(stores, group.id, "a", 5)
+
+    moved = stores.conversations.move_receipt(group.id, "b", 0, 3)
+    assert moved is not None
+    assert moved[0] == Receipt(deliveredSeq=3, readSeq=3)
+
+    # delivered moves on, read stays where it was (not back to 1)
+    moved = stores.conversations.move_receipt(group.id, "b", 4, 1)
+    assert moved is not None
+    assert moved[0] == Receipt(deliveredSeq=4, readSeq=3)
+
+    # read catches up with delivered without moving delivered back
+    moved = stores.conversations.move_receipt(group.id, "b", 4, 4)
+    assert moved is not None
+    assert moved[0] == Receipt(deliveredSeq=4, readSeq=4)
+    assert stores.conversations.move_receipt(group.id, "b", 4, 4) is None
+
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.receipts == {"b": Receipt(deliveredSeq=4, readSeq=4)}
+    assert stored.version == 3
+    assert [message_id for _, message_id in log_of(stores, group.id)] == ["", "", ""]
+
+
+# --- membership ---------------------------------------------------------------------------------
+
+
+def test_only_an_admin_adds_members_within_the_limit(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    assert not stores.conversations.add_members(group.id, "b", ["c"], 10)  # b is no admin
+    assert not stores.conversations.add_members(group.id, "stranger", ["c"], 10)
+    assert not stores.conversations.add_members("missing", "a", ["c"], 10)
+    assert version(stores, group.id) == 0
+
+    assert stores.conversations.add_members(group.id, "a", ["c"], 10)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b", "c"]
+    assert stored.version == 1
+    assert log_of(stores, group.id) == [(1, "")]
+
+    # 3 + 2 > 4: refused, and nobody is added
+    assert not stores.conversations.add_members(group.id, "a", ["d", "e"], 4)
+    # 3 + 1 == 4: fits
+    assert stores.conversations.add_members(group.id, "a", ["d"], 4)
+    assert not stores.conversations.add_members(group.id, "a", ["e"], 4)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b", "c", "d"]
+    assert stored.version == 2
+
+
+def test_members_cannot_be_added_to_a_direct_conversation(stores: Stores) -> None:
+    direct = stores.conversations.create(a_direct("a", "b"), direct_key="a:b")
+    assert not stores.conversations.add_members(direct.id, "a", ["c"], 10)
+    stored = stores.conversations.get(direct.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b"]
+    assert stored.version == 0
+
+
+def test_removal_is_conditional_on_last_seq_and_remembers_what_they_may_read(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    last_seq = advance(stores, group.id, "a", 2)
+    assert stores.conversations.move_receipt(group.id, "c", 2, 1) is not None
+    before = version(stores, group.id)
+
+    # a send moved lastSeq since the caller read it: refused, nothing changes
+    assert stores.conversations.remove_member(group.id, "c", last_seq - 1) is None
+    assert version(stores, group.id) == before
+
+    removed = stores.conversations.remove_member(group.id, "c", last_seq)
+    assert removed is not None
+    assert removed.memberIds == ["a", "b"]
+    assert removed.formerMembers == {"c": 2}
+    assert "c" not in removed.receipts
+    assert removed.version == before + 1
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b"]
+    assert stored.formerMembers == {"c": 2}
+    assert stored.receipts == {}
+    assert log_of(stores, group.id)[-1] == (before + 1, "")
+
+    # not a member (any more), or no such group
+    assert stores.conversations.remove_member(group.id, "c", last_seq) is None
+    assert stores.conversations.remove_member("missing", "a", 0) is None
+    # a removed member can take no seq
+    assert stores.conversations.allocate_seq(group.id, "c") is None
+
+
+def test_removing_the_admin_drops_them_from_admins(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    removed = stores.conversations.remove_member(group.id, "a", 0)
+    assert removed is not None
+    assert removed.adminIds == []
+    assert removed.memberIds == ["b", "c"]
+    assert removed.formerMembers == {"a": 0}
+    # and the removed admin can no longer add or rename
+    assert not stores.conversations.add_members(group.id, "a", ["d"], 10)
+    assert stores.conversations.rename(group.id, "a", "mine") is None
+
+
+def test_no_one_is_removed_from_a_direct_conversation(stores: Stores) -> None:
+    direct = stores.conversations.create(a_direct("a", "b"), direct_key="a:b")
+    assert stores.conversations.remove_member(direct.id, "b", 0) is None
+    stored = stores.conversations.get(direct.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b"]
+
+
+def test_re_adding_a_removed_member_forgets_their_removal(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    assert stores.conversations.remove_member(group.id, "c", 0) is not None
+    assert stores.conversations.add_members(group.id, "a", ["c"], 10)
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.memberIds == ["a", "b", "c"]
+    assert stored.formerMembers == {}
+
+
+def test_an_admin_is_made_only_when_none_is_left(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    assert stores.conversations.make_admin(group.id, "b") is None  # a is still admin
+    assert version(stores, group.id) == 0
+    assert stores.conversations.remove_member(group.id, "a", 0) is not None
+    assert stores.conversations.make_admin(group.id, "stranger") is None
+    assert stores.conversations.make_admin("missing", "b") is None
+
+    promoted = stores.conversations.make_admin(group.id, "b")
+    assert promoted is not None
+    assert promoted.adminIds == ["b"]
+    assert promoted.version == 2
+    assert log_of(stores, group.id) == [(1, ""), (2, "")]
+    assert stores.conversations.make_admin(group.id, "c") is None  # b is admin now
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.adminIds == ["b"]
+    # and the new admin may add members
+    assert stores.conversations.add_members(group.id, "b", ["d"], 10)
+
+
+def test_a_group_from_before_admins_gets_a_new_admin_when_its_creator_leaves(mongo_db: Any) -> None:
+    # MongoDB only: documents written before admins existed have no adminIds, and the
+    # adapter treats their creator as the admin (the fakes have no such documents).
+    store = MongoConversationStore(mongo_db)
+    group = store.create(a_group("a", "b", "c"))
+    mongo_db["conversations"].update_one({"_id": group.id}, {"$unset": {"adminIds": ""}})
+    legacy = store.get(group.id)
+    assert legacy is not None
+    assert legacy.adminIds == ["a"]
+
+    removed = store.remove_member(group.id, "a", 0)
+    assert removed is not None
+    assert removed.memberIds == ["b", "c"]
+    # the creator is gone, so no one administers the group now...
+    assert removed.adminIds == []
+    # ...and GroupService can hand it to the longest-standing member
+    promoted = store.make_admin(group.id, "b")
+    assert promoted is not None
+    assert promoted.adminIds == ["b"]
+    # while the removed creator can no longer add anyone
+    assert not store.add_members(group.id, "a", ["d"], 10)
+
+
+def test_only_an_admin_renames_a_group(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    assert stores.conversations.rename(group.id, "b", "mine") is None
+    assert stores.conversations.rename("missing", "a", "mine") is None
+    assert version(stores, group.id) == 0
+
+    renamed = stores.conversations.rename(group.id, "a", "Team")
+    assert renamed is not None
+    assert renamed.name == "Team"
+    assert renamed.version == 1
+    stored = stores.conversations.get(group.id)
+    assert stored is not None
+    assert stored.name == "Team"
+    assert log_of(stores, group.id) == [(1, "")]
+
+    direct = stores.conversations.create(a_direct("a", "b"), direct_key="a:b")
+    assert stores.conversations.rename(direct.id, "a", "x") is None
+
+
+def test_co_members_are_everyone_sharing_a_conversation(stores: Stores) -> None:
+    stores.conversations.create(a_group("a", "b"))
+    stores.conversations.create(a_direct("a", "c"), direct_key="a:c")
+    stores.conversations.create(a_group("d", "e"))
+    assert sorted(stores.conversations.co_member_ids("a")) == ["a", "b", "c"]
+    assert sorted(stores.conversations.co_member_ids("c")) == ["a", "c"]
+    assert sorted(stores.conversations.co_member_ids("e")) == ["d", "e"]
+    assert list(stores.conversations.co_member_ids("nobody")) == []
+
+
+def test_co_members_leave_out_a_removed_member(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    assert stores.conversations.remove_member(group.id, "c", 0) is not None
+    assert sorted(stores.conversations.co_member_ids("a")) == ["a", "b"]
+    assert list(stores.conversations.co_member_ids("c")) == []
+
+
+# --- messages: edits, deletions, reactions -----------------------------------------------------
+
+
+def test_only_the_sender_edits_and_each_edit_is_a_revision(stores: Stores) -> None:
+    message = a_message("c1", "a", 1)
+    stores.messages.insert(message)
+    at = utc_now()
+    assert stores.messages.edit(message.id, "b", "hijacked", at) is None
+    assert stores.messages.edit("missing", "a", "x", at) is None
+
+    edited = stores.messages.edit(message.id, "a", "first edit", at)
+    assert edited is not None
+    assert (edited.id, edited.text, edited.revision, edited.seq) == (message.id, "first edit", 1, 1)
+    assert close_to(edited.editedAt, at)
+    assert edited.deletedAt is None
+    again = stores.messages.edit(message.id, "a", "second edit", at + timedelta(seconds=1))
+    assert again is not None
+    assert (again.text, again.revision) == ("second edit", 2)
+    assert close_to(again.editedAt, at + timedelta(seconds=1))
+    stored = stores.messages.get(message.id)
+    assert stored is not None
+    assert (stored.text, stored.revision) == ("second edit", 2)
+
+
+def test_delete_leaves_a_tombstone_once(stores: Stores) -> None:
+    attachment = Attachment(mediaId="m1", name="a.png", contentType="image/png", size=10, width=1, height=1)
+    message = a_message("c1", "a", 1, attachments=[attachment])
+    stores.messages.insert(message)
+    assert stores.messages.react(message.id, "b", "👍", True) is not None  # revision 1
+    at = utc_now()
+    assert stores.messages.delete(message.id, "b", at) is None  # not theirs
+    assert stores.messages.delete("missing", "a", at) is None
+
+    tombstone = stores.messages.delete(message.id, "a", at)
+    assert tombstone is not None
+    assert (tombstone.text, tombstone.attachments, tombstone.reactions) == ("", [], {})
+    assert close_to(tombstone.deletedAt, at)
+    assert (tombstone.id, tombstone.seq, tombstone.senderId, tombstone.revision) == (message.id, 1, "a", 2)
+
+    assert stores.messages.delete(message.id, "a", at) is None
+    assert stores.messages.edit(message.id, "a", "back", at) is None
+    assert stores.messages.react(message.id, "b", "❤️", True) is None
+    stored = stores.messages.get(message.id)
+    assert stored is not None
+    assert (stored.text, stored.attachments, stored.reactions, stored.revision) == ("", [], {}, 2)
+    assert close_to(stored.deletedAt, at)
+
+
+def test_reactions_are_idempotent_and_kept_in_order(stores: Stores) -> None:
+    message = a_message("c1", "a", 1)
+    stores.messages.insert(message)
+
+    first = stores.messages.react(message.id, "b", "👍", True)
+    assert first is not None
+    assert (first.reactions, first.revision) == ({"👍": ["b"]}, 1)
+    assert stores.messages.react(message.id, "b", "👍", True) is None  # already so
+    stored = stores.messages.get(message.id)
+    assert stored is not None
+    assert stored.revision == 1
+
+    stores.messages.react(message.id, "a", "👍", True)
+    latest = stores.messages.react(message.id, "c", "❤️", True)
+    assert latest is not None
+    assert latest.reactions == {"👍": ["b", "a"], "❤️": ["c"]}
+    assert list(latest.reactions) == ["👍", "❤️"]
+    assert latest.revision == 3
+
+    taken_back = stores.messages.react(message.id, "b", "👍", False)
+    assert taken_back is not None
+    assert (taken_back.reactions, taken_back.revision) == ({"👍": ["a"], "❤️": ["c"]}, 4)
+    assert stores.messages.react(message.id, "b", "👍", False) is None  # already so
+    assert stores.messages.react(message.id, "z", "😂", False) is None  # never reacted
+
+    emptied = stores.messages.react(message.id, "a", "👍", False)
+    assert emptied is not None
+    assert emptied.reactions == {"❤️": ["c"]}  # an emptied emoji disappears
+    stored = stores.messages.get(message.id)
+    assert stored is not None
+    assert (stored.reactions, stored.revision) == ({"❤️": ["c"]}, 5)
+    # reacting with it again starts it afresh, after the emoji still there
+    back = stores.messages.react(message.id, "b", "👍", True)
+    assert back is not None
+    assert list(back.reactions.items()) == [("❤️", ["c"]), ("👍", ["b"])]
+    assert back.revision == 6
+
+    assert stores.messages.react("missing", "a", "👍", True) is None
+
+
+def test_unread_counts_others_live_messages_above_the_read_seq(stores: Stores) -> None:
+    reader = "r"
+    for seq, sender in [(1, "a"), (2, reader), (3, "a"), (5, "b"), (6, "a"), (7, reader)]:
+        stores.messages.insert(a_message("c1", sender, seq))
+    stores.messages.mark_skipped("c1", 4, utc_now())  # a reserved seq that holds nothing
+    gone = a_message("c1", "a", 8)
+    stores.messages.insert(gone)
+    stores.messages.delete(gone.id, "a", utc_now())
+    for seq in (1, 2):
+        stores.messages.insert(a_message("c2", "b", seq))
+    stores.messages.insert(a_message("c3", "b", 1))  # not asked about
+
+    counts = stores.messages.unread_counts(reader, {"c1": 2, "c2": 0})
+    assert counts.get("c1") == 3  # 3 (a), 5 (b), 6 (a): not 4 (skipped), 7 (own) or 8 (deleted)
+    assert counts.get("c2") == 2
+    assert "c3" not in counts
+    assert stores.messages.unread_counts(reader, {"c1": 6, "c2": 2}).get("c1", 0) == 0
+    assert stores.messages.unread_counts("a", {"c1": 0}) == {"c1": 3}  # 2 and 7 (r), 5 (b)
+    assert stores.messages.unread_counts(reader, {}) == {}
+
+
+def test_a_page_stops_at_up_to(stores: Stores) -> None:
+    for seq in (1, 2, 4, 5, 6):
+        stores.messages.insert(a_message("c1", "a", seq))
+    stores.messages.mark_skipped("c1", 3, utc_now())
+
+    def seqs(before: int | None = None, after: int | None = None, limit: int = 10) -> tuple[list[int], set[int]]:
+        found = stores.messages.page("c1", limit, before, after, up_to=4)
+        return [m.seq for m in found.messages], found.skipped
+
+    assert seqs() == ([1, 2, 4], {3})
+    assert seqs(limit=2) == ([4], {3})  # the newest up to 4, not the newest
+    assert seqs(after=2) == ([4], {3})
+    assert seqs(after=4) == ([], set())
+    assert seqs(before=3) == ([1, 2], set())
+    # without up_to the page reaches the newest
+    assert [m.seq for m in stores.messages.page("c1", 2, None, None).messages] == [5, 6]
+
+
+def test_messages_are_got_by_id_in_seq_order(stores: Stores) -> None:
+    messages = [a_message("c1", "a", seq) for seq in (1, 2, 3)]
+    for message in reversed(messages):
+        stores.messages.insert(message)
+    stores.messages.mark_skipped("c1", 4, utc_now())
+    found = stores.messages.get(messages[1].id)
+    assert found is not None
+    assert (found.id, found.seq, found.text) == (messages[1].id, 2, "message 2")
+    assert stores.messages.get("missing") is None
+    got = stores.messages.get_many([messages[2].id, messages[0].id, "missing"])
+    assert [m.id for m in got] == [messages[0].id, messages[2].id]
+    assert stores.messages.get_many([]) == []
+
+
+# --- presence ------------------------------------------------------------------------------------
+
+
+def test_online_and_offline_are_reported_on_their_edges_only(stores: Stores) -> None:
+    user = a_user("alice")
+    stores.users.create_user(user, "hash")
+    fresh = stores.users.get_user(user.id)
+    assert fresh is not None
+    assert (fresh.online, fresh.lastSeenAt) == (False, None)
+    # never online: going offline is no news
+    assert stores.users.mark_offline(user.id, utc_now()) is None
+
+    assert stores.users.mark_online(user.id) is True
+    assert stores.users.mark_online(user.id) is False  # a second device: already online
+    online = stores.users.get_user(user.id)
+    assert online is not None
+    assert online.online is True
+
+    at = utc_now()
+    offline = stores.users.mark_offline(user.id, at)
+    assert offline is not None
+    assert (offline.id, offline.online) == (user.id, False)
+    assert close_to(offline.lastSeenAt, at)
+    assert stores.users.mark_offline(user.id, at + timedelta(minutes=1)) is None
+    stored = stores.users.get_user(user.id)
+    assert stored is not None
+    assert stored.online is False
+    assert close_to(stored.lastSeenAt, at)  # the second call changed nothing
+
+    assert stores.users.mark_online(user.id) is True
+    assert stores.users.mark_online("missing") is False
+    assert stores.users.mark_offline("missing", at) is None
+
+
+def test_has_any_connection(stores: Stores) -> None:
+    now = utc_now()
+    assert not stores.connections.has_any("a")
+    stores.connections.add(Connection(connectionId="c1", userId="a"), now)
+    stores.connections.add(Connection(connectionId="c2", userId="a"), now)
+    stores.connections.add(Connection(connectionId="c3", userId="b"), now)
+    assert stores.connections.has_any("a")
+    stores.connections.remove(["c1"])
+    assert stores.connections.has_any("a")
+    stores.connections.remove(["c2"])
+    assert not stores.connections.has_any("a")
+    assert stores.connections.has_any("b")
