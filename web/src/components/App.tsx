@@ -1,13 +1,21 @@
-import { useState } from "react";
-import type { ChatStore } from "../lib/store";
+import { useEffect, useState } from "react";
+import { type ChatStore, unreadTotal } from "../lib/store";
 import { AuthScreen } from "./AuthScreen";
 import { ConversationView } from "./ConversationView";
 import { Sidebar } from "./Sidebar";
 import { useChat } from "./useChat";
 
+/** The tab's title, as in index.html; unread messages put their count in front. */
+const TITLE = "Chat";
+
 export function App({ store }: { store: ChatStore }) {
   const state = useChat(store);
   const [openId, setOpenId] = useState<string | null>(null);
+  const unread = unreadTotal(state.conversations);
+
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) ${TITLE}` : TITLE;
+  }, [unread]);
 
   if (!state.session) return <AuthScreen store={store} notice={state.notice} />;
   const open = state.conversations.find((c) => c.id === openId) ?? null;

@@ -1,6 +1,5 @@
-import type { ChatState } from "../lib/store";
+import { type ChatState, otherMember } from "../lib/store";
 import type { Conversation, User } from "../lib/types";
-import { otherMember } from "./useChat";
 
 const SIZES = { sm: "h-7 w-7 text-xs", md: "h-9 w-9 text-sm", lg: "h-20 w-20 text-2xl" } as const;
 
@@ -38,7 +37,7 @@ export function Avatar({
   );
 }
 
-/** A direct conversation shows the other person's picture; a group, its initials. */
+/** A direct conversation shows the other person's picture, with a green dot while they are online; a group, its initials. */
 export function ConversationAvatar({
   conversation,
   title,
@@ -51,5 +50,19 @@ export function ConversationAvatar({
   myId: string;
 }) {
   const other = otherMember(conversation, myId);
-  return <Avatar user={other ? users[other] : null} name={title} />;
+  const user = other ? users[other] : null;
+  return (
+    <span className="relative inline-flex shrink-0">
+      <Avatar user={user} name={title} />
+      {user?.online && (
+        <span
+          role="img"
+          aria-label="online"
+          title="online"
+          data-testid="presence-dot"
+          className="absolute right-0 bottom-0 h-2.5 w-2.5 rounded-full bg-green-500 ring-2 ring-white"
+        />
+      )}
+    </span>
+  );
 }

@@ -10,12 +10,13 @@ import {
 } from "react";
 import { ACCEPT_ATTRIBUTE, formatBytes } from "../lib/media";
 import { groupMessages, visibleMessages } from "../lib/messages";
-import type { ChatState, ChatStore } from "../lib/store";
+import { type ChatState, type ChatStore, isMember, otherMember } from "../lib/store";
 import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
-import { Attachments } from "./Attachments";
 import { Avatar, ConversationAvatar } from "./Avatar";
-import { FileIcon, PaperclipIcon } from "./Icons";
-import { conversationTitle, formatTime } from "./useChat";
+import { GroupInfoDialog } from "./GroupInfoDialog";
+import { FileIcon, InfoIcon, PaperclipIcon } from "./Icons";
+import { MessageBubble } from "./MessageBubble";
+import { conversationTitle, lastSeenText } from "./useChat";
 
 interface Props {
   store: ChatStore;
@@ -23,8 +24,6 @@ interface Props {
   conversation: Conversation;
   onBack: () => void;
 }
-
-const STATUS_LABEL = { sent: "Sent", sending: "Sending…", failed: "Not sent" } as const;
 
 export function ConversationView({ store, state, conversation, onBack }: Props) {
   const me = state.session?.user.id ?? "";
@@ -38,9 +37,16 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   const stickToBottom = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [dragging, setDragging] = useState(false);
+  const [showingInfo, setShowingInfo] = useState(false);
+  const member = isMember(conversation, me);
+  const other = otherMember(conversation, me);
+  const otherUser = other ? state.users[other] : undefined;
 
   useEffect(() => {
+    // Shown, and at the newest message: the store marks it read while the window has focus.
+    store.viewConversation(conversation.id, true);
     void store.openConversation(conversation.id);
+    return () => store.viewConversation(null);
   }, [store, conversation.id]);
 
   const groups = useMemo(
@@ -73,14 +79,16 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   function onScroll() {
     const element = list.current;
     if (!element) return;
-    stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+    if (atBottom !== stickToBottom.current) store.viewConversation(conversation.id, atBottom);
+    stickToBottom.current = atBottom;
     if (element.scrollTop < 60 && state.hasOlder[conversation.id]) void loadOlder();
   }
 
   const uploading = uploads.some((u) => u.status === "uploading");
   const ready = uploads.some((u) => u.status === "done");
   const tooLong = draft.length > MAX_MESSAGE_LENGTH;
-  const canSend = (draft.trim() !== "" || ready) && !uploading && !tooLong;
+  const canSend = member && (draft.trim() !== "" || ready) && !uploading && !tooLong;
 
   function send() {
     if (!canSend || !store.send(conversation.id, draft)) return;
@@ -89,7 +97,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   }
 
   function attach(files: FileList | File[] | null) {
-    if (files && files.length > 0) store.attach(conversation.id, [...files]);
+    if (member && files && files.length > 0) store.attach(conversation.id, [...files]);
   }
 
   function onDrop(event: DragEvent<HTMLDivElement>) {
@@ -143,11 +151,36 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           ←
         </button>
         <ConversationAvatar conversation={conversation} title={title} users={state.users} myId={me} />
-        <h2 className="truncate font-semibold">{title}</h2>
+        <div className="min-w-0 flex-1">
+          <h2 className="truncate font-semibold">{title}</h2>
+          {conversation.type === "group" ? (
+            <p className="text-xs text-slate-500">{conversation.memberIds.length} members</p>
+          ) : (
+            <p data-testid="presence" className="text-xs text-slate-500">
+              {otherUser?.online ? "online" : otherUser?.lastSeenAt ? lastSeenText(otherUser.lastSeenAt) : ""}
+            </p>
+          )}
+        </div>
         {conversation.type === "group" && (
-          <span className="text-xs text-slate-500">{conversation.memberIds.length} members</span>
+          <button
+            type="button"
+            onClick={() => setShowingInfo(true)}
+            className="rounded p-1.5 text-slate-600 hover:bg-slate-100"
+            aria-label="Group info"
+            title="Group info"
+          >
+            <InfoIcon />
+          </button>
         )}
       </header>
+      {showingInfo && (
+        <GroupInfoDialog
+          store={store}
+          state={state}
+          conversation={conversation}
+          onClose={() => setShowingInfo(false)}
+        />
+      )}
       <div
         ref={list}
         onScroll={onScroll}
@@ -185,36 +218,16 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
               </p>
             )}
             {group.items.map((item) => (
-              <div
+              <MessageBubble
                 key={item.id}
-                data-testid="message"
-                data-status={item.status}
-                className={`mb-1 max-w-[80%] whitespace-pre-wrap break-words rounded-2xl px-3 py-2 ${
-                  group.mine ? "bg-teal-700 text-white" : "bg-white shadow-sm"
-                } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""}`}
-              >
-                {item.text && <span data-testid="message-text">{item.text}</span>}
-                <Attachments
-                  attachments={item.attachments}
-                  mine={group.mine}
-                  onBrokenLink={() => void store.refreshLinks(conversation.id)}
-                />
-                <span
-                  className={`mt-1 block text-right text-[10px] ${group.mine ? "text-teal-100" : "text-slate-400"}`}
-                >
-                  {formatTime(item.createdAt)}
-                  {group.mine && ` · ${STATUS_LABEL[item.status]}`}
-                </span>
-                {item.status === "failed" && (
-                  <button
-                    type="button"
-                    onClick={() => store.retry(conversation.id, item.clientMsgId)}
-                    className="mt-1 text-xs font-medium underline"
-                  >
-                    Retry
-                  </button>
-                )}
-              </div>
+                store={store}
+                conversation={conversation}
+                users={state.users}
+                myId={me}
+                item={item}
+                mine={group.mine}
+                canAct={member}
+              />
             ))}
           </section>
         ))}
@@ -226,6 +239,11 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           send();
         }}
       >
+        {!member && (
+          <p data-testid="not-member" className="mb-2 text-center text-sm font-medium text-slate-600">
+            You are no longer a member of this group
+          </p>
+        )}
         <p aria-live="polite" data-testid="typing" className="h-5 text-xs italic text-slate-500">
           {typingLine(
             Object.keys(state.typing[conversation.id] ?? {}).map(
@@ -276,7 +294,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             ))}
           </ul>
         )}
-        <div className="flex items-end gap-2">
+        <fieldset disabled={!member} className="flex min-w-0 items-end gap-2">
           <input
             ref={fileInput}
             type="file"
@@ -292,7 +310,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           <button
             type="button"
             onClick={() => fileInput.current?.click()}
-            className="rounded border border-slate-300 px-3 py-2 hover:bg-slate-100"
+            className="rounded border border-slate-300 px-3 py-2 hover:bg-slate-100 disabled:opacity-50"
             aria-label="Attach a photo or file"
             title="Attach a photo or file (or drop or paste one)"
           >
@@ -311,7 +329,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             placeholder="Write a message. Enter sends, Shift+Enter adds a line."
             aria-invalid={tooLong}
             aria-describedby="composer-count"
-            className="min-h-10 flex-1 resize-none rounded border border-slate-300 px-3 py-2 focus:border-teal-600 focus:outline-none"
+            className="min-h-10 flex-1 resize-none rounded border border-slate-300 px-3 py-2 focus:border-teal-600 focus:outline-none disabled:bg-slate-100"
           />
           <button
             type="submit"
@@ -320,7 +338,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
           >
             Send
           </button>
-        </div>
+        </fieldset>
         <p
           id="composer-count"
           className={`mt-1 text-right text-xs ${tooLong ? "text-red-700" : "text-slate-500"}`}

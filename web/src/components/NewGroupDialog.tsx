@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from "react";
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
-import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
+import { Dialog } from "./Dialog";
+import { PeoplePicker } from "./PeopleSearch";
 
 interface Props {
   store: ChatStore;
@@ -11,10 +12,8 @@ interface Props {
 
 export function NewGroupDialog({ store, onClose, onCreated }: Props) {
   const [name, setName] = useState("");
-  const [query, setQuery] = useState("");
   const [members, setMembers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const { results } = usePeopleSearch(store, query);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -35,15 +34,8 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
   }
 
   return (
-    <div className="fixed inset-0 z-10 flex items-center justify-center bg-black/30 p-4">
-      <form
-        onSubmit={submit}
-        role="dialog"
-        aria-modal="true"
-        aria-label="New group"
-        className="w-full max-w-md space-y-4 rounded-lg bg-white p-5 shadow-xl"
-        onKeyDown={(e) => e.key === "Escape" && onClose()}
-      >
+    <Dialog label="New group" onClose={onClose}>
+      <form onSubmit={submit} className="space-y-4">
         <h2 className="text-lg font-semibold">New group</h2>
         <label className="block text-sm font-medium">
           Group name
@@ -55,28 +47,12 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
             className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
           />
         </label>
-        <PeopleSearchField label="Add members" query={query} onChange={setQuery} />
-        {query.trim() && (
-          <ul aria-label="Matching people" className="max-h-40 overflow-y-auto">
-            {results
-              .filter((u) => !members.some((m) => m.id === u.id))
-              .map((user) => (
-                <li key={user.id}>
-                  <button
-                    type="button"
-                    onClick={() => {
-                      setMembers([...members, user]);
-                      setQuery("");
-                    }}
-                    className="w-full rounded px-2 py-1 text-left text-sm hover:bg-slate-100"
-                    aria-label={`Add ${user.displayName}`}
-                  >
-                    {user.displayName} <span className="text-slate-500">@{user.username}</span>
-                  </button>
-                </li>
-              ))}
-          </ul>
-        )}
+        <PeoplePicker
+          store={store}
+          label="Add members"
+          exclude={members.map((m) => m.id)}
+          onPick={(user) => setMembers([...members, user])}
+        />
         <ul aria-label="Members" className="flex flex-wrap gap-2">
           {members.map((member) => (
             <li key={member.id} className="flex items-center gap-1 rounded-full bg-teal-50 px-3 py-1 text-sm">
@@ -106,6 +82,6 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
           </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }

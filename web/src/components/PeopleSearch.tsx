@@ -56,3 +56,46 @@ export function PeopleSearchField({ label, query, onChange, compact = false }: F
     </label>
   );
 }
+
+/** Find people and pick them one by one (new group members, people to add to a group). */
+export function PeoplePicker({
+  store,
+  label,
+  exclude,
+  onPick,
+}: {
+  store: ChatStore;
+  label: string;
+  /** Ids not to offer (already picked, already members). */
+  exclude: readonly string[];
+  onPick: (user: User) => void;
+}) {
+  const [query, setQuery] = useState("");
+  const { results } = usePeopleSearch(store, query);
+  return (
+    <div>
+      <PeopleSearchField label={label} query={query} onChange={setQuery} />
+      {query.trim() && (
+        <ul aria-label="Matching people" className="mt-1 max-h-40 overflow-y-auto">
+          {results
+            .filter((u) => !exclude.includes(u.id))
+            .map((user) => (
+              <li key={user.id}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    onPick(user);
+                    setQuery("");
+                  }}
+                  className="w-full rounded px-2 py-1 text-left text-sm hover:bg-slate-100"
+                  aria-label={`Add ${user.displayName}`}
+                >
+                  {user.displayName} <span className="text-slate-500">@{user.username}</span>
+                </button>
+              </li>
+            ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -3,6 +3,7 @@ import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media"
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
+import { Dialog } from "./Dialog";
 
 /** Pictures are cropped to the centre square at this size: sharp on any screen, well under 2 MB. */
 const AVATAR_PIXELS = 512;
@@ -91,15 +92,8 @@ export function ProfileDialog({
   }
 
   return (
-    <div className="fixed inset-0 z-10 flex items-center justify-center bg-black/30 p-4">
-      <form
-        onSubmit={save}
-        role="dialog"
-        aria-modal="true"
-        aria-label="Your profile"
-        className="w-full max-w-sm space-y-4 rounded-lg bg-white p-5 shadow-xl"
-        onKeyDown={(e) => e.key === "Escape" && onClose()}
-      >
+    <Dialog label="Your profile" onClose={onClose} size="sm">
+      <form onSubmit={save} className="space-y-4">
         <h2 className="text-lg font-semibold">Your profile</h2>
         <div className="flex items-center gap-4">
           {preview ? (
@@ -159,6 +153,6 @@ export function ProfileDialog({
           </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }

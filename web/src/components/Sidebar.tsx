@@ -101,13 +101,14 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           {state.conversations.map((conversation) => {
             const title = conversationTitle(conversation, state.users, me.id);
             const last = conversation.lastMessage;
+            const unread = conversation.unreadCount ?? 0;
             return (
               <li key={conversation.id}>
                 <button
                   type="button"
                   onClick={() => onOpen(conversation.id)}
                   aria-current={conversation.id === openId ? "page" : undefined}
-                  aria-label={`Open ${title}`}
+                  aria-label={`Open ${title}${unread ? `, ${unread} unread` : ""}`}
                   className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
                     conversation.id === openId ? "bg-teal-50" : ""
                   }`}
@@ -120,13 +121,31 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
                   />
                   <span className="min-w-0 flex-1">
                     <span className="flex items-baseline justify-between gap-2">
-                      <span className="truncate font-medium">{title}</span>
+                      <span className={`truncate ${unread ? "font-bold" : "font-medium"}`}>{title}</span>
                       {last && (
                         <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>
                       )}
                     </span>
-                    <span className="block truncate text-sm text-slate-600">
-                      {last ? preview(last) : conversation.type === "group" ? "New group" : "No messages yet"}
+                    <span className="flex items-center justify-between gap-2">
+                      <span
+                        className={`truncate text-sm ${unread ? "font-semibold text-slate-900" : "text-slate-600"}`}
+                      >
+                        {last
+                          ? preview(last)
+                          : conversation.type === "group"
+                            ? "New group"
+                            : "No messages yet"}
+                      </span>
+                      {unread > 0 && (
+                        <span
+                          role="img"
+                          data-testid="unread-badge"
+                          aria-label={`${unread} unread`}
+                          className="min-w-5 shrink-0 rounded-full bg-teal-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
+                        >
+                          {unread > 99 ? "99+" : unread}
+                        </span>
+                      )}
                     </span>
                   </span>
                 </button>
@@ -152,6 +171,7 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
 
 /** A conversation's last message in one line; a message of only files names them. */
 function preview(message: Message): string {
+  if (message.deletedAt) return "This message was deleted";
   if (message.text.trim()) return message.text;
   const files = message.attachments ?? [];
   const first = files[0];

@@ -1,16 +1,8 @@
 import { useSyncExternalStore } from "react";
-import type { ChatState, ChatStore } from "../lib/store";
+import { type ChatState, type ChatStore, otherMember } from "../lib/store";
 
 export function useChat(store: ChatStore): ChatState {
   return useSyncExternalStore(store.subscribe, store.getState);
-}
-
-/** The other person in a direct conversation; undefined for a group. */
-export function otherMember(
-  conversation: { type: string; memberIds: string[] },
-  myId: string,
-): string | undefined {
-  return conversation.type === "direct" ? conversation.memberIds.find((id) => id !== myId) : undefined;
 }
 
 export function conversationTitle(
@@ -25,4 +17,17 @@ export function conversationTitle(
 
 export function formatTime(iso: string): string {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** "last seen …" for a header: recent times relative, older ones as a day and time. */
+export function lastSeenText(iso: string, now: Date = new Date()): string {
+  const seen = new Date(iso);
+  const minutes = Math.floor((now.getTime() - seen.getTime()) / 60_000);
+  if (minutes < 1) return "last seen just now";
+  if (minutes < 60) return `last seen ${minutes} min ago`;
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (seen.toDateString() === now.toDateString()) return `last seen today at ${formatTime(iso)}`;
+  if (seen.toDateString() === yesterday.toDateString()) return `last seen yesterday at ${formatTime(iso)}`;
+  return `last seen ${seen.toLocaleDateString([], { day: "numeric", month: "short" })} at ${formatTime(iso)}`;
 }

@@ -1,4 +1,14 @@
-import type { Conversation, Message, MessagePage, Page, Session, UploadTicket, User } from "./types";
+import type {
+  ChangesPage,
+  Conversation,
+  Message,
+  MessagePage,
+  Page,
+  Receipt,
+  Session,
+  UploadTicket,
+  User,
+} from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -76,6 +86,21 @@ export class ApiClient {
     );
   }
 
+  /** One conversation, with the caller's unreadCount. */
+  conversation(id: string): Promise<Conversation> {
+    return this.request("GET", `/api/conversations/${encodeURIComponent(id)}`);
+  }
+
+  /** What changed in a conversation after version `since` (the catch-up feed). */
+  changes(id: string, since: number): Promise<ChangesPage> {
+    return this.request("GET", `/api/conversations/${encodeURIComponent(id)}/changes?since=${since}`);
+  }
+
+  /** The HTTP twin of markDelivered/markRead, for when the socket is down. */
+  markReceipts(id: string, seqs: Partial<Receipt>): Promise<Receipt> {
+    return this.request("POST", `/api/conversations/${encodeURIComponent(id)}/receipts`, seqs);
+  }
+
   openDirect(userId: string): Promise<Conversation> {
     return this.request("POST", "/api/conversations/direct", { userId });
   }
@@ -92,6 +117,35 @@ export class ApiClient {
   ): Promise<Message> {
     const attachments = mediaIds.map((mediaId) => ({ mediaId }));
     return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId, attachments });
+  }
+
+  editMessage(messageId: string, text: string): Promise<Message> {
+    return this.request("PATCH", `/api/messages/${encodeURIComponent(messageId)}`, { text });
+  }
+
+  /** Returns the tombstone. */
+  deleteMessage(messageId: string): Promise<Message> {
+    return this.request("DELETE", `/api/messages/${encodeURIComponent(messageId)}`);
+  }
+
+  react(messageId: string, emoji: string, on: boolean): Promise<Message> {
+    return this.request("POST", `/api/messages/${encodeURIComponent(messageId)}/reactions`, { emoji, on });
+  }
+
+  addMembers(groupId: string, userIds: string[]): Promise<Conversation> {
+    return this.request("POST", `/api/groups/${encodeURIComponent(groupId)}/members`, { userIds });
+  }
+
+  /** An admin removing someone, or anyone removing themselves (leaving). */
+  removeMember(groupId: string, userId: string): Promise<Conversation> {
+    return this.request(
+      "DELETE",
+      `/api/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(userId)}`,
+    );
+  }
+
+  renameGroup(groupId: string, name: string): Promise<Conversation> {
+    return this.request("PATCH", `/api/groups/${encodeURIComponent(groupId)}`, { name });
   }
 
   uploadTicket(

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { groupMessages, lastSeq, mergeMessages, visibleMessages } from "./messages";
-import type { Message, PendingMessage } from "./types";
+import {
+  groupMessages,
+  lastSeq,
+  mergeMessages,
+  newestFromOthers,
+  readBy,
+  receiptStatus,
+  visibleMessages,
+  withinLoaded,
+} from "./messages";
+import type { Conversation, Message, PendingMessage } from "./types";
 
 function message(
   seq: number,
@@ -8,7 +17,19 @@ function message(
   createdAt = "2026-11-24T12:00:00.000Z",
   clientMsgId = `c${seq}`,
 ): Message {
-  return { id: `m${seq}`, conversationId: "c", senderId, text: `t${seq}`, clientMsgId, seq, createdAt };
+  return {
+    id: `m${seq}`,
+    conversationId: "c",
+    senderId,
+    text: `t${seq}`,
+    clientMsgId,
+    seq,
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+    revision: 0,
+  };
 }
 
 function pending(clientMsgId: string, status: PendingMessage["status"] = "sending"): PendingMessage {
@@ -28,6 +49,70 @@ describe("mergeMessages", () => {
     expect(merged.map((m) => m.seq)).toEqual([1, 2, 3, 5]);
     expect(lastSeq(merged)).toBe(5);
     expect(lastSeq([])).toBe(0);
+  });
+
+  it("keeps the higher revision of a message, whichever copy arrives last", () => {
+    const edited = { ...message(2), text: "edited", revision: 2 };
+    const stale = { ...message(2), text: "older edit", revision: 1 };
+    expect(mergeMessages([message(1), edited], [stale]).map((m) => m.text)).toEqual(["t1", "edited"]);
+    expect(mergeMessages([message(1), stale], [edited]).map((m) => m.text)).toEqual(["t1", "edited"]);
+    // An equal revision replaces: a reloaded page brings fresh media links.
+    const relinked = { ...edited, attachments: [] };
+    expect(mergeMessages([edited], [relinked])[0]).toBe(relinked);
+  });
+
+  it("leaves out updates to messages older than the loaded page, so paging back skips nothing", () => {
+    const held = [message(40), message(41)];
+    expect(withinLoaded(held, [message(3), message(40), message(42)]).map((m) => m.seq)).toEqual([40, 42]);
+    expect(withinLoaded([], [message(3)]).map((m) => m.seq)).toEqual([3]);
+  });
+
+  it("finds the newest message someone else sent", () => {
+    expect(
+      newestFromOthers([message(1, "them"), message(2, "me"), message(3, "them"), message(4)], "me"),
+    ).toBe(3);
+    expect(newestFromOthers([message(1, "me")], "me")).toBe(0);
+  });
+});
+
+describe("receiptStatus", () => {
+  function conversation(memberIds: string[], receipts: Conversation["receipts"]) {
+    return { memberIds, receipts };
+  }
+
+  it("is sent, then delivered, then read as the other person's marks pass the message", () => {
+    const mine = message(5);
+    expect(receiptStatus(mine, conversation(["me", "bob"], {}), "me")).toBe("sent");
+    expect(
+      receiptStatus(mine, conversation(["me", "bob"], { bob: { deliveredSeq: 4, readSeq: 4 } }), "me"),
+    ).toBe("sent");
+    expect(
+      receiptStatus(mine, conversation(["me", "bob"], { bob: { deliveredSeq: 5, readSeq: 0 } }), "me"),
+    ).toBe("delivered");
+    expect(
+      receiptStatus(mine, conversation(["me", "bob"], { bob: { deliveredSeq: 9, readSeq: 5 } }), "me"),
+    ).toBe("read");
+  });
+
+  it("in a group waits for every other member, and ignores my own marks and former members", () => {
+    const mine = message(5);
+    const group = conversation(["me", "ann", "bob"], {
+      me: { deliveredSeq: 9, readSeq: 9 },
+      ann: { deliveredSeq: 9, readSeq: 9 },
+      bob: { deliveredSeq: 5, readSeq: 2 },
+      gone: { deliveredSeq: 0, readSeq: 0 },
+    });
+    expect(receiptStatus(mine, group, "me")).toBe("delivered");
+    expect(readBy(mine, group, "me")).toEqual(["ann"]);
+    const allRead = { ...group, receipts: { ...group.receipts, bob: { deliveredSeq: 5, readSeq: 5 } } };
+    expect(receiptStatus(mine, allRead, "me")).toBe("read");
+    expect(readBy(mine, allRead, "me")).toEqual(["ann", "bob"]);
+  });
+
+  it("counts a read mark as delivered even when the delivered mark lags", () => {
+    const group = conversation(["me", "ann"], { ann: { deliveredSeq: 1, readSeq: 5 } });
+    expect(receiptStatus(message(5), group, "me")).toBe("read");
+    expect(receiptStatus(message(6), group, "me")).toBe("sent");
   });
 });
 

@@ -1,11 +1,59 @@
-import type { Attachment, Message, PendingMessage } from "./types";
+import type { Attachment, Conversation, Message, PendingMessage } from "./types";
 
-/** Adds messages to a conversation's list: each id once, in seq order (the order everyone sees). */
+/**
+ * Adds messages to a conversation's list: each id once, in seq order (the order everyone sees).
+ * Of two copies the higher revision wins; an equal one replaces (a reload brings fresh media links).
+ */
 export function mergeMessages(existing: readonly Message[], incoming: readonly Message[]): Message[] {
   if (incoming.length === 0) return existing as Message[];
   const byId = new Map(existing.map((m) => [m.id, m]));
-  for (const message of incoming) byId.set(message.id, message);
+  for (const message of incoming) {
+    const held = byId.get(message.id);
+    if (!held || message.revision >= held.revision) byId.set(message.id, message);
+  }
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** The highest seq among messages someone else sent: what receipts are about. */
+export function newestFromOthers(messages: readonly Message[], myId: string): number {
+  let seq = 0;
+  for (const message of messages) if (message.senderId !== myId) seq = Math.max(seq, message.seq);
+  return seq;
+}
+
+export type ReceiptStatus = "sent" | "delivered" | "read";
+
+type ReceiptView = Pick<Conversation, "memberIds" | "receipts">;
+
+/** The other current members whose readSeq has reached `message`. */
+export function readBy(message: Pick<Message, "seq">, conversation: ReceiptView, myId: string): string[] {
+  return conversation.memberIds.filter(
+    (id) => id !== myId && (conversation.receipts[id]?.readSeq ?? 0) >= message.seq,
+  );
+}
+
+/** How far one of my messages has got: delivered (or read) once every other member is at its seq. */
+export function receiptStatus(
+  message: Pick<Message, "seq">,
+  conversation: ReceiptView,
+  myId: string,
+): ReceiptStatus {
+  const others = conversation.memberIds.filter((id) => id !== myId);
+  if (others.length === 0) return "sent";
+  const at = (id: string) => conversation.receipts[id] ?? { deliveredSeq: 0, readSeq: 0 };
+  if (others.every((id) => at(id).readSeq >= message.seq)) return "read";
+  // Reading implies delivered, even if a stale copy says otherwise.
+  if (others.every((id) => Math.max(at(id).deliveredSeq, at(id).readSeq) >= message.seq)) return "delivered";
+  return "sent";
+}
+
+/**
+ * Leaves out messages older than the oldest one held: "load older" pages back from the oldest held,
+ * so a stray older message (an edit pushed or caught up) would make it skip the ones in between.
+ */
+export function withinLoaded(held: readonly Message[], incoming: readonly Message[]): Message[] {
+  const oldest = held[0]?.seq ?? 0;
+  return incoming.filter((m) => m.seq >= oldest);
 }
 
 /** The highest seq this client holds for a conversation: the cursor to catch up from. */
@@ -43,6 +91,8 @@ export interface MessageGroup {
     status: "sent" | "sending" | "failed";
     clientMsgId: string;
     attachments: Attachment[];
+    /** The stored message (its seq, reactions, edits); null while it is still being sent. */
+    message: Message | null;
   }>;
 }
 
@@ -64,6 +114,7 @@ export function groupMessages(
       status: entry.status,
       clientMsgId: entry.message.clientMsgId,
       attachments: entry.message.attachments ?? [],
+      message: "id" in entry.message ? entry.message : null,
     };
     if (last && last.senderId === senderId && last.day === day) last.items.push(item);
     else groups.push({ senderId, day, mine: senderId === myId, items: [item] });

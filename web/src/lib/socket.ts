@@ -43,8 +43,17 @@ export interface ChatSocketOptions {
 
 const OPEN = 1;
 
+/** What the store needs from the socket (tests hand it a fake). */
+export interface SocketPort {
+  start(): void;
+  stop(): void;
+  send(frame: object): boolean;
+  drop(): void;
+  reconnectNow(): void;
+}
+
 /** The WebSocket to the chat: reconnects with backoff and jitter, pings to stay alive. */
-export class ChatSocket {
+export class ChatSocket implements SocketPort {
   private socket: SocketLike | null = null;
   private attempt = 0;
   private everConnected = false;

@@ -1,97 +1,459 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import { ChatStore, resolveWsUrl } from "./store";
-import type { Message } from "./types";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { SocketPort } from "./socket";
+import { ChatStore, DELIVERY_DELAY_MS, isMember, resolveWsUrl, unreadTotal } from "./store";
+import type { ChangesPage, Conversation, Message, User } from "./types";
 
-function message(seq: number, conversationId = "c1"): Message {
+const CREATED = "2026-11-24T12:00:00.000Z";
+
+function message(seq: number, conversationId = "c1", senderId = "u2"): Message {
   return {
     id: `m${seq}`,
     conversationId,
-    senderId: "u2",
+    senderId,
     text: `t${seq}`,
     clientMsgId: `k${seq}`,
     seq,
-    createdAt: "2026-11-24T12:00:00.000Z",
+    createdAt: CREATED,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+    revision: 0,
   };
 }
 
-function json(body: unknown): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
+function conversation(id: string, patch: Partial<Conversation> = {}): Conversation {
+  return {
+    id,
+    type: "direct",
+    name: null,
+    memberIds: ["u1", "u2"],
+    createdBy: "u2",
+    createdAt: "2026-11-24T11:00:00.000Z",
+    lastSeq: 0,
+    lastMessage: null,
+    adminIds: [],
+    receipts: {},
+    unreadCount: 0,
+    version: 1,
+    ...patch,
+  };
+}
+
+function user(id: string, online = false): User {
+  return { id, username: id, displayName: id.toUpperCase(), createdAt: CREATED, online, lastSeenAt: null };
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** The HTTP API as far as the store uses it: what it holds is set by each test. */
+class FakeServer {
+  conversations: Conversation[] = [];
+  /** Every message per conversation, by seq. */
+  messages: Record<string, Message[]> = {};
+  changes: Record<string, ChangesPage | number> = {};
+  users: Record<string, User> = { u1: user("u1"), u2: user("u2") };
+  requests: string[] = [];
+
+  fetch = async (input: string, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input);
+    const method = init?.method ?? "GET";
+    this.requests.push(`${method} ${url.pathname}${url.search}`);
+    const path = url.pathname.split("/").slice(2); // after /api
+    if (path[0] === "conversations" && path.length === 1) {
+      return json({ items: this.conversations, nextCursor: null });
+    }
+    if (path[0] === "conversations" && path[2] === "changes") {
+      const answer = this.changes[path[1] ?? ""];
+      return typeof answer === "number"
+        ? json({ error: { code: "forbidden", message: "Not a member." } }, answer)
+        : json(answer);
+    }
+    if (path[0] === "conversations" && path[2] === "receipts") return json(JSON.parse(String(init?.body)));
+    if (path[0] === "conversations") return json(this.conversations.find((c) => c.id === path[1]));
+    if (path[0] === "users") return json(this.users[path[1] ?? ""]);
+    if (path[0] === "messages" && method !== "GET") return json({ ...message(2), revision: 5 });
+    // History: with after=, the oldest `limit` above it; otherwise the newest `limit`.
+    const held = this.messages[path[1] ?? ""] ?? [];
+    const limit = Number(url.searchParams.get("limit"));
+    const after = url.searchParams.get("after");
+    const items =
+      after === null ? held.slice(-limit) : held.filter((m) => m.seq > Number(after)).slice(0, limit);
+    return json({ items, nextBefore: null });
+  };
+
+  asked(prefix: string): string[] {
+    return this.requests.filter((r) => r.startsWith(prefix));
+  }
+}
+
+/** A socket that is open unless told otherwise, and remembers what was sent. */
+class FakeSocket implements SocketPort {
+  open = true;
+  frames: Array<Record<string, unknown>> = [];
+  start(): void {}
+  stop(): void {}
+  drop(): void {}
+  reconnectNow(): void {}
+  send(frame: object): boolean {
+    if (this.open) this.frames.push(frame as Record<string, unknown>);
+    return this.open;
+  }
+  sent(action: string): Array<Record<string, unknown>> {
+    return this.frames.filter((f) => f.action === action);
+  }
+}
+
+let server: FakeServer;
+let socket: FakeSocket;
+let focused: boolean;
+let windowListeners: Record<string, () => void>;
+
+beforeEach(() => {
+  const storage = new Map<string, string>();
+  const session = { user: user("u1"), accessToken: "t", refreshToken: "r", expiresAt: Date.now() + 600_000 };
+  storage.set("chat.session", JSON.stringify(session));
+  windowListeners = {};
+  focused = true;
+  Object.assign(globalThis, {
+    window: {
+      addEventListener: (type: string, listener: () => void) => {
+        windowListeners[type] = listener;
+      },
+      location: { protocol: "http:", host: "x" },
+    },
+    document: { visibilityState: "visible", hasFocus: () => focused },
+    localStorage: {
+      getItem: (k: string) => storage.get(k) ?? null,
+      setItem: (k: string, v: string) => storage.set(k, v),
+      removeItem: (k: string) => storage.delete(k),
+    },
+  });
+  server = new FakeServer();
+  socket = new FakeSocket();
+  globalThis.fetch = server.fetch as typeof fetch;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function newStore(): ChatStore {
+  return new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" }, () => socket);
+}
+
+function held(store: ChatStore, id = "c1"): Conversation | undefined {
+  return store.getState().conversations.find((c) => c.id === id);
+}
+
+/** Lets pending fetches and their follow-ups settle. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 describe("ChatStore history", () => {
-  let requests: string[];
-  let held: number; // how many messages the server holds for c1
-
-  beforeEach(() => {
-    const storage = new Map<string, string>();
-    const session = {
-      user: { id: "u1", username: "me", displayName: "Me", createdAt: "2026-11-24T12:00:00.000Z" },
-      accessToken: "t",
-      refreshToken: "r",
-      expiresAt: Date.now() + 600_000,
-    };
-    storage.set("chat.session", JSON.stringify(session));
-    Object.assign(globalThis, {
-      window: { addEventListener: () => {}, location: { protocol: "http:", host: "x" } },
-      localStorage: {
-        getItem: (k: string) => storage.get(k) ?? null,
-        setItem: (k: string, v: string) => storage.set(k, v),
-        removeItem: (k: string) => storage.delete(k),
-      },
-    });
-    requests = [];
-    held = 2;
-    const conversation = {
-      id: "c1",
-      type: "direct",
-      name: null,
-      memberIds: ["u1", "u2"],
-      createdBy: "u2",
-      createdAt: "2026-11-24T11:00:00.000Z",
-      lastSeq: 0,
-      lastMessage: null,
-    };
-    globalThis.fetch = (async (input: string) => {
-      const url = new URL(input);
-      requests.push(url.pathname + url.search);
-      if (url.pathname === "/api/conversations") return json({ items: [conversation], nextCursor: null });
-      if (url.pathname.startsWith("/api/users/"))
-        return json({ id: "u2", username: "u2", displayName: "U2", createdAt: conversation.createdAt });
-      const limit = Number(url.searchParams.get("limit"));
-      const after = url.searchParams.get("after");
-      // With after=: the oldest `limit` above it; without: the newest `limit`.
-      const first = after === null ? Math.max(1, held - limit + 1) : Number(after) + 1;
-      const last = after === null ? held : Math.min(held, Number(after) + limit);
-      const items = [];
-      for (let seq = first; seq <= last; seq++) items.push(message(seq));
-      return json({ items, nextBefore: null });
-    }) as typeof fetch;
-  });
-
-  it("catches up by paging forward from the last seq it holds, each message once", async () => {
-    const store = new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" });
-    await store.loadConversations();
-    await store.openConversation("c1"); // holds seq 1..2
-    store.onFrame({ type: "messageReceived", message: message(2) }); // a duplicate push changes nothing
-    held = 150; // 148 more arrive while the client is away
-    requests = [];
-    await store.catchUp();
-    const kept = store.getState().messages.c1 ?? [];
-    expect(kept.map((m) => m.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
-    expect(requests.filter((r) => r.startsWith("/api/messages/"))).toEqual([
-      "/api/messages/c1?limit=100&after=2",
-      "/api/messages/c1?limit=100&after=102",
-    ]);
-  });
-
   it("loads the history of a conversation that a push introduced", async () => {
-    const store = new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" });
-    held = 5; // someone started a chat: seq 1..4 arrived while the client was away, seq 5 is pushed now
+    const store = newStore();
+    // Someone started a chat: seq 1..4 arrived while the client was away, seq 5 is pushed now.
+    server.messages.c1 = [1, 2, 3, 4, 5].map((seq) => message(seq));
+    server.conversations = [conversation("c1", { lastSeq: 5, lastMessage: message(5) })];
     store.onFrame({ type: "messageReceived", message: message(5) });
     await store.loadConversations();
     expect(store.getState().conversations.map((c) => c.id)).toEqual(["c1"]);
     await store.openConversation("c1");
     expect((store.getState().messages.c1 ?? []).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe("ChatStore unread counts and receipts", () => {
+  beforeEach(() => {
+    server.messages.c1 = [message(1), message(2)];
+    server.conversations = [
+      conversation("c1", { lastSeq: 2, lastMessage: message(2), unreadCount: 2, version: 3 }),
+      conversation("c2", { memberIds: ["u1", "u3"], version: 1 }),
+    ];
+    server.users.u3 = user("u3");
+  });
+
+  it("counts each new message from someone else in a conversation not on screen, once", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    store.onFrame({ type: "messageReceived", message: message(3) }); // the same push again
+    store.onFrame({ type: "messageReceived", message: message(4, "c1", "u1") }); // mine, from another device
+    expect(held(store)?.unreadCount).toBe(3);
+    expect(unreadTotal(store.getState().conversations)).toBe(3);
+    expect(socket.sent("markRead")).toEqual([]);
+  });
+
+  it("marks the conversation read when it is shown at its newest message, and clears its count", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.viewConversation("c1", true);
+    await store.openConversation("c1");
+    expect(socket.sent("markRead")).toEqual([{ action: "markRead", conversationId: "c1", seq: 2 }]);
+    expect(held(store)?.unreadCount).toBe(0);
+    // A message that arrives in view is read, not counted.
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    expect(held(store)?.unreadCount).toBe(0);
+    expect(socket.sent("markRead").map((f) => f.seq)).toEqual([2, 3]);
+  });
+
+  it("counts while the reader is scrolled up or the window is in the background, and reads on focus", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.viewConversation("c1", false);
+    await store.openConversation("c1");
+    expect(socket.sent("markRead")).toEqual([]);
+    store.viewConversation("c1", true);
+    expect(socket.sent("markRead").map((f) => f.seq)).toEqual([2]);
+    focused = false;
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    expect(held(store)?.unreadCount).toBe(1);
+    focused = true;
+    windowListeners.focus?.();
+    expect(socket.sent("markRead").map((f) => f.seq)).toEqual([2, 3]);
+    expect(held(store)?.unreadCount).toBe(0);
+  });
+
+  it("never marks read lower than what this device sent or another device read", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.viewConversation("c1", true);
+    await store.openConversation("c1"); // reads 2
+    // Another device read up to 7; a stale list copy still says 0: neither makes this device send 2 again.
+    store.onFrame({ type: "receipt", conversationId: "c1", userId: "u1", deliveredSeq: 7, readSeq: 7 });
+    await store.loadConversations();
+    store.onFrame({ type: "messageReceived", message: message(6) });
+    store.viewConversation("c1", false);
+    store.viewConversation("c1", true);
+    store.onFrame({ type: "messageReceived", message: message(8) });
+    expect(socket.sent("markRead").map((f) => f.seq)).toEqual([2, 8]);
+  });
+
+  it("over HTTP when the socket is closed", async () => {
+    socket.open = false;
+    const store = newStore();
+    await store.loadConversations();
+    store.viewConversation("c1", true);
+    await store.openConversation("c1");
+    expect(server.asked("POST /api/conversations/c1/receipts")).toHaveLength(1);
+  });
+
+  it("takes a read on another device: clears the count, or asks the server when it read only part", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    expect(held(store)?.unreadCount).toBe(3);
+    server.conversations[0] = conversation("c1", {
+      lastSeq: 3,
+      lastMessage: message(3),
+      unreadCount: 1,
+      version: 5,
+    });
+    store.onFrame({ type: "receipt", conversationId: "c1", userId: "u1", deliveredSeq: 2, readSeq: 2 });
+    await settle();
+    expect(server.asked("GET /api/conversations/c1")).toHaveLength(1);
+    expect(held(store)?.unreadCount).toBe(1);
+    store.onFrame({ type: "receipt", conversationId: "c1", userId: "u1", deliveredSeq: 3, readSeq: 3 });
+    expect(held(store)?.unreadCount).toBe(0);
+    // Someone else's receipt only moves their marks.
+    store.onFrame({ type: "receipt", conversationId: "c1", userId: "u2", deliveredSeq: 3, readSeq: 1 });
+    expect(held(store)?.receipts.u2).toEqual({ deliveredSeq: 3, readSeq: 1 });
+  });
+
+  it("says delivered once for what arrives together, with the highest seq", async () => {
+    vi.useFakeTimers();
+    const store = newStore();
+    await store.loadConversations();
+    vi.advanceTimersByTime(DELIVERY_DELAY_MS); // the list's newest message: seq 2
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    store.onFrame({ type: "messageReceived", message: message(1, "c2", "u3") });
+    store.onFrame({ type: "messageReceived", message: message(4) });
+    expect(socket.sent("markDelivered").map((f) => f.seq)).toEqual([2]);
+    vi.advanceTimersByTime(DELIVERY_DELAY_MS);
+    expect(socket.sent("markDelivered")).toEqual([
+      { action: "markDelivered", conversationId: "c1", seq: 2 },
+      { action: "markDelivered", conversationId: "c1", seq: 4 },
+      { action: "markDelivered", conversationId: "c2", seq: 1 },
+    ]);
+  });
+
+  it("updates presence from pushes", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({ type: "presence", userId: "u2", online: true, lastSeenAt: null });
+    expect(store.getState().users.u2?.online).toBe(true);
+    store.onFrame({ type: "presence", userId: "u2", online: false, lastSeenAt: CREATED });
+    expect(store.getState().users.u2).toMatchObject({ online: false, lastSeenAt: CREATED });
+  });
+});
+
+describe("ChatStore message and conversation updates", () => {
+  beforeEach(() => {
+    server.messages.c1 = [message(1), message(2)];
+    server.conversations = [conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 3 })];
+  });
+
+  it("takes an edit, a deletion or a reaction only when its revision is newer", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    const edited = { ...message(2), text: "edited", editedAt: CREATED, revision: 2 };
+    store.onFrame({ type: "messageUpdated", message: edited });
+    store.onFrame({
+      type: "messageUpdated",
+      message: { ...message(2), reactions: { "👍": ["u1"] }, revision: 1 },
+    });
+    expect(store.getState().messages.c1?.[1]).toEqual(edited);
+    expect(held(store)?.lastMessage?.text).toBe("edited");
+  });
+
+  it("stops counting a message that is deleted before it is read", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    expect(held(store)?.unreadCount).toBe(1);
+    const tombstone = { ...message(3), text: "", deletedAt: CREATED, revision: 1 };
+    store.onFrame({ type: "messageUpdated", message: tombstone });
+    store.onFrame({ type: "messageUpdated", message: tombstone });
+    expect(held(store)?.unreadCount).toBe(0);
+    expect(held(store)?.lastMessage?.deletedAt).toBe(CREATED);
+  });
+
+  it("keeps the local unread count when a pushed conversation has none, and keeps a left group read-only", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    const renamed = {
+      ...conversation("c1", { version: 5, lastSeq: 3, lastMessage: message(3) }),
+      unreadCount: null,
+    };
+    store.onFrame({ type: "conversationUpdated", conversation: { ...renamed, name: "Renamed" } });
+    expect(held(store)).toMatchObject({ name: "Renamed", unreadCount: 1 });
+    store.onFrame({
+      type: "conversationUpdated",
+      conversation: { ...renamed, name: "Renamed", version: 6, memberIds: ["u2"] },
+    });
+    const left = held(store);
+    expect(left && isMember(left, "u1")).toBe(false);
+    // An older copy arriving late changes nothing.
+    store.onFrame({ type: "conversationUpdated", conversation: { ...renamed, version: 4, name: "Old" } });
+    expect(held(store)?.name).toBe("Renamed");
+  });
+
+  it("sends edits, deletions and reactions over the socket, and over HTTP when it is closed", async () => {
+    const store = newStore();
+    store.editMessage("m2", "new text");
+    store.react("m2", "👍", true);
+    store.deleteMessage("m2");
+    expect(socket.frames).toEqual([
+      { action: "editMessage", messageId: "m2", text: "new text" },
+      { action: "react", messageId: "m2", emoji: "👍", on: true },
+      { action: "deleteMessage", messageId: "m2" },
+    ]);
+    socket.open = false;
+    store.react("m2", "👍", false);
+    await settle();
+    expect(server.asked("POST /api/messages/m2/reactions")).toHaveLength(1);
+  });
+});
+
+describe("ChatStore catch-up after a reconnect", () => {
+  beforeEach(() => {
+    server.messages.c1 = [message(1), message(2)];
+    server.conversations = [
+      conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 3 }),
+      conversation("c2", { memberIds: ["u1", "u3"], version: 1 }),
+    ];
+    server.users.u3 = user("u3");
+  });
+
+  it("applies what changed in each conversation since its cursor, and refreshes presence", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    // While away: seq 2 was edited, seq 3 arrived, someone wrote in c2 (whose history is not loaded).
+    const edited = { ...message(2), text: "edited", revision: 1 };
+    const c1 = conversation("c1", { lastSeq: 3, lastMessage: message(3), unreadCount: 1, version: 6 });
+    server.conversations = [c1, conversation("c2", { memberIds: ["u1", "u3"], version: 2, unreadCount: 1 })];
+    server.changes.c1 = { conversation: c1, messages: [edited, message(3)], cursor: 6, resync: false };
+    server.users.u2 = user("u2", true);
+    server.requests = [];
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/")).toEqual(["GET /api/conversations/c1/changes?since=3"]);
+    expect(store.getState().messages.c1?.map((m) => m.text)).toEqual(["t1", "edited", "t3"]);
+    expect(unreadTotal(store.getState().conversations)).toBe(2);
+    expect(store.getState().users.u2?.online).toBe(true);
+    expect(server.asked("GET /api/users/")).toEqual(["GET /api/users/u2", "GET /api/users/u3"]);
+    // The cursor moved: nothing new, nothing asked.
+    server.requests = [];
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/c1/changes")).toEqual([]);
+  });
+
+  it("moves the cursor with list loads while connected, never with pushes", async () => {
+    const store = newStore();
+    await store.loadConversations(); // cursor 3
+    await store.openConversation("c1");
+    const renamed = { ...conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 5 }), name: "R" };
+    store.onFrame({ type: "conversationUpdated", conversation: { ...renamed, unreadCount: null } });
+    server.conversations = [renamed];
+    server.changes.c1 = { conversation: renamed, messages: [], cursor: 5, resync: false };
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/c1/changes")).toEqual([
+      "GET /api/conversations/c1/changes?since=3",
+    ]);
+    server.conversations = [{ ...renamed, version: 7 }];
+    await store.loadConversations(); // cursor 7
+    server.requests = [];
+    server.conversations = [{ ...renamed, version: 8 }];
+    server.changes.c1 = { conversation: { ...renamed, version: 8 }, messages: [], cursor: 8, resync: false };
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/c1/changes")).toEqual([
+      "GET /api/conversations/c1/changes?since=7",
+    ]);
+  });
+
+  it("reloads the newest page when the server says too much changed", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    server.messages.c1 = [
+      message(1),
+      { ...message(2), text: "", deletedAt: CREATED, revision: 1 },
+      message(3),
+    ];
+    const c1 = conversation("c1", { lastSeq: 3, lastMessage: message(3), version: 90 });
+    server.conversations = [c1];
+    server.changes.c1 = { conversation: c1, messages: [], cursor: 90, resync: true };
+    await store.catchUp();
+    expect(store.getState().messages.c1?.map((m) => [m.seq, m.revision])).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 0],
+    ]);
+    server.requests = [];
+    server.conversations = [{ ...c1, version: 91 }];
+    server.changes.c1 = { conversation: { ...c1, version: 91 }, messages: [], cursor: 91, resync: false };
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/c1/changes")).toEqual([
+      "GET /api/conversations/c1/changes?since=90",
+    ]);
+  });
+
+  it("keeps a conversation it was removed from while away, read-only", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    server.conversations = [conversation("c2", { memberIds: ["u1", "u3"], version: 1 })];
+    server.changes.c1 = 403;
+    await store.catchUp();
+    const removed = held(store);
+    expect(removed && isMember(removed, "u1")).toBe(false);
+    expect(store.getState().messages.c1).toHaveLength(2);
   });
 });
 

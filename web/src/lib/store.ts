@@ -1,12 +1,14 @@
 import { ApiClient, ApiError, type SessionKeeper } from "./api";
 import { fileProblem, isImage, MAX_ATTACHMENTS, uploadWithTicket } from "./media";
-import { lastSeq, mergeMessages, newClientMsgId } from "./messages";
-import { ChatSocket, type ConnectionStatus } from "./socket";
+import { lastSeq, mergeMessages, newClientMsgId, newestFromOthers, withinLoaded } from "./messages";
+import { ChatSocket, type ChatSocketOptions, type ConnectionStatus, type SocketPort } from "./socket";
 import type {
   Attachment,
+  ChangesPage,
   Conversation,
   Message,
   PendingMessage,
+  Receipt,
   ServerFrame,
   Session,
   Upload,
@@ -21,6 +23,10 @@ export const TYPING_REPEAT_MS = 2_000;
 export const TYPING_SHOWN_MS = 6_000;
 /** At most one link refresh per conversation in this long (links last an hour or more). */
 const LINK_REFRESH_INTERVAL_MS = 30_000;
+/** Messages arriving this close together share one markDelivered per conversation. */
+export const DELIVERY_DELAY_MS = 300;
+/** Error codes from the socket worth telling the reader about (e.g. editing a deleted message). */
+const REPORTED_SOCKET_ERRORS = new Set(["conflict", "forbidden", "not_found"]);
 
 export interface ChatState {
   session: Session | null;
@@ -62,6 +68,56 @@ export function sortConversations(conversations: Conversation[]): Conversation[]
   return [...conversations].sort((a, b) => activity(b).localeCompare(activity(a)));
 }
 
+/** The other person in a direct conversation; undefined for a group. */
+export function otherMember(
+  conversation: { type: string; memberIds: string[] },
+  myId: string,
+): string | undefined {
+  return conversation.type === "direct" ? conversation.memberIds.find((id) => id !== myId) : undefined;
+}
+
+/** A removed (or departed) member keeps the conversation, read-only. */
+export function isMember(conversation: Pick<Conversation, "memberIds">, userId: string): boolean {
+  return conversation.memberIds.includes(userId);
+}
+
+/** Unread messages across the conversations held: the number in the tab title. */
+export function unreadTotal(conversations: readonly Conversation[]): number {
+  return conversations.reduce((sum, c) => sum + (c.unreadCount ?? 0), 0);
+}
+
+function higher(a: Receipt | undefined, b: Receipt | undefined): Receipt {
+  return {
+    deliveredSeq: Math.max(a?.deliveredSeq ?? 0, b?.deliveredSeq ?? 0),
+    readSeq: Math.max(a?.readSeq ?? 0, b?.readSeq ?? 0),
+  };
+}
+
+/**
+ * A newer server copy of a held conversation. Pushes race the copies fetched over HTTP, so receipts
+ * never go back, nor does the preview; a copy older than the newest message held keeps the local count.
+ */
+function refreshed(held: Conversation, incoming: Conversation): Conversation {
+  const receipts = { ...held.receipts };
+  for (const [id, receipt] of Object.entries(incoming.receipts)) receipts[id] = higher(receipts[id], receipt);
+  const mine = held.lastMessage;
+  const theirs = incoming.lastMessage;
+  const heldNewer =
+    !!mine && (mine.seq > (theirs?.seq ?? 0) || (mine.id === theirs?.id && mine.revision > theirs.revision));
+  return {
+    ...incoming,
+    receipts,
+    lastSeq: Math.max(held.lastSeq, incoming.lastSeq),
+    lastMessage: heldNewer ? mine : theirs,
+    unreadCount: incoming.unreadCount === null || heldNewer ? held.unreadCount : incoming.unreadCount,
+  };
+}
+
+/** The reader is looking: the tab is shown and the window has focus. */
+function pageHasAttention(): boolean {
+  return typeof document !== "undefined" && document.visibilityState === "visible" && document.hasFocus();
+}
+
 /** A pasted screenshot may come without a name; the server needs one to show. */
 function uploadName(file: File): string {
   return file.name || "pasted file";
@@ -81,14 +137,26 @@ export class ChatStore {
   private state: ChatState;
   private readonly listeners = new Set<() => void>();
   readonly api: ApiClient;
-  private readonly socket: ChatSocket;
+  private readonly socket: SocketPort;
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly linksRefreshedAt = new Map<string, number>();
   /** When this client last said it was typing, per conversation. */
   private readonly typingSentAt = new Map<string, number>();
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Catch-up cursor per conversation: the version of the last copy taken from the server. */
+  private readonly cursors = new Map<string, number>();
+  /** The highest marks this device has sent, per conversation: never send one lower. */
+  private readonly sentReceipts = new Map<string, Receipt>();
+  /** markDelivered waiting to go out: conversation id → highest seq. */
+  private readonly deliveries = new Map<string, number>();
+  private deliveryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The conversation on screen, and whether its newest message is in view. */
+  private viewing: { conversationId: string; atBottom: boolean } | null = null;
 
-  constructor(config: Config) {
+  constructor(
+    config: Config,
+    makeSocket: (options: ChatSocketOptions) => SocketPort = (options) => new ChatSocket(options),
+  ) {
     const keeper: SessionKeeper = {
       get: () => this.state.session,
       set: (session) => {
@@ -111,7 +179,7 @@ export class ChatStore {
       notice: null,
     };
     this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
-    this.socket = new ChatSocket({
+    this.socket = makeSocket({
       url: async () => {
         const token = await this.api.accessToken();
         const base = resolveWsUrl(config.wsUrl, window.location);
@@ -123,6 +191,9 @@ export class ChatStore {
     });
     window.addEventListener("online", () => this.socket.reconnectNow());
     window.addEventListener("offline", () => this.socket.drop());
+    // Coming back to the tab or the window is when the reader sees what arrived meanwhile.
+    window.addEventListener("focus", () => this.noteReading());
+    window.addEventListener("visibilitychange", () => this.noteReading());
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -135,6 +206,22 @@ export class ChatStore {
   private update(patch: Partial<ChatState>): void {
     this.state = { ...this.state, ...patch };
     for (const listener of this.listeners) listener();
+  }
+
+  private get me(): string {
+    return this.state.session?.user.id ?? "";
+  }
+
+  private find(conversationId: string): Conversation | undefined {
+    return this.state.conversations.find((c) => c.id === conversationId);
+  }
+
+  /** Forgets what belonged to the previous account. */
+  private forgetAccount(): void {
+    this.cursors.clear();
+    this.sentReceipts.clear();
+    this.deliveries.clear();
+    this.viewing = null;
   }
 
   // --- session ---------------------------------------------------------------
@@ -157,6 +244,7 @@ export class ChatStore {
   }
 
   private afterSignIn(): void {
+    this.forgetAccount();
     this.update({ notice: null, conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {} });
     this.socket.stop();
     this.socket.start();
@@ -166,6 +254,7 @@ export class ChatStore {
   async logOut(): Promise<void> {
     this.socket.stop();
     await this.api.logout();
+    this.forgetAccount();
     this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
   }
 
@@ -231,7 +320,8 @@ export class ChatStore {
   async loadConversations(): Promise<void> {
     try {
       const page = await this.api.conversations();
-      this.update({ conversations: sortConversations(page.items) });
+      this.takeConversations(page.items, true);
+      for (const conversation of page.items) this.noteArrived(conversation);
       await this.ensureUsers(page.items.flatMap((c) => c.memberIds));
     } catch (error) {
       this.report(error);
@@ -243,10 +333,44 @@ export class ChatStore {
     this.update({ conversations: sortConversations([conversation, ...others]) });
   }
 
+  private patchConversation(conversationId: string, patch: Partial<Conversation>): void {
+    const conversation = this.find(conversationId);
+    if (conversation) this.upsertConversation({ ...conversation, ...patch });
+  }
+
+  /**
+   * Takes server copies of conversations, each unless older than the one held; conversations held but
+   * not given (past the first page, or left) stay. A conversation's cursor starts at its first copy and
+   * moves with `moveCursors` (a list load or GET, as the spec says) or a catch-up; never with a push.
+   */
+  private takeConversations(incoming: readonly Conversation[], moveCursors = false): void {
+    const held = new Map(this.state.conversations.map((c) => [c.id, c]));
+    for (const conversation of incoming) {
+      const cursor = this.cursors.get(conversation.id);
+      if (cursor === undefined || (moveCursors && conversation.version > cursor)) {
+        this.cursors.set(conversation.id, conversation.version);
+      }
+      const before = held.get(conversation.id);
+      if (!before) held.set(conversation.id, { ...conversation, unreadCount: conversation.unreadCount ?? 0 });
+      else if (conversation.version >= before.version)
+        held.set(conversation.id, refreshed(before, conversation));
+    }
+    this.update({ conversations: sortConversations([...held.values()]) });
+  }
+
+  /** Asks the server for one conversation (e.g. for its unread count after reading on another device). */
+  private async refreshConversation(conversationId: string): Promise<void> {
+    try {
+      this.takeConversations([await this.api.conversation(conversationId)], true);
+    } catch {
+      // the next list load or catch-up corrects the count
+    }
+  }
+
   async openDirect(userId: string): Promise<string | null> {
     try {
       const conversation = await this.api.openDirect(userId);
-      this.upsertConversation(conversation);
+      this.takeConversations([conversation]);
       await this.ensureUsers(conversation.memberIds);
       return conversation.id;
     } catch (error) {
@@ -257,17 +381,45 @@ export class ChatStore {
 
   async createGroup(name: string, memberIds: string[]): Promise<string> {
     const conversation = await this.api.createGroup(name, memberIds);
-    this.upsertConversation(conversation);
+    this.takeConversations([conversation]);
     await this.ensureUsers(conversation.memberIds);
     return conversation.id;
   }
 
   async ensureUsers(ids: string[]): Promise<void> {
-    const missing = [...new Set(ids)].filter((id) => !this.state.users[id]);
-    const found = await Promise.all(missing.map((id) => this.api.user(id).catch(() => null)));
+    await this.fetchUsers([...new Set(ids)].filter((id) => !this.state.users[id]));
+  }
+
+  private async fetchUsers(ids: string[]): Promise<void> {
+    const found = await Promise.all(ids.map((id) => this.api.user(id).catch(() => null)));
     const users = { ...this.state.users };
     for (const user of found) if (user) users[user.id] = user;
-    if (missing.length) this.update({ users });
+    if (ids.length) this.update({ users });
+  }
+
+  // --- groups ------------------------------------------------------------------
+  // Admins add, remove and rename; anyone may remove themselves (leave). Errors go to the caller.
+
+  addMembers(groupId: string, userIds: string[]): Promise<void> {
+    return this.takeGroup(this.api.addMembers(groupId, userIds));
+  }
+
+  removeMember(groupId: string, userId: string): Promise<void> {
+    return this.takeGroup(this.api.removeMember(groupId, userId));
+  }
+
+  leaveGroup(groupId: string): Promise<void> {
+    return this.removeMember(groupId, this.me);
+  }
+
+  renameGroup(groupId: string, name: string): Promise<void> {
+    return this.takeGroup(this.api.renameGroup(groupId, name));
+  }
+
+  private async takeGroup(request: Promise<Conversation>): Promise<void> {
+    const conversation = await request;
+    this.takeConversations([conversation]);
+    await this.ensureUsers(conversation.memberIds);
   }
 
   // --- messages --------------------------------------------------------------
@@ -296,14 +448,21 @@ export class ChatStore {
     this.update(patch);
     const newest = messages[messages.length - 1];
     if (newest) this.notePreview(newest);
+    const fromOthers = newestFromOthers(incoming, this.me);
+    if (fromOthers) this.noteDelivered(conversationId, fromOthers);
+    if (this.viewing?.conversationId === conversationId) this.noteReading();
   }
 
   /** Shows `message` as its conversation's last one if it is newer; a conversation not yet listed is fetched. */
   private notePreview(message: Message): void {
-    const conversation = this.state.conversations.find((c) => c.id === message.conversationId);
+    const conversation = this.find(message.conversationId);
+    const last = conversation?.lastMessage;
     if (!conversation) {
       void this.loadConversations(); // someone started a chat with us
-    } else if ((conversation.lastMessage?.seq ?? 0) < message.seq) {
+    } else if (
+      (last?.seq ?? 0) < message.seq ||
+      (last?.id === message.id && last.revision < message.revision)
+    ) {
       this.upsertConversation({
         ...conversation,
         lastMessage: message,
@@ -312,23 +471,231 @@ export class ChatStore {
     }
   }
 
-  /** After a reconnect: fetch what each open conversation missed, then the conversation list. */
+  /** An edit, a deletion or a reaction: kept only where it is newer than the copy held. */
+  private applyMessageUpdate(message: Message): void {
+    const conversationId = message.conversationId;
+    const held = this.state.messages[conversationId];
+    const conversation = this.find(conversationId);
+    const before =
+      held?.find((m) => m.id === message.id) ??
+      (conversation?.lastMessage?.id === message.id ? conversation.lastMessage : undefined);
+    if (before && before.revision >= message.revision) return;
+    // The server stops counting a deleted message as unread; so does this client.
+    if (
+      conversation?.unreadCount &&
+      before &&
+      !before.deletedAt &&
+      message.deletedAt &&
+      message.senderId !== this.me &&
+      message.seq > this.ownReceipt(conversationId).readSeq
+    ) {
+      this.patchConversation(conversationId, { unreadCount: conversation.unreadCount - 1 });
+    }
+    // Only a loaded history keeps messages; the others get it (current) when they are opened.
+    if (held) {
+      const messages = mergeMessages(held, withinLoaded(held, [message]));
+      this.update({ messages: { ...this.state.messages, [conversationId]: messages } });
+    }
+    if (conversation?.lastMessage?.id === message.id)
+      this.patchConversation(conversationId, { lastMessage: message });
+  }
+
+  /**
+   * After a reconnect (the spec's catch-up): take the conversation list, then for each conversation
+   * changed since its cursor apply what changed; then refresh the presence shown and mark what arrived.
+   */
   async catchUp(): Promise<void> {
-    for (const conversationId of Object.keys(this.state.messages)) {
-      try {
-        for (;;) {
-          const page = await this.api.history(conversationId, {
-            after: lastSeq(this.state.messages[conversationId] ?? []),
-            limit: 100,
+    let listed: Conversation[];
+    try {
+      listed = (await this.api.conversations()).items;
+    } catch (error) {
+      this.report(error);
+      return;
+    }
+    const ids = new Set(listed.map((c) => c.id));
+    // An open conversation past the first page (or one we were removed from) is asked too.
+    const unlisted = this.state.conversations.filter(
+      (c) => !ids.has(c.id) && this.state.messages[c.id] && isMember(c, this.me),
+    );
+    await Promise.all([
+      ...listed.map((c) => this.catchUpConversation(c.id, c)),
+      ...unlisted.map((c) => this.catchUpConversation(c.id)),
+    ]);
+    await this.ensureUsers(listed.flatMap((c) => c.memberIds));
+    await this.refreshPresence();
+    for (const conversation of this.state.conversations) this.noteArrived(conversation);
+    this.noteReading();
+  }
+
+  private async catchUpConversation(conversationId: string, listed?: Conversation): Promise<void> {
+    const cursor = this.cursors.get(conversationId);
+    if (listed && (cursor === undefined || !this.state.messages[conversationId])) {
+      // No history held: the list's copy is everything the feed would give.
+      this.takeConversations([listed]);
+      this.cursors.set(conversationId, listed.version);
+      return;
+    }
+    if (listed && listed.version <= (cursor ?? 0)) {
+      this.takeConversations([listed]);
+      return;
+    }
+    try {
+      await this.applyChanges(await this.api.changes(conversationId, cursor ?? 0));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        // Removed while away: keep the conversation, read-only.
+        const conversation = this.find(conversationId);
+        if (conversation) {
+          this.patchConversation(conversationId, {
+            memberIds: conversation.memberIds.filter((id) => id !== this.me),
           });
-          this.storeMessages(conversationId, page.items);
-          if (page.items.length < 100) break;
         }
-      } catch (error) {
+      } else {
         this.report(error);
       }
     }
-    await this.loadConversations();
+  }
+
+  private async applyChanges(page: ChangesPage): Promise<void> {
+    const conversationId = page.conversation.id;
+    this.takeConversations([page.conversation]);
+    this.cursors.set(conversationId, page.cursor);
+    if (page.resync) {
+      // Too much changed to list: load the newest page again, as on first open.
+      const messages = { ...this.state.messages };
+      delete messages[conversationId];
+      this.update({ messages });
+      await this.openConversation(conversationId);
+    } else {
+      const held = this.state.messages[conversationId];
+      if (held) this.storeMessages(conversationId, withinLoaded(held, page.messages));
+    }
+  }
+
+  /** Presence is not in the catch-up feed: fetch again the people whose status is shown (direct chats). */
+  private async refreshPresence(): Promise<void> {
+    const shown = new Set<string>();
+    for (const conversation of this.state.conversations) {
+      const other = otherMember(conversation, this.me);
+      if (other) shown.add(other);
+    }
+    await this.fetchUsers([...shown]);
+  }
+
+  // --- receipts and unread counts ------------------------------------------------
+
+  /** The view says which conversation is on screen and whether its newest message is in view. */
+  viewConversation(conversationId: string | null, atBottom = true): void {
+    this.viewing = conversationId ? { conversationId, atBottom } : null;
+    this.noteReading();
+  }
+
+  /** True while the reader can see the newest message of a conversation. */
+  private isReading(conversationId: string): boolean {
+    return this.viewing?.conversationId === conversationId && this.viewing.atBottom && pageHasAttention();
+  }
+
+  /** Marks the conversation on screen read up to its newest message from others, if the reader sees it. */
+  private noteReading(): void {
+    const conversationId = this.viewing?.conversationId;
+    if (!conversationId || !this.isReading(conversationId)) return;
+    const messages = this.state.messages[conversationId];
+    const conversation = this.find(conversationId);
+    if (!messages || !conversation || !isMember(conversation, this.me)) return;
+    const seq = newestFromOthers(messages, this.me);
+    if (seq > this.ownReceipt(conversationId).readSeq) this.sendReceipt(conversationId, "readSeq", seq);
+    // Holding the newest message means nothing from others is left unread.
+    if (lastSeq(messages) >= conversation.lastSeq && conversation.unreadCount) {
+      this.patchConversation(conversationId, { unreadCount: 0 });
+    }
+  }
+
+  /** A conversation's newest message reached this device with the list: say it was delivered. */
+  private noteArrived(conversation: Conversation): void {
+    const last = conversation.lastMessage;
+    if (last && last.senderId !== this.me) this.noteDelivered(conversation.id, last.seq);
+  }
+
+  /** Queues a markDelivered: what arrives within DELIVERY_DELAY_MS shares one per conversation. */
+  private noteDelivered(conversationId: string, seq: number): void {
+    if (seq <= this.ownReceipt(conversationId).deliveredSeq) return;
+    if (seq <= (this.deliveries.get(conversationId) ?? 0)) return;
+    this.deliveries.set(conversationId, seq);
+    this.deliveryTimer ??= setTimeout(() => this.sendDeliveries(), DELIVERY_DELAY_MS);
+  }
+
+  private sendDeliveries(): void {
+    this.deliveryTimer = null;
+    const due = [...this.deliveries];
+    this.deliveries.clear();
+    for (const [conversationId, seq] of due) {
+      const conversation = this.find(conversationId);
+      if (!conversation || !isMember(conversation, this.me)) continue;
+      if (seq > this.ownReceipt(conversationId).deliveredSeq)
+        this.sendReceipt(conversationId, "deliveredSeq", seq);
+    }
+  }
+
+  /** How far this user has got in a conversation: what this device sent, or another device's receipt. */
+  private ownReceipt(conversationId: string): Receipt {
+    const known = higher(this.sentReceipts.get(conversationId), this.find(conversationId)?.receipts[this.me]);
+    return { readSeq: known.readSeq, deliveredSeq: Math.max(known.deliveredSeq, known.readSeq) };
+  }
+
+  /** Moves this device's delivered or read mark forward: over the socket, else over HTTP. */
+  private sendReceipt(conversationId: string, mark: keyof Receipt, seq: number): void {
+    const before = this.sentReceipts.get(conversationId);
+    const after = higher(
+      before,
+      mark === "readSeq" ? { deliveredSeq: seq, readSeq: seq } : { deliveredSeq: seq, readSeq: 0 },
+    );
+    this.sentReceipts.set(conversationId, after);
+    const action = mark === "readSeq" ? "markRead" : "markDelivered";
+    if (this.socket.send({ action, conversationId, seq })) return;
+    this.api.markReceipts(conversationId, { [mark]: seq }).catch(() => {
+      // Forget it, so the next arrival, focus or reconnect sends it again.
+      if (this.sentReceipts.get(conversationId) !== after) return;
+      if (before) this.sentReceipts.set(conversationId, before);
+      else this.sentReceipts.delete(conversationId);
+    });
+  }
+
+  /** Someone's receipt moved; this user's own one (read on another device) also settles the unread count. */
+  private noteReceipt(frame: Extract<ServerFrame, { type: "receipt" }>): void {
+    const conversation = this.find(frame.conversationId);
+    if (!conversation) return;
+    const before = conversation.receipts[frame.userId];
+    const receipt = higher(before, frame);
+    this.patchConversation(conversation.id, {
+      receipts: { ...conversation.receipts, [frame.userId]: receipt },
+    });
+    if (frame.userId !== this.me || receipt.readSeq <= (before?.readSeq ?? 0)) return;
+    if (receipt.readSeq >= conversation.lastSeq) this.patchConversation(conversation.id, { unreadCount: 0 });
+    else void this.refreshConversation(conversation.id); // read part of it: the server counts the rest
+  }
+
+  // --- editing, deleting and reacting ---------------------------------------------
+  // The answer is a messageUpdated push to every member's sockets (this one included).
+
+  editMessage(messageId: string, text: string): void {
+    this.changeMessage({ action: "editMessage", messageId, text }, () =>
+      this.api.editMessage(messageId, text),
+    );
+  }
+
+  deleteMessage(messageId: string): void {
+    this.changeMessage({ action: "deleteMessage", messageId }, () => this.api.deleteMessage(messageId));
+  }
+
+  react(messageId: string, emoji: string, on: boolean): void {
+    this.changeMessage({ action: "react", messageId, emoji, on }, () => this.api.react(messageId, emoji, on));
+  }
+
+  private changeMessage(frame: object, overHttp: () => Promise<Message>): void {
+    if (this.socket.send(frame)) return;
+    overHttp()
+      .then((message) => this.applyMessageUpdate(message))
+      .catch((error) => this.report(error));
   }
 
   /** Sends the draft with every finished upload; false when there is nothing to send yet. */
@@ -551,24 +918,62 @@ export class ChatStore {
           frame.isTyping ? Date.now() + TYPING_SHOWN_MS : null,
         );
         break;
-      case "messageReceived":
+      case "messageReceived": {
+        const message = frame.message;
+        const conversationId = message.conversationId;
         // A message from someone ends their "typing".
-        if (this.state.typing[frame.message.conversationId]?.[frame.message.senderId]) {
-          this.setTyping(frame.message.conversationId, frame.message.senderId, null);
+        if (this.state.typing[conversationId]?.[message.senderId]) {
+          this.setTyping(conversationId, message.senderId, null);
         }
+        // Counted once, by seq (a catch-up may bring it too), unless the reader sees it arrive.
+        const conversation = this.find(conversationId);
+        const unread =
+          !!conversation &&
+          message.senderId !== this.me &&
+          message.seq > conversation.lastSeq &&
+          !this.isReading(conversationId);
         // Only a conversation whose history is loaded keeps messages; for the others the push
         // updates the list, and opening them loads their history.
-        if (this.state.messages[frame.message.conversationId]) {
-          this.storeMessages(frame.message.conversationId, [frame.message]);
+        if (this.state.messages[conversationId]) {
+          this.storeMessages(conversationId, [message]);
         } else {
-          this.notePreview(frame.message);
+          this.notePreview(message);
+          if (message.senderId !== this.me) this.noteDelivered(conversationId, message.seq);
         }
+        if (unread) {
+          this.patchConversation(conversationId, {
+            unreadCount: (this.find(conversationId)?.unreadCount ?? 0) + 1,
+          });
+        }
+        break;
+      }
+      case "receipt":
+        this.noteReceipt(frame);
+        break;
+      case "presence": {
+        const user = this.state.users[frame.userId];
+        if (user) {
+          const seen = { ...user, online: frame.online, lastSeenAt: frame.lastSeenAt };
+          this.update({ users: { ...this.state.users, [user.id]: seen } });
+        }
+        break;
+      }
+      case "messageUpdated":
+        this.applyMessageUpdate(frame.message);
+        break;
+      case "conversationUpdated":
+        // unreadCount is null here: the held count stays. A push moves no cursor (it only starts
+        // one for a conversation seen for the first time, e.g. a group we were just added to).
+        this.takeConversations([frame.conversation]);
+        void this.ensureUsers(frame.conversation.memberIds);
         break;
       case "error":
         if (frame.clientMsgId) {
           for (const conversationId of Object.keys(this.state.pending)) {
             this.markPending(conversationId, frame.clientMsgId, "failed");
           }
+        } else if (REPORTED_SOCKET_ERRORS.has(frame.code)) {
+          this.update({ notice: frame.message });
         }
         break;
       case "pong":

@@ -4,6 +4,9 @@ export interface User {
   displayName: string;
   createdAt: string;
   avatarUrl?: string | null;
+  /** True while any of the user's sockets is open (absent on copies from before presence existed). */
+  online?: boolean;
+  lastSeenAt?: string | null;
 }
 
 export interface Attachment {
@@ -26,6 +29,19 @@ export interface Message {
   seq: number;
   createdAt: string;
   attachments?: Attachment[];
+  editedAt: string | null;
+  /** Set on a tombstone: text, attachments and reactions are gone, the seq stays. */
+  deletedAt: string | null;
+  /** User ids per emoji, in the order they reacted. */
+  reactions: Record<string, string[]>;
+  /** +1 for every edit, deletion or reaction change: of two copies, keep the higher. */
+  revision: number;
+}
+
+/** How far a member has got in a conversation; a member without one is at 0/0. */
+export interface Receipt {
+  deliveredSeq: number;
+  readSeq: number;
 }
 
 export interface Conversation {
@@ -37,6 +53,23 @@ export interface Conversation {
   createdAt: string;
   lastSeq: number;
   lastMessage: Message | null;
+  /** Group admins, the creator first; [] for direct conversations. */
+  adminIds: string[];
+  receipts: Record<string, Receipt>;
+  /** The caller's unread messages; null in pushed frames (the client keeps its own count then). */
+  unreadCount: number | null;
+  /** Bumped by every change in the conversation: the catch-up cursor. */
+  version: number;
+}
+
+/** What changed in a conversation since a version: GET /api/conversations/{id}/changes. */
+export interface ChangesPage {
+  conversation: Conversation;
+  /** Every message created or changed since, in its current state, by seq. */
+  messages: Message[];
+  cursor: number;
+  /** Too much changed to list: drop the loaded history and load the newest page again. */
+  resync: boolean;
 }
 
 export interface Session {
@@ -93,7 +126,14 @@ export type ServerFrame =
   | { type: "messageAck"; clientMsgId: string; message: Message }
   | { type: "messageReceived"; message: Message }
   | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
+  | ({ type: "receipt"; conversationId: string; userId: string } & Receipt)
+  | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
+  | { type: "messageUpdated"; message: Message }
+  | { type: "conversationUpdated"; conversation: Conversation }
   | { type: "error"; code: string; message: string; clientMsgId?: string }
   | { type: "pong" };
 
 export const MAX_MESSAGE_LENGTH = 4000;
+
+/** The reactions offered: a small fixed set, so no emoji picker is needed. */
+export const REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"] as const;

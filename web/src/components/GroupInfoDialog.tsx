@@ -1,0 +1,176 @@
+import { type FormEvent, useState } from "react";
+import { type ChatState, type ChatStore, isMember } from "../lib/store";
+import type { Conversation } from "../lib/types";
+import { Avatar } from "./Avatar";
+import { Dialog } from "./Dialog";
+import { PeoplePicker } from "./PeopleSearch";
+
+interface Props {
+  store: ChatStore;
+  state: ChatState;
+  conversation: Conversation;
+  onClose: () => void;
+}
+
+/** A group's members and settings: admins add, remove and rename; anyone may leave. */
+export function GroupInfoDialog({ store, state, conversation, onClose }: Props) {
+  const me = state.session?.user.id ?? "";
+  const member = isMember(conversation, me);
+  const admin = member && conversation.adminIds.includes(me);
+  const [name, setName] = useState(conversation.name ?? "");
+  const [confirmingLeave, setConfirmingLeave] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function run(change: () => Promise<void>, failure: string): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await change();
+      return true;
+    } catch (e) {
+      setError(e instanceof Error ? e.message : failure);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function rename(event: FormEvent) {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (trimmed && trimmed !== conversation.name) {
+      void run(() => store.renameGroup(conversation.id, trimmed), "The group could not be renamed.");
+    }
+  }
+
+  async function leave() {
+    if (await run(() => store.leaveGroup(conversation.id), "You could not leave the group.")) onClose();
+  }
+
+  return (
+    <Dialog label="Group info" onClose={onClose}>
+      <div className="space-y-4">
+        <h2 className="text-lg font-semibold">Group info</h2>
+        {admin ? (
+          <form onSubmit={rename} className="flex items-end gap-2">
+            <label className="block flex-1 text-sm font-medium">
+              Group name
+              <input
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                required
+                maxLength={100}
+                className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+              />
+            </label>
+            <button
+              type="submit"
+              disabled={busy || !name.trim() || name.trim() === conversation.name}
+              className="rounded bg-teal-700 px-3 py-2 text-sm font-medium text-white disabled:opacity-50"
+            >
+              Rename
+            </button>
+          </form>
+        ) : (
+          <p className="font-medium">{conversation.name ?? "Group"}</p>
+        )}
+        {!member && <p className="text-sm text-slate-600">You are no longer a member of this group.</p>}
+        <section>
+          <h3 className="mb-1 text-sm font-medium text-slate-600">{conversation.memberIds.length} members</h3>
+          <ul aria-label="Members" className="max-h-60 overflow-y-auto">
+            {conversation.memberIds.map((id) => {
+              const user = state.users[id];
+              const shown = user?.displayName ?? "Someone";
+              return (
+                <li key={id} className="flex items-center gap-2 py-1 text-sm">
+                  <Avatar user={user} name={shown} size="sm" />
+                  <span className="min-w-0 flex-1 truncate">
+                    {shown}
+                    {id === me && <span className="text-slate-500"> (you)</span>}
+                  </span>
+                  {conversation.adminIds.includes(id) && (
+                    <span className="rounded bg-teal-50 px-1.5 py-0.5 text-xs font-medium text-teal-800">
+                      Admin
+                    </span>
+                  )}
+                  {admin && id !== me && (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() =>
+                        void run(
+                          () => store.removeMember(conversation.id, id),
+                          `${shown} could not be removed.`,
+                        )
+                      }
+                      aria-label={`Remove ${shown}`}
+                      className="rounded px-2 py-0.5 text-xs text-red-700 hover:bg-red-50"
+                    >
+                      Remove
+                    </button>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+        {admin && (
+          <PeoplePicker
+            store={store}
+            label="Add members"
+            exclude={conversation.memberIds}
+            onPick={(user) =>
+              void run(
+                () => store.addMembers(conversation.id, [user.id]),
+                `${user.displayName} could not be added.`,
+              )
+            }
+          />
+        )}
+        {error && (
+          <p role="alert" className="text-sm text-red-700">
+            {error}
+          </p>
+        )}
+        {confirmingLeave ? (
+          <div className="flex items-center justify-end gap-2">
+            <span className="mr-auto text-sm">Leave this group? You will stop getting its messages.</span>
+            <button
+              type="button"
+              onClick={() => setConfirmingLeave(false)}
+              className="rounded border border-slate-300 px-3 py-2 text-sm"
+            >
+              Stay
+            </button>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void leave()}
+              className="rounded bg-red-700 px-3 py-2 text-sm font-medium text-white disabled:opacity-50"
+            >
+              Leave
+            </button>
+          </div>
+        ) : (
+          <div className="flex justify-between gap-2">
+            {member ? (
+              <button
+                type="button"
+                onClick={() => setConfirmingLeave(true)}
+                className="rounded border border-red-300 px-3 py-2 text-sm text-red-700 hover:bg-red-50"
+              >
+                Leave group
+              </button>
+            ) : (
+              <span />
+            )}
+            <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
+              Close
+            </button>
+          </div>
+        )}
+      </div>
+    </Dialog>
+  );
+}
