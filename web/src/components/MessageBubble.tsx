@@ -49,7 +49,10 @@ export function MessageBubble({ store, conversation, users, myId, item, mine, ca
     message && !deleted ? Object.entries(message.reactions).filter(([, ids]) => ids.length) : [];
 
   return (
-    <div className={`group mb-1 flex max-w-[80%] flex-col ${mine ? "items-end" : "items-start"}`}>
+    <div
+      data-testid="message-row"
+      className={`group mb-1 flex max-w-[80%] flex-col ${mine ? "items-end" : "items-start"}`}
+    >
       <div className={`flex min-w-0 max-w-full items-center gap-1 ${mine ? "flex-row-reverse" : ""}`}>
         <div
           data-testid="message"
