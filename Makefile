@@ -87,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_times.py
 	$(BIN)/python benchmarks/send_path.py
 	$(BIN)/python benchmarks/media_send.py
+	$(BIN)/python benchmarks/catch_up.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -38,7 +38,17 @@ from chat.adapters.indexes import ensure_indexes  # noqa: E402
 from local.background import gateway_in_background  # noqa: E402
 from local.embedded_store import embedded_client  # noqa: E402
 
-OPERATIONS = {"find", "find_one", "find_one_and_update", "insert_one", "update_one", "delete_many", "replace_one"}
+OPERATIONS = {
+    "find",
+    "find_one",
+    "find_one_and_update",
+    "insert_one",
+    "update_one",
+    "delete_many",
+    "replace_one",
+    "aggregate",
+    "distinct",
+}
 
 
 class _CountingDb:
@@ -87,7 +97,9 @@ def post(base: str, path: str, body: Any, token: str | None = None) -> Any:
         return json.loads(response.read())
 
 
-async def run_group(base: str, ws_url: str, size: int, sends: int, calls: Counter[str]) -> dict[str, float]:
+async def run_group(
+    base: str, ws_url: str, size: int, sends: int, calls: Counter[str], *, connections: Any
+) -> dict[str, float]:
     run = secrets.token_hex(3)
     users = [
         post(base, "/api/auth/signup", {"username": f"b{run}_{i}", "password": "password123"}) for i in range(size)
@@ -104,7 +116,10 @@ async def run_group(base: str, ws_url: str, size: int, sends: int, calls: Counte
     calls.clear()
 
     async def next_frame(ws: Any) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(ws.recv(), 30))  # type: ignore[no-any-return]
+        while True:  # members coming online (presence) are not part of a send
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if frame["type"] != "presence":
+                return frame  # type: ignore[no-any-return]
 
     for i in range(sends):
         frame = {"action": "sendMessage", "conversationId": group["id"], "text": f"message {i}", "clientMsgId": f"m{i}"}
@@ -120,6 +135,11 @@ async def run_group(base: str, ws_url: str, size: int, sends: int, calls: Counte
     round_trips = sum(calls.values()) / sends  # before closing: $disconnect is not part of a send
     for ws in sockets:
         await ws.close()
+    # Each close runs $disconnect, which tells the others (presence); like one warm
+    # container per function, the local stack runs them one at a time: let them finish.
+    user_ids = [u["user"]["id"] for u in users]
+    while connections.count_documents({"userId": {"$in": user_ids}}):
+        await asyncio.sleep(0.1)
     ack_ms.sort()
     last_delivery_ms.sort()
     return {
@@ -150,7 +170,7 @@ def main() -> None:
     )
     with gateway_in_background(port):
         for size in (int(s) for s in args.sizes.split(",")):
-            figures = asyncio.run(run_group(base, ws_url, size, args.sends, calls))
+            figures = asyncio.run(run_group(base, ws_url, size, args.sends, calls, connections=db["connections"]))
             print(
                 f"{size:>8} {figures['round_trips']:>17.1f} {figures['ack_p50']:>11.1f} {figures['ack_p95']:>11.1f}"
                 f" {figures['all_p50']:>19.1f} {int(figures['delivered']):>17}"
