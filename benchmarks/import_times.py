@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    modules = [HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values()]
+    modules = list(dict.fromkeys([HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values()]))  # routes may share a handler
     print(f"Handler import time, best of {args.runs} fresh interpreters (python -X importtime)")
     print(f"{'handler':40} {'ms':>8}   heaviest packages (ms of their own modules)")
     for module in modules:
