@@ -11,32 +11,23 @@ Figures are for the local stack on this machine, not AWS latency."""
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
-os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}.items():
-    os.environ.setdefault(name, value)
+# send_path sets up the path and environment every benchmark shares.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import requests
+from send_path import free_port
 
-import requests  # noqa: E402
-
-from chat.adapters import mongo  # noqa: E402
-from chat.adapters.indexes import ensure_indexes  # noqa: E402
-from chat.services.media_types import HEAD_BYTES  # noqa: E402
-from local.background import gateway_in_background  # noqa: E402
-from local.embedded_store import embedded_client  # noqa: E402
-from local.media import LocalMedia  # noqa: E402
+from chat.adapters import mongo
+from chat.adapters.indexes import ensure_indexes
+from chat.services.media_types import HEAD_BYTES
+from local.background import gateway_in_background
+from local.embedded_store import embedded_client
+from local.media import LocalMedia
 
 
 def _png(size_kb: int) -> bytes:
@@ -53,19 +44,13 @@ def _png(size_kb: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sends", type=int, default=20)
     parser.add_argument("--size-kb", type=int, default=200)
     args = parser.parse_args()
     photo = _png(args.size_kb)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     media = LocalMedia(f"{base}/media").start()
     os.environ.update({"WS_MANAGEMENT_ENDPOINT": base, **media.environment()})

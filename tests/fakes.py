@@ -236,14 +236,15 @@ class FakeConversationStore:
             return None
         return stored
 
-    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
+    def add_members(
+        self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int
+    ) -> Conversation | None:
         stored = self._administered(conversation_id, admin_id)
         if stored is None or len(stored.conversation.memberIds) + len(user_ids) > max_members:
-            return False
+            return None
         members = list(dict.fromkeys([*stored.conversation.memberIds, *user_ids]))
         former = {u: seq for u, seq in stored.conversation.formerMembers.items() if u not in user_ids}
-        stored.change(memberIds=members, formerMembers=former)
-        return True
+        return stored.change(memberIds=members, formerMembers=former)
 
     def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
         stored = self.conversations.get(conversation_id)

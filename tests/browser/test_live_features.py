@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_web_client import OpenPage, open_chat_with, send, sign_up, texts, unique
+from tests.browser.test_web_client import OpenPage, create_group, open_chat_with, send, sign_up, texts, unique
 
 
 def log_in(page: Page, username: str) -> None:
@@ -12,12 +12,18 @@ def log_in(page: Page, username: str) -> None:
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
-def test_ticks_go_from_sent_to_delivered_to_read(new_page: OpenPage) -> None:
-    alice, bob = unique("alice"), unique("bob")
+def alice_chatting_with_bob(new_page: OpenPage) -> tuple[Page, Page]:
+    """Alice and Bob (fresh accounts) in two browsers, Alice with their chat open."""
+    bob = unique("bob")
     a, b = new_page(), new_page()
-    sign_up(a, alice, "Alice")
+    sign_up(a, unique("alice"), "Alice")
     sign_up(b, bob, f"Bob {bob[-6:]}")
     open_chat_with(a, f"Bob {bob[-6:]}")
+    return a, b
+
+
+def test_ticks_go_from_sent_to_delivered_to_read(new_page: OpenPage) -> None:
+    a, b = alice_chatting_with_bob(new_page)
     send(a, "Are you there?")
     tick = a.get_by_test_id("receipt").last
     # Bob's client is open but not on this chat: it arrived, nobody has read it.
@@ -62,11 +68,7 @@ def test_unread_badges_and_the_tab_title_and_reading_on_one_device_clears_the_ot
 
 
 def test_edit_react_and_delete_show_for_everyone(new_page: OpenPage) -> None:
-    alice, bob = unique("alice"), unique("bob")
-    a, b = new_page(), new_page()
-    sign_up(a, alice, "Alice")
-    sign_up(b, bob, f"Bob {bob[-6:]}")
-    open_chat_with(a, f"Bob {bob[-6:]}")
+    a, b = alice_chatting_with_bob(new_page)
     send(a, "See you at 1")
     send(a, "Bring snacks")
     b.get_by_role("button", name="Open Alice").click()
@@ -115,13 +117,7 @@ def test_group_info_renames_and_removes_a_member_who_then_cannot_send(new_page: 
     ann, ben, cat = new_page(), new_page(), new_page()
     for page, name in zip((ann, ben, cat), names, strict=True):
         sign_up(page, name, name.title())
-    ann.get_by_role("button", name="New group").click()
-    dialog = ann.get_by_role("dialog", name="New group")
-    dialog.get_by_label("Group name").fill("Book club")
-    for name in names[1:]:
-        dialog.get_by_label("Add members").fill(name)
-        dialog.get_by_role("button", name=f"Add {name.title()}").click()
-    dialog.get_by_role("button", name="Create group").click()
+    create_group(ann, "Book club", names[1:])
     send(ann, "First meeting on Friday")
     cat.get_by_role("button", name="Open Book club").click()
     expect(texts(cat)).to_have_text(["First meeting on Friday"])

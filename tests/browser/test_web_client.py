@@ -35,6 +35,17 @@ def send(page: Page, text: str) -> None:
     page.get_by_label("Message", exact=True).press("Enter")
 
 
+def create_group(page: Page, name: str, usernames: list[str]) -> None:
+    """Starts a group from the New group dialog; members show as their username, title-cased."""
+    page.get_by_role("button", name="New group").click()
+    dialog = page.get_by_role("dialog", name="New group")
+    dialog.get_by_label("Group name").fill(name)
+    for username in usernames:
+        dialog.get_by_label("Add members").fill(username)
+        dialog.get_by_role("button", name=f"Add {username.title()}").click()
+    dialog.get_by_role("button", name="Create group").click()
+
+
 def texts(page: Page) -> Any:
     return page.get_by_test_id("message-text")
 
@@ -80,13 +91,7 @@ def test_a_third_person_joins_a_group_and_a_reload_keeps_history(new_page: OpenP
     for page, name in zip((ann, ben, cat), names, strict=True):
         sign_up(page, name, name.title())
 
-    ann.get_by_role("button", name="New group").click()
-    dialog = ann.get_by_role("dialog", name="New group")
-    dialog.get_by_label("Group name").fill("Weekend plans")
-    for name in names[1:]:
-        dialog.get_by_label("Add members").fill(name)
-        dialog.get_by_role("button", name=f"Add {name.title()}").click()
-    dialog.get_by_role("button", name="Create group").click()
+    create_group(ann, "Weekend plans", names[1:])
     expect(ann.get_by_role("heading", name="Weekend plans")).to_be_visible()
     send(ann, "Hike on Saturday?")
 

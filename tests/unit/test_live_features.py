@@ -37,9 +37,14 @@ def live(chat: Chat) -> Live:
     fan_out = FanOut(chat.pusher, chat.connections, sleep=lambda _: None)
     links = MediaLinks(FakeLinkSigner())
     return Live(
-        receipts=ReceiptService(chat.conversation_store, chat.connections, fan_out),
+        receipts=ReceiptService(chat.conversations, chat.conversation_store, chat.connections, fan_out),
         changes=MessageChangeService(
-            chat.conversation_store, chat.message_store, chat.connections, fan_out, lambda: links
+            chat.conversations,
+            chat.conversation_store,
+            chat.message_store,
+            chat.connections,
+            fan_out,
+            links=lambda: links,
         ),
         groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
         presence=PresenceService(chat.users, chat.conversation_store, chat.connections, fan_out),

@@ -323,8 +323,10 @@ class MongoConversationStore:
         )
         return (Receipt(**doc["receipts"][user_id]), doc["memberIds"]) if doc else None
 
-    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
-        added = self._conversations.update_one(
+    def add_members(
+        self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int
+    ) -> Conversation | None:
+        doc = self._conversations.find_one_and_update(
             {
                 "_id": conversation_id,
                 "type": "group",
@@ -338,8 +340,10 @@ class MongoConversationStore:
                 "$unset": {f"formerMembers.{user_id}": "" for user_id in user_ids},
                 **_logged(""),
             },
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.AFTER,
         )
-        return bool(added.modified_count == 1)
+        return _conversation(doc) if doc else None
 
     def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
         doc = self._conversations.find_one_and_update(

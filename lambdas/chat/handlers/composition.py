@@ -165,7 +165,7 @@ def receipt_service() -> "ReceiptService":
     from chat.adapters.mongo_store import MongoConversationStore
     from chat.services.receipts import ReceiptService
 
-    return ReceiptService(MongoConversationStore(database()), connection_store(), fan_out())
+    return ReceiptService(conversation_service(), MongoConversationStore(database()), connection_store(), fan_out())
 
 
 @cache
@@ -176,7 +176,12 @@ def message_change_service() -> "MessageChangeService":
 
     db = database()
     return MessageChangeService(
-        MongoConversationStore(db), MongoMessageStore(db), connection_store(), fan_out(), media_links
+        conversation_service(),
+        MongoConversationStore(db),
+        MongoMessageStore(db),
+        connection_store(),
+        fan_out(),
+        links=media_links,
     )
 
 

@@ -8,14 +8,14 @@ from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
 
 @frame_route
 def lambda_handler(event: Event) -> Frame | None:
-    user_id, changes = caller_id(event), message_change_service()
-    match parse_frame(event).get("action"):
+    user_id, changes, frame = caller_id(event), message_change_service(), parse_frame(event)
+    match frame.get("action"):
         case "editMessage":
-            edit = parse_action(event, EditMessageAction)
+            edit = parse_action(event, EditMessageAction, frame)
             changes.edit(user_id, edit.messageId, edit.text)
         case "deleteMessage":
-            changes.delete(user_id, parse_action(event, DeleteMessageAction).messageId)
+            changes.delete(user_id, parse_action(event, DeleteMessageAction, frame).messageId)
         case _:
-            react = parse_action(event, ReactAction)
+            react = parse_action(event, ReactAction, frame)
             changes.react(user_id, react.messageId, react.emoji, react.on)
     return None

@@ -38,11 +38,12 @@ def parse_frame(event: Event) -> dict[str, Any]:
     return frame
 
 
-def parse_action(event: Event, model: type[Action]) -> Action:
-    """The frame validated as `model`; an invalid one is an InvalidRequest naming each bad field."""
+def parse_action(event: Event, model: type[Action], frame: dict[str, Any] | None = None) -> Action:
+    """The frame (parsed from the event unless given) validated as `model`; an invalid one
+    is an InvalidRequest naming each bad field."""
     from pydantic import ValidationError
 
-    frame = parse_frame(event)
+    frame = parse_frame(event) if frame is None else frame
     try:
         return model.model_validate(frame)
     except ValidationError as error:

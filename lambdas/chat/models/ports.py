@@ -118,8 +118,11 @@ class ConversationStore(Protocol):
         lastSeq) and bumps the version; the receipt after and the members, or None when
         nothing moved or the caller may not."""
 
-    def add_members(self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int) -> bool:
-        """Adds members to a group `admin_id` administers, if the group stays within `max_members`."""
+    def add_members(
+        self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int
+    ) -> Conversation | None:
+        """Adds members to a group `admin_id` administers, if the group stays within
+        `max_members`; the group after, or None."""
 
     def remove_member(self, conversation_id: str, user_id: str, at_seq: int) -> Conversation | None:
         """Removes a member, remembering they may read up to `at_seq`, if lastSeq is still `at_seq`."""

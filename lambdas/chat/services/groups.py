@@ -41,13 +41,15 @@ class GroupService:
         unknown = set(new) - self._users.existing_user_ids(new)
         if unknown:
             raise NotFound(f"No user has the id(s): {', '.join(sorted(unknown))}.")
-        if not self._store.add_members(group_id, admin_id, new, MAX_GROUP_MEMBERS):
+        grown = self._store.add_members(group_id, admin_id, new, MAX_GROUP_MEMBERS)
+        if grown is None:
             self._admin_group(admin_id, group_id)  # still an admin: then the group was full
             raise InvalidRequest(
                 f"A group has at most {MAX_GROUP_MEMBERS} members.",
                 details=[{"loc": ["body", "userIds"], "type": "group_size"}],
             )
-        return self._announce(admin_id, group_id)
+        self._tell(grown)
+        return self._conversations.for_reader(grown, admin_id)
 
     def remove_member(self, caller_id: str, group_id: str, user_id: str) -> Conversation:
         """An admin removes anyone; anyone removes themselves (leaves). The one removed keeps
@@ -88,13 +90,6 @@ class GroupService:
         if admin_id not in group.adminIds:
             raise Forbidden("Only a group admin can do that.")
         return group
-
-    def _announce(self, caller_id: str, group_id: str) -> Conversation:
-        group = self._store.get(group_id)
-        if group is None:
-            raise NotFound("No group has that id.")
-        self._tell(group)
-        return self._conversations.for_reader(group, caller_id)
 
     def _tell(self, group: Conversation, also: list[str] | None = None) -> None:
         sockets = self._connections.for_users([*group.memberIds, *(also or [])])

@@ -8,6 +8,8 @@ from chat.clock import utc_now
 from chat.models.chat import Message
 from chat.models.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
+from chat.services.conversations import ConversationService
+from chat.services.messages import linked
 from chat.services.push import FanOut, connection_ids
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 
@@ -22,13 +24,16 @@ def message_updated(message: Message) -> dict[str, object]:
 class MessageChangeService:
     def __init__(
         self,
-        conversations: ConversationStore,
+        conversations: ConversationService,
+        conversation_store: ConversationStore,
         messages: MessageStore,
         connections: ConnectionStore,
         fan_out: FanOut,
+        *,
         links: "Callable[[], MediaLinks] | None" = None,
     ) -> None:
         self._conversations = conversations
+        self._conversation_store = conversation_store
         self._messages = messages
         self._connections = connections
         self._fan_out = fan_out
@@ -63,19 +68,16 @@ class MessageChangeService:
             raise InvalidRequest(f"A message has at most {MAX_EMOJI_PER_MESSAGE} different reactions.")
         changed = self._messages.react(message_id, user_id, emoji, on)
         if changed is None:  # already so (or deleted meanwhile): nothing to tell anyone
-            return self._linked(self._messages.get(message_id) or message)
+            return linked(self._messages.get(message_id) or message, self._links)
         return self._publish(members, changed)
 
     def _member_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
         """The message and its conversation's members, if the caller is one of them."""
         message = self._messages.get(message_id)
-        conversation = self._conversations.get(message.conversationId) if message else None
-        if message is None or conversation is None:
+        if message is None:
             raise NotFound("No message has that id.")
-        if user_id not in conversation.memberIds:
-            # Someone who was removed cannot change anything any more, their own messages included.
-            raise Forbidden("You are not a member of this conversation.")
-        return message, conversation.memberIds
+        # Someone who was removed cannot change anything any more, their own messages included.
+        return message, self._conversations.require_member(message.conversationId, user_id).memberIds
 
     def _own_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
         message, members = self._member_message(user_id, message_id)
@@ -89,12 +91,7 @@ class MessageChangeService:
         if changed is None:
             # It was deleted between our read and our write.
             raise Conflict("That message was deleted.")
-        self._conversations.record_change(changed, new=False)
-        linked = self._linked(changed)
-        self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(linked)))
-        return linked
-
-    def _linked(self, message: Message) -> Message:
-        if not message.attachments or self._links is None:
-            return message
-        return self._links().message(message)
+        self._conversation_store.record_change(changed, new=False)
+        updated = linked(changed, self._links)
+        self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(updated)))
+        return updated

@@ -148,10 +148,7 @@ class MessageService:
         return self._media().attach(sender_id, conversation_id, request.attachments)
 
     def _linked(self, message: Message) -> Message:
-        """The message as a member receives it: each attachment with a signed URL."""
-        if not message.attachments or self._links is None:
-            return message
-        return self._links().message(message)
+        return linked(message, self._links)
 
     def _allocate(self, sender_id: str, request: SendMessageRequest) -> SeqAllocation:
         if request.conversationId is not None:
@@ -176,6 +173,14 @@ class MessageService:
             if allocation is None:
                 raise NotFound("The conversation could not be found.")
         return allocation
+
+
+def linked(message: Message, links: "Callable[[], MediaLinks] | None") -> Message:
+    """The message as a member receives it: each attachment with a signed URL (the links
+    are built on first use, so text-only traffic never loads the signer)."""
+    if not message.attachments or links is None:
+        return message
+    return links().message(message)
 
 
 def settled(page: list[Message], skipped: set[int], after: int | None, now: datetime) -> list[Message]:

@@ -1,8 +1,9 @@
 """Delivery and read receipts: each member's two cursors per conversation, which only move forward."""
 
 from chat.models.chat import Receipt
-from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from chat.models.errors import InvalidRequest
 from chat.models.ports import ConnectionStore, ConversationStore
+from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, except_connection
 
 
@@ -11,8 +12,15 @@ def receipt_frame(conversation_id: str, user_id: str, receipt: Receipt) -> dict[
 
 
 class ReceiptService:
-    def __init__(self, conversations: ConversationStore, connections: ConnectionStore, fan_out: FanOut) -> None:
+    def __init__(
+        self,
+        conversations: ConversationService,
+        conversation_store: ConversationStore,
+        connections: ConnectionStore,
+        fan_out: FanOut,
+    ) -> None:
         self._conversations = conversations
+        self._conversation_store = conversation_store
         self._connections = connections
         self._fan_out = fan_out
 
@@ -29,7 +37,7 @@ class ReceiptService:
         tells every socket of every member but this one; the caller's other devices too,
         which is how reading on one device clears the unread count on the others."""
         delivered = max(delivered, read)
-        moved = self._conversations.move_receipt(conversation_id, user_id, delivered, read)
+        moved = self._conversation_store.move_receipt(conversation_id, user_id, delivered, read)
         if moved is None:
             return self._unmoved(user_id, conversation_id, delivered)
         receipt, member_ids = moved
@@ -39,11 +47,7 @@ class ReceiptService:
 
     def _unmoved(self, user_id: str, conversation_id: str, seq: int) -> Receipt:
         """Off the usual path: one read to tell "already there" from a refusal."""
-        conversation = self._conversations.get(conversation_id)
-        if conversation is None:
-            raise NotFound("No conversation has that id.")
-        if user_id not in conversation.memberIds:
-            raise Forbidden("You are not a member of this conversation.")
+        conversation = self._conversations.require_member(conversation_id, user_id)
         if seq > conversation.lastSeq:
             raise InvalidRequest(
                 f"seq {seq} is past the conversation's last seq ({conversation.lastSeq}).",

@@ -41,3 +41,31 @@ export function Dialog({
     </div>
   );
 }
+
+/** A labelled, required one-line text field, as the dialogs' forms use. */
+export function TextField({
+  label,
+  value,
+  onChange,
+  maxLength,
+  className = "",
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  maxLength: number;
+  className?: string;
+}) {
+  return (
+    <label className={`block text-sm font-medium ${className}`}>
+      {label}
+      <input
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        required
+        maxLength={maxLength}
+        className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+      />
+    </label>
+  );
+}

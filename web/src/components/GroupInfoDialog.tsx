@@ -2,7 +2,7 @@ import { type FormEvent, useState } from "react";
 import { type ChatState, type ChatStore, isMember } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { Avatar } from "./Avatar";
-import { Dialog } from "./Dialog";
+import { Dialog, TextField } from "./Dialog";
 import { PeoplePicker } from "./PeopleSearch";
 
 interface Props {
@@ -54,16 +54,13 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
         <h2 className="text-lg font-semibold">Group info</h2>
         {admin ? (
           <form onSubmit={rename} className="flex items-end gap-2">
-            <label className="block flex-1 text-sm font-medium">
-              Group name
-              <input
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                required
-                maxLength={100}
-                className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
-              />
-            </label>
+            <TextField
+              label="Group name"
+              value={name}
+              onChange={setName}
+              maxLength={100}
+              className="flex-1"
+            />
             <button
               type="submit"
               disabled={busy || !name.trim() || name.trim() === conversation.name}

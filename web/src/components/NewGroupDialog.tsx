@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
-import { Dialog } from "./Dialog";
+import { Dialog, TextField } from "./Dialog";
 import { PeoplePicker } from "./PeopleSearch";
 
 interface Props {
@@ -37,16 +37,7 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
     <Dialog label="New group" onClose={onClose}>
       <form onSubmit={submit} className="space-y-4">
         <h2 className="text-lg font-semibold">New group</h2>
-        <label className="block text-sm font-medium">
-          Group name
-          <input
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            required
-            maxLength={100}
-            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
-          />
-        </label>
+        <TextField label="Group name" value={name} onChange={setName} maxLength={100} />
         <PeoplePicker
           store={store}
           label="Add members"

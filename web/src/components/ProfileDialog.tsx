@@ -3,7 +3,7 @@ import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media"
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
-import { Dialog } from "./Dialog";
+import { Dialog, TextField } from "./Dialog";
 
 /** Pictures are cropped to the centre square at this size: sharp on any screen, well under 2 MB. */
 const AVATAR_PIXELS = 512;
@@ -117,16 +117,7 @@ export function ProfileDialog({
           </label>
         </div>
         <p className="text-xs text-slate-500">JPEG, PNG, GIF or WebP; cropped to a square.</p>
-        <label className="block text-sm font-medium">
-          Display name
-          <input
-            value={displayName}
-            onChange={(e) => setDisplayName(e.target.value)}
-            required
-            maxLength={64}
-            className="mt-1 w-full rounded border border-slate-300 px-3 py-2"
-          />
-        </label>
+        <TextField label="Display name" value={displayName} onChange={setDisplayName} maxLength={64} />
         {progress !== null && (
           <progress
             className="h-1.5 w-full accent-teal-700"
