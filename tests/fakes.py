@@ -216,20 +216,6 @@ class FakeConversationStore:
         first = stored.conversation.version - len(stored.log) + 1
         return stored.view(), [(first + index, message_id) for index, message_id in enumerate(stored.log)]
 
-    def move_receipt(
-        self, conversation_id: str, user_id: str, delivered: int, read: int
-    ) -> tuple[Receipt, list[str]] | None:
-        stored = self.conversations.get(conversation_id)
-        if stored is None or user_id not in stored.conversation.memberIds or max(delivered, read) > stored.last_seq:
-            return None
-        with self._lock:
-            current = stored.conversation.receipts.get(user_id, Receipt())
-            moved = Receipt(deliveredSeq=max(current.deliveredSeq, delivered, read), readSeq=max(current.readSeq, read))
-            if moved == current:
-                return None
-            receipts = {**stored.conversation.receipts, user_id: moved}
-            return moved, list(stored.change(receipts=receipts).memberIds)
-
     def _administered(self, conversation_id: str, admin_id: str) -> _StoredConversation | None:
         stored = self.conversations.get(conversation_id)
         if stored is None or stored.conversation.type != "group" or admin_id not in stored.conversation.adminIds:
@@ -270,9 +256,40 @@ class FakeConversationStore:
         stored = self._administered(conversation_id, admin_id)
         return stored.change(name=name) if stored else None
 
-    def co_member_ids(self, user_id: str) -> list[str]:
-        shared = [s.conversation.memberIds for s in self.conversations.values() if user_id in s.conversation.memberIds]
+    def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
+        shared = [
+            c.memberIds
+            for c in (s.conversation for s in self.conversations.values())
+            if user_id in c.memberIds and (c.type == "direct" or len(c.memberIds) <= max_group_size)
+        ]
         return list({member for members in shared for member in members})
+
+
+class FakeReceiptStore:
+    def __init__(self) -> None:
+        self.receipts: dict[tuple[str, str], Receipt] = {}
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
+        with self._lock:
+            before = self.receipts.get((conversation_id, user_id), Receipt())
+            after = Receipt(deliveredSeq=max(before.deliveredSeq, delivered, read), readSeq=max(before.readSeq, read))
+            if after != before:
+                self.receipts[(conversation_id, user_id)] = after
+                self.writes += 1
+            return before, after
+
+    def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
+        return {user: r for (conversation, user), r in self.receipts.items() if conversation == conversation_id}
+
+    def visible_to(self, reader_id: str, conversations: list[Conversation]) -> dict[str, dict[str, Receipt]]:
+        visible: dict[str, dict[str, Receipt]] = {}
+        for conversation in conversations:
+            for user, receipt in self.of_conversation(conversation.id).items():
+                if conversation.type == "direct" or user == reader_id:
+                    visible.setdefault(conversation.id, {})[user] = receipt
+        return visible
 
 
 class FakeMessageStore:
@@ -355,6 +372,15 @@ class FakeMessageStore:
         users = [*users, user_id] if on else [u for u in users if u != user_id]
         reactions = {e: u for e, u in {**message.reactions, emoji: users}.items() if u}
         return self._change(message_id, True, reactions=reactions)
+
+    def senders_between(self, conversation_id: str, ranges: list[tuple[int, int]], except_id: str) -> set[str]:
+        return {
+            m.senderId
+            for m in self.messages
+            if m.conversationId == conversation_id
+            and m.senderId != except_id
+            and any(low < m.seq <= high for low, high in ranges)
+        }
 
     def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -31,6 +31,17 @@ class Settings:
     media_url: str | None = None
     media_key_pair_id: str | None = None
     s3_endpoint_url: str | None = None  # only the local stack's S3
+    # Fan-out: pushes in flight per function (boto3's connection pool is sized to match);
+    # above `fan_out_inline_max` sockets, the rest go to workers through the queue, if set,
+    # `fan_out_batch_size` sockets per worker invocation.
+    fan_out_threads: int = 100
+    fan_out_queue_url: str | None = None
+    fan_out_inline_max: int = 200
+    fan_out_batch_size: int = 500
+    # Who hears of presence and typing: beyond these group sizes they would cost O(N) pushes
+    # per connect or keystroke, so larger groups ask on demand instead.
+    presence_max_group_size: int = 20
+    typing_max_group_size: int = 50
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -60,7 +71,22 @@ def settings() -> Settings:
         media_url=os.environ.get("MEDIA_URL"),
         media_key_pair_id=os.environ.get("MEDIA_KEY_PAIR_ID"),
         s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL"),
+        fan_out_threads=_positive("FAN_OUT_THREADS", 100),
+        fan_out_queue_url=os.environ.get("FAN_OUT_QUEUE_URL") or None,
+        fan_out_inline_max=_positive("FAN_OUT_INLINE_MAX", 200),
+        fan_out_batch_size=_positive("FAN_OUT_BATCH_SIZE", 500),
+        presence_max_group_size=_positive("PRESENCE_MAX_GROUP_SIZE", 20),
+        typing_max_group_size=_positive("TYPING_MAX_GROUP_SIZE", 50),
     )
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise RuntimeError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 @cache

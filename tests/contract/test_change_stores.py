@@ -12,12 +12,19 @@ from chat.adapters.mongo_store import (
     MongoConnectionStore,
     MongoConversationStore,
     MongoMessageStore,
+    MongoReceiptStore,
     MongoUserStore,
 )
 from chat.clock import utc_now
 from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
 from chat.services.ids import new_id
-from tests.fakes import FakeConnectionStore, FakeConversationStore, FakeMessageStore, FakeUserStore
+from tests.fakes import (
+    FakeConnectionStore,
+    FakeConversationStore,
+    FakeMessageStore,
+    FakeReceiptStore,
+    FakeUserStore,
+)
 
 LOG_SIZE = 256
 
@@ -28,14 +35,23 @@ class Stores:
     conversations: Any
     messages: Any
     connections: Any
+    receipts: Any
 
 
 @pytest.fixture(params=["fake", "mongo"])
 def stores(request: pytest.FixtureRequest) -> Stores:
     if request.param == "fake":
-        return Stores(FakeUserStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore())
+        return Stores(
+            FakeUserStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore(), FakeReceiptStore()
+        )
     db = request.getfixturevalue("mongo_db")
-    return Stores(MongoUserStore(db), MongoConversationStore(db), MongoMessageStore(db), MongoConnectionStore(db))
+    return Stores(
+        MongoUserStore(db),
+        MongoConversationStore(db),
+        MongoMessageStore(db),
+        MongoConnectionStore(db),
+        MongoReceiptStore(db),
+    )
 
 
 def a_user(name: str) -> User:
@@ -176,63 +192,74 @@ def test_a_new_message_never_moves_last_message_backward(stores: Stores) -> None
 # --- receipts ---------------------------------------------------------------------------------
 
 
-def test_receipts_move_forward_only_and_never_past_last_seq(stores: Stores) -> None:
+def test_receipts_move_forward_only_on_the_members_own_record(stores: Stores) -> None:
     group = stores.conversations.create(a_group("a", "b", "c"))
     advance(stores, group.id, "a", 3)
+    before = version(stores, group.id)
 
-    moved = stores.conversations.move_receipt(group.id, "b", 2, 0)
-    assert moved is not None
-    receipt, members = moved
-    assert receipt == Receipt(deliveredSeq=2, readSeq=0)
-    assert sorted(members) == ["a", "b", "c"]
-    assert version(stores, group.id) == 1
-    assert log_of(stores, group.id) == [(1, "")]
+    # a first receipt: from nothing
+    assert stores.receipts.advance(group.id, "b", 2, 0) == (Receipt(), Receipt(deliveredSeq=2, readSeq=0))
+    # backward, or to where it already is: nothing moves, and the cursors say where they are
+    unmoved = (Receipt(deliveredSeq=2), Receipt(deliveredSeq=2))
+    assert stores.receipts.advance(group.id, "b", 1, 0) == unmoved
+    assert stores.receipts.advance(group.id, "b", 2, 0) == unmoved
+    assert stores.receipts.advance(group.id, "b", 0, 0) == unmoved
+    assert stores.receipts.advance(group.id, "nobody-yet", 0, 0) == (Receipt(), Receipt())
+    # forward: before and after
+    assert stores.receipts.advance(group.id, "b", 3, 0) == (Receipt(deliveredSeq=2), Receipt(deliveredSeq=3))
+    stores.receipts.advance(group.id, "c", 1, 1)
 
-    # backward, or to where it already is: nothing moves, nothing is counted
-    assert stores.conversations.move_receipt(group.id, "b", 1, 0) is None
-    assert stores.conversations.move_receipt(group.id, "b", 2, 0) is None
-    # past lastSeq, not a member, no such conversation: refused
-    assert stores.conversations.move_receipt(group.id, "b", 4, 0) is None
-    assert stores.conversations.move_receipt(group.id, "b", 4, 4) is None
-    assert stores.conversations.move_receipt(group.id, "stranger", 1, 0) is None
-    assert stores.conversations.move_receipt("missing", "b", 1, 0) is None
-    assert version(stores, group.id) == 1
-    stored = stores.conversations.get(group.id)
-    assert stored is not None
-    assert stored.receipts == {"b": Receipt(deliveredSeq=2, readSeq=0)}
-
-    # up to lastSeq exactly is fine
-    moved = stores.conversations.move_receipt(group.id, "b", 3, 0)
-    assert moved is not None
-    assert moved[0] == Receipt(deliveredSeq=3, readSeq=0)
-    assert version(stores, group.id) == 2
-    assert log_of(stores, group.id) == [(1, ""), (2, "")]
+    assert stores.receipts.of_conversation(group.id) == {
+        "b": Receipt(deliveredSeq=3, readSeq=0),
+        "c": Receipt(deliveredSeq=1, readSeq=1),
+    }
+    # the conversation document is not written: no version, no log entry
+    assert version(stores, group.id) == before
+    assert stores.receipts.of_conversation("missing") == {}
 
 
 def test_reading_implies_delivered_and_the_read_cursor_never_goes_back(stores: Stores) -> None:
-    group = stores.conversations.create(a_group("a", "b"))
-    advance(stores, group.id, "a", 5)
-
-    moved = stores.conversations.move_receipt(group.id, "b", 0, 3)
-    assert moved is not None
-    assert moved[0] == Receipt(deliveredSeq=3, readSeq=3)
-
+    assert stores.receipts.advance("g", "b", 0, 3)[1] == Receipt(deliveredSeq=3, readSeq=3)
     # delivered moves on, read stays where it was (not back to 1)
-    moved = stores.conversations.move_receipt(group.id, "b", 4, 1)
-    assert moved is not None
-    assert moved[0] == Receipt(deliveredSeq=4, readSeq=3)
-
+    assert stores.receipts.advance("g", "b", 4, 1)[1] == Receipt(deliveredSeq=4, readSeq=3)
     # read catches up with delivered without moving delivered back
-    moved = stores.conversations.move_receipt(group.id, "b", 4, 4)
-    assert moved is not None
-    assert moved[0] == Receipt(deliveredSeq=4, readSeq=4)
-    assert stores.conversations.move_receipt(group.id, "b", 4, 4) is None
+    assert stores.receipts.advance("g", "b", 2, 4) == (
+        Receipt(deliveredSeq=4, readSeq=3),
+        Receipt(deliveredSeq=4, readSeq=4),
+    )
+    assert stores.receipts.of_conversation("g") == {"b": Receipt(deliveredSeq=4, readSeq=4)}
 
-    stored = stores.conversations.get(group.id)
-    assert stored is not None
-    assert stored.receipts == {"b": Receipt(deliveredSeq=4, readSeq=4)}
-    assert stored.version == 3
-    assert [message_id for _, message_id in log_of(stores, group.id)] == ["", "", ""]
+
+def test_a_reader_sees_every_receipt_of_a_direct_chat_and_only_their_own_of_a_group(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b", "c"))
+    direct = stores.conversations.create(a_direct("a", "b"), direct_key="a:b")
+    other = stores.conversations.create(a_group("d", "e"))
+    for conversation_id, user in (
+        (group.id, "a"),
+        (group.id, "b"),
+        (direct.id, "a"),
+        (direct.id, "b"),
+        (other.id, "d"),
+    ):
+        stores.receipts.advance(conversation_id, user, 1, 1)
+    one = Receipt(deliveredSeq=1, readSeq=1)
+
+    assert stores.receipts.visible_to("a", [group, direct]) == {group.id: {"a": one}, direct.id: {"a": one, "b": one}}
+    assert stores.receipts.visible_to("c", [group]) == {}
+    assert stores.receipts.visible_to("a", []) == {}
+
+
+def test_senders_between_names_who_sent_in_the_ranges_but_the_reader(stores: Stores) -> None:
+    for seq, sender in enumerate(["a", "b", "a", "c", "b"], start=1):
+        stores.messages.insert(a_message("g", sender, seq))
+    stores.messages.insert(a_message("other", "d", 2))
+    stores.messages.mark_skipped("g", 6, utc_now())
+
+    assert stores.messages.senders_between("g", [(0, 2)], "x") == {"a", "b"}
+    assert stores.messages.senders_between("g", [(0, 2)], "b") == {"a"}
+    assert stores.messages.senders_between("g", [(3, 4), (0, 1)], "x") == {"a", "c"}
+    assert stores.messages.senders_between("g", [(5, 6)], "x") == set()  # a skipped seq has no sender
+    assert stores.messages.senders_between("g", [], "x") == set()
 
 
 # --- membership ---------------------------------------------------------------------------------
@@ -275,7 +302,6 @@ def test_members_cannot_be_added_to_a_direct_conversation(stores: Stores) -> Non
 def test_removal_is_conditional_on_last_seq_and_remembers_what_they_may_read(stores: Stores) -> None:
     group = stores.conversations.create(a_group("a", "b", "c"))
     last_seq = advance(stores, group.id, "a", 2)
-    assert stores.conversations.move_receipt(group.id, "c", 2, 1) is not None
     before = version(stores, group.id)
 
     # a send moved lastSeq since the caller read it: refused, nothing changes
@@ -286,13 +312,11 @@ def test_removal_is_conditional_on_last_seq_and_remembers_what_they_may_read(sto
     assert removed is not None
     assert removed.memberIds == ["a", "b"]
     assert removed.formerMembers == {"c": 2}
-    assert "c" not in removed.receipts
     assert removed.version == before + 1
     stored = stores.conversations.get(group.id)
     assert stored is not None
     assert stored.memberIds == ["a", "b"]
     assert stored.formerMembers == {"c": 2}
-    assert stored.receipts == {}
     assert log_of(stores, group.id)[-1] == (before + 1, "")
 
     # not a member (any more), or no such group
@@ -395,21 +419,25 @@ def test_only_an_admin_renames_a_group(stores: Stores) -> None:
     assert stores.conversations.rename(direct.id, "a", "x") is None
 
 
-def test_co_members_are_everyone_sharing_a_conversation(stores: Stores) -> None:
+def test_the_presence_audience_is_everyone_sharing_a_direct_chat_or_a_small_group(stores: Stores) -> None:
     stores.conversations.create(a_group("a", "b"))
     stores.conversations.create(a_direct("a", "c"), direct_key="a:c")
     stores.conversations.create(a_group("d", "e"))
-    assert sorted(stores.conversations.co_member_ids("a")) == ["a", "b", "c"]
-    assert sorted(stores.conversations.co_member_ids("c")) == ["a", "c"]
-    assert sorted(stores.conversations.co_member_ids("e")) == ["d", "e"]
-    assert list(stores.conversations.co_member_ids("nobody")) == []
+    stores.conversations.create(a_group("a", "f", "g", "h"))  # larger than 3
+    stores.conversations.create(a_group("a", "i", "j"))  # exactly 3
+    assert sorted(stores.conversations.presence_audience("a", 3)) == ["a", "b", "c", "i", "j"]
+    assert sorted(stores.conversations.presence_audience("a", 4)) == ["a", "b", "c", "f", "g", "h", "i", "j"]
+    assert sorted(stores.conversations.presence_audience("c", 1)) == ["a", "c"]  # direct chats always
+    assert sorted(stores.conversations.presence_audience("e", 3)) == ["d", "e"]
+    assert list(stores.conversations.presence_audience("f", 3)) == []
+    assert list(stores.conversations.presence_audience("nobody", 3)) == []
 
 
-def test_co_members_leave_out_a_removed_member(stores: Stores) -> None:
+def test_the_presence_audience_leaves_out_a_removed_member(stores: Stores) -> None:
     group = stores.conversations.create(a_group("a", "b", "c"))
     assert stores.conversations.remove_member(group.id, "c", 0) is not None
-    assert sorted(stores.conversations.co_member_ids("a")) == ["a", "b"]
-    assert list(stores.conversations.co_member_ids("c")) == []
+    assert sorted(stores.conversations.presence_audience("a", 20)) == ["a", "b"]
+    assert list(stores.conversations.presence_audience("c", 20)) == []
 
 
 # --- messages: edits, deletions, reactions -----------------------------------------------------

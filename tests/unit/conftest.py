@@ -24,6 +24,7 @@ from tests.fakes import (
     FakeMediaStore,
     FakeMessageStore,
     FakePusher,
+    FakeReceiptStore,
     FakeRefreshTokenStore,
     FakeUserStore,
 )
@@ -46,6 +47,7 @@ class Chat:
     tokens: FakeRefreshTokenStore
     conversation_store: FakeConversationStore
     message_store: FakeMessageStore
+    receipt_store: FakeReceiptStore
     connections: FakeConnectionStore
     pusher: FakePusher
     login_failures: FakeLoginFailureStore
@@ -63,11 +65,12 @@ class Chat:
 def chat() -> Chat:
     users, tokens = FakeUserStore(), FakeRefreshTokenStore()
     conversation_store, message_store = FakeConversationStore(), FakeMessageStore()
+    receipt_store = FakeReceiptStore()
     connections, pusher = FakeConnectionStore(), FakePusher()
     login_failures = FakeLoginFailureStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
     links = MediaLinks(FakeLinkSigner())
-    conversations = ConversationService(conversation_store, users, message_store, lambda: links)
+    conversations = ConversationService(conversation_store, users, message_store, receipt_store, lambda: links)
     media_store, storage = FakeMediaStore(), FakeMediaStorage()
     media = MediaService(media_store, storage, FakeLinkSigner(), conversations)
     return Chat(
@@ -75,6 +78,7 @@ def chat() -> Chat:
         tokens=tokens,
         conversation_store=conversation_store,
         message_store=message_store,
+        receipt_store=receipt_store,
         connections=connections,
         pusher=pusher,
         login_failures=login_failures,
@@ -89,7 +93,7 @@ def chat() -> Chat:
             conversation_store,
             message_store,
             connections,
-            FanOut(pusher, connections, sleep=lambda _: None),
+            FanOut(pusher, connections, threads=8, sleep=lambda _: None),
             media=lambda: media,
             links=lambda: links,
         ),

@@ -23,6 +23,8 @@ from chat.services.receipts import ReceiptService
 from tests.fakes import FakeLinkSigner
 from tests.unit.conftest import Chat
 
+PRESENCE_LIMIT = 20  # PRESENCE_MAX_GROUP_SIZE's default
+
 
 @dataclass
 class Live:
@@ -34,10 +36,10 @@ class Live:
 
 @pytest.fixture
 def live(chat: Chat) -> Live:
-    fan_out = FanOut(chat.pusher, chat.connections, sleep=lambda _: None)
+    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
     links = MediaLinks(FakeLinkSigner())
     return Live(
-        receipts=ReceiptService(chat.conversations, chat.conversation_store, chat.connections, fan_out),
+        receipts=ReceiptService(chat.conversations, chat.receipt_store, chat.message_store, chat.connections, fan_out),
         changes=MessageChangeService(
             chat.conversations,
             chat.conversation_store,
@@ -47,7 +49,9 @@ def live(chat: Chat) -> Live:
             links=lambda: links,
         ),
         groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
-        presence=PresenceService(chat.users, chat.conversation_store, chat.connections, fan_out),
+        presence=PresenceService(
+            chat.users, chat.conversation_store, chat.connections, fan_out, max_group_size=PRESENCE_LIMIT
+        ),
     )
 
 
@@ -91,24 +95,68 @@ def trio(chat: Chat) -> Trio:
 # --- receipts ------------------------------------------------------------------------------
 
 
-def test_a_receipt_goes_to_every_member_socket_but_the_callers(chat: Chat, live: Live, trio: Trio) -> None:
-    for _ in range(3):
-        send(chat, trio.alice, trio.group)
+def test_a_receipt_goes_to_the_readers_other_devices_and_the_authors_it_covers(
+    chat: Chat, live: Live, trio: Trio
+) -> None:
+    # Given alice's seqs 1-2 and carol's seq 3, bob on two devices
+    send(chat, trio.alice, trio.group)
+    send(chat, trio.alice, trio.group)
+    send(chat, trio.carol, trio.group)
     connect(chat, trio.bob, "bob-2")
     chat.pusher.frames.clear()
     version = chat.conversations.get(trio.bob, trio.group).version
 
+    # When bob reads up to 2 from one device
     receipt = live.receipts.mark(trio.bob, trio.group, read=2, from_connection="bob-1")
 
+    # Then alice (the author of 1-2) and bob's other device hear it; carol, whose message
+    # it does not cover, does not; nor does the conversation's version or log move
     assert receipt == Receipt(deliveredSeq=2, readSeq=2)  # reading implies delivered
     expected = {"type": "receipt", "conversationId": trio.group, "userId": trio.bob, "deliveredSeq": 2, "readSeq": 2}
-    for socket in ("alice-phone", "alice-laptop", "carol-1", "bob-2"):  # bob's other device too
+    for socket in ("alice-phone", "alice-laptop", "bob-2"):
         assert frames(chat, socket) == [expected]
     assert frames(chat, "bob-1") == []
-    stored = chat.conversation_store.get(trio.group)
-    assert stored is not None
-    assert stored.receipts[trio.bob] == Receipt(deliveredSeq=2, readSeq=2)
-    assert stored.version == version + 1
+    assert frames(chat, "carol-1") == []
+    assert chat.receipt_store.receipts[(trio.group, trio.bob)] == Receipt(deliveredSeq=2, readSeq=2)
+    assert chat.conversations.get(trio.bob, trio.group).version == version
+
+    # When bob's delivered cursor moves past carol's message: now carol hears it, alice does not
+    chat.pusher.frames.clear()
+    live.receipts.mark(trio.bob, trio.group, delivered=3, from_connection="bob-1")
+    assert [f["deliveredSeq"] for f in frames(chat, "carol-1")] == [3]
+    assert frames(chat, "alice-phone") == []
+
+
+def test_in_a_group_each_member_sees_only_their_own_receipt_and_asks_for_the_rest(
+    chat: Chat, live: Live, trio: Trio
+) -> None:
+    send(chat, trio.alice, trio.group)
+    live.receipts.mark(trio.bob, trio.group, read=1)
+    live.receipts.mark(trio.carol, trio.group, delivered=1)
+
+    assert chat.conversations.get(trio.bob, trio.group).receipts == {trio.bob: Receipt(deliveredSeq=1, readSeq=1)}
+    assert chat.conversations.get(trio.alice, trio.group).receipts == {}
+    assert chat.conversations.receipts(trio.alice, trio.group) == {
+        trio.alice: Receipt(),
+        trio.bob: Receipt(deliveredSeq=1, readSeq=1),
+        trio.carol: Receipt(deliveredSeq=1, readSeq=0),
+    }
+    eve = new_user(chat, "eve")
+    with pytest.raises(Forbidden):
+        chat.conversations.receipts(eve, trio.group)
+
+
+def test_in_a_direct_chat_both_see_both_receipts(chat: Chat, live: Live, trio: Trio) -> None:
+    message = chat.messages.send_message(trio.alice, SendMessageRequest(receiverId=trio.bob, text="hi")).message
+    chat.pusher.frames.clear()
+
+    live.receipts.mark(trio.bob, message.conversationId, read=1, from_connection="bob-1")
+
+    assert [f["readSeq"] for f in frames(chat, "alice-phone")] == [1]
+    for reader in (trio.alice, trio.bob):
+        assert chat.conversations.get(reader, message.conversationId).receipts == {
+            trio.bob: Receipt(deliveredSeq=1, readSeq=1)
+        }
 
 
 def test_a_receipt_that_moves_nothing_tells_no_one(chat: Chat, live: Live, trio: Trio) -> None:
@@ -138,9 +186,7 @@ def test_receipts_past_last_seq_by_strangers_or_for_nothing_are_refused(chat: Ch
     with pytest.raises(NotFound):
         live.receipts.mark(trio.bob, "nope", delivered=1)
     assert chat.pusher.frames == {}
-    stored = chat.conversation_store.get(trio.group)
-    assert stored is not None
-    assert stored.receipts == {}
+    assert chat.receipt_store.receipts == {}
 
 
 # --- edits and deletions ---------------------------------------------------------------------
@@ -477,7 +523,8 @@ def test_changes_lists_what_changed_since_a_version_as_it_is_now(chat: Chat, liv
     page = chat.messages.changes(trio.bob, trio.group, since)
 
     assert not page.resync
-    assert page.cursor == page.conversation.version == since + 6
+    # every change but the receipt, which is not the conversation's to count
+    assert page.cursor == page.conversation.version == since + 5
     assert [(m.id, m.text, m.revision) for m in page.messages] == [
         (first.id, "first, edited twice", 2),
         (second.id, second.text, 1),
@@ -486,7 +533,7 @@ def test_changes_lists_what_changed_since_a_version_as_it_is_now(chat: Chat, liv
     assert page.messages[1].reactions == {"👍": [trio.carol]}
     assert untouched.id not in [m.id for m in page.messages]
     assert page.conversation.name == "Renamed"
-    assert page.conversation.receipts[trio.carol] == Receipt(deliveredSeq=4, readSeq=4)
+    assert page.conversation.receipts == {}  # a group's others' receipts are asked for on demand
     assert page.conversation.unreadCount == 4  # bob read nothing
     # from the cursor on: nothing
     latest = chat.messages.changes(trio.bob, trio.group, page.cursor)

@@ -12,11 +12,15 @@ from chat.services.typing import TypingService
 from tests.fakes import FakeTypingThrottle
 from tests.unit.conftest import Chat
 
+TYPING_LIMIT = 50  # TYPING_MAX_GROUP_SIZE's default
+
 
 @pytest.fixture
 def typing(chat: Chat) -> TypingService:
-    fan_out = FanOut(chat.pusher, chat.connections, sleep=lambda _: None)
-    return TypingService(chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle())
+    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
+    return TypingService(
+        chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle(), max_group_size=TYPING_LIMIT
+    )
 
 
 def test_other_members_hear_it_once_per_two_seconds_and_stops_always(chat: Chat, typing: TypingService) -> None:

@@ -4,13 +4,11 @@ from typing import Any
 
 from chat.models.ports import ConnectionGone
 
-# Fan-out posts from a thread pool; boto3's default pool of 10 connections would
-# make the extra threads queue for a socket.
-MAX_POOL_CONNECTIONS = 32
-
 
 class ApiGatewayPusher:
-    def __init__(self, endpoint_url: str, region: str | None = None) -> None:
+    def __init__(self, endpoint_url: str, *, pool_size: int, region: str | None = None) -> None:
+        """`pool_size` is the fan-out's thread count: with boto3's default pool of 10
+        connections, the other threads would queue for a socket."""
         import boto3
         from botocore.config import Config
 
@@ -19,7 +17,7 @@ class ApiGatewayPusher:
             endpoint_url=endpoint_url,
             region_name=region,
             config=Config(
-                max_pool_connections=MAX_POOL_CONNECTIONS,
+                max_pool_connections=pool_size,
                 connect_timeout=2,
                 read_timeout=3,
                 # The push service retries with its own backoff and logging.

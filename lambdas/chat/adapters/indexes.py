@@ -36,6 +36,10 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="idempotent_send",
         ),
     ],
+    "receipts": [
+        # _id is "<conversationId>:<userId>"; this one serves "every receipt of a conversation".
+        IndexModel([("conversationId", ASCENDING), ("userId", ASCENDING)], name="by_conversation"),
+    ],
     "connections": [
         IndexModel([("userId", ASCENDING)], name="by_user"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_stale"),

@@ -305,24 +305,6 @@ class MongoConversationStore:
         if recorded.matched_count == 0:
             self._conversations.update_one({"_id": message.conversationId}, logged)
 
-    def move_receipt(
-        self, conversation_id: str, user_id: str, delivered: int, read: int
-    ) -> tuple[Receipt, list[str]] | None:
-        cursors = f"receipts.{user_id}"
-        behind = [
-            {f"{cursors}.{name}": {"$not": {"$gte": seq}}}
-            for name, seq in (("deliveredSeq", delivered), ("readSeq", read))
-            if seq > 0
-        ]
-        top = max(delivered, read)
-        doc = self._conversations.find_one_and_update(
-            {"_id": conversation_id, "memberIds": user_id, "lastSeq": {"$gte": top}, "$or": behind},
-            {"$max": {f"{cursors}.deliveredSeq": top, f"{cursors}.readSeq": read}, **_logged("")},
-            projection={cursors: 1, "memberIds": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        return (Receipt(**doc["receipts"][user_id]), doc["memberIds"]) if doc else None
-
     def add_members(
         self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int
     ) -> Conversation | None:
@@ -386,8 +368,9 @@ class MongoConversationStore:
         )
         return _conversation(doc) if doc else None
 
-    def co_member_ids(self, user_id: str) -> list[str]:
-        return [str(member) for member in self._conversations.distinct("memberIds", {"memberIds": user_id})]
+    def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
+        small = {"$or": [{"type": "direct"}, {f"memberIds.{max_group_size}": {"$exists": False}}]}
+        return [str(member) for member in self._conversations.distinct("memberIds", {"memberIds": user_id, **small})]
 
 
 def _logged(message_id: str) -> Document:
@@ -490,6 +473,16 @@ class MongoMessageStore:
             self._messages.update_one({"_id": message_id, path: {"$size": 0}}, {"$unset": {path: ""}})
         return changed
 
+    def senders_between(self, conversation_id: str, ranges: list[tuple[int, int]], except_id: str) -> set[str]:
+        if not ranges:
+            return set()
+        query = {
+            "conversationId": conversation_id,
+            "$or": [{"seq": {"$gt": low, "$lte": high}} for low, high in ranges],
+            "senderId": {"$nin": [except_id, ""]},
+        }
+        return {str(sender) for sender in self._messages.distinct("senderId", query)}
+
     def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
         if not read_seqs:
             return {}
@@ -507,6 +500,62 @@ class MongoMessageStore:
             ]
         )
         return {doc["_id"]: doc["unread"] for doc in counted}
+
+
+def _receipt_id(conversation_id: str, user_id: str) -> str:
+    return f"{conversation_id}:{user_id}"
+
+
+@translated
+class MongoReceiptStore:
+    def __init__(self, db: Any) -> None:
+        self._receipts = db["receipts"]
+
+    def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
+        delivered = max(delivered, read)
+        receipt_id = _receipt_id(conversation_id, user_id)
+        behind = [
+            {name: {"$not": {"$gte": seq}}} for name, seq in (("deliveredSeq", delivered), ("readSeq", read)) if seq > 0
+        ]
+        if behind:
+            # Matches only while a cursor is behind; otherwise the upsert's insert collides on
+            # _id and nothing moved. One single-document write on this member's own record.
+            try:
+                before = self._receipts.find_one_and_update(
+                    {"_id": receipt_id, "$or": behind},
+                    {
+                        "$max": {"deliveredSeq": delivered, "readSeq": read},
+                        "$setOnInsert": {"conversationId": conversation_id, "userId": user_id},
+                    },
+                    upsert=True,
+                    return_document=ReturnDocument.BEFORE,
+                )
+            except DuplicateKeyError:
+                pass
+            else:
+                was = _receipt(before) if before else Receipt()
+                return was, Receipt(deliveredSeq=max(was.deliveredSeq, delivered), readSeq=max(was.readSeq, read))
+        current = self._receipts.find_one({"_id": receipt_id})
+        unmoved = _receipt(current) if current else Receipt()
+        return unmoved, unmoved
+
+    def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
+        docs = self._receipts.find({"conversationId": conversation_id})
+        return {doc["userId"]: _receipt(doc) for doc in docs}
+
+    def visible_to(self, reader_id: str, conversations: list[Conversation]) -> dict[str, dict[str, Receipt]]:
+        direct = [c.id for c in conversations if c.type == "direct"]
+        own = [_receipt_id(c.id, reader_id) for c in conversations if c.type == "group"]
+        branches = ([{"conversationId": {"$in": direct}}] if direct else []) + ([{"_id": {"$in": own}}] if own else [])
+        visible: dict[str, dict[str, Receipt]] = {}
+        if branches:
+            for doc in self._receipts.find({"$or": branches}):
+                visible.setdefault(doc["conversationId"], {})[doc["userId"]] = _receipt(doc)
+        return visible
+
+
+def _receipt(doc: Document) -> Receipt:
+    return Receipt(deliveredSeq=doc.get("deliveredSeq", 0), readSeq=doc.get("readSeq", 0))
 
 
 @translated

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from chat.config import media_signing_key, settings
 
 if TYPE_CHECKING:
+    from chat.adapters.apigw_push import ApiGatewayPusher
     from chat.adapters.cloudfront_links import CloudFrontLinks
     from chat.adapters.mongo_store import MongoConnectionStore
     from chat.services.auth import AuthService
@@ -69,11 +70,18 @@ def user_service() -> "UserService":
 @cache
 def conversation_service() -> "ConversationService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore, MongoUserStore
+    from chat.adapters.mongo_store import (
+        MongoConversationStore,
+        MongoMessageStore,
+        MongoReceiptStore,
+        MongoUserStore,
+    )
     from chat.services.conversations import ConversationService
 
     db = database()
-    return ConversationService(MongoConversationStore(db), MongoUserStore(db), MongoMessageStore(db), media_links)
+    return ConversationService(
+        MongoConversationStore(db), MongoUserStore(db), MongoMessageStore(db), MongoReceiptStore(db), media_links
+    )
 
 
 @cache
@@ -139,14 +147,42 @@ def message_service() -> "MessageService":
 
 
 @cache
-def fan_out() -> "FanOut":
+def pusher() -> "ApiGatewayPusher":
     from chat.adapters.apigw_push import ApiGatewayPusher
+
+    config = settings()
+    if not config.ws_management_endpoint:
+        raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
+    return ApiGatewayPusher(config.ws_management_endpoint, pool_size=config.fan_out_threads)
+
+
+@cache
+def fan_out() -> "FanOut":
+    """The fan-out of a function that serves requests: large fan-outs go to the workers' queue, if set."""
     from chat.services.push import FanOut
 
-    endpoint = settings().ws_management_endpoint
-    if not endpoint:
-        raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
-    return FanOut(ApiGatewayPusher(endpoint), connection_store())
+    config = settings()
+    queue = None
+    if config.fan_out_queue_url:
+        from chat.adapters.sqs_fan_out import SqsFanOutQueue
+
+        queue = SqsFanOutQueue(config.fan_out_queue_url)
+    return FanOut(
+        pusher(),
+        connection_store(),
+        threads=config.fan_out_threads,
+        queue=queue,
+        inline_max=config.fan_out_inline_max,
+        batch_size=config.fan_out_batch_size,
+    )
+
+
+@cache
+def fan_out_worker() -> "FanOut":
+    """The fan-out of a worker: it pushes its job itself and never queues it again."""
+    from chat.services.push import FanOut
+
+    return FanOut(pusher(), connection_store(), threads=settings().fan_out_threads)
 
 
 @cache
@@ -156,16 +192,25 @@ def typing_service() -> "TypingService":
     from chat.services.typing import TypingService
 
     db = database()
-    return TypingService(MongoConversationStore(db), connection_store(), fan_out(), MongoTypingThrottle(db))
+    return TypingService(
+        MongoConversationStore(db),
+        connection_store(),
+        fan_out(),
+        MongoTypingThrottle(db),
+        max_group_size=settings().typing_max_group_size,
+    )
 
 
 @cache
 def receipt_service() -> "ReceiptService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore
+    from chat.adapters.mongo_store import MongoMessageStore, MongoReceiptStore
     from chat.services.receipts import ReceiptService
 
-    return ReceiptService(conversation_service(), MongoConversationStore(database()), connection_store(), fan_out())
+    db = database()
+    return ReceiptService(
+        conversation_service(), MongoReceiptStore(db), MongoMessageStore(db), connection_store(), fan_out()
+    )
 
 
 @cache
@@ -204,4 +249,10 @@ def presence_service() -> "PresenceService":
     from chat.services.presence import PresenceService
 
     db = database()
-    return PresenceService(MongoUserStore(db), MongoConversationStore(db), connection_store(), fan_out())
+    return PresenceService(
+        MongoUserStore(db),
+        MongoConversationStore(db),
+        connection_store(),
+        fan_out(),
+        max_group_size=settings().presence_max_group_size,
+    )

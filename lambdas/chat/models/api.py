@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from chat.models.chat import Conversation, Message, User
+from chat.models.chat import Conversation, Message, Receipt, User
 
 MAX_TEXT_LENGTH = 4000
 MAX_ATTACHMENTS = 10
@@ -194,6 +194,12 @@ class ChangesPage(BaseModel):
     cursor: int = Field(description="Pass as `since` next time.")
     resync: bool = Field(
         description="True when too much changed to list (messages is then empty): reload history from scratch."
+    )
+
+
+class ConversationReceipts(BaseModel):
+    receipts: dict[str, Receipt] = Field(
+        description="Every current member's delivered and read cursors, by user id (0 if they never sent one)."
     )
 
 

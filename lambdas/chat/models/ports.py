@@ -111,13 +111,6 @@ class ConversationStore(Protocol):
     def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
         """The conversation and its recent (version, messageId) log, oldest first."""
 
-    def move_receipt(
-        self, conversation_id: str, user_id: str, delivered: int, read: int
-    ) -> tuple[Receipt, list[str]] | None:
-        """Moves a member's cursors forward to at least these seqs (never back, never past
-        lastSeq) and bumps the version; the receipt after and the members, or None when
-        nothing moved or the caller may not."""
-
     def add_members(
         self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int
     ) -> Conversation | None:
@@ -132,8 +125,25 @@ class ConversationStore(Protocol):
 
     def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None: ...
 
-    def co_member_ids(self, user_id: str) -> list[str]:
-        """Everyone who shares a conversation with `user_id` (themselves included)."""
+    def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
+        """Everyone who shares a direct chat, or a group of at most `max_group_size` members,
+        with `user_id` (themselves included): who hears when they come and go."""
+
+
+class ReceiptStore(Protocol):
+    """Each member's delivered and read cursors, one record per member and conversation, so
+    a group's receipts spread over N records instead of queueing on the conversation's one."""
+
+    def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
+        """Moves the cursors forward to at least these seqs, never back: (before, after), equal
+        when nothing moved. One atomic single-document write (and a read when nothing moved)."""
+
+    def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
+        """Every stored receipt of the conversation, by user id."""
+
+    def visible_to(self, reader_id: str, conversations: list[Conversation]) -> dict[str, dict[str, Receipt]]:
+        """By conversation id, the receipts a reader sees with it: every member's in a direct
+        chat, their own in a group. One round trip for a whole page."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,9 @@ class MessageStore(Protocol):
 
     def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
         """Adds or takes back one reaction; None when that changes nothing."""
+
+    def senders_between(self, conversation_id: str, ranges: list[tuple[int, int]], except_id: str) -> set[str]:
+        """Who sent the messages with seq in any (low, high] range, `except_id` left out."""
 
     def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
         """Per conversation: messages from others above the reader's readSeq, not deleted."""
@@ -263,3 +276,9 @@ class MediaLinkSigner(Protocol):
         """A URL only its holder can use, until `expires_at` (a CloudFront canned policy)."""
 
     def public_url(self, key: str) -> str: ...
+
+
+class FanOutQueue(Protocol):
+    def enqueue(self, jobs: list[tuple[list[str], bytes]]) -> list[tuple[list[str], bytes]]:
+        """Hands each job (connection ids, one frame for all of them) to a fan-out worker;
+        returns the jobs it could not hand on (each one either queued or returned, never both)."""

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
-from chat.models.chat import Conversation
+from chat.models.chat import Conversation, Receipt
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConversationCursor, ConversationStore, MessageStore, UserStore
+from chat.models.ports import ConversationCursor, ConversationStore, MessageStore, ReceiptStore, UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 from chat.services.ids import new_id
 
@@ -27,11 +27,13 @@ class ConversationService:
         conversations: ConversationStore,
         users: UserStore,
         messages: MessageStore,
+        receipts: ReceiptStore,
         links: "Callable[[], MediaLinks] | None" = None,
     ) -> None:
         self._conversations = conversations
         self._users = users
         self._messages = messages
+        self._receipts = receipts
         # Built on first use: most calls never link to media, and the signer costs a cold start.
         self._links = links
 
@@ -111,8 +113,18 @@ class ConversationService:
         return self._for_reader([conversation], reader_id)[0]
 
     def for_push(self, conversation: Conversation) -> Conversation:
-        """The conversation as pushed to every member alike: no one's unread count."""
-        return self._linked(conversation.model_copy(update={"unreadCount": None}))
+        """The conversation as pushed to every member alike: no one's unread count, and no
+        receipts (clients keep the cursors they hold; see `receipts`)."""
+        return self._linked(conversation.model_copy(update={"unreadCount": None, "receipts": {}}))
+
+    def receipts(self, user_id: str, conversation_id: str) -> dict[str, Receipt]:
+        """Every current member's cursors, a member who never sent a receipt at 0: "read by
+        whom", asked for on demand. Two reads, the second O(members)."""
+        conversation = self.require_member(conversation_id, user_id)
+        stored = self._receipts.of_conversation(conversation_id)
+        return {
+            member: _higher(conversation.receipts.get(member), stored.get(member)) for member in conversation.memberIds
+        }
 
     def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
         after = self._decode(cursor) if cursor else None
@@ -126,14 +138,18 @@ class ConversationService:
         return ConversationPage(items=self._for_reader(page, user_id), nextCursor=next_cursor)
 
     def _for_reader(self, conversations: list[Conversation], reader_id: str) -> list[Conversation]:
+        """Two round trips for a whole page: the receipts the reader sees, and unread counts."""
+        stored = self._receipts.visible_to(reader_id, conversations)
         read_seqs = {}
+        views = []
         for conversation in conversations:
-            receipt = conversation.receipts.get(reader_id)
-            read = receipt.readSeq if receipt else 0
+            receipts = _visible_receipts(conversation, reader_id, stored.get(conversation.id, {}))
+            read = receipts[reader_id].readSeq if reader_id in receipts else 0
             if conversation.lastSeq > read:  # otherwise nothing can be unread: no query
                 read_seqs[conversation.id] = read
+            views.append(conversation.model_copy(update={"receipts": receipts}))
         unread = self._messages.unread_counts(reader_id, read_seqs)
-        return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in conversations]
+        return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
 
     def _linked(self, conversation: Conversation) -> Conversation:
         if self._links is None or conversation.lastMessage is None or not conversation.lastMessage.attachments:
@@ -148,3 +164,19 @@ class ConversationService:
             return ConversationCursor(datetime.fromisoformat(activity), str(conversation_id))
         except (TypeError, ValueError) as error:
             raise InvalidRequest("The cursor is not valid; pass back a nextCursor exactly as received.") from error
+
+
+def _higher(*receipts: Receipt | None) -> Receipt:
+    held = [r for r in receipts if r is not None]
+    return Receipt(
+        deliveredSeq=max((r.deliveredSeq for r in held), default=0), readSeq=max((r.readSeq for r in held), default=0)
+    )
+
+
+def _visible_receipts(conversation: Conversation, reader_id: str, stored: dict[str, Receipt]) -> dict[str, Receipt]:
+    """Every member's cursors in a direct chat, only the reader's own in a group (the rest are
+    asked for on demand). Receipts from before they had their own records ride on the
+    conversation document; the higher of the two wins, so an upgrade moves no cursor back."""
+    users = [reader_id] if conversation.type == "group" else conversation.memberIds
+    legacy = conversation.receipts
+    return {u: _higher(legacy.get(u), stored.get(u)) for u in users if u in legacy or u in stored}

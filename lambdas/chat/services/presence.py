@@ -1,5 +1,7 @@
 """Presence: a user is online while any of their sockets is open, across devices.
-Everyone who shares a conversation with them hears when that changes."""
+Everyone who shares a direct chat or a small group with them hears when that changes;
+members of larger groups see it when they look (`GET /api/users/{id}`), so what one
+connect costs is bounded by the user's contacts, never by the size of their groups."""
 
 from chat.clock import utc_now
 from chat.models.chat import Connection, User
@@ -18,12 +20,19 @@ def presence_frame(user: User) -> dict[str, object]:
 
 class PresenceService:
     def __init__(
-        self, users: UserStore, conversations: ConversationStore, connections: ConnectionStore, fan_out: FanOut
+        self,
+        users: UserStore,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        fan_out: FanOut,
+        *,
+        max_group_size: int,
     ) -> None:
         self._users = users
         self._conversations = conversations
         self._connections = connections
         self._fan_out = fan_out
+        self._max_group_size = max_group_size
 
     def connected(self, connection: Connection) -> None:
         """Remembers the socket; the user's first one makes them online."""
@@ -50,6 +59,7 @@ class PresenceService:
         user = user or self._users.get_user(user_id)
         if user is None:
             return
-        others = [member for member in self._conversations.co_member_ids(user_id) if member != user_id]
+        audience = self._conversations.presence_audience(user_id, self._max_group_size)
+        others = [member for member in audience if member != user_id]
         if others:
             self._fan_out.send((connection_ids(self._connections.for_users(others)), presence_frame(user)))

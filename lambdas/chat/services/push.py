@@ -1,5 +1,6 @@
 """Fan-out: sends frames to many sockets at once, cleans up closed ones."""
 
+import itertools
 import json
 import random
 import time
@@ -11,10 +12,9 @@ from typing import Any
 
 from chat.clock import utc_now
 from chat.models.chat import Connection
-from chat.models.ports import ConnectionGone, ConnectionStore, Pusher
+from chat.models.ports import ConnectionGone, ConnectionStore, FanOutQueue, Pusher
 from chat.observability import logger
 
-MAX_PARALLEL_PUSHES = 16
 PUSH_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.05
 CONNECT_GRACE = timedelta(seconds=10)
@@ -34,49 +34,100 @@ def connection_ids(sockets: list[Connection]) -> list[str]:
     return [socket.connectionId for socket in sockets]
 
 
+Delivery = tuple[str, bytes]  # a connection id and the frame for it
+
+
 @dataclass
 class FanOutReport:
     delivered: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)  # handed to fan-out workers
 
 
 class FanOut:
+    """Pushes frames to sockets, wide: `threads` pushes in flight at once. With a queue, a
+    fan-out to more than `inline_max` sockets sends its first `inline_max` deliveries from
+    here (the caller's own ack is first) and hands the rest to parallel fan-out workers in
+    jobs of `batch_size` sockets, so a group of 10,000 costs the sender no more time than
+    one of 200. Without a queue every push goes from here."""
+
     def __init__(
         self,
         pusher: Pusher,
         connections: ConnectionStore,
         *,
+        threads: int,
+        queue: FanOutQueue | None = None,
+        inline_max: int = 200,
+        batch_size: int = 500,
         sleep: Callable[[float], None] = time.sleep,
-        executor: ThreadPoolExecutor | None = None,
     ) -> None:
         self._pusher = pusher
         self._connections = connections
+        self._queue = queue
+        self._inline_max = inline_max
+        self._batch_size = batch_size
         self._sleep = sleep
-        self._executor = executor or ThreadPoolExecutor(MAX_PARALLEL_PUSHES, thread_name_prefix="fan-out")
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="fan-out")
 
     def send(self, *batches: tuple[Sequence[str], dict[str, Any]]) -> FanOutReport:
-        """Pushes each batch's frame to its connections, all in parallel and in
-        the order given (so a first batch goes out first), then deletes the
-        connections API Gateway says are gone.
+        """Pushes each batch's frame to its connections, in the order given (so a first batch
+        goes out first), then deletes the connections API Gateway says are gone.
 
         Never raises: the message is already stored, so a socket that cannot be
         reached catches up from history."""
-        report = FanOutReport()
         deliveries = [(cid, encode_frame(frame)) for connection_ids, frame in batches for cid in connection_ids]
-        if not deliveries:
-            return report
-        outcomes = self._executor.map(lambda delivery: self._push_one(*delivery), deliveries)
-        for (connection_id, _), outcome in zip(deliveries, outcomes, strict=True):
+        here, elsewhere = deliveries, []
+        if self._queue is not None and len(deliveries) > self._inline_max:
+            here, elsewhere = deliveries[: self._inline_max], deliveries[self._inline_max :]
+        # Submitted before the hand-off, so the first pushes are on their way while it runs.
+        outcomes = self._executor.map(lambda delivery: self._push_one(*delivery), here)
+        report = FanOutReport()
+        if elsewhere and (unqueued := self._hand_off(elsewhere, report)):
+            outcomes = itertools.chain(outcomes, self._executor.map(lambda d: self._push_one(*d), unqueued))
+            here = here + unqueued
+        for (connection_id, _), outcome in zip(here, outcomes, strict=True):
             getattr(report, outcome).append(connection_id)
-        if report.gone:
-            try:
-                # API Gateway also answers 410 while a socket's $connect is still
-                # running: a record that young is left alone, not deleted.
-                self._connections.remove(report.gone, connected_before=utc_now() - CONNECT_GRACE)
-            except Exception:
-                logger.exception("could not delete stale connections", extra={"connections": report.gone})
+        self._forget_gone(report)
         return report
+
+    def push_here(self, connection_ids: Sequence[str], frame: bytes) -> FanOutReport:
+        """One worker's job: every push from this function, never handed on."""
+        report = FanOutReport()
+        outcomes = self._executor.map(lambda cid: self._push_one(cid, frame), connection_ids)
+        for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
+            getattr(report, outcome).append(connection_id)
+        self._forget_gone(report)
+        return report
+
+    def _hand_off(self, deliveries: list[Delivery], report: FanOutReport) -> list[Delivery]:
+        """Queues the deliveries as jobs of one frame and up to `batch_size` sockets each;
+        returns those the queue did not take, to be pushed from here instead."""
+        assert self._queue is not None
+        jobs: list[tuple[list[str], bytes]] = []
+        for frame, group in itertools.groupby(deliveries, key=lambda delivery: delivery[1]):
+            ids = [connection_id for connection_id, _ in group]
+            jobs.extend((ids[i : i + self._batch_size], frame) for i in range(0, len(ids), self._batch_size))
+        try:
+            unqueued = self._queue.enqueue(jobs)
+        except Exception:
+            logger.exception("could not queue the fan-out; pushing from here", extra={"sockets": len(deliveries)})
+            return deliveries
+        left = [(connection_id, frame) for ids, frame in unqueued for connection_id in ids]
+        left_ids = {connection_id for connection_id, _ in left}
+        report.queued.extend(connection_id for connection_id, _ in deliveries if connection_id not in left_ids)
+        return left
+
+    def _forget_gone(self, report: FanOutReport) -> None:
+        if not report.gone:
+            return
+        try:
+            # API Gateway also answers 410 while a socket's $connect is still
+            # running: a record that young is left alone, not deleted.
+            self._connections.remove(report.gone, connected_before=utc_now() - CONNECT_GRACE)
+        except Exception:
+            logger.exception("could not delete stale connections", extra={"connections": report.gone})
 
     def _push_one(self, connection_id: str, data: bytes) -> str:
         for attempt in range(1, PUSH_ATTEMPTS + 1):

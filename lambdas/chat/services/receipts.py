@@ -1,8 +1,15 @@
-"""Delivery and read receipts: each member's two cursors per conversation, which only move forward."""
+"""Delivery and read receipts: each member's two cursors per conversation, which only move forward.
+
+A receipt is one write to the member's own receipt record, never to the conversation, and it
+is pushed only to the sockets that need it: the reader's other devices (unread counts stay in
+step) and the authors of the messages it newly covers (their ticks advance). Everyone else asks
+for a group's receipts when they want them (`ConversationService.receipts`). So one message's
+receipts in a group of N cost N-1 writes spread over N-1 records and at most 2 pushes per
+member, instead of N writes to one document and N² pushes."""
 
 from chat.models.chat import Receipt
 from chat.models.errors import InvalidRequest
-from chat.models.ports import ConnectionStore, ConversationStore
+from chat.models.ports import ConnectionStore, MessageStore, ReceiptStore
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, except_connection
 
@@ -15,12 +22,14 @@ class ReceiptService:
     def __init__(
         self,
         conversations: ConversationService,
-        conversation_store: ConversationStore,
+        receipts: ReceiptStore,
+        messages: MessageStore,
         connections: ConnectionStore,
         fan_out: FanOut,
     ) -> None:
         self._conversations = conversations
-        self._conversation_store = conversation_store
+        self._receipts = receipts
+        self._messages = messages
         self._connections = connections
         self._fan_out = fan_out
 
@@ -33,24 +42,30 @@ class ReceiptService:
         read: int = 0,
         from_connection: str | None = None,
     ) -> Receipt:
-        """Moves the caller's cursors forward (reading implies delivered) and, if they moved,
-        tells every socket of every member but this one; the caller's other devices too,
-        which is how reading on one device clears the unread count on the others."""
+        """Moves the caller's cursors forward (reading implies delivered). Four round trips in
+        a group (membership, the write, the authors, their sockets), three in a direct chat."""
         delivered = max(delivered, read)
-        moved = self._conversation_store.move_receipt(conversation_id, user_id, delivered, read)
-        if moved is None:
-            return self._unmoved(user_id, conversation_id, delivered)
-        receipt, member_ids = moved
-        sockets = except_connection(self._connections.for_users(member_ids), from_connection)
-        self._fan_out.send((sockets, receipt_frame(conversation_id, user_id, receipt)))
-        return receipt
-
-    def _unmoved(self, user_id: str, conversation_id: str, seq: int) -> Receipt:
-        """Off the usual path: one read to tell "already there" from a refusal."""
         conversation = self._conversations.require_member(conversation_id, user_id)
-        if seq > conversation.lastSeq:
+        if delivered > conversation.lastSeq:
             raise InvalidRequest(
-                f"seq {seq} is past the conversation's last seq ({conversation.lastSeq}).",
+                f"seq {delivered} is past the conversation's last seq ({conversation.lastSeq}).",
                 details=[{"loc": ["seq"], "type": "beyond_last_seq"}],
             )
-        return conversation.receipts.get(user_id, Receipt())
+        before, after = self._receipts.advance(conversation_id, user_id, delivered, read)
+        if after == before:
+            return after  # already there: nothing to tell
+        if conversation.type == "direct":
+            authors = {member for member in conversation.memberIds if member != user_id}
+        else:
+            newly_covered = [
+                (was, now)
+                for was, now in ((before.readSeq, after.readSeq), (before.deliveredSeq, after.deliveredSeq))
+                if now > was
+            ]
+            # Only current members hear anything: a removed author is cut off like everyone removed.
+            authors = self._messages.senders_between(conversation_id, newly_covered, user_id) & set(
+                conversation.memberIds
+            )
+        sockets = except_connection(self._connections.for_users([user_id, *sorted(authors)]), from_connection)
+        self._fan_out.send((sockets, receipt_frame(conversation_id, user_id, after)))
+        return after

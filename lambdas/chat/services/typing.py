@@ -1,4 +1,6 @@
-"""Typing indicators: forwarded to the other members' sockets, never stored."""
+"""Typing indicators: forwarded to the other members' sockets, never stored. Only in
+conversations of at most `max_group_size` members: in a larger group every keystroke burst
+would cost a push per member, and "someone is typing" among hundreds says little."""
 
 from datetime import timedelta
 
@@ -20,15 +22,23 @@ def typing_frame(conversation_id: str, user_id: str, is_typing: bool) -> dict[st
 
 class TypingService:
     def __init__(
-        self, conversations: ConversationStore, connections: ConnectionStore, fan_out: FanOut, throttle: TypingThrottle
+        self,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        fan_out: FanOut,
+        throttle: TypingThrottle,
+        *,
+        max_group_size: int,
     ) -> None:
         self._conversations = conversations
         self._connections = connections
         self._fan_out = fan_out
         self._throttle = throttle
+        self._max_group_size = max_group_size
 
     def typing(self, user_id: str, action: TypingAction) -> bool:
-        """Tells the other members; returns False when a start was dropped by the throttle.
+        """Tells the other members; returns False when it was dropped: a start by the throttle,
+        anything in a group larger than `max_group_size`.
         A stop always goes through, so an indicator clears at once, and it closes the
         window, so typing again right after sending shows at once too."""
         conversation = self._conversations.get(action.conversationId)
@@ -36,6 +46,8 @@ class TypingService:
             raise NotFound("No conversation has that id.")
         if user_id not in conversation.memberIds:
             raise Forbidden("You are not a member of this conversation.")
+        if len(conversation.memberIds) > self._max_group_size:
+            return False
         key = f"{conversation.id}:{user_id}"
         if not action.isTyping:
             self._throttle.reset(key)

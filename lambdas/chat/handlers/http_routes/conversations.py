@@ -13,6 +13,7 @@ from chat.models.api import (
     AddMembersRequest,
     ChangesPage,
     ConversationPage,
+    ConversationReceipts,
     CreateGroupRequest,
     DirectConversationRequest,
     ReceiptsRequest,
@@ -68,6 +69,16 @@ def changes(
     since: Annotated[int, Query(ge=0, le=2**53)],
 ) -> ChangesPage:
     return message_service().changes(user_id, conversation_id, since)
+
+
+@router.get(
+    "/conversations/<conversation_id>/receipts",
+    tags=["conversations"],
+    security=BEARER,
+    summary="Every member's delivered/read cursors: who has read what (asked for on demand in groups)",
+)
+def get_receipts(user_id: CurrentUserId, conversation_id: ConversationId) -> ConversationReceipts:
+    return ConversationReceipts(receipts=conversation_service().receipts(user_id, conversation_id))
 
 
 @router.post(

@@ -1,0 +1,63 @@
+"""Hands fan-out jobs to the fan-out workers through an SQS queue."""
+
+import json
+from typing import Any
+
+from chat.observability import logger
+
+Job = tuple[list[str], bytes]  # connection ids, and the one frame for all of them
+
+# SendMessageBatch takes at most 10 entries and 256 KiB in one call.
+MAX_ENTRIES = 10
+MAX_BATCH_BYTES = 256 * 1024
+
+
+class SqsFanOutQueue:
+    def __init__(self, queue_url: str) -> None:
+        import boto3
+
+        # The region is the queue's; locally AWS_ENDPOINT_URL_SQS points boto3 at moto's server.
+        region = queue_url.split(".")[1] if queue_url.startswith("https://sqs.") else None
+        self._client: Any = boto3.client("sqs", region_name=region)
+        self._queue_url = queue_url
+
+    def enqueue(self, jobs: list[Job]) -> list[Job]:
+        calls = _calls(jobs)
+        for done, call in enumerate(calls):
+            entries = [{"Id": str(index), "MessageBody": _body(job)} for index, job in enumerate(call)]
+            try:
+                answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+                refused = {failure["Id"] for failure in answer.get("Failed") or []}
+                if refused:
+                    # Only the refused entries are tried again, so nothing is queued twice.
+                    retry = [entry for entry in entries if entry["Id"] in refused]
+                    answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=retry)
+                    refused = {failure["Id"] for failure in answer.get("Failed") or []}
+            except Exception:
+                logger.exception("could not queue fan-out jobs", extra={"jobs": sum(map(len, calls[done:]))})
+                return [job for later in calls[done:] for job in later]
+            if refused:
+                logger.error("SQS refused fan-out jobs", extra={"jobs": len(refused)})
+                return [job for index, job in enumerate(call) if str(index) in refused] + [
+                    job for later in calls[done + 1 :] for job in later
+                ]
+        return []
+
+
+def _body(job: Job) -> str:
+    connection_ids, frame = job
+    return json.dumps({"frame": frame.decode(), "connectionIds": connection_ids}, separators=(",", ":"))
+
+
+def _calls(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs in as few SendMessageBatch calls as its limits allow."""
+    calls: list[list[Job]] = [[]]
+    size = 0
+    for job in jobs:
+        length = len(_body(job).encode())
+        if calls[-1] and (len(calls[-1]) == MAX_ENTRIES or size + length > MAX_BATCH_BYTES):
+            calls.append([])
+            size = 0
+        calls[-1].append(job)
+        size += length
+    return [call for call in calls if call]

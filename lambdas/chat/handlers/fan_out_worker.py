@@ -1,0 +1,41 @@
+"""The fan-out worker: SQS hands it jobs the sending functions queued, each one frame for up
+to FAN_OUT_BATCH_SIZE sockets, and it pushes them (gone sockets forgotten, as everywhere).
+
+A job that cannot be read is dropped with an error log: retrying it would fail the same
+way. A job that raises goes back to the queue alone (a partial batch response)."""
+
+import json
+from typing import Any
+
+from chat.handlers.composition import fan_out_worker
+from chat.observability import logger
+
+
+def push_job(body: str) -> None:
+    try:
+        job = json.loads(body)
+        connection_ids, frame = job["connectionIds"], job["frame"]
+        if not (isinstance(frame, str) and isinstance(connection_ids, list)):
+            raise TypeError("frame must be a string and connectionIds a list")
+        if not all(isinstance(connection_id, str) for connection_id in connection_ids):
+            raise TypeError("connectionIds must be strings")
+    except (ValueError, KeyError, TypeError) as error:
+        logger.error("fan-out job dropped: it cannot be read", extra={"error": repr(error)})
+        return
+    report = fan_out_worker().push_here(connection_ids, frame.encode())
+    logger.debug(
+        "fan-out job done",
+        extra={"delivered": len(report.delivered), "gone": len(report.gone), "failed": len(report.failed)},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            push_job(record["body"])
+        except Exception:
+            logger.exception("fan-out job failed; SQS will retry it", extra={"message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
