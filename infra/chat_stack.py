@@ -7,11 +7,12 @@ from constructs import Construct
 
 from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.dependency_layer import DependencyLayer
+from infra.constructs.fan_out import FanOutQueue
 from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, MEDIA_KEY_SETUP_HANDLER
+from infra.routes import DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER
 from infra.stages import StageSettings
 
 
@@ -43,9 +44,13 @@ class ChatStack(Stack):
         )
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
+        fan_out = FanOutQueue(self, "FanOut", stage=stage, functions=functions)
 
-        # Whoever pushes frames (the HTTP API and most WebSocket routes) may post to this stage's sockets only.
-        for pusher in (functions[m] for m, sizing in SIZING.items() if sizing.pushes):
+        # Whoever pushes frames (the HTTP API, most WebSocket routes, the fan-out worker) may post to this
+        # stage's sockets only; all but the worker hand the sockets beyond their own share to the queue.
+        for module, pusher in ((m, functions[m]) for m, sizing in SIZING.items() if sizing.pushes):
+            if module != FAN_OUT_WORKER:
+                fan_out.enqueue_from(pusher)
             pusher.add_environment("WS_MANAGEMENT_ENDPOINT", websocket_api.management_endpoint)
             websocket_api.stage.grant_management_api_access(pusher)
             acknowledge(

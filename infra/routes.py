@@ -24,6 +24,7 @@ HTTP_ROUTES = (
     ("GET", "/api/conversations"),
     ("GET", "/api/conversations/{id}"),
     ("GET", "/api/conversations/{id}/changes"),
+    ("GET", "/api/conversations/{id}/receipts"),
     ("POST", "/api/conversations/{id}/receipts"),
     ("POST", "/api/groups/{id}/members"),
     ("DELETE", "/api/groups/{id}/members/{userId}"),
@@ -59,3 +60,6 @@ WS_TOKEN_SOURCE = "route.request.querystring.token"  # noqa: S105 - where the to
 # Deploy-time jobs.
 DB_SETUP_HANDLER = "chat.handlers.db_setup"
 MEDIA_KEY_SETUP_HANDLER = "chat.handlers.media_key_setup"
+
+# Fan-out jobs from the SQS queue: one frame to one batch of sockets per invocation.
+FAN_OUT_WORKER = "chat.handlers.fan_out_worker"

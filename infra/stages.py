@@ -7,6 +7,32 @@ from aws_cdk import aws_logs as logs
 
 
 @dataclass(frozen=True)
+class PushSettings:
+    """What bounds the cost of pushes as conversations grow, read by the functions from their environment."""
+
+    threads: int = 100  # pushes in flight per function (its boto3 connection pool is as large)
+    inline_max: int = 200  # a fan-out to more sockets sends this many itself and queues the rest
+    batch_size: int = 500  # sockets per queued job, i.e. per worker invocation
+    presence_max_group_size: int = 20  # larger groups get no presence frames: members ask on demand
+    typing_max_group_size: int = 50  # larger groups get no typing frames
+
+    def fan_out_environment(self) -> dict[str, str]:
+        """Every function that pushes, the fan-out worker included."""
+        return {
+            "FAN_OUT_THREADS": str(self.threads),
+            "FAN_OUT_INLINE_MAX": str(self.inline_max),
+            "FAN_OUT_BATCH_SIZE": str(self.batch_size),
+        }
+
+    def group_environment(self) -> dict[str, str]:
+        """Every function that decides who in a conversation hears of something."""
+        return {
+            "PRESENCE_MAX_GROUP_SIZE": str(self.presence_max_group_size),
+            "TYPING_MAX_GROUP_SIZE": str(self.typing_max_group_size),
+        }
+
+
+@dataclass(frozen=True)
 class StageSettings:
     name: str
     removal_policy: RemovalPolicy  # what happens to buckets, secrets and logs on `cdk destroy`
@@ -15,6 +41,9 @@ class StageSettings:
     throttle_rate: int  # requests per second across the stage before API Gateway answers 429
     throttle_burst: int
     local_origins: tuple[str, ...]  # extra CORS origins, for a web client run from `make dev`
+    # Fan-out workers running at once: bounds the @connections posts per second a burst of big groups causes.
+    fan_out_max_concurrency: int
+    push: PushSettings = PushSettings()
 
 
 STAGES = {
@@ -26,6 +55,7 @@ STAGES = {
         throttle_rate=50,
         throttle_burst=100,
         local_origins=("http://127.0.0.1:8000", "http://localhost:8000"),
+        fan_out_max_concurrency=5,
     ),
     "prod": StageSettings(
         name="prod",
@@ -35,6 +65,7 @@ STAGES = {
         throttle_rate=500,
         throttle_burst=1000,
         local_origins=(),
+        fan_out_max_concurrency=50,
     ),
 }
 

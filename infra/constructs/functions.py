@@ -11,7 +11,14 @@ from constructs import Construct
 
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, HTTP_HANDLER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from infra.routes import (
+    DB_SETUP_HANDLER,
+    FAN_OUT_WORKER,
+    HTTP_HANDLER,
+    MEDIA_KEY_SETUP_HANDLER,
+    WS_AUTHORIZER,
+    WS_ROUTES,
+)
 from infra.stages import StageSettings
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
@@ -55,11 +62,30 @@ SIZING = {
     WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
     WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
     WS_ROUTES["sendMessage"]: Sizing(
-        1024, 15, False, True, "4 MongoDB round trips, then up to 16 parallel pushes", handles_media=True, pushes=True
+        1024,
+        15,
+        False,
+        True,
+        "4 MongoDB round trips, then parallel pushes; a large group's go through the fan-out queue",
+        handles_media=True,
+        pushes=True,
     ),
-    WS_ROUTES["typing"]: Sizing(512, 15, False, True, "3 MongoDB round trips, then parallel pushes", pushes=True),
+    WS_ROUTES["typing"]: Sizing(
+        512,
+        15,
+        False,
+        True,
+        "3 MongoDB round trips, then parallel pushes; a large group's go through the fan-out queue",
+        pushes=True,
+    ),
     WS_ROUTES["markRead"]: Sizing(
-        512, 15, False, True, "1 MongoDB write and 1 read, then parallel pushes (markDelivered too)", pushes=True
+        512,
+        15,
+        False,
+        True,
+        "receipts (markDelivered too): 1 MongoDB read, 1 write, 1 author lookup, 1 connection query, then pushes "
+        "to the reader's devices and the authors; a large group's go through the fan-out queue",
+        pushes=True,
     ),
     WS_ROUTES["editMessage"]: Sizing(
         512,
@@ -68,6 +94,14 @@ SIZING = {
         True,
         "edits, deletions and reactions: 5 MongoDB round trips, then parallel pushes; signs links of files",
         links_media=True,
+        pushes=True,
+    ),
+    FAN_OUT_WORKER: Sizing(
+        512,
+        30,
+        False,
+        True,
+        "one queued frame to one batch of sockets, in parallel pushes; deletes the connections that are gone",
         pushes=True,
     ),
     DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
@@ -104,6 +138,10 @@ class ChatFunctions(Construct):
                 environment["JWT_SECRET_ARN"] = secrets.jwt_key.secret_arn
             if sizing.reads_mongodb:
                 environment["MONGODB_URI_SECRET_ARN"] = secrets.mongodb_uri.secret_arn
+            if sizing.pushes:
+                environment.update(stage.push.fan_out_environment())
+                if module != FAN_OUT_WORKER:  # the worker pushes what it is given, to whom it is given
+                    environment.update(stage.push.group_environment())
             function = lambda_.Function(
                 self,
                 name,

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Match, Template
 from app import build_app
 from infra.constructs.functions import RUNTIME, SIZING, function_id
 from infra.routes import (
+    FAN_OUT_WORKER,
     HTTP_HANDLER,
     HTTP_ROUTES,
     MEDIA_KEY_SETUP_HANDLER,
@@ -62,7 +63,7 @@ def template(synthesized: tuple[str, App, Template]) -> Template:
 
 
 def resources(template: Template, kind: str) -> dict[str, Any]:
-    return template.find_resources(kind)  # type: ignore[no-any-return]
+    return dict(template.find_resources(kind))
 
 
 def function_logical_id(template: Template, module: str) -> str:
@@ -181,8 +182,9 @@ def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> Non
 def test_only_the_senders_may_push_and_only_to_this_stage(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
     senders = {function_logical_id(template, module) for module, sizing in SIZING.items() if sizing.pushes}
-    # the HTTP API; sendMessage, typing, receipts, message changes; $connect and $disconnect (presence)
-    assert len(senders) == 7
+    # the HTTP API; sendMessage, typing, receipts, message changes; $connect and $disconnect (presence);
+    # the fan-out worker
+    assert len(senders) == 8
     roles = {functions[f]["Properties"]["Role"]["Fn::GetAtt"][0]: f for f in functions}
     for policy in resources(template, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -194,6 +196,90 @@ def test_only_the_senders_may_push_and_only_to_this_stage(template: Template) ->
             assert granted <= senders
     for sender in senders:
         assert "WS_MANAGEMENT_ENDPOINT" in functions[sender]["Properties"]["Environment"]["Variables"]
+
+
+def fan_out_queues(template: Template) -> tuple[str, str]:
+    """The logical ids of the fan-out jobs queue and of its dead-letter queue."""
+    queues = resources(template, "AWS::SQS::Queue")
+    (jobs,) = (k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    (dead_letters,) = set(queues) - {jobs}
+    return jobs, dead_letters
+
+
+def test_fan_out_jobs_are_encrypted_ssl_only_and_failures_are_set_aside(template: Template) -> None:
+    # Given the fan-out queue and its dead-letter queue
+    jobs, dead_letters = fan_out_queues(template)
+    queues = resources(template, "AWS::SQS::Queue")
+
+    # Then both are encrypted and refuse plain HTTP
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    ssl_only = {
+        q["Ref"]
+        for p in resources(template, "AWS::SQS::QueuePolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for q in p["Properties"]["Queues"]
+    }
+    assert ssl_only == {jobs, dead_letters}
+    # And a job that fails three times is kept 14 days for a look, not retried for ever
+    assert queues[jobs]["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    assert queues[dead_letters]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # And a job a worker still holds is not handed to a second worker
+    assert queues[jobs]["Properties"]["VisibilityTimeout"] >= 6 * SIZING[FAN_OUT_WORKER].timeout_s
+
+
+def test_the_worker_takes_one_job_at_a_time_with_the_stages_concurrency(
+    synthesized: tuple[str, App, Template],
+) -> None:
+    # Given a stage's template
+    stage, _, template = synthesized
+    jobs, _ = fan_out_queues(template)
+
+    # When the queue's event source mapping is found
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+
+    # Then it runs the worker, one job per invocation, retrying only the jobs it reports failed
+    assert mapping["Properties"] == {
+        "EventSourceArn": {"Fn::GetAtt": [jobs, "Arn"]},
+        "FunctionName": {"Ref": function_logical_id(template, FAN_OUT_WORKER)},
+        "BatchSize": 1,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": 5 if stage == "dev" else 50},
+    }
+    # And only the worker may take jobs off the queue
+    for module in SIZING:
+        receives = [s for s in statements_of(template, module) if "sqs:ReceiveMessage" in s["Action"]]
+        assert bool(receives) == (module == FAN_OUT_WORKER), module
+
+
+def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template: Template) -> None:
+    # Given the fan-out queue and every function
+    jobs, _ = fan_out_queues(template)
+    functions = resources(template, "AWS::Lambda::Function")
+
+    for module, sizing in SIZING.items():
+        # When a function's environment and grants are read
+        variables = functions[function_logical_id(template, module)]["Properties"]["Environment"]["Variables"]
+        sends = [s for s in statements_of(template, module) if "sqs:SendMessage" in s["Action"]]
+        enqueues = sizing.pushes and module != FAN_OUT_WORKER
+
+        # Then a pusher knows the queue and may send to it, and to nothing else; the worker never re-enqueues
+        if enqueues:
+            assert variables["FAN_OUT_QUEUE_URL"] == {"Ref": jobs}, module
+            assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [jobs, "Arn"]}], module
+        else:
+            assert "FAN_OUT_QUEUE_URL" not in variables, module
+            assert sends == [], module
+        # And every pusher bounds its pushes in flight and its inline share the same way
+        fan_out = {"FAN_OUT_THREADS": "100", "FAN_OUT_INLINE_MAX": "200", "FAN_OUT_BATCH_SIZE": "500"}
+        assert {k: variables.get(k) for k in fan_out} == (fan_out if sizing.pushes else dict.fromkeys(fan_out)), module
+        # And whoever decides who hears of presence and typing knows the group sizes beyond which nobody does
+        groups = {"PRESENCE_MAX_GROUP_SIZE": "20", "TYPING_MAX_GROUP_SIZE": "50"}
+        assert {k: variables.get(k) for k in groups} == (groups if enqueues else dict.fromkeys(groups)), module
 
 
 def test_buckets_are_private_encrypted_and_ssl_only(template: Template) -> None:

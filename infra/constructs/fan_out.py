@@ -1,0 +1,52 @@
+"""The fan-out queue: a push to more sockets than one function should post to alone is split into
+jobs of FAN_OUT_BATCH_SIZE sockets, which workers post in parallel. A worker never re-enqueues."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.functions import SIZING, ChatFunctions
+from infra.routes import FAN_OUT_WORKER
+from infra.stages import StageSettings
+
+# A job fails three times (each time after the worker's own retries of 5xx and 429s) before it is set aside.
+MAX_RECEIVES = 3
+
+
+class FanOutQueue(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageSettings, functions: ChatFunctions) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look at what failed
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Jobs",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's rule for a Lambda event source: six times the function's timeout, so a job a worker
+            # still holds is not handed to a second one.
+            visibility_timeout=Duration.seconds(6 * SIZING[FAN_OUT_WORKER].timeout_s),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),
+        )
+        # One job (up to FAN_OUT_BATCH_SIZE sockets) per invocation, so a failure retries only its own sockets;
+        # the stage's concurrency cap bounds how fast a burst of large groups posts to API Gateway.
+        functions[FAN_OUT_WORKER].add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=stage.fan_out_max_concurrency,
+            )
+        )
+
+    def enqueue_from(self, function: lambda_.Function) -> None:
+        """What a function that hands large fan-outs to the workers needs: the queue's URL and leave to send."""
+        function.add_environment("FAN_OUT_QUEUE_URL", self.queue.queue_url)
+        self.queue.grant_send_messages(function)
