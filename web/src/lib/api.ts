@@ -1,6 +1,7 @@
 import type {
   ChangesPage,
   Conversation,
+  ConversationReceipts,
   Message,
   MessagePage,
   Page,
@@ -94,6 +95,11 @@ export class ApiClient {
   /** What changed in a conversation after version `since` (the catch-up feed). */
   changes(id: string, since: number): Promise<ChangesPage> {
     return this.request("GET", `/api/conversations/${encodeURIComponent(id)}/changes?since=${since}`);
+  }
+
+  /** Every current member's delivered and read marks (members without a receipt at 0/0). */
+  receipts(id: string): Promise<ConversationReceipts> {
+    return this.request("GET", `/api/conversations/${encodeURIComponent(id)}/receipts`);
   }
 
   /** The HTTP twin of markDelivered/markRead, for when the socket is down. */

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { readBy, receiptStatus } from "./messages";
 import type { SocketPort } from "./socket";
-import { ChatStore, DELIVERY_DELAY_MS, isMember, resolveWsUrl, unreadTotal } from "./store";
-import type { ChangesPage, Conversation, Message, User } from "./types";
+import { ChatStore, DELIVERY_DELAY_MS, GAP_WAIT_MS, isMember, resolveWsUrl, unreadTotal } from "./store";
+import type { ChangesPage, Conversation, Message, Receipt, User } from "./types";
 
 const CREATED = "2026-11-24T12:00:00.000Z";
 
@@ -53,6 +54,8 @@ class FakeServer {
   /** Every message per conversation, by seq. */
   messages: Record<string, Message[]> = {};
   changes: Record<string, ChangesPage | number> = {};
+  /** Every member's receipts per conversation, as GET /api/conversations/{id}/receipts gives them. */
+  receipts: Record<string, Record<string, Receipt>> = {};
   users: Record<string, User> = { u1: user("u1"), u2: user("u2") };
   requests: string[] = [];
 
@@ -70,7 +73,11 @@ class FakeServer {
         ? json({ error: { code: "forbidden", message: "Not a member." } }, answer)
         : json(answer);
     }
-    if (path[0] === "conversations" && path[2] === "receipts") return json(JSON.parse(String(init?.body)));
+    if (path[0] === "conversations" && path[2] === "receipts") {
+      return method === "GET"
+        ? json({ receipts: this.receipts[path[1] ?? ""] ?? {} })
+        : json(JSON.parse(String(init?.body)));
+    }
     if (path[0] === "conversations") return json(this.conversations.find((c) => c.id === path[1]));
     if (path[0] === "users") return json(this.users[path[1] ?? ""]);
     if (path[0] === "messages" && method !== "GET") return json({ ...message(2), revision: 5 });
@@ -92,10 +99,15 @@ class FakeServer {
 class FakeSocket implements SocketPort {
   open = true;
   frames: Array<Record<string, unknown>> = [];
+  reconnects = 0;
   start(): void {}
   stop(): void {}
-  drop(): void {}
-  reconnectNow(): void {}
+  drop(): void {
+    this.reconnects += 1;
+  }
+  reconnectNow(): void {
+    this.reconnects += 1;
+  }
   send(frame: object): boolean {
     if (this.open) this.frames.push(frame as Record<string, unknown>);
     return this.open;
@@ -454,6 +466,151 @@ describe("ChatStore catch-up after a reconnect", () => {
     const removed = held(store);
     expect(removed && isMember(removed, "u1")).toBe(false);
     expect(store.getState().messages.c1).toHaveLength(2);
+  });
+});
+
+describe("ChatStore group receipts", () => {
+  // u1 (me) wrote 1 and 2, u2 wrote 3. u2 has read everything, u3 has 2 delivered and read only 1.
+  const mine = [message(1, "g1", "u1"), message(2, "g1", "u1")];
+  const group = (patch: Partial<Conversation> = {}) =>
+    conversation("g1", {
+      type: "group",
+      name: "G",
+      memberIds: ["u1", "u2", "u3"],
+      adminIds: ["u1"],
+      lastSeq: 3,
+      lastMessage: message(3, "g1"),
+      receipts: { u1: { deliveredSeq: 3, readSeq: 3 } }, // a group's copy: only my own receipt
+      version: 5,
+      ...patch,
+    });
+  const ticks = (store: ChatStore) => {
+    const g1 = held(store, "g1");
+    return g1 ? mine.map((m) => receiptStatus(m, g1, "u1")) : [];
+  };
+
+  beforeEach(() => {
+    server.messages.g1 = [...mine, message(3, "g1")];
+    server.conversations = [group()];
+    server.users.u3 = user("u3");
+    server.receipts.g1 = {
+      u1: { deliveredSeq: 3, readSeq: 3 },
+      u2: { deliveredSeq: 3, readSeq: 3 },
+      u3: { deliveredSeq: 2, readSeq: 1 },
+    };
+  });
+
+  it("asks who has got how far when a group is opened, and a list copy with only my receipt keeps it", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    expect(ticks(store)).toEqual(["sent", "sent"]);
+    await store.openConversation("g1");
+    expect(server.asked("GET /api/conversations/g1/receipts")).toHaveLength(1);
+    expect(ticks(store)).toEqual(["read", "delivered"]);
+    const g1 = held(store, "g1");
+    expect(g1 && readBy(mine[1] as Message, g1, "u1")).toEqual(["u2"]);
+    // A list refresh, a pushed copy ({} receipts) and a catch-up's copy take nothing away.
+    server.conversations = [group({ version: 6 })];
+    await store.loadConversations();
+    store.onFrame({ type: "conversationUpdated", conversation: { ...group({ version: 7 }), receipts: {} } });
+    server.conversations = [group({ version: 8 })];
+    server.changes.g1 = { conversation: group({ version: 8 }), messages: [], cursor: 8, resync: false };
+    await store.catchUp();
+    expect(ticks(store)).toEqual(["read", "delivered"]);
+    // An answer older than what is held moves no mark back.
+    server.receipts.g1 = { u2: { deliveredSeq: 0, readSeq: 0 }, u3: { deliveredSeq: 0, readSeq: 0 } };
+    await store.openConversation("g1"); // opened again: asked again
+    expect(server.asked("GET /api/conversations/g1/receipts")).toHaveLength(2);
+    expect(ticks(store)).toEqual(["read", "delivered"]);
+  });
+
+  it("asks again after a catch-up while the group is on screen, and never for a direct chat", async () => {
+    server.conversations = [group(), conversation("c1", { version: 1 })];
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    store.viewConversation("g1", true);
+    await store.openConversation("g1");
+    server.changes.g1 = { conversation: group(), messages: [], cursor: 5, resync: false };
+    await store.catchUp();
+    expect(server.asked("GET /api/conversations/g1/receipts")).toHaveLength(2);
+    expect(server.asked("GET /api/conversations/c1/receipts")).toEqual([]);
+  });
+
+  it("advances a tick when a receipt frame arrives", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("g1");
+    store.onFrame({ type: "receipt", conversationId: "g1", userId: "u3", deliveredSeq: 2, readSeq: 2 });
+    expect(ticks(store)).toEqual(["read", "read"]);
+    const g1 = held(store, "g1");
+    expect(g1 && readBy(mine[1] as Message, g1, "u1")).toEqual(["u2", "u3"]);
+  });
+});
+
+describe("ChatStore gaps in pushed messages", () => {
+  const c1 = (version: number, last: number) =>
+    conversation("c1", { lastSeq: last, lastMessage: message(last), version });
+  /** The feed's answer: the conversation at `version`, with the messages of these seqs. */
+  const feed = (version: number, seqs: number[]): ChangesPage => ({
+    conversation: c1(version, Math.max(...seqs)),
+    messages: seqs.map((seq) => message(seq)),
+    cursor: version,
+    resync: false,
+  });
+
+  beforeEach(() => {
+    server.messages.c1 = [message(1), message(2)];
+    server.conversations = [c1(3, 2)];
+  });
+
+  async function openedStore(): Promise<ChatStore> {
+    vi.useFakeTimers();
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    server.requests = [];
+    return store;
+  }
+
+  const seqs = (store: ChatStore) => store.getState().messages.c1?.map((m) => m.seq);
+  const feedReads = () => server.asked("GET /api/conversations/c1/changes");
+
+  it("reads the change feed once when a skipped message has not arrived after the wait", async () => {
+    const store = await openedStore();
+    server.changes.c1 = feed(5, [3, 4]);
+    store.onFrame({ type: "messageReceived", message: message(4) });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS - 1);
+    expect(feedReads()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(feedReads()).toEqual(["GET /api/conversations/c1/changes?since=3"]);
+    expect(seqs(store)).toEqual([1, 2, 3, 4]);
+    expect(socket.reconnects).toBe(0);
+  });
+
+  it("reads nothing when the skipped message arrives late, within the wait", async () => {
+    const store = await openedStore();
+    store.onFrame({ type: "messageReceived", message: message(4) });
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 5);
+    expect(feedReads()).toEqual([]);
+    expect(seqs(store)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("reads once for a seq that never fills, and once for holes found within one wait", async () => {
+    const store = await openedStore();
+    // Seq 3 was skipped by a resend: the feed never has it.
+    server.changes.c1 = feed(6, [4, 6]);
+    store.onFrame({ type: "messageReceived", message: message(4) });
+    store.onFrame({ type: "messageReceived", message: message(6) }); // a second hole, same wait
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS);
+    expect(feedReads()).toHaveLength(1);
+    expect(seqs(store)).toEqual([1, 2, 4, 6]);
+    // The hole below stays; what comes next in order asks nothing.
+    store.onFrame({ type: "messageReceived", message: message(7) });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 10);
+    expect(feedReads()).toHaveLength(1);
+    expect(seqs(store)).toEqual([1, 2, 4, 6, 7]);
   });
 });
 

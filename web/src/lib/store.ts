@@ -25,6 +25,11 @@ export const TYPING_SHOWN_MS = 6_000;
 const LINK_REFRESH_INTERVAL_MS = 30_000;
 /** Messages arriving this close together share one markDelivered per conversation. */
 export const DELIVERY_DELAY_MS = 300;
+/**
+ * How long a hole below a pushed message may stay open before the change feed is read: pushes from
+ * parallel senders can arrive out of order, so most holes fill by themselves within it.
+ */
+export const GAP_WAIT_MS = 1_000;
 /** Error codes from the socket worth telling the reader about (e.g. editing a deleted message). */
 const REPORTED_SOCKET_ERRORS = new Set(["conflict", "forbidden", "not_found"]);
 
@@ -94,12 +99,25 @@ function higher(a: Receipt | undefined, b: Receipt | undefined): Receipt {
 }
 
 /**
+ * Receipts from a copy, a push or the receipts route laid over those held: each user's marks only move
+ * forward, and a user the incoming map leaves out keeps what is held (a group's copies carry only the
+ * caller's own receipt, a pushed one none).
+ */
+function mergeReceipts(
+  held: Conversation["receipts"],
+  incoming: Conversation["receipts"],
+): Conversation["receipts"] {
+  const receipts = { ...held };
+  for (const [id, receipt] of Object.entries(incoming)) receipts[id] = higher(receipts[id], receipt);
+  return receipts;
+}
+
+/**
  * A newer server copy of a held conversation. Pushes race the copies fetched over HTTP, so receipts
  * never go back, nor does the preview; a copy older than the newest message held keeps the local count.
  */
 function refreshed(held: Conversation, incoming: Conversation): Conversation {
-  const receipts = { ...held.receipts };
-  for (const [id, receipt] of Object.entries(incoming.receipts)) receipts[id] = higher(receipts[id], receipt);
+  const receipts = mergeReceipts(held.receipts, incoming.receipts);
   const mine = held.lastMessage;
   const theirs = incoming.lastMessage;
   const heldNewer =
@@ -152,6 +170,13 @@ export class ChatStore {
   private deliveryTimer: ReturnType<typeof setTimeout> | null = null;
   /** The conversation on screen, and whether its newest message is in view. */
   private viewing: { conversationId: string; atBottom: boolean } | null = null;
+  /** A group's receipts request in flight: callers close together share it. */
+  private readonly receiptsLoading = new Map<string, Promise<void>>();
+  /** Seq ranges [from, to) missing below pushed messages, per conversation, while GAP_WAIT_MS runs. */
+  private readonly gaps = new Map<
+    string,
+    { missing: Array<[number, number]>; timer: ReturnType<typeof setTimeout> }
+  >();
 
   constructor(
     config: Config,
@@ -222,6 +247,8 @@ export class ChatStore {
     this.sentReceipts.clear();
     this.deliveries.clear();
     this.viewing = null;
+    for (const gap of this.gaps.values()) clearTimeout(gap.timer);
+    this.gaps.clear();
   }
 
   // --- session ---------------------------------------------------------------
@@ -424,7 +451,15 @@ export class ChatStore {
 
   // --- messages --------------------------------------------------------------
 
+  /**
+   * Shows a conversation: loads its newest page unless its history is held. A group's copies carry only
+   * this user's receipt, so every opening (and every history reload) also asks who has got how far.
+   */
   async openConversation(conversationId: string): Promise<void> {
+    await Promise.all([this.loadHistory(conversationId), this.loadReceipts(conversationId)]);
+  }
+
+  private async loadHistory(conversationId: string): Promise<void> {
     if (this.state.messages[conversationId]) return;
     try {
       const page = await this.api.history(conversationId, {});
@@ -432,6 +467,24 @@ export class ChatStore {
     } catch (error) {
       this.report(error);
     }
+  }
+
+  /** A group's receipts, every member's: merged over those held (never moving a mark back). */
+  private loadReceipts(conversationId: string): Promise<void> {
+    const conversation = this.find(conversationId);
+    if (conversation?.type !== "group" || !isMember(conversation, this.me)) return Promise.resolve();
+    let loading = this.receiptsLoading.get(conversationId);
+    if (!loading) {
+      loading = this.api
+        .receipts(conversationId)
+        .then(({ receipts }) => this.takeReceipts(conversationId, receipts))
+        .catch(() => {
+          // the ticks keep what is held; the next opening or reconnect asks again
+        })
+        .finally(() => this.receiptsLoading.delete(conversationId));
+      this.receiptsLoading.set(conversationId, loading);
+    }
+    return loading;
   }
 
   async loadOlder(conversationId: string): Promise<void> {
@@ -517,9 +570,12 @@ export class ChatStore {
     const unlisted = this.state.conversations.filter(
       (c) => !ids.has(c.id) && this.state.messages[c.id] && isMember(c, this.me),
     );
+    // Receipts are not in the feed: the group on screen asks for them again (the others when opened).
+    const shown = this.viewing?.conversationId;
     await Promise.all([
       ...listed.map((c) => this.catchUpConversation(c.id, c)),
       ...unlisted.map((c) => this.catchUpConversation(c.id)),
+      shown ? this.loadReceipts(shown) : undefined,
     ]);
     await this.ensureUsers(listed.flatMap((c) => c.memberIds));
     await this.refreshPresence();
@@ -570,6 +626,40 @@ export class ChatStore {
       const held = this.state.messages[conversationId];
       if (held) this.storeMessages(conversationId, withinLoaded(held, page.messages));
     }
+  }
+
+  /**
+   * A pushed message above the newest one held leaves a hole. Pushes can arrive out of order, so wait
+   * GAP_WAIT_MS, then read the conversation's change feed once if the hole is still open. Holes found
+   * during the wait share that one read; a seq that never fills (a resend skipped it) is not asked again,
+   * as it lies below the newest held from then on.
+   */
+  private noteGap(message: Message): void {
+    const conversationId = message.conversationId;
+    const held = this.state.messages[conversationId];
+    if (!held) return; // no history held: the list shows the newest message, opening loads the rest
+    const newest = lastSeq(held);
+    if (message.seq <= newest + 1) return;
+    const range: [number, number] = [newest + 1, message.seq];
+    const gap = this.gaps.get(conversationId);
+    if (gap) gap.missing.push(range);
+    else {
+      const timer = setTimeout(() => void this.closeGap(conversationId), GAP_WAIT_MS);
+      this.gaps.set(conversationId, { missing: [range], timer });
+    }
+  }
+
+  private async closeGap(conversationId: string): Promise<void> {
+    const gap = this.gaps.get(conversationId);
+    this.gaps.delete(conversationId);
+    const held = this.state.messages[conversationId];
+    if (!gap || !held) return;
+    const seqs = new Set(held.map((m) => m.seq));
+    const open = gap.missing.some(([from, to]) => {
+      for (let seq = from; seq < to; seq++) if (!seqs.has(seq)) return true;
+      return false;
+    });
+    if (open) await this.catchUpConversation(conversationId);
   }
 
   /** Presence is not in the catch-up feed: fetch again the people whose status is shown (direct chats). */
@@ -660,15 +750,18 @@ export class ChatStore {
     });
   }
 
+  private takeReceipts(conversationId: string, receipts: Conversation["receipts"]): void {
+    const held = this.find(conversationId);
+    if (held) this.patchConversation(conversationId, { receipts: mergeReceipts(held.receipts, receipts) });
+  }
+
   /** Someone's receipt moved; this user's own one (read on another device) also settles the unread count. */
   private noteReceipt(frame: Extract<ServerFrame, { type: "receipt" }>): void {
     const conversation = this.find(frame.conversationId);
     if (!conversation) return;
     const before = conversation.receipts[frame.userId];
     const receipt = higher(before, frame);
-    this.patchConversation(conversation.id, {
-      receipts: { ...conversation.receipts, [frame.userId]: receipt },
-    });
+    this.takeReceipts(conversation.id, { [frame.userId]: receipt });
     if (frame.userId !== this.me || receipt.readSeq <= (before?.readSeq ?? 0)) return;
     if (receipt.readSeq >= conversation.lastSeq) this.patchConversation(conversation.id, { unreadCount: 0 });
     else void this.refreshConversation(conversation.id); // read part of it: the server counts the rest
@@ -909,6 +1002,8 @@ export class ChatStore {
   onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case "messageAck":
+        // Someone else's message pushed before this one may still be on its way (or lost).
+        this.noteGap(frame.message);
         this.acknowledge(frame.message);
         break;
       case "typing":
@@ -935,6 +1030,7 @@ export class ChatStore {
         // Only a conversation whose history is loaded keeps messages; for the others the push
         // updates the list, and opening them loads their history.
         if (this.state.messages[conversationId]) {
+          this.noteGap(message);
           this.storeMessages(conversationId, [message]);
         } else {
           this.notePreview(message);

@@ -55,10 +55,11 @@ export interface Conversation {
   lastMessage: Message | null;
   /** Group admins, the creator first; [] for direct conversations. */
   adminIds: string[];
+  /** Direct chats: both members'. Groups: only the caller's own ({} when pushed); ConversationReceipts has all. */
   receipts: Record<string, Receipt>;
   /** The caller's unread messages; null in pushed frames (the client keeps its own count then). */
   unreadCount: number | null;
-  /** Bumped by every change in the conversation: the catch-up cursor. */
+  /** Bumped by every change in the conversation except receipts: the catch-up cursor. */
   version: number;
 }
 
@@ -70,6 +71,14 @@ export interface ChangesPage {
   cursor: number;
   /** Too much changed to list: drop the loaded history and load the newest page again. */
   resync: boolean;
+}
+
+/**
+ * Every current member's receipt in a conversation: GET /api/conversations/{id}/receipts. A group's
+ * copies carry only the caller's own receipt, so "read by whom" is asked for when a group is opened.
+ */
+export interface ConversationReceipts {
+  receipts: Record<string, Receipt>;
 }
 
 export interface Session {
