@@ -33,6 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     _configure_environment(args.host, args.port)
 
+    from local.fan_out import LocalFanOut
     from local.media import LocalMedia
 
     base = f"http://{args.host}:{args.port}"
@@ -40,10 +41,21 @@ def main() -> int:
     # Its settings go into the environment before any handler code reads (and caches) settings.
     media = LocalMedia(f"{base}/media").start()
     os.environ.update(media.environment())
+    # Large fan-outs go through SQS (moto's, on the same server) to local fan-out workers.
+    fan_out = LocalFanOut(media.endpoint_url, workers=_workers()).start()
+    os.environ.update(fan_out.environment())
     try:
         return _serve(args.host, args.port, media)
     finally:
+        fan_out.stop()
         media.stop()
+
+
+def _workers() -> int:
+    raw = os.environ.get("LOCAL_FAN_OUT_WORKERS", "4")
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"LOCAL_FAN_OUT_WORKERS must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _serve(host: str, port: int, media: "LocalMedia") -> int:
@@ -78,6 +90,7 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
         f"  WebSocket    ws://{host}:{port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
         f"  Media        {base}/media/   (S3 at {media.endpoint_url}, in memory)\n"
+        f"  Push faults  {base}/_local/faults   (LOCAL_PUSH_FAULTS, LOCAL_PUSH_LATENCY_MS; counts at /_local/pushes)\n"
         "Press Ctrl-C to stop."
     )
     # run_app calls `print` once the socket is listening, so the URLs work when shown.

@@ -5,6 +5,7 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from multidict import CIMultiDictProxy
@@ -164,3 +165,15 @@ def websocket_event(
     if event_type == "DISCONNECT":
         event["requestContext"]["disconnectStatusCode"] = 1000
     return event
+
+
+def lambda_context(name: str, memory_mb: int = 1024) -> Any:
+    """What Lambda passes a handler as its context."""
+    return SimpleNamespace(
+        function_name=name,
+        function_version="$LATEST",
+        memory_limit_in_mb=memory_mb,
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
+        aws_request_id=base64.b32encode(time.time_ns().to_bytes(8, "big")).decode(),
+        get_remaining_time_in_millis=lambda: 30_000,
+    )

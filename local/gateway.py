@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from local import events
+from local.faults import FaultSettingError, PushFaults, PushLog
 from local.media import LocalMedia
 
 # API Gateway's WebSocket quotas.
@@ -60,17 +60,6 @@ class Socket:
         )
 
 
-def _lambda_context(name: str) -> Any:
-    return SimpleNamespace(
-        function_name=name,
-        function_version="$LATEST",
-        memory_limit_in_mb=1024,
-        invoked_function_arn=f"arn:aws:lambda:{events.REGION}:{events.ACCOUNT_ID}:function:{name}",
-        aws_request_id=base64.b32encode(time.time_ns().to_bytes(8, "big")).decode(),
-        get_remaining_time_in_millis=lambda: 30_000,
-    )
-
-
 def _gone(connection_id: str) -> web.Response:
     return web.json_response(
         {"message": f"Connection {connection_id} is gone"},
@@ -101,6 +90,8 @@ class LocalGateway:
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._handlers: dict[str, Handler] = {}
         self._containers: dict[str, threading.Lock] = {}
+        self.faults = PushFaults.from_environment()
+        self.pushes = PushLog()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
@@ -112,6 +103,9 @@ class LocalGateway:
         app.router.add_get("/@connections/{connection_id}", self.get_connection)
         app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
         app.router.add_get("/media/{key:.*}", self.media_object)
+        # Local only: fault injection and push counts, for client developers and tests.
+        app.router.add_route("*", "/_local/faults", self.local_faults)
+        app.router.add_route("*", "/_local/pushes", self.local_pushes)
         # Last: everything else is the web client, with the SPA fallback to index.html.
         app.router.add_get("/{path:.*}", self.web_client)
         app.on_shutdown.append(self._close_sockets)
@@ -132,7 +126,7 @@ class LocalGateway:
 
         def run() -> Any:
             with container:
-                return handler(event, _lambda_context(module.rsplit(".", 1)[-1]))
+                return handler(event, events.lambda_context(module.rsplit(".", 1)[-1]))
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
@@ -297,19 +291,60 @@ class LocalGateway:
     async def post_to_connection(self, request: web.Request) -> web.StreamResponse:
         connection_id = request.match_info["connection_id"]
         socket = self.sockets.get(connection_id)
-        data = await request.read()
-        if socket is None or socket.ws.closed:
+        data = (await request.read()).decode(errors="replace")
+        faults = self.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        fault = faults.status_for(data)
+        self.pushes.record(data, delivered=fault is None and socket is not None and not socket.ws.closed)
+        if fault == 410 and socket is not None:
+            # What 410 means on AWS: the socket is gone, and its client will reconnect.
+            await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Gone (injected)")
+        if socket is None or socket.ws.closed or fault == 410:
             return _gone(connection_id)
-        if len(data) > MAX_POST_BYTES:
+        if fault == 429:
+            return web.json_response(
+                {"message": "Too Many Requests"}, status=429, headers={"x-amzn-ErrorType": "LimitExceededException"}
+            )
+        if fault == 500:
+            return web.json_response(
+                {"message": "Internal server error"},
+                status=500,
+                headers={"x-amzn-ErrorType": "InternalServerErrorException"},
+            )
+        if len(data.encode()) > MAX_POST_BYTES:
             return web.json_response(
                 {"message": "Message too long"}, status=413, headers={"x-amzn-ErrorType": "PayloadTooLargeException"}
             )
         try:
             await asyncio.wait_for(socket.ready.wait(), 5)
-            await socket.ws.send_str(data.decode())
+            await socket.ws.send_str(data)
         except (ConnectionError, TimeoutError):
             return _gone(connection_id)
         return web.Response(status=200)
+
+    # --- Local only: faults and counts ------------------------------------------------
+
+    async def local_faults(self, request: web.Request) -> web.StreamResponse:
+        """GET shows the faults in force, PUT replaces them, DELETE clears them."""
+        if request.method == "PUT":
+            try:
+                self.faults = PushFaults.from_json(await request.json())
+            except (ValueError, FaultSettingError) as error:
+                return web.json_response({"message": str(error)}, status=400)
+        elif request.method == "DELETE":
+            self.faults = PushFaults()
+        elif request.method != "GET":
+            return web.json_response({"message": "GET, PUT or DELETE"}, status=405)
+        return web.json_response(self.faults.to_json())
+
+    async def local_pushes(self, request: web.Request) -> web.StreamResponse:
+        """GET counts the functions' posts to @connections since the last DELETE."""
+        if request.method == "DELETE":
+            self.pushes = PushLog()
+        elif request.method != "GET":
+            return web.json_response({"message": "GET or DELETE"}, status=405)
+        return web.json_response(self.pushes.to_json())
 
     async def get_connection(self, request: web.Request) -> web.StreamResponse:
         connection_id = request.match_info["connection_id"]

@@ -15,6 +15,7 @@ import pytest
 import websockets
 
 from local.background import gateway_in_background
+from local.fan_out import LocalFanOut
 from local.gateway import LocalGateway
 from local.media import LocalMedia
 from tests.conftest import database_installed, fresh_database, reset_containers
@@ -36,6 +37,7 @@ class Stack:
     db: Any
     gateway: LocalGateway
     media: LocalMedia
+    fan_out: LocalFanOut
 
     def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         request = urllib.request.Request(
@@ -59,18 +61,25 @@ class Stack:
 
 
 @contextmanager
-def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia]]:
-    """What `make dev` runs, in this process on `port`: the gateway, the local S3, a fresh
-    database, and the environment the handlers read, put back afterwards."""
+def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, LocalFanOut]]:
+    """What `make dev` runs, in this process on `port`: the gateway, the local S3 and SQS
+    with the fan-out workers, a fresh database, and the environment the handlers read, put
+    back afterwards."""
     media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
-    environment = {"WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}", **media.environment()}
+    fan_out = LocalFanOut(media.endpoint_url).start()
+    environment = {
+        "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}",
+        **media.environment(),
+        **fan_out.environment(),
+    }
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     reset_containers()
     try:
         with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
-            yield db, gateway, media
+            yield db, gateway, media, fan_out
     finally:
+        fan_out.stop()
         media.stop()
         for name, value in previous.items():
             if value is None:
@@ -83,8 +92,8 @@ def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia]]:
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     port = free_port()
-    with local_stack(port) as (db, gateway, media):
-        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media)
+    with local_stack(port) as (db, gateway, media, fan_out):
+        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out)
 
 
 class Client:

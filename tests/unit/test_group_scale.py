@@ -27,7 +27,8 @@ def pushes_by_type(chat: Chat) -> Counter[str]:
 
 
 def a_group_of(chat: Chat, size: int) -> tuple[list[str], str]:
-    members = [chat.auth.signup(SignupRequest(username=f"member{i}", password="password1")).user.id for i in range(size)]
+    accounts = [chat.auth.signup(SignupRequest(username=f"member{i}", password="password1")) for i in range(size)]
+    members = [account.user.id for account in accounts]
     group = chat.conversations.create_group(members[0], CreateGroupRequest(name="Big", memberIds=members[1:]))
     return members, group.id
 
