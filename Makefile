@@ -23,7 +23,7 @@ help:
 	@echo "make deploy deploy to your AWS account: make deploy MONGODB_URI='mongodb+srv://...' [STAGE=prod]"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make bench  print handler import times, send-path and media-send figures"
+	@echo "make bench  print handler import times, send-path, media-send, catch-up and group-scale figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/send_path.py
 	$(BIN)/python benchmarks/media_send.py
 	$(BIN)/python benchmarks/catch_up.py
+	$(BIN)/python benchmarks/group_scale.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -48,6 +48,9 @@ OPERATIONS = {
     "replace_one",
     "aggregate",
     "distinct",
+    "delete_one",
+    "update_many",
+    "count_documents",
 }
 
 
@@ -65,7 +68,7 @@ class _CountingDb:
                     return target
 
                 def counted(*args: Any, **kwargs: Any) -> Any:
-                    calls[attr] += 1
+                    calls[f"{name}.{attr}"] += 1
                     return target(*args, **kwargs)
 
                 return counted

@@ -3,15 +3,19 @@ embedded store (or a real MongoDB when MONGODB_URI is set) for data."""
 
 import copy
 import json
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from moto import mock_aws
+
+from tests.conftest import reset_containers
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 CONTEXT = SimpleNamespace(
@@ -62,28 +66,62 @@ def call_http(
     return HttpResponse(result["statusCode"], result.get("headers") or {}, parsed)
 
 
+class _ManagementApi(BaseHTTPRequestHandler):
+    """API Gateway's @connections POST: records each frame; ids in `gone` answer 410."""
+
+    protocol_version = "HTTP/1.1"
+    frames: dict[str, list[bytes]]
+    gone: set[str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        connection_id = urllib.parse.unquote(self.path.rsplit("/@connections/", 1)[-1])
+        if connection_id in self.gone:
+            self._answer(410, b'{"message":"Gone"}', "GoneException")
+            return
+        self.frames.setdefault(connection_id, []).append(body)
+        self._answer(200, b"", None)
+
+    def _answer(self, status: int, body: bytes, error_type: str | None) -> None:
+        self.send_response(status)
+        if error_type:
+            self.send_header("x-amzn-ErrorType", error_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @dataclass
 class Pushed:
-    """Frames moto's Management API received, per connection."""
+    """Frames a stand-in Management API received over HTTP from the real pusher, per connection."""
 
-    backend: Any
+    received: dict[str, list[bytes]]
+    gone: set[str]
 
     def frames(self, connection_id: str, *, presence: bool = False) -> list[dict[str, Any]]:
         """What reached the socket; presence frames (contacts connecting) only when asked for."""
-        raw = self.backend.connections[connection_id].data.decode() if connection_id in self.backend.connections else ""
-        decoder, frames, at = json.JSONDecoder(), [], 0
-        while at < len(raw):
-            frame, at = decoder.raw_decode(raw, at)
-            frames.append(frame)
+        frames = [json.loads(raw) for raw in self.received.get(connection_id, [])]
         return [frame for frame in frames if presence or frame.get("type") != "presence"]
 
 
 @pytest.fixture
-def pushed(installed_db: Any) -> Iterator[Pushed]:
-    with mock_aws():
-        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-
-        yield Pushed(apigatewaymanagementapi_backends["123456789012"]["us-east-1"])
+def pushed(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pushed]:
+    handler = type("ManagementApi", (_ManagementApi,), {"frames": {}, "gone": set()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("WS_MANAGEMENT_ENDPOINT", f"http://127.0.0.1:{server.server_port}/live")
+    reset_containers()
+    try:
+        with mock_aws():
+            yield Pushed(handler.frames, handler.gone)
+    finally:
+        server.shutdown()
+        server.server_close()
+        reset_containers()
 
 
 @dataclass
