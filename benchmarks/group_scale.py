@@ -260,9 +260,8 @@ def main() -> None:
     print()
     print(f"Fan-out wall time, {int(PUSH_LATENCY_S * 1000)} ms per post_to_connection  (rerun: {RERUN})")
     seconds = stub_fan_out(args.fan_out)
-    print(
-        f"  {args.fan_out:>6} sockets, one function, FAN_OUT_THREADS={config.fan_out_threads}, push stub: {seconds:.2f} s"
-    )
+    threads = config.fan_out_threads
+    print(f"  {args.fan_out:>6} sockets, one function, FAN_OUT_THREADS={threads}, push stub: {seconds:.2f} s")
     seconds = one_function_fan_out(args.fan_out)
     print(
         f"  {args.fan_out:>6} sockets, one function, FAN_OUT_THREADS={config.fan_out_threads}, the product's"

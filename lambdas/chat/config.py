@@ -31,7 +31,7 @@ class Settings:
     media_url: str | None = None
     media_key_pair_id: str | None = None
     s3_endpoint_url: str | None = None  # only the local stack's S3
-    # Fan-out: pushes in flight per function (boto3's connection pool is sized to match);
+    # Fan-out: pushes in flight per function (each thread keeps one connection alive);
     # above `fan_out_inline_max` sockets, the rest go to workers through the queue, if set,
     # `fan_out_batch_size` sockets per worker invocation.
     fan_out_threads: int = 100

@@ -50,7 +50,7 @@ def test_a_push_is_signed_as_boto3_signs_it(
 
     # When both sign the same push
     expected = boto3_request(connection_id, frame)
-    path, headers = ApiGatewayPusher(ENDPOINT, pool_size=1).signed_request(connection_id, frame, FROZEN)
+    path, headers = ApiGatewayPusher(ENDPOINT).signed_request(connection_id, frame, FROZEN)
 
     # Then the URL and every header API Gateway checks are the same
     assert "https://abc123.execute-api.eu-west-1.amazonaws.com" + path == expected["url"]
@@ -62,7 +62,7 @@ def test_a_push_is_signed_as_boto3_signs_it(
 
 
 def test_the_days_signing_key_is_renewed_when_the_date_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    pusher = ApiGatewayPusher(ENDPOINT, pool_size=1)
+    pusher = ApiGatewayPusher(ENDPOINT)
     for moment in (FROZEN, FROZEN + datetime.timedelta(days=1), FROZEN + datetime.timedelta(days=1, hours=3)):
         monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda moment=moment: moment)
         expected = boto3_request("abc=", b"{}")

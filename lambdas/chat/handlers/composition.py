@@ -153,7 +153,7 @@ def pusher() -> "ApiGatewayPusher":
     config = settings()
     if not config.ws_management_endpoint:
         raise RuntimeError("WS_MANAGEMENT_ENDPOINT must name the WebSocket API's management endpoint")
-    return ApiGatewayPusher(config.ws_management_endpoint, pool_size=config.fan_out_threads)
+    return ApiGatewayPusher(config.ws_management_endpoint)
 
 
 @cache

@@ -116,8 +116,10 @@ class MessageService:
 
     def changes(self, reader_id: str, conversation_id: str, since: int) -> ChangesPage:
         """Everything that changed after version `since`: the conversation as it is now
-        (members, name, receipts, unread count) and every message created or changed since,
-        as it is now. Two MongoDB reads, and the second only when messages changed."""
+        (members, name, the receipts the reader sees, unread count) and every message created
+        or changed since, as it is now. Four MongoDB reads at most: the conversation and its
+        log, the receipts, the unread count (only if something may be unread), the messages
+        (only if some changed)."""
         found = self._conversation_store.change_log(conversation_id)
         if found is None:
             raise NotFound("No conversation has that id.")
