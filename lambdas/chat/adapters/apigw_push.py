@@ -11,7 +11,9 @@ kept-alive connection of the sending thread's own: the same request, byte for by
 import hashlib
 import hmac
 import http.client
+import os
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -38,22 +40,21 @@ STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionR
 
 class ApiGatewayPusher:
     def __init__(self, endpoint_url: str, *, region: str | None = None) -> None:
-        import botocore.session
-
-        session = botocore.session.get_session()
-        self._credentials = session.get_credentials()
-        if self._credentials is None:
-            raise RuntimeError("no AWS credentials to sign Management API calls with")
+        self._credentials = _credentials()
         parts = urlsplit(endpoint_url)
-        # The region is the endpoint's ({api}.execute-api.{region}.amazonaws.com), else the session's.
+        # The region is the endpoint's ({api}.execute-api.{region}.amazonaws.com), else the environment's.
         labels = (parts.hostname or "").split(".")
         endpoint_region = labels[2] if len(labels) > 3 and labels[1] == SERVICE else None
-        self._region = region or endpoint_region or session.get_config_variable("region") or "us-east-1"
+        self._region = (
+            region or endpoint_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+        )
+        if not self._region:
+            raise RuntimeError("no AWS region to sign Management API calls for: set AWS_REGION")
         self._host = parts.netloc
         self._path = parts.path.rstrip("/") + "/@connections/"
         self._keys: tuple[str, str, bytes] | None = None  # (date, secret key, signing key)
         self._keys_lock = threading.Lock()
-        self._connect = self._connector(parts.scheme, parts.hostname or "", parts.port)
+        self._connect = _connector(parts.scheme, parts.hostname or "", parts.port)
         self._connections = threading.local()  # each fan-out thread keeps one connection alive
 
     def signed_request(
@@ -112,17 +113,6 @@ class ApiGatewayPusher:
             connection.close()  # the next push reconnects
             raise
 
-    @staticmethod
-    def _connector(scheme: str, host: str, port: int | None) -> Any:
-        if scheme != "https":
-            return lambda: http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
-        import ssl
-
-        from botocore.httpsession import get_cert_path
-
-        context = ssl.create_default_context(cafile=get_cert_path(True))
-        return lambda: http.client.HTTPSConnection(host, port, timeout=TIMEOUT_SECONDS, context=context)
-
     def _signing_key(self, date: str, secret_key: str) -> bytes:
         """The day's signing key (it depends only on the date, region, service and secret)."""
         keys = self._keys
@@ -143,3 +133,42 @@ def _exchange(
     response = connection.getresponse()
     response.read()  # the whole answer, so the connection can carry the next push
     return response.status, response.getheader("x-amzn-ErrorType") or ""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str
+    secret_key: str
+    token: str | None
+
+
+class _EnvironmentCredentials:
+    """What Lambda gives every function: the role's keys in the environment, for the
+    container's life. Read directly, so a cold start does not import botocore (~250 ms)."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def get_frozen_credentials(self) -> Credentials:
+        return self._credentials
+
+
+def _credentials() -> Any:
+    access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if access_key and secret_key:
+        return _EnvironmentCredentials(Credentials(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN")))
+    import botocore.session  # elsewhere: the whole credential chain (profiles, SSO, instance roles)
+
+    credentials = botocore.session.get_session().get_credentials()
+    if credentials is None:
+        raise RuntimeError("no AWS credentials to sign Management API calls with")
+    return credentials
+
+
+def _connector(scheme: str, host: str, port: int | None) -> Any:
+    if scheme != "https":
+        return lambda: http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
+    import ssl
+
+    context = ssl.create_default_context()  # the system's trusted CAs, as on Lambda
+    return lambda: http.client.HTTPSConnection(host, port, timeout=TIMEOUT_SECONDS, context=context)

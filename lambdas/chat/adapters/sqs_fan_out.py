@@ -1,6 +1,7 @@
 """Hands fan-out jobs to the fan-out workers through an SQS queue."""
 
 import json
+import threading
 from typing import Any
 
 from chat.observability import logger
@@ -14,12 +15,23 @@ MAX_BATCH_BYTES = 256 * 1024
 
 class SqsFanOutQueue:
     def __init__(self, queue_url: str) -> None:
-        import boto3
-
-        # The region is the queue's; locally AWS_ENDPOINT_URL_SQS points boto3 at moto's server.
-        region = queue_url.split(".")[1] if queue_url.startswith("https://sqs.") else None
-        self._client: Any = boto3.client("sqs", region_name=region)
         self._queue_url = queue_url
+        self._sqs: Any = None
+        self._building = threading.Lock()  # boto3's default session is not safe to share while building
+
+    @property
+    def _client(self) -> Any:
+        """Built on the first large fan-out: most functions' events never need it, and boto3
+        costs a cold start a few hundred milliseconds."""
+        with self._building:
+            if self._sqs is None:
+                import boto3
+
+                # The region is the queue's; locally AWS_ENDPOINT_URL_SQS points boto3 at moto's server.
+                url = self._queue_url
+                region = url.split(".")[1] if url.startswith("https://sqs.") else None
+                self._sqs = boto3.session.Session().client("sqs", region_name=region)
+            return self._sqs
 
     def enqueue(self, jobs: list[Job]) -> list[Job]:
         calls = _calls(jobs)
