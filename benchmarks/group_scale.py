@@ -1,6 +1,6 @@
 """What a group message costs as the group grows, and how fast its fan-out is.
 
-    make bench        # or: .venv/bin/python benchmarks/group_scale.py --sizes 10,100,1000
+    make bench        # or: .venv/bin/python benchmarks/group_scale.py --sizes 10,40,100,1000
 
 Part 1 runs the product's own services, wired as the functions wire them, on the
 embedded store, with a push stub that counts what would reach API Gateway's
@@ -222,7 +222,7 @@ def distributed_fan_out(sockets: int, workers: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--sizes", default="10,40,100,1000")
     parser.add_argument("--fan-out", type=int, default=1000, help="sockets for one function")
     parser.add_argument("--distributed", type=int, default=10_000, help="sockets across workers")
     parser.add_argument("--workers", type=int, default=50, help="the event source's maximum concurrency")

@@ -57,3 +57,22 @@ def test_only_members_may_say_they_are_typing(chat: Chat, typing: TypingService)
         typing.typing(eve, TypingAction(action="typing", conversationId=conversation.id, isTyping=True))
     with pytest.raises(NotFound):
         typing.typing(alice, TypingAction(action="typing", conversationId="nope", isTyping=True))
+
+
+def test_typing_in_a_group_over_the_limit_is_not_forwarded(chat: Chat) -> None:
+    # Given a limit of 3 and a group of 3 and one of 4, every member online
+    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
+    typing = TypingService(chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle(), max_group_size=3)
+    users = [chat.auth.signup(SignupRequest(username=f"typist{i}", password="password1")).user.id for i in range(4)]
+    for user in users:
+        chat.connections.add(Connection(connectionId=f"ws-{user}", userId=user), utc_now() - timedelta(minutes=1))
+    small = chat.conversations.create_group(users[0], CreateGroupRequest(name="S", memberIds=users[1:3]))
+    large = chat.conversations.create_group(users[0], CreateGroupRequest(name="L", memberIds=users[1:]))
+
+    # Then the small group hears it; the large one does not, and neither start nor stop is pushed
+    assert typing.typing(users[0], TypingAction(action="typing", conversationId=small.id, isTyping=True))
+    assert sum(len(frames) for frames in chat.pusher.frames.values()) == 2
+    chat.pusher.frames.clear()
+    for is_typing in (True, False):
+        assert not typing.typing(users[0], TypingAction(action="typing", conversationId=large.id, isTyping=is_typing))
+    assert chat.pusher.frames == {}
