@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 class PushSettings:
     """What bounds the cost of pushes as conversations grow, read by the functions from their environment."""
 
-    threads: int = 100  # pushes in flight per function (its boto3 connection pool is as large)
+    threads: int = 100  # pushes in flight per function (each thread keeps one connection alive)
     inline_max: int = 200  # a fan-out to more sockets sends this many itself and queues the rest
     batch_size: int = 500  # sockets per queued job, i.e. per worker invocation
     presence_max_group_size: int = 20  # larger groups get no presence frames: members ask on demand

@@ -11,7 +11,8 @@ from infra.constructs.functions import SIZING, ChatFunctions
 from infra.routes import FAN_OUT_WORKER
 from infra.stages import StageSettings
 
-# A job fails three times (each time after the worker's own retries of 5xx and 429s) before it is set aside.
+# A job the worker crashed or timed out on three times is set aside (a push that fails is given up
+# inside the worker, which never fails a job for it: the message is stored, and clients recover it).
 MAX_RECEIVES = 3
 
 

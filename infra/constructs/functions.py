@@ -75,7 +75,7 @@ SIZING = {
         15,
         False,
         True,
-        "3 MongoDB round trips, then parallel pushes; a large group's go through the fan-out queue",
+        "3 MongoDB round trips, then parallel pushes (conversations of up to 50 members)",
         pushes=True,
     ),
     WS_ROUTES["markRead"]: Sizing(

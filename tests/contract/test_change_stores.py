@@ -2,6 +2,8 @@
 reactions, membership, the change counter and its log): the MongoDB adapters and the
 in-memory fakes must behave the same."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -203,19 +205,39 @@ def test_receipts_move_forward_only_on_the_members_own_record(stores: Stores) ->
     unmoved = (Receipt(deliveredSeq=2), Receipt(deliveredSeq=2))
     assert stores.receipts.advance(group.id, "b", 1, 0) == unmoved
     assert stores.receipts.advance(group.id, "b", 2, 0) == unmoved
-    assert stores.receipts.advance(group.id, "b", 0, 0) == unmoved
-    assert stores.receipts.advance(group.id, "nobody-yet", 0, 0) == (Receipt(), Receipt())
+    assert stores.receipts.advance(group.id, "b", 2, 1) == (Receipt(deliveredSeq=2), Receipt(deliveredSeq=2, readSeq=1))
     # forward: before and after
-    assert stores.receipts.advance(group.id, "b", 3, 0) == (Receipt(deliveredSeq=2), Receipt(deliveredSeq=3))
+    assert stores.receipts.advance(group.id, "b", 3, 0) == (
+        Receipt(deliveredSeq=2, readSeq=1),
+        Receipt(deliveredSeq=3, readSeq=1),
+    )
     stores.receipts.advance(group.id, "c", 1, 1)
 
     assert stores.receipts.of_conversation(group.id) == {
-        "b": Receipt(deliveredSeq=3, readSeq=0),
+        "b": Receipt(deliveredSeq=3, readSeq=1),
         "c": Receipt(deliveredSeq=1, readSeq=1),
     }
     # the conversation document is not written: no version, no log entry
     assert version(stores, group.id) == before
     assert stores.receipts.of_conversation("missing") == {}
+
+
+def test_first_receipts_racing_for_one_record_all_count(stores: Stores) -> None:
+    # Given 16 receipts for one member arriving at once (devices, delivered and read)
+    seqs = [(delivered, read) for delivered in range(1, 9) for read in (0, delivered - 1)]
+
+    # When they all try to create and move the record at the same moment
+    barrier = threading.Barrier(len(seqs))
+
+    def advance(pair: tuple[int, int]) -> None:
+        barrier.wait()
+        stores.receipts.advance("race", "b", *pair)
+
+    with ThreadPoolExecutor(len(seqs)) as pool:
+        list(pool.map(advance, seqs))
+
+    # Then none failed and the record holds the highest of each cursor
+    assert stores.receipts.of_conversation("race") == {"b": Receipt(deliveredSeq=8, readSeq=7)}
 
 
 def test_reading_implies_delivered_and_the_read_cursor_never_goes_back(stores: Stores) -> None:

@@ -84,3 +84,26 @@ def test_a_refused_entry_is_tried_once_more_then_handed_back() -> None:
     always = SqsFanOutQueue("https://sqs.eu-west-1.amazonaws.com/1/jobs")
     always._sqs = RefusingSqs({"1"}, times=99)
     assert always.enqueue(jobs) == [(["c1"], b"{}")]
+
+
+class FailingRetrySqs(RefusingSqs):
+    """Takes every entry but one, then fails outright when that one is tried again."""
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        if self.calls:
+            self.calls.append([e["Id"] for e in Entries])
+            raise ConnectionError("SQS unreachable")
+        return super().send_message_batch(QueueUrl, Entries)
+
+
+def test_jobs_sqs_took_are_never_handed_back_to_be_pushed_twice() -> None:
+    jobs = [([f"c{i}"], b"{}") for i in range(3)] + [([f"later{i}"], b"{}") for i in range(10)]
+    adapter = SqsFanOutQueue("https://sqs.eu-west-1.amazonaws.com/1/jobs")
+    adapter._sqs = FailingRetrySqs({"1"}, times=99)
+
+    left = adapter.enqueue(jobs)
+
+    # Then the first call (c0-c2, later0-later6) gave back only the refused c1, and the
+    # second call (later7-later9) was never made: c0 and c2, which SQS took, are not pushed twice
+    assert left == [(["c1"], b"{}"), (["later7"], b"{}"), (["later8"], b"{}"), (["later9"], b"{}")]
+    assert adapter._sqs.calls == [[str(i) for i in range(10)], ["1"]]

@@ -19,7 +19,7 @@ from chat.services.message_changes import MessageChangeService
 from chat.services.presence import PresenceService
 from chat.services.push import FanOut
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
-from chat.services.receipts import ReceiptService
+from chat.services.receipts import AUTHOR_LOOKBACK, ReceiptService
 from tests.fakes import FakeLinkSigner
 from tests.unit.conftest import Chat
 
@@ -157,6 +157,39 @@ def test_in_a_direct_chat_both_see_both_receipts(chat: Chat, live: Live, trio: T
         assert chat.conversations.get(reader, message.conversationId).receipts == {
             trio.bob: Receipt(deliveredSeq=1, readSeq=1)
         }
+
+
+def test_cursors_stored_on_the_conversation_before_receipt_records_are_never_moved_back(
+    chat: Chat, live: Live, trio: Trio
+) -> None:
+    # Given a group whose document still holds bob's cursors from before receipts had records
+    for _ in range(4):
+        send(chat, trio.carol, trio.group)
+    stored = chat.conversation_store.conversations[trio.group]
+    legacy = {trio.bob: Receipt(deliveredSeq=3, readSeq=3)}
+    stored.conversation = stored.conversation.model_copy(update={"receipts": legacy})
+    chat.pusher.frames.clear()
+
+    # When bob reads up to 2, then up to 4
+    assert live.receipts.mark(trio.bob, trio.group, read=2) == Receipt(deliveredSeq=3, readSeq=3)
+    assert chat.pusher.frames == {}  # nothing moved: nobody is told
+    assert chat.conversations.get(trio.bob, trio.group).receipts[trio.bob] == Receipt(deliveredSeq=3, readSeq=3)
+    assert live.receipts.mark(trio.bob, trio.group, read=4) == Receipt(deliveredSeq=4, readSeq=4)
+
+    # Then only what is new since the old cursors is announced
+    assert [(f["deliveredSeq"], f["readSeq"]) for f in frames(chat, "carol-1")] == [(4, 4)]
+
+
+def test_a_first_read_of_a_long_history_looks_up_only_recent_authors(chat: Chat, live: Live, trio: Trio) -> None:
+    send(chat, trio.alice, trio.group, "long ago")
+    for _ in range(AUTHOR_LOOKBACK):
+        send(chat, trio.carol, trio.group)
+    chat.pusher.frames.clear()
+
+    live.receipts.mark(trio.bob, trio.group, read=AUTHOR_LOOKBACK + 1)
+
+    assert len(frames(chat, "carol-1")) == 1
+    assert frames(chat, "alice-phone") == []  # her message is past the lookback: she sees it when she looks
 
 
 def test_a_receipt_that_moves_nothing_tells_no_one(chat: Chat, live: Live, trio: Trio) -> None:

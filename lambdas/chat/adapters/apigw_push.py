@@ -14,17 +14,18 @@ import http.client
 import os
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from chat.models.ports import ConnectionGone
+from chat.clock import utc_now
+from chat.models.ports import ConnectionGone, PushRejected
 
 SERVICE = "execute-api"
 
 
 class PushRefused(Exception):
-    """API Gateway answered something other than 200 or 410 (throttled, too large, down)."""
+    """API Gateway could not take the frame now (429 throttled, 5xx): worth trying again."""
 
     def __init__(self, connection_id: str, status: int, error_type: str) -> None:
         super().__init__(f"{status} {error_type} for {connection_id}")
@@ -52,8 +53,8 @@ class ApiGatewayPusher:
             raise RuntimeError("no AWS region to sign Management API calls for: set AWS_REGION")
         self._host = parts.netloc
         self._path = parts.path.rstrip("/") + "/@connections/"
-        self._keys: tuple[str, str, bytes] | None = None  # (date, secret key, signing key)
-        self._keys_lock = threading.Lock()
+        # (date, secret key, signing key): replaced whole, so threads never see half of one
+        self._keys: tuple[str, str, bytes] | None = None
         self._connect = _connector(parts.scheme, parts.hostname or "", parts.port)
         self._connections = threading.local()  # each fan-out thread keeps one connection alive
 
@@ -62,7 +63,7 @@ class ApiGatewayPusher:
     ) -> tuple[str, dict[str, str]]:
         """The path and headers of one push, signed with SigV4 as boto3's PostToConnection signs it."""
         path = self._path + quote(connection_id, safe="")
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
         credentials = self._credentials.get_frozen_credentials()
         headers = {"host": self._host, "x-amz-date": stamp}
         if credentials.token:
@@ -96,6 +97,8 @@ class ApiGatewayPusher:
             return
         if status == 410:
             raise ConnectionGone(connection_id)
+        if 400 <= status < 500 and status != 429:
+            raise PushRejected(f"{status} {error_type} for {connection_id}")
         raise PushRefused(connection_id, status, error_type)
 
     def _post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -107,6 +110,9 @@ class ApiGatewayPusher:
                 return _exchange(connection, path, body, headers)
             except STALE_CONNECTION:
                 connection.close()  # the server closed it while idle: once more, on a fresh one
+            except Exception:
+                connection.close()  # a timeout leaves it mid-request: the next push reconnects
+                raise
         try:
             return _exchange(connection, path, body, headers)
         except Exception:
@@ -120,9 +126,7 @@ class ApiGatewayPusher:
             key = hmac.new(f"AWS4{secret_key}".encode(), date.encode(), hashlib.sha256).digest()
             for part in (self._region, SERVICE, "aws4_request"):
                 key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-            keys = (date, secret_key, key)
-            with self._keys_lock:
-                self._keys = keys
+            keys = self._keys = (date, secret_key, key)
         return keys[2]
 
 
@@ -136,7 +140,7 @@ def _exchange(
 
 
 @dataclass(frozen=True)
-class Credentials:
+class AwsCredentials:
     access_key: str
     secret_key: str
     token: str | None
@@ -146,17 +150,17 @@ class _EnvironmentCredentials:
     """What Lambda gives every function: the role's keys in the environment, for the
     container's life. Read directly, so a cold start does not import botocore (~250 ms)."""
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: AwsCredentials) -> None:
         self._credentials = credentials
 
-    def get_frozen_credentials(self) -> Credentials:
+    def get_frozen_credentials(self) -> AwsCredentials:
         return self._credentials
 
 
 def _credentials() -> Any:
     access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
     if access_key and secret_key:
-        return _EnvironmentCredentials(Credentials(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN")))
+        return _EnvironmentCredentials(AwsCredentials(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN")))
     import botocore.session  # elsewhere: the whole credential chain (profiles, SSO, instance roles)
 
     credentials = botocore.session.get_session().get_credentials()

@@ -513,31 +513,19 @@ class MongoReceiptStore:
 
     def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
         delivered = max(delivered, read)
-        receipt_id = _receipt_id(conversation_id, user_id)
-        behind = [
-            {name: {"$not": {"$gte": seq}}} for name, seq in (("deliveredSeq", delivered), ("readSeq", read)) if seq > 0
-        ]
-        if behind:
-            # Matches only while a cursor is behind; otherwise the upsert's insert collides on
-            # _id and nothing moved. One single-document write on this member's own record.
-            try:
-                before = self._receipts.find_one_and_update(
-                    {"_id": receipt_id, "$or": behind},
-                    {
-                        "$max": {"deliveredSeq": delivered, "readSeq": read},
-                        "$setOnInsert": {"conversationId": conversation_id, "userId": user_id},
-                    },
-                    upsert=True,
-                    return_document=ReturnDocument.BEFORE,
-                )
-            except DuplicateKeyError:
-                pass
-            else:
-                was = _receipt(before) if before else Receipt()
-                return was, Receipt(deliveredSeq=max(was.deliveredSeq, delivered), readSeq=max(was.readSeq, read))
-        current = self._receipts.find_one({"_id": receipt_id})
-        unmoved = _receipt(current) if current else Receipt()
-        return unmoved, unmoved
+        # An equality-only filter, so MongoDB retries the upsert itself when two first
+        # receipts race to insert the record; $max never moves a cursor back.
+        before = self._receipts.find_one_and_update(
+            {"_id": _receipt_id(conversation_id, user_id)},
+            {
+                "$max": {"deliveredSeq": delivered, "readSeq": read},
+                "$setOnInsert": {"conversationId": conversation_id, "userId": user_id},
+            },
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        was = _receipt(before) if before else Receipt()
+        return was, Receipt(deliveredSeq=max(was.deliveredSeq, delivered), readSeq=max(was.readSeq, read))
 
     def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
         docs = self._receipts.find({"conversationId": conversation_id})

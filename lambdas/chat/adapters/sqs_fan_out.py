@@ -4,9 +4,8 @@ import json
 import threading
 from typing import Any
 
+from chat.models.ports import FanOutJob as Job
 from chat.observability import logger
-
-Job = tuple[list[str], bytes]  # connection ids, and the one frame for all of them
 
 # SendMessageBatch takes at most 10 entries and 256 KiB in one call.
 MAX_ENTRIES = 10
@@ -36,24 +35,29 @@ class SqsFanOutQueue:
     def enqueue(self, jobs: list[Job]) -> list[Job]:
         calls = _calls(jobs)
         for done, call in enumerate(calls):
-            entries = [{"Id": str(index), "MessageBody": _body(job)} for index, job in enumerate(call)]
+            left = self._send(call)
+            if left:
+                # This call's jobs SQS did not take, and every later call's: pushed by the caller.
+                return left + [job for later in calls[done + 1 :] for job in later]
+        return []
+
+    def _send(self, call: list[Job]) -> list[Job]:
+        """One SendMessageBatch, and once more for the entries it refused; the jobs not queued."""
+        pending = {str(index): job for index, job in enumerate(call)}
+        for _attempt in range(2):
+            entries = [{"Id": entry_id, "MessageBody": _body(job)} for entry_id, job in pending.items()]
             try:
                 answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-                refused = {failure["Id"] for failure in answer.get("Failed") or []}
-                if refused:
-                    # Only the refused entries are tried again, so nothing is queued twice.
-                    retry = [entry for entry in entries if entry["Id"] in refused]
-                    answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=retry)
-                    refused = {failure["Id"] for failure in answer.get("Failed") or []}
             except Exception:
-                logger.exception("could not queue fan-out jobs", extra={"jobs": sum(map(len, calls[done:]))})
-                return [job for later in calls[done:] for job in later]
-            if refused:
-                logger.error("SQS refused fan-out jobs", extra={"jobs": len(refused)})
-                return [job for index, job in enumerate(call) if str(index) in refused] + [
-                    job for later in calls[done + 1 :] for job in later
-                ]
-        return []
+                logger.exception("could not queue fan-out jobs", extra={"jobs": len(pending)})
+                break
+            refused = {failure["Id"] for failure in answer.get("Failed") or []}
+            pending = {entry_id: job for entry_id, job in pending.items() if entry_id in refused}
+            if not pending:
+                return []
+        if pending:
+            logger.error("SQS did not take fan-out jobs; pushing them here", extra={"jobs": len(pending)})
+        return list(pending.values())
 
 
 def _body(job: Job) -> str:

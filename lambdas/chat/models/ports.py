@@ -135,8 +135,9 @@ class ReceiptStore(Protocol):
     a group's receipts spread over N records instead of queueing on the conversation's one."""
 
     def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
-        """Moves the cursors forward to at least these seqs, never back: (before, after), equal
-        when nothing moved. One atomic single-document write (and a read when nothing moved)."""
+        """Moves the cursors forward to at least these seqs (each 0 or more, at least one 1 or
+        more), never back: (before, after), equal when nothing moved. One atomic write on the
+        member's own record."""
 
     def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
         """Every stored receipt of the conversation, by user id."""
@@ -209,9 +210,14 @@ class ConnectionGone(Exception):
     """The socket is closed; API Gateway answered 410 Gone."""
 
 
+class PushRejected(Exception):
+    """API Gateway refused the frame for good (403, 413, …): trying again would fail the same way."""
+
+
 class Pusher(Protocol):
     def push(self, connection_id: str, frame: bytes) -> None:
-        """Sends one frame; raises ConnectionGone for a closed socket."""
+        """Sends one frame; raises ConnectionGone for a closed socket, PushRejected for a frame
+        API Gateway will never take, anything else for a failure worth trying again."""
 
 
 # --- media -----------------------------------------------------------------------
@@ -278,7 +284,10 @@ class MediaLinkSigner(Protocol):
     def public_url(self, key: str) -> str: ...
 
 
+FanOutJob = tuple[list[str], bytes]  # connection ids, and the one frame for all of them
+
+
 class FanOutQueue(Protocol):
-    def enqueue(self, jobs: list[tuple[list[str], bytes]]) -> list[tuple[list[str], bytes]]:
+    def enqueue(self, jobs: list[FanOutJob]) -> list[FanOutJob]:
         """Hands each job (connection ids, one frame for all of them) to a fan-out worker;
         returns the jobs it could not hand on (each one either queued or returned, never both)."""

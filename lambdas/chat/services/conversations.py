@@ -123,7 +123,7 @@ class ConversationService:
         conversation = self.require_member(conversation_id, user_id)
         stored = self._receipts.of_conversation(conversation_id)
         return {
-            member: _higher(conversation.receipts.get(member), stored.get(member)) for member in conversation.memberIds
+            member: higher(conversation.receipts.get(member), stored.get(member)) for member in conversation.memberIds
         }
 
     def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
@@ -166,7 +166,8 @@ class ConversationService:
             raise InvalidRequest("The cursor is not valid; pass back a nextCursor exactly as received.") from error
 
 
-def _higher(*receipts: Receipt | None) -> Receipt:
+def higher(*receipts: Receipt | None) -> Receipt:
+    """Each cursor at the highest the receipts give (cursors only move forward)."""
     held = [r for r in receipts if r is not None]
     return Receipt(
         deliveredSeq=max((r.deliveredSeq for r in held), default=0), readSeq=max((r.readSeq for r in held), default=0)
@@ -179,4 +180,4 @@ def _visible_receipts(conversation: Conversation, reader_id: str, stored: dict[s
     conversation document; the higher of the two wins, so an upgrade moves no cursor back."""
     users = [reader_id] if conversation.type == "group" else conversation.memberIds
     legacy = conversation.receipts
-    return {u: _higher(legacy.get(u), stored.get(u)) for u in users if u in legacy or u in stored}
+    return {u: higher(legacy.get(u), stored.get(u)) for u in users if u in legacy or u in stored}

@@ -12,7 +12,7 @@ from typing import Any
 
 from chat.clock import utc_now
 from chat.models.chat import Connection
-from chat.models.ports import ConnectionGone, ConnectionStore, FanOutQueue, Pusher
+from chat.models.ports import ConnectionGone, ConnectionStore, FanOutJob, FanOutQueue, Pusher, PushRejected
 from chat.observability import logger
 
 PUSH_ATTEMPTS = 3
@@ -105,7 +105,7 @@ class FanOut:
         """Queues the deliveries as jobs of one frame and up to `batch_size` sockets each;
         returns those the queue did not take, to be pushed from here instead."""
         assert self._queue is not None
-        jobs: list[tuple[list[str], bytes]] = []
+        jobs: list[FanOutJob] = []
         for frame, group in itertools.groupby(deliveries, key=lambda delivery: delivery[1]):
             ids = [connection_id for connection_id, _ in group]
             jobs.extend((ids[i : i + self._batch_size], frame) for i in range(0, len(ids), self._batch_size))
@@ -136,6 +136,10 @@ class FanOut:
                 return "delivered"
             except ConnectionGone:
                 return "gone"
+            except PushRejected as error:
+                # A 403 here means every push is refused (a role or signing fault): say so loudly.
+                logger.error("push rejected; not retried", extra={"connection_id": connection_id, "error": str(error)})
+                return "failed"
             except Exception as error:
                 if attempt == PUSH_ATTEMPTS:
                     logger.error(

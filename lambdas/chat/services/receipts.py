@@ -10,8 +10,13 @@ member, instead of N writes to one document and N² pushes."""
 from chat.models.chat import Receipt
 from chat.models.errors import InvalidRequest
 from chat.models.ports import ConnectionStore, MessageStore, ReceiptStore
-from chat.services.conversations import ConversationService
+from chat.services.conversations import ConversationService, higher
 from chat.services.push import FanOut, except_connection
+
+# Authors are looked up among at most this many messages below a cursor's new place: a
+# member's first read of a long history must not scan all of it, and those who wrote
+# further back see their ticks when they next open the conversation.
+AUTHOR_LOOKBACK = 1000
 
 
 def receipt_frame(conversation_id: str, user_id: str, receipt: Receipt) -> dict[str, object]:
@@ -51,14 +56,17 @@ class ReceiptService:
                 f"seq {delivered} is past the conversation's last seq ({conversation.lastSeq}).",
                 details=[{"loc": ["seq"], "type": "beyond_last_seq"}],
             )
-        before, after = self._receipts.advance(conversation_id, user_id, delivered, read)
+        stored, after = self._receipts.advance(conversation_id, user_id, delivered, read)
+        # Cursors from before receipts had records of their own ride on the conversation.
+        before = higher(stored, conversation.receipts.get(user_id))
+        after = higher(after, before)
         if after == before:
             return after  # already there: nothing to tell
         if conversation.type == "direct":
             authors = {member for member in conversation.memberIds if member != user_id}
         else:
             newly_covered = [
-                (was, now)
+                (max(was, now - AUTHOR_LOOKBACK), now)
                 for was, now in ((before.readSeq, after.readSeq), (before.deliveredSeq, after.deliveredSeq))
                 if now > was
             ]

@@ -369,12 +369,15 @@ export class ChatStore {
    * Takes server copies of conversations, each unless older than the one held; conversations held but
    * not given (past the first page, or left) stay. A conversation's cursor starts at its first copy and
    * moves with `moveCursors` (a list load or GET, as the spec says) or a catch-up; never with a push.
+   * Once its messages are held, only the change feed moves it: a list copy may count a message whose
+   * push never came, and a cursor past it would hide it from the next catch-up.
    */
   private takeConversations(incoming: readonly Conversation[], moveCursors = false): void {
     const held = new Map(this.state.conversations.map((c) => [c.id, c]));
     for (const conversation of incoming) {
       const cursor = this.cursors.get(conversation.id);
-      if (cursor === undefined || (moveCursors && conversation.version > cursor)) {
+      const historyHeld = this.state.messages[conversation.id] !== undefined;
+      if (cursor === undefined || (moveCursors && !historyHeld && conversation.version > cursor)) {
         this.cursors.set(conversation.id, conversation.version);
       }
       const before = held.get(conversation.id);
