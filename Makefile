@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/media_send.py
 	$(BIN)/python benchmarks/catch_up.py
 	$(BIN)/python benchmarks/group_scale.py
+	$(BIN)/python benchmarks/hot_document.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

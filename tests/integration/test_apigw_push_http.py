@@ -2,18 +2,21 @@
 connections that the server closed while idle."""
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from chat.adapters import apigw_push
 from chat.adapters.apigw_push import ApiGatewayPusher, PushRefused
-from chat.models.ports import ConnectionGone
+from chat.models.ports import ConnectionGone, PushRejected
 
 
 class Api(BaseHTTPRequestHandler):
-    """Answers by connection id: `gone…` 410, `busy…` 429, `close…` 200 then closes the connection."""
+    """Answers by connection id: `gone…` 410, `busy…` 429, `deny…` 403, `slow…` after a second,
+    `close…` 200 then closes the connection."""
 
     protocol_version = "HTTP/1.1"
     posts: list[tuple[str, bytes, str]]
@@ -21,10 +24,14 @@ class Api(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         connection_id = self.path.rsplit("/", 1)[-1]
+        if connection_id.startswith("slow"):
+            time.sleep(1)
         self.posts.append((self.path, body, self.headers.get("Authorization", "")))
-        status, error_type = {"gone": (410, "GoneException"), "busy": (429, "LimitExceededException")}.get(
-            connection_id[:4], (200, None)
-        )
+        status, error_type = {
+            "gone": (410, "GoneException"),
+            "busy": (429, "LimitExceededException"),
+            "deny": (403, "ForbiddenException"),
+        }.get(connection_id[:4], (200, None))
         self.send_response(status)
         if error_type:
             self.send_header("x-amzn-ErrorType", error_type)
@@ -64,6 +71,8 @@ def test_410_is_a_gone_connection_and_other_refusals_say_what_they_were(api: tup
     with pytest.raises(PushRefused) as refused:
         pusher.push("busy-1", b"{}")
     assert (refused.value.status, refused.value.error_type) == (429, "LimitExceededException")
+    with pytest.raises(PushRejected, match="403 ForbiddenException"):  # for good: not worth retrying
+        pusher.push("deny-1", b"{}")
     pusher.push("fine-1", b"{}")  # the connection is still good after refusals
 
 
@@ -79,3 +88,17 @@ def test_a_connection_the_server_closed_is_replaced_without_losing_the_push(api:
 def test_an_unreachable_api_raises_for_the_fan_out_to_retry() -> None:
     with pytest.raises(ConnectionRefusedError):
         ApiGatewayPusher("http://127.0.0.1:9/live").push("c1", b"{}")
+
+
+def test_a_push_that_times_out_leaves_the_thread_able_to_push_again(
+    api: tuple[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, posts = api
+    monkeypatch.setattr(apigw_push, "TIMEOUT_SECONDS", 0.2)
+    pusher = ApiGatewayPusher(endpoint)
+    pusher.push("ok-0", b"{}")  # a kept-alive connection
+    with pytest.raises(TimeoutError):
+        pusher.push("slow-1", b"{}")
+    pusher.push("ok-2", b"{}")
+    pusher.push("ok-3", b"{}")
+    assert [path.rsplit("/", 1)[-1] for path, _, _ in posts][-2:] == ["ok-2", "ok-3"]

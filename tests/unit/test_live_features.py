@@ -440,6 +440,20 @@ def test_only_an_admin_renames(chat: Chat, live: Live, trio: Trio) -> None:
         assert frame["conversation"]["name"] == "Team"
 
 
+def test_someone_added_back_finds_their_receipt_where_they_left_it(chat: Chat, live: Live, trio: Trio) -> None:
+    for _ in range(2):
+        send(chat, trio.alice, trio.group)
+    live.receipts.mark(trio.carol, trio.group, read=2)
+    live.groups.remove_member(trio.alice, trio.group, trio.carol)
+    send(chat, trio.alice, trio.group)
+
+    live.groups.add_members(trio.alice, trio.group, [trio.carol])
+
+    back = chat.conversations.get(trio.carol, trio.group)
+    assert back.receipts == {trio.carol: Receipt(deliveredSeq=2, readSeq=2)}
+    assert back.unreadCount == 1  # only what came after
+
+
 def test_a_removed_member_is_told_then_reads_only_up_to_their_removal(chat: Chat, live: Live, trio: Trio) -> None:
     before = [send(chat, trio.alice, trio.group, "from alice"), send(chat, trio.carol, trio.group, "from carol")]
     chat.pusher.frames.clear()
