@@ -38,6 +38,9 @@ def test_a_groups_author_sees_delivered_then_read_and_who_read_it(new_page: Open
     for page, name in zip((ann, ben, cat), names, strict=True):
         sign_up(page, name, name.title())
     create_group(ann, "Lunch club", names[1:])
+    # The new group shows for the others at once, before anyone writes in it
+    for page in (ben, cat):
+        expect(page.get_by_role("button", name="Open Lunch club")).to_be_visible()
     send(ann, "Lunch at noon?")
     tick = ann.get_by_test_id("receipt").last
 

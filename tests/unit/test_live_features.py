@@ -440,6 +440,20 @@ def test_only_an_admin_renames(chat: Chat, live: Live, trio: Trio) -> None:
         assert frame["conversation"]["name"] == "Team"
 
 
+def test_a_new_group_is_shown_to_its_members_at_once(chat: Chat, live: Live) -> None:
+    ann, ben = new_user(chat, "ann"), new_user(chat, "ben")
+    connect(chat, ann, "ann-1")
+    connect(chat, ben, "ben-1")
+
+    group = live.groups.create(ann, CreateGroupRequest(name="Lunch", memberIds=[ben]))
+
+    for socket in ("ann-1", "ben-1"):  # the creator's other devices too
+        assert [(f["type"], f["conversation"]["id"]) for f in frames(chat, socket)] == [
+            ("conversationUpdated", group.id)
+        ]
+    assert frames(chat, "ben-1")[0]["conversation"]["unreadCount"] is None
+
+
 def test_someone_added_back_finds_their_receipt_where_they_left_it(chat: Chat, live: Live, trio: Trio) -> None:
     for _ in range(2):
         send(chat, trio.alice, trio.group)

@@ -1,8 +1,8 @@
 """Group membership and names. The creator is the first admin; admins add and remove
-members and rename the group; anyone may leave. Every change goes to the members and
-to anyone it removed, as `conversationUpdated`."""
+members and rename the group; anyone may leave. A new group and every change go to the
+members (and to anyone removed) as `conversationUpdated`."""
 
-from chat.models.api import MAX_GROUP_MEMBERS
+from chat.models.api import MAX_GROUP_MEMBERS, CreateGroupRequest
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from chat.models.ports import ConnectionStore, ConversationStore, UserStore
@@ -32,6 +32,12 @@ class GroupService:
         self._users = users
         self._connections = connections
         self._fan_out = fan_out
+
+    def create(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
+        """Starts a group, and shows it to its members at once rather than at its first message."""
+        group = self._conversations.create_group(creator_id, request)
+        self._tell(group)
+        return group
 
     def add_members(self, admin_id: str, group_id: str, user_ids: list[str]) -> Conversation:
         group = self._admin_group(admin_id, group_id)

@@ -26,7 +26,7 @@ router = APIGatewayHttpRouter()
 
 @router.post("/groups/create", status_code=201, tags=["conversations"], security=BEARER, summary="Start a group")
 def create_group(user_id: CurrentUserId, body: CreateGroupRequest) -> Conversation:
-    return conversation_service().create_group(user_id, body)
+    return group_service().create(user_id, body)
 
 
 @router.post(
