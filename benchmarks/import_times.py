@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES  # noqa: E402
+from infra.routes import FAN_OUT_WORKER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES  # noqa: E402
 
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    modules = list(dict.fromkeys([HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values()]))  # routes may share a handler
+    modules = list(dict.fromkeys([HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values(), FAN_OUT_WORKER]))  # routes may share a handler
     print(f"Handler import time, best of {args.runs} fresh interpreters (python -X importtime)")
     print(f"{'handler':40} {'ms':>8}   heaviest packages (ms of their own modules)")
     for module in modules:
