@@ -53,7 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    modules = list(dict.fromkeys([HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values(), FAN_OUT_WORKER]))  # routes may share a handler
+    # Routes may share a handler: each once.
+    modules = list(dict.fromkeys([HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values(), FAN_OUT_WORKER]))
     print(f"Handler import time, best of {args.runs} fresh interpreters (python -X importtime)")
     print(f"{'handler':40} {'ms':>8}   heaviest packages (ms of their own modules)")
     for module in modules:

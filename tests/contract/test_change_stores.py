@@ -223,6 +223,8 @@ def test_receipts_move_forward_only_on_the_members_own_record(stores: Stores) ->
 
 
 def test_first_receipts_racing_for_one_record_all_count(stores: Stores) -> None:
+    """The fake and the embedded store each apply one write at a time; against a real MongoDB
+    (MONGODB_URI) the upserts truly race, which is where a filter other than _id lost one."""
     # Given 16 receipts for one member arriving at once (devices, delivered and read)
     seqs = [(delivered, read) for delivered in range(1, 9) for read in (0, delivered - 1)]
 

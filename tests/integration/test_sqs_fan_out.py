@@ -87,7 +87,7 @@ def test_a_refused_entry_is_tried_once_more_then_handed_back() -> None:
 
 
 class FailingRetrySqs(RefusingSqs):
-    """Takes every entry but one, then fails outright when that one is tried again."""
+    """Takes every entry of its first call but one, then fails outright on every later call."""
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
         if self.calls:
@@ -103,7 +103,8 @@ def test_jobs_sqs_took_are_never_handed_back_to_be_pushed_twice() -> None:
 
     left = adapter.enqueue(jobs)
 
-    # Then the first call (c0-c2, later0-later6) gave back only the refused c1, and the
-    # second call (later7-later9) was never made: c0 and c2, which SQS took, are not pushed twice
+    # Then the first call (c0-c2, later0-later6) gave back only the refused c1; the second
+    # call (later7-later9) was still made, and failed: c0 and c2, which SQS took, are not
+    # handed back to be pushed twice
     assert left == [(["c1"], b"{}"), (["later7"], b"{}"), (["later8"], b"{}"), (["later9"], b"{}")]
-    assert adapter._sqs.calls == [[str(i) for i in range(10)], ["1"]]
+    assert adapter._sqs.calls == [[str(i) for i in range(10)], ["1"], ["0", "1", "2"]]

@@ -33,13 +33,8 @@ class SqsFanOutQueue:
             return self._sqs
 
     def enqueue(self, jobs: list[Job]) -> list[Job]:
-        calls = _calls(jobs)
-        for done, call in enumerate(calls):
-            left = self._send(call)
-            if left:
-                # This call's jobs SQS did not take, and every later call's: pushed by the caller.
-                return left + [job for later in calls[done + 1 :] for job in later]
-        return []
+        """Every call is made even if one fails: what SQS did not take goes back to the caller."""
+        return [job for call in _calls(jobs) for job in self._send(call)]
 
     def _send(self, call: list[Job]) -> list[Job]:
         """One SendMessageBatch, and once more for the entries it refused; the jobs not queued."""

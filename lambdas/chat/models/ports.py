@@ -137,7 +137,7 @@ class ReceiptStore(Protocol):
     def advance(self, conversation_id: str, user_id: str, delivered: int, read: int) -> tuple[Receipt, Receipt]:
         """Moves the cursors forward to at least these seqs (each 0 or more, at least one 1 or
         more), never back: (before, after), equal when nothing moved. One atomic write on the
-        member's own record."""
+        member's own record, made even when nothing moves (MongoDB then changes nothing)."""
 
     def of_conversation(self, conversation_id: str) -> dict[str, Receipt]:
         """Every stored receipt of the conversation, by user id."""
@@ -290,4 +290,6 @@ FanOutJob = tuple[list[str], bytes]  # connection ids, and the one frame for all
 class FanOutQueue(Protocol):
     def enqueue(self, jobs: list[FanOutJob]) -> list[FanOutJob]:
         """Hands each job (connection ids, one frame for all of them) to a fan-out worker;
-        returns the jobs it could not hand on (each one either queued or returned, never both)."""
+        returns the jobs it could not hand on. A job SQS confirmed is never returned; one whose
+        call failed without an answer is, and may then reach its sockets twice (delivery is at
+        least once)."""

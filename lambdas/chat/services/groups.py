@@ -6,6 +6,7 @@ from chat.models.api import MAX_GROUP_MEMBERS, CreateGroupRequest
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from chat.models.ports import ConnectionStore, ConversationStore, UserStore
+from chat.observability import logger
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
 
@@ -36,7 +37,12 @@ class GroupService:
     def create(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
         """Starts a group, and shows it to its members at once rather than at its first message."""
         group = self._conversations.create_group(creator_id, request)
-        self._tell(group)
+        try:
+            self._tell(group)
+        except Exception:
+            # The group exists: a failed announcement must not make the creator retry and
+            # start a second one. Members see it at their next list load or message.
+            logger.exception("could not announce a new group", extra={"conversation_id": group.id})
         return group
 
     def add_members(self, admin_id: str, group_id: str, user_ids: list[str]) -> Conversation:

@@ -42,6 +42,7 @@ class FanOutReport:
     delivered: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # refused for good (a 4xx): not retried
     queued: list[str] = field(default_factory=list)  # handed to fan-out workers
 
 
@@ -89,7 +90,7 @@ class FanOut:
             here = here + unqueued
         for (connection_id, _), outcome in zip(here, outcomes, strict=True):
             getattr(report, outcome).append(connection_id)
-        self._forget_gone(report)
+        self._settle(report)
         return report
 
     def push_here(self, connection_ids: Sequence[str], frame: bytes) -> FanOutReport:
@@ -98,7 +99,7 @@ class FanOut:
         outcomes = self._executor.map(lambda cid: self._push_one(cid, frame), connection_ids)
         for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
             getattr(report, outcome).append(connection_id)
-        self._forget_gone(report)
+        self._settle(report)
         return report
 
     def _hand_off(self, deliveries: list[Delivery], report: FanOutReport) -> list[Delivery]:
@@ -119,7 +120,10 @@ class FanOut:
         report.queued.extend(connection_id for connection_id, _ in deliveries if connection_id not in left_ids)
         return left
 
-    def _forget_gone(self, report: FanOutReport) -> None:
+    def _settle(self, report: FanOutReport) -> None:
+        if report.rejected:
+            # Once per fan-out, not per socket: a 403 here means a role or signing fault.
+            logger.error("pushes rejected by API Gateway", extra={"rejected": len(report.rejected)})
         if not report.gone:
             return
         try:
@@ -137,9 +141,9 @@ class FanOut:
             except ConnectionGone:
                 return "gone"
             except PushRejected as error:
-                # A 403 here means every push is refused (a role or signing fault): say so loudly.
-                logger.error("push rejected; not retried", extra={"connection_id": connection_id, "error": str(error)})
-                return "failed"
+                # Not worth retrying; a 403 means every push is refused (a role or signing fault).
+                logger.debug("push rejected", extra={"connection_id": connection_id, "error": str(error)})
+                return "rejected"
             except Exception as error:
                 if attempt == PUSH_ATTEMPTS:
                     logger.error(
