@@ -201,13 +201,13 @@ class FakeConversationStore:
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate(next((s for s in self.conversations.values() if s.direct_key == direct_key), None))
 
-    def record_change(self, message: Message, *, new: bool) -> None:
+    def record_change(self, message: Message, *, new: bool) -> int:
         stored = self.conversations[message.conversationId]
         with self._lock:
             last = stored.last_message
             if (new and (last is None or last.seq < message.seq)) or (not new and last and last.seq == message.seq):
                 stored.last_message = message
-            stored.change(message.id)
+            return stored.change(message.id).version
 
     def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
         stored = self.conversations.get(conversation_id)

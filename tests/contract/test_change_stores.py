@@ -191,6 +191,17 @@ def test_a_new_message_never_moves_last_message_backward(stores: Stores) -> None
     assert log_of(stores, group.id) == [(1, newer.id), (2, slower.id)]
 
 
+def test_record_change_returns_the_version_it_gave(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("a", "b"))
+    first, second = a_message(group.id, "a", 1), a_message(group.id, "b", 2)
+    for message in (first, second):
+        stores.messages.insert(message)
+    assert stores.conversations.record_change(second, new=True) == 1
+    assert stores.conversations.record_change(first, new=True) == 2  # older: only version and log move
+    assert stores.conversations.record_change(second, new=False) == 3
+    assert version(stores, group.id) == 3
+
+
 # --- receipts ---------------------------------------------------------------------------------
 
 

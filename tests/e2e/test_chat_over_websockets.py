@@ -25,7 +25,7 @@ def test_two_users_chat_both_ways_in_real_time(stack: Stack) -> None:
         ack = await a.request(send_frame({"receiverId": bob["user"]["id"]}, "hi bob", "a1"))
         assert ack["type"] == "messageAck"
         received = await b.receive()
-        assert received == {"type": "messageReceived", "message": ack["message"]}
+        assert received == {"type": "messageReceived", "message": ack["message"], "version": ack["version"]}
         reply = await b.request(send_frame({"conversationId": ack["message"]["conversationId"]}, "hi alice", "b1"))
         assert reply["message"]["seq"] == ack["message"]["seq"] + 1
         assert (await a.receive())["message"]["text"] == "hi alice"
@@ -54,7 +54,11 @@ def test_group_of_three_and_the_senders_second_device(stack: Stack) -> None:
         ack = await phone.request(send_frame({"conversationId": group["id"]}, "hello group", "g1"))
         assert ack["type"] == "messageAck"
         for other in (laptop, b, c):
-            assert await other.receive() == {"type": "messageReceived", "message": ack["message"]}
+            assert await other.receive() == {
+                "type": "messageReceived",
+                "message": ack["message"],
+                "version": ack["version"],
+            }
         for client in (phone, laptop, b, c):
             await client.assert_quiet()
             await client.close()
@@ -71,7 +75,8 @@ def test_resend_is_acked_with_the_original_and_never_delivered_twice(stack: Stac
         first = await s.request(frame)
         assert (await r.receive())["message"] == first["message"]
         second = await s.request(frame)
-        assert second == first
+        # the original again, without the version the first ack already told
+        assert second == {key: value for key, value in first.items() if key != "version"}
         await r.assert_quiet()
         await s.close()
         await r.close()
@@ -206,8 +211,9 @@ def test_message_sent_over_http_reaches_every_socket(stack: Stack) -> None:
         body = {"receiverId": receiver["user"]["id"], "text": "from http", "clientMsgId": "h1"}
         status, message = await asyncio.to_thread(stack.http, "POST", "/api/messages/", body, sender["accessToken"])
         assert status == 201
-        assert await mine.receive() == {"type": "messageReceived", "message": message}
-        assert await theirs.receive() == {"type": "messageReceived", "message": message}
+        # the chat's first change: version 1
+        assert await mine.receive() == {"type": "messageReceived", "message": message, "version": 1}
+        assert await theirs.receive() == {"type": "messageReceived", "message": message, "version": 1}
         await mine.close()
         await theirs.close()
 

@@ -149,14 +149,17 @@ def test_edit_delete_and_react_reach_every_member_and_only_the_sender_may_change
         await a.assert_quiet()
 
         await a.send({"action": "editMessage", "messageId": message_id, "text": "hello"})
-        edited = (await a.receive_type("messageUpdated"))["message"]
-        assert await b.receive() == {"type": "messageUpdated", "message": edited}
+        edited_frame = await a.receive_type("messageUpdated")
+        edited = edited_frame["message"]
+        assert await b.receive() == edited_frame
         assert (edited["text"], edited["revision"], edited["seq"]) == ("hello", 1, message["seq"])
         assert edited["editedAt"] is not None
 
         await b.send({"action": "react", "messageId": message_id, "emoji": "👍", "on": True})
-        reacted = (await b.receive_type("messageUpdated"))["message"]
-        assert await a.receive() == {"type": "messageUpdated", "message": reacted}
+        reacted_frame = await b.receive_type("messageUpdated")
+        reacted = reacted_frame["message"]
+        assert await a.receive() == reacted_frame
+        assert reacted_frame["version"] == edited_frame["version"] + 1
         assert (reacted["reactions"], reacted["revision"]) == ({"👍": [bob["user"]["id"]]}, 2)
         # The same reaction again is no change: no frame.
         await b.send({"action": "react", "messageId": message_id, "emoji": "👍", "on": True})
@@ -169,7 +172,11 @@ def test_edit_delete_and_react_reach_every_member_and_only_the_sender_may_change
         assert (tombstone["text"], tombstone["attachments"], tombstone["reactions"]) == ("", [], {})
         assert tombstone["deletedAt"] is not None
         for client in (a, b):
-            assert await client.receive() == {"type": "messageUpdated", "message": tombstone}
+            assert await client.receive() == {
+                "type": "messageUpdated",
+                "message": tombstone,
+                "version": reacted_frame["version"] + 1,
+            }
         late = await b.request({"action": "react", "messageId": message_id, "emoji": "❤️", "on": True})
         assert (late["type"], late["code"]) == ("error", "conflict")
         again = await a.request({"action": "deleteMessage", "messageId": message_id})

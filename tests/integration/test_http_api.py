@@ -194,7 +194,7 @@ def test_send_over_http_is_idempotent_and_pushed(pushed: Pushed, alice: Account,
     assert again.body == first.body
     # HTTP sends have no sending socket: every member socket hears it once
     for socket in ("bob-socket", "alice-socket"):
-        assert pushed.frames(socket) == [{"type": "messageReceived", "message": first.body}]
+        assert pushed.frames(socket) == [{"type": "messageReceived", "message": first.body, "version": 1}]
 
 
 @pytest.mark.parametrize(

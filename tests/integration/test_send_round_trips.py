@@ -68,14 +68,14 @@ def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, ins
     frame = {"action": "sendMessage", "conversationId": group["id"], "text": "hello all", "clientMsgId": "m1"}
     ws_call("ws_send_message", "ws_message", sender, "socket-member00", frame)
 
-    # Then: seq+membership, insert, preview, connections — and all 49 others got it
+    # Then: seq+membership, insert, preview (returning the version), connections — and all
+    # 49 others got it
     assert [f["type"] for f in pushed.frames("socket-member00")] == ["messageAck"]
     assert sum(counting.calls.values()) == 4, counting.calls
     assert counting.calls == Counter(
         {
-            "conversations.find_one_and_update": 1,
+            "conversations.find_one_and_update": 2,
             "messages.insert_one": 1,
-            "conversations.update_one": 1,
             "connections.find": 1,
         }
     )

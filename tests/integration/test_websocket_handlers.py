@@ -86,11 +86,13 @@ def test_send_message_acks_the_sender_and_pushes_to_every_other_socket(pushed: P
     assert ack["clientMsgId"] == "m1"
     message = ack["message"]
     assert (message["text"], message["seq"], message["senderId"]) == ("hi", 1, alice.user_id)
-    assert pushed.frames("alice-laptop") == [{"type": "messageReceived", "message": message}]
-    assert pushed.frames("bob-phone") == [{"type": "messageReceived", "message": message}]
+    assert ack["version"] == 1  # the conversation's first change
+    assert pushed.frames("alice-laptop") == [{"type": "messageReceived", "message": message, "version": 1}]
+    assert pushed.frames("bob-phone") == [{"type": "messageReceived", "message": message, "version": 1}]
     # a resend is acked with the original and pushed to nobody else
     ws_call("ws_send_message", "ws_message", alice, "alice-phone", frame)
-    assert pushed.frames("alice-phone") == [ack, ack]
+    # (its ack carries no version: the first one told it)
+    assert pushed.frames("alice-phone") == [ack, {key: value for key, value in ack.items() if key != "version"}]
     assert len(pushed.frames("bob-phone")) == 1
 
 

@@ -238,7 +238,8 @@ def test_only_the_sender_edits_and_every_member_socket_hears_it(chat: Chat, live
 
     assert (edited.id, edited.text, edited.revision, edited.seq) == (original.id, "hello", 1, original.seq)
     assert edited.editedAt is not None
-    expected = {"type": "messageUpdated", "message": edited.model_dump(mode="json")}
+    # with the conversation's version the edit gave it (the send was 1)
+    expected = {"type": "messageUpdated", "message": edited.model_dump(mode="json"), "version": 2}
     for socket in SOCKETS:  # the sender's sockets too
         assert frames(chat, socket) == [expected]
     found = chat.conversation_store.change_log(trio.group)
@@ -284,7 +285,9 @@ def test_delete_leaves_a_tombstone_for_everyone_and_only_once(chat: Chat, live: 
     assert tombstone.deletedAt is not None
     assert (tombstone.seq, tombstone.revision) == (message.seq, 2)
     for socket in SOCKETS:
-        assert frames(chat, socket) == [{"type": "messageUpdated", "message": tombstone.model_dump(mode="json")}]
+        assert frames(chat, socket) == [
+            {"type": "messageUpdated", "message": tombstone.model_dump(mode="json"), "version": 3}
+        ]
     chat.pusher.frames.clear()
     with pytest.raises(Conflict):
         live.changes.delete(trio.alice, message.id)
@@ -309,7 +312,9 @@ def test_any_member_reacts_and_doing_it_twice_is_one_change(chat: Chat, live: Li
     assert (first.reactions, first.revision) == ({"👍": [trio.bob]}, 1)
     assert again == first
     for socket in SOCKETS:
-        assert frames(chat, socket) == [{"type": "messageUpdated", "message": first.model_dump(mode="json")}]
+        assert frames(chat, socket) == [
+            {"type": "messageUpdated", "message": first.model_dump(mode="json"), "version": 2}
+        ]
 
     live.changes.react(trio.carol, message.id, "👍", on=True)
     back = live.changes.react(trio.bob, message.id, "👍", on=False)

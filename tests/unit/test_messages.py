@@ -42,11 +42,13 @@ def test_group_send_reaches_every_other_socket_exactly_once(chat: Chat, trio: tu
     )
     # Then her phone gets the ack, everyone else one messageReceived
     assert result.created
+    # (each with the conversation's version the message gave it: the first change, 1)
+    message = result.message.model_dump(mode="json")
     assert frames(chat, "alice-phone") == [
-        {"type": "messageAck", "clientMsgId": "m1", "message": result.message.model_dump(mode="json")}
+        {"type": "messageAck", "clientMsgId": "m1", "message": message, "version": 1}
     ]
     for socket in ("alice-laptop", "bob-1", "carol-1"):
-        assert frames(chat, socket) == [{"type": "messageReceived", "message": result.message.model_dump(mode="json")}]
+        assert frames(chat, socket) == [{"type": "messageReceived", "message": message, "version": 1}]
 
 
 def test_message_is_stored_before_anyone_hears_of_it(chat: Chat, trio: tuple[str, str, str, str]) -> None:
@@ -80,6 +82,8 @@ def test_resend_with_same_client_msg_id_returns_the_original_and_pushes_nothing(
     # both sends were acked with the original
     acks = frames(chat, "alice-1")
     assert [a["type"] for a in acks] == ["messageAck", "messageAck"]
+    # the resend's ack carries no version: the original's already told it
+    assert acks[0].pop("version") == 1
     assert acks[0] == acks[1]
 
 

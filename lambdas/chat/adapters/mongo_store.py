@@ -289,7 +289,7 @@ class MongoConversationStore:
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate({"directKey": direct_key})
 
-    def record_change(self, message: Message, *, new: bool) -> None:
+    def record_change(self, message: Message, *, new: bool) -> int:
         logged = _logged(message.id)
         preview = {
             "lastMessage": _message_doc(message),
@@ -299,11 +299,20 @@ class MongoConversationStore:
         # Conditional on seq, so a slower concurrent send never overwrites a newer preview;
         # when the preview is not this message's to change, only the version and log move.
         seq_test = {"$lt": message.seq} if new else message.seq
-        recorded = self._conversations.update_one(
-            {"_id": message.conversationId, "lastMessageSeq": seq_test}, {**logged, "$set": preview}
+        recorded = self._conversations.find_one_and_update(
+            {"_id": message.conversationId, "lastMessageSeq": seq_test},
+            {**logged, "$set": preview},
+            projection={"version": 1},
+            return_document=ReturnDocument.AFTER,
         )
-        if recorded.matched_count == 0:
-            self._conversations.update_one({"_id": message.conversationId}, logged)
+        if recorded is None:
+            recorded = self._conversations.find_one_and_update(
+                {"_id": message.conversationId},
+                logged,
+                projection={"version": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+        return int(recorded["version"]) if recorded else 0
 
     def add_members(
         self, conversation_id: str, admin_id: str, user_ids: list[str], max_members: int

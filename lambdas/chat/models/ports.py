@@ -102,11 +102,12 @@ class ConversationStore(Protocol):
 
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None: ...
 
-    def record_change(self, message: Message, *, new: bool) -> None:
+    def record_change(self, message: Message, *, new: bool) -> int:
         """Records that `message` was stored (`new`) or changed: bumps the conversation's
         version and logs the message id under it, after the message itself is written, so
         a reader who sees a version sees everything up to it. Also refreshes lastMessage
-        (a new message unless a later one is recorded; a changed one if it is the last)."""
+        (a new message unless a later one is recorded; a changed one if it is the last).
+        Returns the version this change was given."""
 
     def change_log(self, conversation_id: str) -> tuple[Conversation, list[tuple[int, str]]] | None:
         """The conversation and its recent (version, messageId) log, oldest first."""

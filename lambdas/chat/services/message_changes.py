@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from chat.services.media import MediaLinks
 
 
-def message_updated(message: Message) -> dict[str, object]:
-    return {"type": "messageUpdated", "message": message.model_dump(mode="json")}
+def message_updated(message: Message, version: int) -> dict[str, object]:
+    return {"type": "messageUpdated", "message": message.model_dump(mode="json"), "version": version}
 
 
 class MessageChangeService:
@@ -91,7 +91,7 @@ class MessageChangeService:
         if changed is None:
             # It was deleted between our read and our write.
             raise Conflict("That message was deleted.")
-        self._conversation_store.record_change(changed, new=False)
+        version = self._conversation_store.record_change(changed, new=False)
         updated = linked(changed, self._links)
-        self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(updated)))
+        self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(updated, version)))
         return updated

@@ -32,12 +32,19 @@ class SendResult:
     created: bool  # False when a resend of a known clientMsgId returned the original
 
 
-def message_received(message: Message) -> dict[str, object]:
-    return {"type": "messageReceived", "message": message.model_dump(mode="json")}
+def message_received(message: Message, version: int) -> dict[str, object]:
+    """`version` is the conversation's version this message gave it: see docs/API.md, Catching up."""
+    return {"type": "messageReceived", "message": message.model_dump(mode="json"), "version": version}
 
 
-def message_ack(message: Message) -> dict[str, object]:
-    return {"type": "messageAck", "clientMsgId": message.clientMsgId, "message": message.model_dump(mode="json")}
+def message_ack(message: Message, version: int | None) -> dict[str, object]:
+    """A resend's ack carries no version: the original's was told with the original."""
+    frame: dict[str, object] = {
+        "type": "messageAck",
+        "clientMsgId": message.clientMsgId,
+        "message": message.model_dump(mode="json"),
+    }
+    return frame if version is None else {**frame, "version": version}
 
 
 class MessageService:
@@ -92,13 +99,14 @@ class MessageService:
             # The seq this attempt reserved stays empty: say so, or readers would wait on it.
             self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
             original = self._linked(original)
-            self._fan_out.send((acks, message_ack(original)))
+            self._fan_out.send((acks, message_ack(original, None)))
             return SendResult(original, created=False)
-        self._conversation_store.record_change(message, new=True)
+        version = self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
         message = self._linked(message)
         self._fan_out.send(
-            (acks, message_ack(message)), (except_connection(sockets, from_connection), message_received(message))
+            (acks, message_ack(message, version)),
+            (except_connection(sockets, from_connection), message_received(message, version)),
         )
         return SendResult(message, created=True)
 
