@@ -95,3 +95,37 @@ def test_a_push_lost_on_every_attempt_still_shows_without_reconnecting(new_page:
     finally:
         set_faults(web_stack, None)
     assert len(opened) == 1, [socket.url for socket in opened]  # never reconnected
+
+
+def test_a_lost_edit_shows_after_the_next_change_without_reconnecting(new_page: OpenPage, web_stack: str) -> None:
+    # Given Bob with his chat with Alice on screen
+    alice, bob = unique("alice"), unique("bob")
+    a, b = new_page(), new_page()
+    opened = sockets_opened(b)
+    sign_up(a, alice, "Alice")
+    sign_up(b, bob, f"Bob {bob[-6:]}")
+    open_chat_with(a, f"Bob {bob[-6:]}")
+    send(a, "See you at 1")
+    b.get_by_role("button", name="Open Alice").click()
+    expect(texts(b)).to_have_text(["See you at 1"])
+
+    # When every copy of Alice's edit is refused on every attempt
+    lost = unique("at2")
+    set_faults(web_stack, {"rules": [{"contains": lost, "type": "messageUpdated", "status": 500}]})
+    try:
+        row = a.get_by_test_id("message-row").first
+        row.hover()
+        row.get_by_role("button", name="Message actions").click()
+        a.get_by_role("menuitem", name="Edit").click()
+        a.get_by_label("Edit message").fill(f"See you {lost}")
+        a.get_by_label("Edit message").press("Enter")
+        # (the editor's own socket hears its edit the same way, so Alice's copy is lost too)
+        expect(texts(b)).to_have_text(["See you at 1"])
+
+        # Then the next change shows both a hole in the versions; each reads the feed and has both
+        send(a, "ok?")
+        for page in (a, b):
+            expect(texts(page)).to_have_text([f"See you {lost}", "ok?"])
+    finally:
+        set_faults(web_stack, None)
+    assert len(opened) == 1, [socket.url for socket in opened]  # never reconnected

@@ -601,6 +601,39 @@ describe("ChatStore gaps in pushed messages", () => {
     expect(seqs(store)).toEqual([1, 2, 3, 4]);
   });
 
+  it("follows pushed versions without a hole, so a reconnect reads the feed from there", async () => {
+    const store = await openedStore(); // cursor 3
+    store.onFrame({ type: "messageReceived", message: message(3), version: 4 });
+    store.onFrame({
+      type: "messageUpdated",
+      message: { ...message(1), text: "edited", revision: 1 },
+      version: 5,
+    });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 2);
+    expect(feedReads()).toEqual([]); // nothing missing: nothing to ask
+    server.conversations = [c1(6, 3)];
+    server.changes.c1 = feed(6, [3]);
+    await store.catchUp();
+    expect(feedReads()).toEqual(["GET /api/conversations/c1/changes?since=5"]);
+  });
+
+  it("reads the feed once for a change whose push never came, and not for one that came late", async () => {
+    const store = await openedStore(); // cursor 3
+    // Version 4 (say, a reaction) is on its way when 5 arrives: it comes within the wait.
+    store.onFrame({ type: "messageReceived", message: message(3), version: 5 });
+    store.onFrame({ type: "messageUpdated", message: { ...message(1), revision: 1 }, version: 4 });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 2);
+    expect(feedReads()).toEqual([]);
+    // Version 6 is lost for good: after the wait, one feed read from 5 brings it.
+    server.changes.c1 = { ...feed(7, [1]), messages: [{ ...message(1), text: "lost edit", revision: 2 }] };
+    store.onFrame({ type: "messageUpdated", message: { ...message(2), revision: 1 }, version: 7 });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS);
+    expect(feedReads()).toEqual(["GET /api/conversations/c1/changes?since=5"]);
+    expect(store.getState().messages.c1?.[0]?.text).toBe("lost edit");
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 5);
+    expect(feedReads()).toHaveLength(1);
+  });
+
   it("reads nothing when the skipped message arrives late, within the wait", async () => {
     const store = await openedStore();
     store.onFrame({ type: "messageReceived", message: message(4) });

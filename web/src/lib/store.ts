@@ -172,6 +172,8 @@ export class ChatStore {
   private viewing: { conversationId: string; atBottom: boolean } | null = null;
   /** A group's receipts request in flight: callers close together share it. */
   private readonly receiptsLoading = new Map<string, Promise<void>>();
+  /** Versions pushed above a conversation's cursor while a lower one has not come (its messages held). */
+  private readonly pushedVersions = new Map<string, Set<number>>();
   /** Seq ranges [from, to) missing below pushed messages, per conversation, while GAP_WAIT_MS runs. */
   private readonly gaps = new Map<
     string,
@@ -249,6 +251,7 @@ export class ChatStore {
     this.viewing = null;
     for (const gap of this.gaps.values()) clearTimeout(gap.timer);
     this.gaps.clear();
+    this.pushedVersions.clear();
   }
 
   // --- session ---------------------------------------------------------------
@@ -619,6 +622,7 @@ export class ChatStore {
     const conversationId = page.conversation.id;
     this.takeConversations([page.conversation]);
     this.cursors.set(conversationId, page.cursor);
+    this.followPushes(conversationId);
     if (page.resync) {
       // Too much changed to list: load the newest page again, as on first open.
       const messages = { ...this.state.messages };
@@ -643,12 +647,17 @@ export class ChatStore {
     if (!held) return; // no history held: the list shows the newest message, opening loads the rest
     const newest = lastSeq(held);
     if (message.seq <= newest + 1) return;
-    const range: [number, number] = [newest + 1, message.seq];
+    this.openGap(conversationId, [newest + 1, message.seq]);
+  }
+
+  /** Starts the wait for a hole (seqs [from, to), or a version hole when no range is given). */
+  private openGap(conversationId: string, range?: [number, number]): void {
     const gap = this.gaps.get(conversationId);
-    if (gap) gap.missing.push(range);
-    else {
+    if (gap) {
+      if (range) gap.missing.push(range);
+    } else {
       const timer = setTimeout(() => void this.closeGap(conversationId), GAP_WAIT_MS);
-      this.gaps.set(conversationId, { missing: [range], timer });
+      this.gaps.set(conversationId, { missing: range ? [range] : [], timer });
     }
   }
 
@@ -662,7 +671,36 @@ export class ChatStore {
       for (let seq = from; seq < to; seq++) if (!seqs.has(seq)) return true;
       return false;
     });
-    if (open) await this.catchUpConversation(conversationId);
+    if (open || this.pushedVersions.has(conversationId)) await this.catchUpConversation(conversationId);
+  }
+
+  /**
+   * A pushed change's version. While pushes come without a hole the cursor follows them, so a
+   * reconnect reads the feed from where this client really is (not from when it opened the
+   * conversation, which in a busy group would soon be past what the feed keeps). A hole — a push late,
+   * lost, or a change that pushes nothing of its own — waits GAP_WAIT_MS like a seq gap, then the feed
+   * is read once.
+   */
+  private noteVersion(conversationId: string, version: number | undefined): void {
+    const cursor = this.cursors.get(conversationId);
+    if (version === undefined || cursor === undefined || version <= cursor) return;
+    if (!this.state.messages[conversationId]) return; // no history held: the feed is read on opening
+    const seen = this.pushedVersions.get(conversationId) ?? new Set<number>();
+    seen.add(version);
+    this.pushedVersions.set(conversationId, seen);
+    this.followPushes(conversationId);
+    if (this.pushedVersions.has(conversationId)) this.openGap(conversationId);
+  }
+
+  /** Moves the cursor over the pushed versions that follow it without a hole. */
+  private followPushes(conversationId: string): void {
+    const seen = this.pushedVersions.get(conversationId);
+    let cursor = this.cursors.get(conversationId);
+    if (!seen || cursor === undefined) return;
+    for (const version of seen) if (version <= cursor) seen.delete(version);
+    while (seen.delete(cursor + 1)) cursor += 1;
+    this.cursors.set(conversationId, cursor);
+    if (seen.size === 0) this.pushedVersions.delete(conversationId);
   }
 
   /** Presence is not in the catch-up feed: fetch again the people whose status is shown (direct chats). */
@@ -1008,6 +1046,7 @@ export class ChatStore {
         // Someone else's message pushed before this one may still be on its way (or lost).
         this.noteGap(frame.message);
         this.acknowledge(frame.message);
+        this.noteVersion(frame.message.conversationId, frame.version);
         break;
       case "typing":
         this.setTyping(
@@ -1035,6 +1074,7 @@ export class ChatStore {
         if (this.state.messages[conversationId]) {
           this.noteGap(message);
           this.storeMessages(conversationId, [message]);
+          this.noteVersion(conversationId, frame.version);
         } else {
           this.notePreview(message);
           if (message.senderId !== this.me) this.noteDelivered(conversationId, message.seq);
@@ -1059,11 +1099,14 @@ export class ChatStore {
       }
       case "messageUpdated":
         this.applyMessageUpdate(frame.message);
+        this.noteVersion(frame.message.conversationId, frame.version);
         break;
       case "conversationUpdated":
-        // unreadCount is null here: the held count stays. A push moves no cursor (it only starts
-        // one for a conversation seen for the first time, e.g. a group we were just added to).
+        // unreadCount is null here: the held count stays. The copy itself moves no cursor (it only
+        // starts one for a conversation seen for the first time, e.g. a group we were just added to);
+        // its version does, like any pushed change's.
         this.takeConversations([frame.conversation]);
+        this.noteVersion(frame.conversation.id, frame.conversation.version);
         void this.ensureUsers(frame.conversation.memberIds);
         break;
       case "error":

@@ -132,12 +132,13 @@ export interface UploadTicket {
 }
 
 export type ServerFrame =
-  | { type: "messageAck"; clientMsgId: string; message: Message }
-  | { type: "messageReceived"; message: Message }
+  // `version`: the conversation's version the change was given (a resend's ack has none).
+  | { type: "messageAck"; clientMsgId: string; message: Message; version?: number }
+  | { type: "messageReceived"; message: Message; version?: number }
   | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
   | ({ type: "receipt"; conversationId: string; userId: string } & Receipt)
   | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
-  | { type: "messageUpdated"; message: Message }
+  | { type: "messageUpdated"; message: Message; version?: number }
   | { type: "conversationUpdated"; conversation: Conversation }
   | { type: "error"; code: string; message: string; clientMsgId?: string }
   | { type: "pong" };
