@@ -73,3 +73,36 @@ def _token() -> str:
     if key not in _tokens:
         _tokens[key] = sign_up("fuzzer").access_token
     return _tokens[key]
+
+
+def call_raw(method: str, path: str, body: bytes, content_type: str, token: str) -> tuple[int, Any]:
+    """A request as API Gateway passes it on: text bodies as text, other bytes base64-encoded."""
+    import base64
+    import json
+
+    from chat.handlers.http_api import lambda_handler
+    from tests.integration.conftest import CONTEXT, load_event
+
+    event = load_event("http_api_request")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["headers"].update({"authorization": f"Bearer {token}", "content-type": content_type})
+    try:
+        event["body"], event["isBase64Encoded"] = body.decode(), False
+    except UnicodeDecodeError:
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    result = lambda_handler(event, CONTEXT)
+    return result["statusCode"], json.loads(result["body"]) if result.get("body") else None
+
+
+@pytest.mark.parametrize(("method", "path"), [*ROUTES, ("POST", "/api/conversations/c1/receipts")])
+def test_a_body_that_is_not_json_text_is_a_clear_4xx(installed_db: Any, method: str, path: str) -> None:
+    token = _token()
+    with mock_aws():
+        # What a cross-site "simple" POST or a plain fetch sends: the type JSON routes do not take
+        for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+            status, body = call_raw(method, path, b'{"text": "hi"}', content_type, token)
+            assert (status, body["error"]["code"]) == (415, "unsupported_media_type"), (content_type, body)
+        # JSON that is not UTF-8
+        status, body = call_raw(method, path, b'{"displayName": "\xff\xfe"}', "application/json", token)
+        assert (status, body["error"]["code"]) == (422, "invalid_request"), body

@@ -1,17 +1,30 @@
 """The HTTP API (payload format 2.0): every /api route, one error mapping."""
 
+import base64
+import binascii
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.handlers.http_routes import auth, conversations, media, messages, users
 from chat.models.api import Health
-from chat.models.errors import ChatError, InvalidRequest, NotFound, PayloadTooLarge, RateLimited, unexpected
+from chat.models.errors import (
+    ChatError,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedMediaType,
+    unexpected,
+)
 from chat.observability import logger
 
 # API Gateway allows 10 MB; nothing in the contract comes near 64 KiB.
@@ -70,6 +83,11 @@ def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     return error_response(InvalidRequest(f"The request is not valid: check {fields}.", details=details))
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def not_json(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return error_response(UnsupportedMediaType(NOT_JSON))
+
+
 @app.exception_handler(NotFoundError)
 def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
     return error_response(NotFound("There is no such API route; see /api/docs."))
@@ -81,13 +99,43 @@ def unhandled_error(error: Exception) -> Response[dict[str, Any]]:
     return error_response(unexpected())
 
 
+def refusal(error: ChatError) -> dict[str, Any]:
+    """An answer given before any route runs, in the same error body."""
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error.to_body()),
+    }
+
+
+NOT_JSON = "Send the body as JSON, with Content-Type: application/json."
+
+
+def body_refusal(event: dict[str, Any]) -> ChatError | None:
+    """What is wrong with the body before anything parses it: too large, not JSON (what a
+    cross-site form or a plain fetch sends: text/plain, form-urlencoded), or not UTF-8."""
+    body = event.get("body") or ""
+    if len(body) > MAX_BODY_BYTES:
+        return PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+    if not body:
+        return None
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return UnsupportedMediaType(NOT_JSON)
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return InvalidRequest(
+                "The body is not valid UTF-8: send JSON text.", details=[{"loc": ["body"], "type": "utf8"}]
+            )
+    return None
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if len(event.get("body") or "") > MAX_BODY_BYTES:
-        too_large = PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
-        return {
-            "statusCode": too_large.status,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(too_large.to_body()),
-        }
+    refused = body_refusal(event)
+    if refused is not None:
+        return refusal(refused)
     return app.resolve(event, context)
