@@ -210,3 +210,19 @@ def test_a_message_needs_text_or_an_attachment() -> None:
     with pytest.raises(ValueError, match="at most 10 items"):
         SendMessageRequest(conversationId="c1", attachments=[AttachmentRef(mediaId=f"m{i}") for i in range(11)])
     assert SendMessageRequest(conversationId="c1", attachments=[AttachmentRef(mediaId="m")]).text == ""
+
+
+def test_a_send_refused_for_membership_publishes_nothing(chat: Chat, pair: tuple[str, str, str]) -> None:
+    # Given bob's upload for a group he is then removed from
+    alice, bob, _ = pair
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="Team", memberIds=[bob]))
+    media_id = uploaded(chat, bob, group.id, png(8, 8), "image/png")
+    assert chat.conversation_store.remove_member(group.id, bob, 0) is not None
+
+    # When he sends it anyway
+    with pytest.raises(Forbidden):
+        send_with(chat, bob, group.id, media_id)
+
+    # Then nothing was copied to be served, nor marked published
+    assert [key for key in chat.storage.objects if not key.startswith("incoming/")] == []
+    assert chat.media_store.uploads[media_id].published_key is None

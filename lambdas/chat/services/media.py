@@ -109,11 +109,15 @@ class MediaService:
 
     def attach(self, sender_id: str, conversation_id: str | None, refs: list[AttachmentRef]) -> list[Attachment]:
         """The checked attachments for a message to `conversation_id`, in the order given.
-        Raises before anything is stored if any upload fails a check."""
+        Raises before anything is stored or published if any upload fails a check, or the
+        sender is not a member (one read more, for sends with files only)."""
         uploads = self._owned(sender_id, [ref.mediaId for ref in refs], "attachment")
         for upload in uploads:
             if upload.conversation_id != conversation_id:
                 raise Forbidden(f"The upload {upload.media_id} was made for another conversation.")
+        if conversation_id is not None:
+            # Someone removed since the upload may not send: nothing is published for a refused send.
+            self._conversations.require_member(conversation_id, sender_id)
         published = list(self._checks.map(self._publish_attachment, uploads))
         return [
             Attachment(
