@@ -256,6 +256,10 @@ class FakeConversationStore:
         stored = self._administered(conversation_id, admin_id)
         return stored.change(name=name) if stored else None
 
+    def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
+        mine = [s.conversation.memberIds for s in self.conversations.values() if user_id in s.conversation.memberIds]
+        return {member for members in mine for member in members} & set(others)
+
     def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
         shared = [
             c.memberIds

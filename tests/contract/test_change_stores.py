@@ -468,6 +468,16 @@ def test_the_presence_audience_is_everyone_sharing_a_direct_chat_or_a_small_grou
     assert list(stores.conversations.presence_audience("nobody", 3)) == []
 
 
+def test_sharing_with_names_who_shares_any_conversation_with_the_user(stores: Stores) -> None:
+    stores.conversations.create(a_direct("a", "b"), direct_key="a:b")
+    stores.conversations.create(a_group("a", "c", "d"))
+    stores.conversations.create(a_group("e", "f"))
+    assert stores.conversations.sharing_with("a", ["b", "c", "e", "a", "nobody"]) == {"a", "b", "c"}
+    assert stores.conversations.sharing_with("e", ["a", "f"]) == {"f"}
+    assert stores.conversations.sharing_with("nobody", ["a"]) == set()
+    assert stores.conversations.sharing_with("a", []) == set()
+
+
 def test_the_presence_audience_leaves_out_a_removed_member(stores: Stores) -> None:
     group = stores.conversations.create(a_group("a", "b", "c"))
     assert stores.conversations.remove_member(group.id, "c", 0) is not None

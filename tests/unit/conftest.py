@@ -86,7 +86,7 @@ def chat() -> Chat:
         auth=AuthService(
             users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_failures=login_failures
         ),
-        user_service=UserService(users, lambda: media),
+        user_service=UserService(users, conversation_store, lambda: media),
         conversations=conversations,
         messages=MessageService(
             conversations,

@@ -94,4 +94,25 @@ def test_contact_search_by_prefix_pages_and_leaves_out_the_caller(chat: Chat) ->
 
 def test_unknown_user_is_not_found(chat: Chat) -> None:
     with pytest.raises(NotFound):
-        chat.user_service.get("ghost")
+        chat.user_service.get("someone", "ghost")
+
+
+def test_presence_shows_only_to_people_who_share_a_conversation(chat: Chat) -> None:
+    # Given alice and bob in a direct chat, carol a stranger to both, everyone online
+    alice, bob, carol = (
+        chat.auth.signup(SignupRequest(username=name, password="password1")).user.id
+        for name in ("alice", "bob", "carol")
+    )
+    chat.conversations.open_direct(alice, bob)
+    for user in (alice, bob, carol):
+        chat.users.mark_online(user)
+
+    # Then bob sees alice online; carol sees her only as a profile, by id or by search
+    assert chat.user_service.get(bob, alice).online
+    stranger_view = chat.user_service.get(carol, alice)
+    assert (stranger_view.online, stranger_view.lastSeenAt) == (False, None)
+    found = {user.username: user.online for user in chat.user_service.search(carol, None, 10, None).items}
+    assert found == {"alice": False, "bob": False}
+    found = {user.username: user.online for user in chat.user_service.search(bob, None, 10, None).items}
+    assert found == {"alice": True, "carol": False}
+    assert chat.user_service.get(carol, carol).online  # your own, always

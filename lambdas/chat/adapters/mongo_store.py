@@ -377,6 +377,15 @@ class MongoConversationStore:
         )
         return _conversation(doc) if doc else None
 
+    def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
+        if not others:
+            return set()
+        # On the memberIds index; each conversation found brings its members, kept only if asked about.
+        shared = self._conversations.distinct(
+            "memberIds", {"$and": [{"memberIds": user_id}, {"memberIds": {"$in": others}}]}
+        )
+        return {str(member) for member in shared} & set(others)
+
     def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
         small = {"$or": [{"type": "direct"}, {f"memberIds.{max_group_size}": {"$exists": False}}]}
         return [str(member) for member in self._conversations.distinct("memberIds", {"memberIds": user_id, **small})]

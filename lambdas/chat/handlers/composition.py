@@ -61,10 +61,11 @@ def auth_service() -> "AuthService":
 @cache
 def user_service() -> "UserService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoUserStore
+    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
     from chat.services.users import UserService
 
-    return UserService(MongoUserStore(database()), media_service)
+    db = database()
+    return UserService(MongoUserStore(db), MongoConversationStore(db), media_service)
 
 
 @cache

@@ -126,6 +126,9 @@ class ConversationStore(Protocol):
 
     def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None: ...
 
+    def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
+        """Those of `others` who share a conversation with `user_id`: who may see their presence."""
+
     def presence_audience(self, user_id: str, max_group_size: int) -> list[str]:
         """Everyone who shares a direct chat, or a group of at most `max_group_size` members,
         with `user_id` (themselves included): who hears when they come and go."""

@@ -1,4 +1,5 @@
-"""Profiles and contact search."""
+"""Profiles and contact search. Presence (`online`, `lastSeenAt`) shows only to people who
+share a conversation with the user, as presence pushes do; to anyone else it is not given."""
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 from chat.models.api import UpdateProfileRequest, UserPage
 from chat.models.chat import User
 from chat.models.errors import InvalidRequest, NotFound
-from chat.models.ports import UserStore
+from chat.models.ports import ConversationStore, UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -14,8 +15,14 @@ if TYPE_CHECKING:
 
 
 class UserService:
-    def __init__(self, users: UserStore, media: "Callable[[], MediaService] | None" = None) -> None:
+    def __init__(
+        self,
+        users: UserStore,
+        conversations: ConversationStore,
+        media: "Callable[[], MediaService] | None" = None,
+    ) -> None:
         self._users = users
+        self._conversations = conversations
         self._media = media  # built on first use, by the profile calls that need it
 
     def update_profile(self, user_id: str, request: UpdateProfileRequest) -> User:
@@ -34,11 +41,11 @@ class UserService:
             raise NotFound("No user has that id.")
         return user
 
-    def get(self, user_id: str) -> User:
+    def get(self, caller_id: str, user_id: str) -> User:
         user = self._users.get_user(user_id)
         if user is None:
             raise NotFound("No user has that id.")
-        return user
+        return self._seen_by(caller_id, [user])[0]
 
     def search(self, caller_id: str, prefix: str | None, limit: int, cursor: str | None) -> UserPage:
         """Everyone but the caller whose username or display name starts with `prefix`, by username."""
@@ -47,4 +54,17 @@ class UserService:
             raise InvalidRequest("The cursor is not valid; pass back a nextCursor exactly as received.")
         users = self._users.search_users(prefix or None, caller_id, limit + 1, after)
         page, more = users[:limit], len(users) > limit
-        return UserPage(items=page, nextCursor=encode_cursor(page[-1].username.lower()) if more else None)
+        next_cursor = encode_cursor(page[-1].username.lower()) if more else None
+        return UserPage(items=self._seen_by(caller_id, page), nextCursor=next_cursor)
+
+    def _seen_by(self, caller_id: str, users: list[User]) -> list[User]:
+        """The users as the caller may see them: presence only of those they share a conversation
+        with (one query for a whole page, none for the caller themselves)."""
+        others = [user.id for user in users if user.id != caller_id]
+        shared = self._conversations.sharing_with(caller_id, others) if others else set()
+        return [
+            user
+            if user.id == caller_id or user.id in shared
+            else user.model_copy(update={"online": False, "lastSeenAt": None})
+            for user in users
+        ]

@@ -30,7 +30,7 @@ def search_users(
 
 @router.get("/me", tags=["users"], security=BEARER, summary="The caller's profile")
 def me(user_id: CurrentUserId) -> User:
-    return user_service().get(user_id)
+    return user_service().get(user_id, user_id)
 
 
 @router.put("/me", tags=["users"], security=BEARER, summary="Change your display name or profile picture")
@@ -51,4 +51,4 @@ def avatar_upload(user_id: CurrentUserId, body: AvatarUploadRequest) -> UploadTi
 
 @router.get("/<other_id>", tags=["users"], security=BEARER, summary="A user's profile")
 def get_user(user_id: CurrentUserId, other_id: Annotated[str, Path(max_length=64)]) -> User:
-    return user_service().get(other_id)
+    return user_service().get(user_id, other_id)
