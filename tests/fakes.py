@@ -81,17 +81,21 @@ class FakeUserStore:
         return sorted(found, key=lambda u: u.username.lower())[:limit]
 
 
-class FakeLoginFailureStore:
+class FakeLoginAttemptStore:
     def __init__(self) -> None:
         self.windows: dict[str, tuple[int, datetime]] = {}
+        self._lock = threading.Lock()
 
-    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
-        window = self.windows.get(key)
-        return window if window and window[1] > now else None
-
-    def record_failure(self, key: str, now: datetime, window: timedelta) -> None:
-        current = self.failures(key, now)
-        self.windows[key] = (current[0] + 1, current[1]) if current else (1, now + window)
+    def reserve(self, key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+        with self._lock:
+            current = self.windows.get(key)
+            if current is None or current[1] <= now:
+                self.windows[key] = (1, now + window)
+                return None
+            if current[0] >= limit:
+                return current[1]
+            self.windows[key] = (current[0] + 1, current[1])
+            return None
 
     def clear(self, key: str) -> None:
         self.windows.pop(key, None)

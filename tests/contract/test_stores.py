@@ -2,6 +2,7 @@
 when MONGODB_URI is set) and the in-memory fakes must behave the same."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from chat.adapters.mongo_store import (
     MongoConnectionStore,
     MongoConversationStore,
-    MongoLoginFailureStore,
+    MongoLoginAttemptStore,
     MongoMessageStore,
     MongoRefreshTokenStore,
     MongoUserStore,
@@ -24,7 +25,7 @@ from chat.services.ids import new_id
 from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
-    FakeLoginFailureStore,
+    FakeLoginAttemptStore,
     FakeMessageStore,
     FakeRefreshTokenStore,
     FakeUserStore,
@@ -38,7 +39,7 @@ class Stores:
     conversations: Any
     messages: Any
     connections: Any
-    login_failures: Any
+    login_attempts: Any
 
 
 @pytest.fixture(params=["fake", "mongo"])
@@ -50,7 +51,7 @@ def stores(request: pytest.FixtureRequest) -> Stores:
             FakeConversationStore(),
             FakeMessageStore(),
             FakeConnectionStore(),
-            FakeLoginFailureStore(),
+            FakeLoginAttemptStore(),
         )
     db = request.getfixturevalue("mongo_db")
     return Stores(
@@ -59,7 +60,7 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         MongoConversationStore(db),
         MongoMessageStore(db),
         MongoConnectionStore(db),
-        MongoLoginFailureStore(db),
+        MongoLoginAttemptStore(db),
     )
 
 
@@ -142,21 +143,36 @@ def test_expired_and_revoked_refresh_tokens_are_refused(stores: Stores) -> None:
     assert stores.tokens.consume("live", now) is None
 
 
-def test_login_failures_count_within_a_window_and_clear(stores: Stores) -> None:
+def test_log_in_attempts_are_taken_up_to_the_limit_per_window(stores: Stores) -> None:
     now, window = utc_now(), timedelta(minutes=15)
-    assert stores.login_failures.failures("alice", now) is None
     for _ in range(3):
-        stores.login_failures.record_failure("alice", now, window)
-    count, ends = stores.login_failures.failures("alice", now)
-    assert count == 3
+        assert stores.login_attempts.reserve("alice|1.2.3.4", now, window, 3) is None
+    # the fourth waits for the window's end; another key is not affected
+    ends = stores.login_attempts.reserve("alice|1.2.3.4", now, window, 3)
+    assert ends is not None
     assert abs((ends - (now + window)).total_seconds()) < 1
-    # After the window, the count starts again
+    assert stores.login_attempts.reserve("alice|5.6.7.8", now, window, 3) is None
+    # After the window, a new one opens; clearing starts over at once
     later = now + window + timedelta(seconds=1)
-    assert stores.login_failures.failures("alice", later) is None
-    stores.login_failures.record_failure("alice", later, window)
-    assert stores.login_failures.failures("alice", later)[0] == 1
-    stores.login_failures.clear("alice")
-    assert stores.login_failures.failures("alice", later) is None
+    assert stores.login_attempts.reserve("alice|1.2.3.4", later, window, 3) is None
+    for _ in range(2):
+        stores.login_attempts.reserve("alice|1.2.3.4", later, window, 3)
+    assert stores.login_attempts.reserve("alice|1.2.3.4", later, window, 3) is not None
+    stores.login_attempts.clear("alice|1.2.3.4")
+    assert stores.login_attempts.reserve("alice|1.2.3.4", later, window, 3) is None
+
+
+def test_concurrent_attempts_take_exactly_the_limit(stores: Stores) -> None:
+    now, window = utc_now(), timedelta(minutes=15)
+    barrier = threading.Barrier(32)
+
+    def attempt(_: int) -> bool:
+        barrier.wait()
+        return stores.login_attempts.reserve("bob|1.2.3.4", now, window, 10) is None
+
+    with ThreadPoolExecutor(32) as pool:
+        taken = list(pool.map(attempt, range(32)))
+    assert taken.count(True) == 10
 
 
 def test_direct_conversation_is_unique_per_pair(stores: Stores) -> None:

@@ -46,6 +46,7 @@ def call_http(
     token: str | None = None,
     query: dict[str, str] | None = None,
     raw_body: str | None = None,
+    source_ip: str | None = None,
 ) -> HttpResponse:
     from chat.handlers.http_api import lambda_handler
 
@@ -57,6 +58,8 @@ def call_http(
         event["rawQueryString"] = urllib.parse.urlencode(query)
     if token:
         event["headers"]["authorization"] = f"Bearer {token}"
+    if source_ip:
+        event["requestContext"]["http"]["sourceIp"] = source_ip
     if raw_body is not None or body is not None:
         event["body"] = raw_body if raw_body is not None else json.dumps(body)
     result = lambda_handler(event, CONTEXT)

@@ -90,6 +90,9 @@ def test_too_many_wrong_passwords_get_429_with_retry_after(alice: Account) -> No
     limited = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password123"})
     assert (limited.status, error_code(limited)) == (429, "rate_limited")
     assert 0 < int(limited.headers["Retry-After"]) <= 15 * 60
+    # The guesses came from one address: alice, from hers, is not locked out
+    own = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password123"}, source_ip="192.0.2.9")
+    assert own.status == 200
 
 
 def test_refresh_rotation_reuse_and_logout(alice: Account) -> None:

@@ -19,7 +19,7 @@ from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
     FakeLinkSigner,
-    FakeLoginFailureStore,
+    FakeLoginAttemptStore,
     FakeMediaStorage,
     FakeMediaStore,
     FakeMessageStore,
@@ -50,7 +50,7 @@ class Chat:
     receipt_store: FakeReceiptStore
     connections: FakeConnectionStore
     pusher: FakePusher
-    login_failures: FakeLoginFailureStore
+    login_attempts: FakeLoginAttemptStore
     access: AccessTokens
     auth: AuthService
     user_service: UserService
@@ -67,7 +67,7 @@ def chat() -> Chat:
     conversation_store, message_store = FakeConversationStore(), FakeMessageStore()
     receipt_store = FakeReceiptStore()
     connections, pusher = FakeConnectionStore(), FakePusher()
-    login_failures = FakeLoginFailureStore()
+    login_attempts = FakeLoginAttemptStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
     links = MediaLinks(FakeLinkSigner())
     conversations = ConversationService(conversation_store, users, message_store, receipt_store, lambda: links)
@@ -81,10 +81,10 @@ def chat() -> Chat:
         receipt_store=receipt_store,
         connections=connections,
         pusher=pusher,
-        login_failures=login_failures,
+        login_attempts=login_attempts,
         access=access,
         auth=AuthService(
-            users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_failures=login_failures
+            users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_attempts=login_attempts
         ),
         user_service=UserService(users, conversation_store, lambda: media),
         conversations=conversations,

@@ -1,3 +1,4 @@
+import threading
 from datetime import datetime, timedelta
 
 import jwt
@@ -10,6 +11,8 @@ from chat.models.ports import RefreshGrant
 from chat.services.passwords import Passwords
 from chat.services.tokens import hash_refresh_token
 from tests.unit.conftest import SECRET, Chat
+
+HERE, ELSEWHERE = "198.51.100.7", "203.0.113.66"  # documentation addresses: alice's, and a guesser's
 
 
 def signup(chat: Chat, name: str = "alice", password: str = "correct horse") -> str:
@@ -47,7 +50,7 @@ def test_passwords_are_argon2id_at_owasp_strength(chat: Chat) -> None:
 
 def test_login_is_case_insensitive_on_username(chat: Chat) -> None:
     signup(chat)
-    assert chat.auth.login(LoginRequest(username="ALICE", password="correct horse")).user.username == "alice"
+    assert chat.auth.login(LoginRequest(username="ALICE", password="correct horse"), HERE).user.username == "alice"
 
 
 class CountingPasswords(Passwords):
@@ -67,9 +70,9 @@ def test_wrong_username_and_wrong_password_take_the_same_path(chat: Chat) -> Non
     signup(chat)
     # When both a wrong password and an unknown name log in
     with pytest.raises(InvalidCredentials) as wrong_password:
-        chat.auth.login(LoginRequest(username="alice", password="wrong password"))
+        chat.auth.login(LoginRequest(username="alice", password="wrong password"), HERE)
     with pytest.raises(InvalidCredentials) as wrong_name:
-        chat.auth.login(LoginRequest(username="nobody", password="correct horse"))
+        chat.auth.login(LoginRequest(username="nobody", password="correct horse"), HERE)
     # Then each paid for one argon2 check and got the same answer
     assert len(passwords.checked) == 2
     assert passwords.checked[1] is None
@@ -94,7 +97,7 @@ def test_reusing_a_refresh_token_revokes_the_whole_login(chat: Chat) -> None:
     # Given a login that has rotated once, and another login of the same user
     stolen = signup(chat)
     current = chat.auth.refresh(stolen).refreshToken
-    other_device = chat.auth.login(LoginRequest(username="alice", password="correct horse")).refreshToken
+    other_device = chat.auth.login(LoginRequest(username="alice", password="correct horse"), HERE).refreshToken
     # When the already-used token comes back
     with pytest.raises(InvalidRefreshToken):
         chat.auth.refresh(stolen)
@@ -181,36 +184,72 @@ def test_a_logout_racing_a_refresh_still_ends_the_login(chat: Chat) -> None:
     assert all(t.revoked for t in chat.tokens.tokens.values())
 
 
-def test_wrong_passwords_for_one_name_are_limited_then_allowed_again(chat: Chat) -> None:
+def test_wrong_passwords_from_one_source_are_limited_and_nobody_else_is_locked_out(chat: Chat) -> None:
     from chat.services.auth import LOGIN_FAILURE_WINDOW, MAX_LOGIN_FAILURES
 
     signup(chat)
     for _ in range(MAX_LOGIN_FAILURES):
         with pytest.raises(InvalidCredentials):
-            chat.auth.login(LoginRequest(username="alice", password="guess"))
-    # Then even the right password waits, with a Retry-After inside the window
+            chat.auth.login(LoginRequest(username="alice", password="guess"), ELSEWHERE)
+    # Then that source waits, even with the right password, with a Retry-After inside the window
     with pytest.raises(RateLimited) as limited:
-        chat.auth.login(LoginRequest(username="ALICE", password="correct horse"))
+        chat.auth.login(LoginRequest(username="ALICE", password="correct horse"), ELSEWHERE)
     assert 0 < limited.value.retry_after <= LOGIN_FAILURE_WINDOW.total_seconds()
     assert limited.value.status == 429
-    # Another name is not affected
+    # But alice, from her own device, is not locked out by someone else's guesses
+    assert chat.auth.login(LoginRequest(username="alice", password="correct horse"), HERE).user.username == "alice"
+    # Another name is not affected either
     with pytest.raises(InvalidCredentials):
-        chat.auth.login(LoginRequest(username="bob", password="guess"))
-    # When the window has passed, the right password works and clears the count
-    key = "alice"
-    count, _ = chat.login_failures.windows[key]
-    chat.login_failures.windows[key] = (count, utc_now() - timedelta(seconds=1))
-    assert chat.auth.login(LoginRequest(username="alice", password="correct horse")).user.username == "alice"
-    assert chat.login_failures.failures(key, utc_now()) is None
+        chat.auth.login(LoginRequest(username="bob", password="guess"), ELSEWHERE)
+    # When the window has passed, that source may try again
+    key = f"alice|{ELSEWHERE}"
+    count, _ = chat.login_attempts.windows[key]
+    chat.login_attempts.windows[key] = (count, utc_now() - timedelta(seconds=1))
+    assert chat.auth.login(LoginRequest(username="alice", password="correct horse"), ELSEWHERE).user.username == "alice"
+    assert key not in chat.login_attempts.windows
 
 
 def test_a_successful_log_in_clears_earlier_failures(chat: Chat) -> None:
     signup(chat)
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            chat.auth.login(LoginRequest(username="alice", password="guess"))
-    chat.auth.login(LoginRequest(username="alice", password="correct horse"))
-    assert chat.login_failures.failures("alice", utc_now()) is None
+            chat.auth.login(LoginRequest(username="alice", password="guess"), HERE)
+    chat.auth.login(LoginRequest(username="alice", password="correct horse"), HERE)
+    assert f"alice|{HERE}" not in chat.login_attempts.windows
+
+
+def test_concurrent_guesses_never_check_more_passwords_than_the_limit(chat: Chat) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chat.services.auth import MAX_LOGIN_FAILURES
+
+    # Given 64 wrong guesses for one name from one source, all at once
+    signup(chat)
+    checked: list[str] = []
+    verify = chat.auth._passwords.verify
+
+    def counted(password_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        return verify(password_hash, password)
+
+    chat.auth._passwords.verify = counted  # type: ignore[method-assign]
+    barrier = threading.Barrier(64)
+
+    def guess(index: int) -> str:
+        barrier.wait()
+        try:
+            chat.auth.login(LoginRequest(username="alice", password=f"guess {index}"), ELSEWHERE)
+        except (InvalidCredentials, RateLimited) as error:
+            return type(error).__name__
+        return "logged in"
+
+    with ThreadPoolExecutor(64) as pool:
+        outcomes = list(pool.map(guess, range(64)))
+
+    # Then at most the limit were checked; the rest were refused before any hashing
+    assert len(checked) == MAX_LOGIN_FAILURES
+    assert outcomes.count("InvalidCredentials") == MAX_LOGIN_FAILURES
+    assert outcomes.count("RateLimited") == 64 - MAX_LOGIN_FAILURES
 
 
 def test_unknown_names_are_limited_the_same_way(chat: Chat) -> None:
@@ -218,6 +257,6 @@ def test_unknown_names_are_limited_the_same_way(chat: Chat) -> None:
 
     for _ in range(MAX_LOGIN_FAILURES):
         with pytest.raises(InvalidCredentials):
-            chat.auth.login(LoginRequest(username="nobody", password="guess"))
+            chat.auth.login(LoginRequest(username="nobody", password="guess"), HERE)
     with pytest.raises(RateLimited):
-        chat.auth.login(LoginRequest(username="nobody", password="guess"))
+        chat.auth.login(LoginRequest(username="nobody", password="guess"), HERE)

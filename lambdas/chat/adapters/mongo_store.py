@@ -201,22 +201,34 @@ class MongoRefreshTokenStore:
 
 
 @translated
-class MongoLoginFailureStore:
+class MongoLoginAttemptStore:
     def __init__(self, db: Any) -> None:
-        self._failures = db["login_failures"]
+        self._attempts = db["login_failures"]
 
-    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
-        # The TTL monitor deletes expired windows within a minute; until then they are skipped here.
-        doc = self._failures.find_one({"_id": key, "expiresAt": {"$gt": now}})
-        return (doc["count"], doc["expiresAt"]) if doc else None
-
-    def record_failure(self, key: str, now: datetime, window: timedelta) -> None:
-        counted = self._failures.update_one({"_id": key, "expiresAt": {"$gt": now}}, {"$inc": {"count": 1}})
-        if counted.matched_count == 0:  # no open window: this failure opens one
-            self._failures.replace_one({"_id": key}, {"count": 1, "expiresAt": now + window}, upsert=True)
+    def reserve(self, key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+        for _ in range(2):
+            # An open window with attempts left: take one.
+            taken = self._attempts.find_one_and_update(
+                {"_id": key, "expiresAt": {"$gt": now}, "count": {"$lt": limit}}, {"$inc": {"count": 1}}
+            )
+            if taken is not None:
+                return None
+            # No open window: this attempt opens one. An open one (full, or opened just now by
+            # a concurrent attempt) makes the filter miss and the insert collide on _id.
+            try:
+                self._attempts.update_one(
+                    {"_id": key, "expiresAt": {"$lte": now}},
+                    {"$set": {"count": 1, "expiresAt": now + window}},
+                    upsert=True,
+                )
+                return None
+            except DuplicateKeyError:
+                continue  # once more: a window a concurrent attempt opened may have room
+        full = self._attempts.find_one({"_id": key}, {"expiresAt": 1})
+        return full["expiresAt"] if full else now + window
 
     def clear(self, key: str) -> None:
-        self._failures.delete_one({"_id": key})
+        self._attempts.delete_one({"_id": key})
 
 
 @translated

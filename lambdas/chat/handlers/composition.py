@@ -43,7 +43,7 @@ def access_tokens() -> "AccessTokens":
 @cache
 def auth_service() -> "AuthService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoLoginFailureStore, MongoRefreshTokenStore, MongoUserStore
+    from chat.adapters.mongo_store import MongoLoginAttemptStore, MongoRefreshTokenStore, MongoUserStore
     from chat.services.auth import AuthService
     from chat.services.passwords import Passwords
 
@@ -54,7 +54,7 @@ def auth_service() -> "AuthService":
         access_tokens(),
         Passwords(),
         refresh_ttl=timedelta(days=settings().refresh_token_ttl_days),
-        login_failures=MongoLoginFailureStore(db),
+        login_attempts=MongoLoginAttemptStore(db),
     )
 
 

@@ -76,13 +76,15 @@ class RefreshTokenStore(Protocol):
     def is_family_revoked(self, family_id: str) -> bool: ...
 
 
-class LoginFailureStore(Protocol):
-    """Failed log-ins per username, counted in windows that start with the first failure."""
+class LoginAttemptStore(Protocol):
+    """Log-in attempts per key (a username and source), counted in windows that start with
+    the first attempt."""
 
-    def failures(self, key: str, now: datetime) -> tuple[int, datetime] | None:
-        """The failures in the current window and when it ends; None when there is no open window."""
+    def reserve(self, key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+        """Takes one of the `limit` attempts of `key`'s current window (opening one if none is
+        open) in one atomic write, before the password is checked; None when taken, else
+        when the window ends."""
 
-    def record_failure(self, key: str, now: datetime, window: timedelta) -> None: ...
     def clear(self, key: str) -> None: ...
 
 

@@ -14,7 +14,7 @@ def signup(body: SignupRequest) -> Session:
 
 @router.post("/login", tags=["auth"], summary="Log in")
 def login(body: LoginRequest) -> Session:
-    return auth_service().login(body)
+    return auth_service().login(body, router.current_event.request_context.http.source_ip)
 
 
 @router.post("/refresh", tags=["auth"], summary="Trade a refresh token for a new pair (single use)")
