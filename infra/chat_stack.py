@@ -12,7 +12,7 @@ from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER
+from infra.routes import DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER
 from infra.stages import StageSettings
 
 
@@ -68,6 +68,8 @@ class ChatStack(Stack):
             media.grant_linking(linker)
 
         web.publish({"apiUrl": http_api.url.rstrip("/"), "wsUrl": websocket_api.url, "mediaUrl": media.url})
+        # Only the web app's pages (and native clients, which send no Origin) may open a socket.
+        functions[WS_AUTHORIZER].add_environment("WS_ALLOWED_ORIGINS", ",".join([web.url, *stage.local_origins]))
 
         # The same index set-up the local stack runs, once per deploy, before the APIs take traffic.
         triggers.Trigger(

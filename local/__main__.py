@@ -17,6 +17,11 @@ def _configure_environment(host: str, port: int) -> None:
     # The same settings the functions read on AWS, with local values.
     os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     os.environ.setdefault("WS_MANAGEMENT_ENDPOINT", f"http://{host}:{port}")
+    # The pages that may open a socket: the client served here, and Vite's dev server.
+    os.environ.setdefault(
+        "WS_ALLOWED_ORIGINS",
+        f"http://{host}:{port},http://localhost:{port},http://localhost:5173,http://127.0.0.1:5173",
+    )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chat")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # boto3 signs Management API calls; the local gateway accepts any signature.

@@ -42,6 +42,8 @@ class Settings:
     # per connect or keystroke, so larger groups ask on demand instead.
     presence_max_group_size: int = 20
     typing_max_group_size: int = 50
+    # The web app's origins, the only pages that may open a socket (empty: any).
+    ws_allowed_origins: frozenset[str] = frozenset()
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -77,6 +79,11 @@ def settings() -> Settings:
         fan_out_batch_size=_positive("FAN_OUT_BATCH_SIZE", 500),
         presence_max_group_size=_positive("PRESENCE_MAX_GROUP_SIZE", 20),
         typing_max_group_size=_positive("TYPING_MAX_GROUP_SIZE", 50),
+        ws_allowed_origins=frozenset(
+            origin.strip().rstrip("/")
+            for origin in os.environ.get("WS_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        ),
     )
 
 

@@ -69,6 +69,7 @@ def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, Loca
     fan_out = LocalFanOut(media.endpoint_url).start()
     environment = {
         "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}",
+        "WS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
         **media.environment(),
         **fan_out.environment(),
     }

@@ -110,6 +110,22 @@ def test_history_pages_back_and_catches_up(stack: Stack) -> None:
     assert [m["text"] for m in caught_up["items"]] == ["n6", "n7"]
 
 
+def test_a_page_from_another_origin_cannot_open_a_socket(stack: Stack) -> None:
+    user = stack.sign_up("origin_user")
+    url = f"{stack.ws_url}?token={user['accessToken']}"
+
+    async def scenario() -> None:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url, origin="https://evil.example")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        # the web app's own page, and a native client (no Origin), are let in
+        for origin in (stack.base_url, None):
+            client = await websockets.connect(url, origin=origin)  # type: ignore[arg-type]
+            await client.close()
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("token", ["", "garbage", "expired"])
 def test_handshake_is_refused_without_a_valid_token(stack: Stack, token: str) -> None:
     user = stack.sign_up(f"hs_{token or 'none'}")

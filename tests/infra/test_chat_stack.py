@@ -256,6 +256,18 @@ def test_the_worker_takes_one_job_at_a_time_with_the_stages_concurrency(
         assert bool(receives) == (module == FAN_OUT_WORKER), module
 
 
+def test_only_the_web_apps_pages_may_open_a_socket(synthesized: tuple[str, App, Template]) -> None:
+    # Given the authorizer's environment
+    stage, _, template = synthesized
+    function = resources(template, "AWS::Lambda::Function")[function_logical_id(template, WS_AUTHORIZER)]
+    origins = json.dumps(function["Properties"]["Environment"]["Variables"]["WS_ALLOWED_ORIGINS"])
+
+    # Then it names the web distribution's https origin, and the local origins on dev only
+    distribution = next(d for d in resources(template, "AWS::CloudFront::Distribution") if d.startswith("Web"))
+    assert '"https://", {"Fn::GetAtt": ["' + distribution + '", "DomainName"]}' in origins
+    assert ("http://127.0.0.1:8000" in origins) == (stage == "dev")
+
+
 def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template: Template) -> None:
     # Given the fan-out queue and every function
     jobs, _ = fan_out_queues(template)

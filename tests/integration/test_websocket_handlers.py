@@ -1,11 +1,13 @@
 """Each WebSocket handler with API Gateway's events; moto stands in for the Management API."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chat.handlers import ws_authorizer
+from tests.conftest import reset_containers
 from tests.integration.conftest import CONTEXT as LAMBDA_CONTEXT
 from tests.integration.conftest import (
     Pushed,
@@ -18,10 +20,32 @@ from tests.integration.conftest import (
 )
 
 
-def authorize(token: str | None) -> dict[str, Any]:
+def authorize(token: str | None, origin: str | None = None) -> dict[str, Any]:
     event = load_event("ws_authorizer_request")
     event["queryStringParameters"] = {"token": token} if token is not None else {}
+    if origin is not None:
+        event["headers"]["Origin"] = origin
     return ws_authorizer.lambda_handler(event, LAMBDA_CONTEXT)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def web_app_origins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("WS_ALLOWED_ORIGINS", "https://chat.example.com, https://d111.cloudfront.net/")
+    reset_containers()
+    yield
+    reset_containers()
+
+
+def test_authorizer_lets_in_the_web_apps_pages_and_native_clients_only(
+    installed_db: Any, web_app_origins: None
+) -> None:
+    alice = sign_up("alice")
+    for origin in ("https://chat.example.com", "https://d111.cloudfront.net", None):  # None: a native app
+        assert authorize(alice.access_token, origin)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    for origin in ("https://evil.example", "http://chat.example.com", "https://chat.example.com.evil.example", "null"):
+        refused = authorize(alice.access_token, origin)
+        assert refused["policyDocument"]["Statement"][0]["Effect"] == "Deny", origin
+        assert refused["context"] == {}
 
 
 def test_authorizer_allows_a_valid_token_and_passes_the_user_on(installed_db: Any) -> None:

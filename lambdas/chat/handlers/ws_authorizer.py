@@ -1,15 +1,43 @@
-"""The $connect REQUEST authorizer: checks `?token=` and hands `userId` to every route."""
+"""The $connect REQUEST authorizer: checks `?token=` and the page's `Origin`, and hands
+`userId` to every route."""
 
 from typing import Any
 
+from chat.config import settings
 from chat.handlers.composition import access_tokens
 from chat.handlers.ws_protocol import Event
 from chat.models.errors import NotAuthenticated
 from chat.observability import logger
 
 
+def origin_refused(event: Event) -> str | None:
+    """A browser always sends the page's Origin: a page elsewhere must not open a socket with a
+    token it got hold of. Native clients send none, and are let in."""
+    allowed = settings().ws_allowed_origins
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    origin = headers.get("origin")
+    if not allowed or origin is None or origin.rstrip("/") in allowed:
+        return None
+    return origin
+
+
+def policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> Event:
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Event, context: Any) -> Event:
+    origin = origin_refused(event)
+    if origin is not None:
+        logger.warning("handshake refused: origin not allowed", extra={"origin": origin})
+        return policy("anonymous", "Deny", event["methodArn"], {})  # API Gateway answers 403
     token = (event.get("queryStringParameters") or {}).get("token", "")
     try:
         user_id = access_tokens().verify_access_token(token)
@@ -17,11 +45,4 @@ def lambda_handler(event: Event, context: Any) -> Event:
         logger.info("handshake refused", extra={"reason": error.message})
         # The exact message "Unauthorized" is what makes API Gateway answer 401.
         raise Exception("Unauthorized") from None
-    return {
-        "principalId": user_id,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
-        },
-        "context": {"userId": user_id},
-    }
+    return policy(user_id, "Allow", event["methodArn"], {"userId": user_id})
