@@ -201,7 +201,9 @@ class LocalGateway:
             return authorizer
         socket = Socket(
             connection_id=connection_id,
-            ws=web.WebSocketResponse(max_msg_size=0, autoping=True),
+            # aiohttp checks a frame's declared length before reading its payload, and closes with
+            # 1009 as API Gateway does: a huge frame is refused, never buffered.
+            ws=web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + 1, autoping=True),
             authorizer=authorizer,
             host=request.host,
             source_ip=source_ip,
@@ -265,9 +267,6 @@ class LocalGateway:
             if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 continue
             data = message.data if isinstance(message.data, bytes) else message.data.encode()
-            if len(data) > MAX_FRAME_BYTES:
-                await ws.close(code=WSCloseCode.MESSAGE_TOO_BIG, message=b"Message too big")
-                return
             socket.last_active_at = int(time.time() * 1000)
             # Each frame is its own invocation, as on AWS: frames do not wait for one another.
             task = asyncio.create_task(self._route_frame(socket, data.decode(errors="replace")))

@@ -187,11 +187,32 @@ def test_malformed_frames_get_error_frames_and_the_socket_stays_open(stack: Stac
     asyncio.run(scenario())
 
 
+def test_a_huge_frame_is_refused_from_its_header_before_its_bytes_arrive(stack: Stack) -> None:
+    user = stack.sign_up("huge_user")
+
+    async def scenario() -> None:
+        client = await Client.connect(stack, user["accessToken"])
+        # A text frame's header declaring 400 MiB (masked, as clients must), and 4 bytes of it
+        header = bytes([0x81, 0x80 | 127]) + (400 * 1024 * 1024).to_bytes(8, "big") + b"\x00\x00\x00\x00"
+        client.ws.transport.write(header + b"{..}")
+        # Then the gateway closes at once (1009), not after buffering the 400 MiB that never come
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await client.receive()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1009
+
+    asyncio.run(scenario())
+
+
 def test_frame_over_32_kb_closes_the_socket_as_api_gateway_does(stack: Stack) -> None:
     user = stack.sign_up("big_user")
 
     async def scenario() -> None:
         client = await Client.connect(stack, user["accessToken"])
+        # 32 KB exactly is fine
+        exactly = '{"action":"ping","padding":"' + "x" * (32 * 1024 - 30) + '"}'
+        assert len(exactly.encode()) == 32 * 1024
+        assert await client.request(exactly) == {"type": "pong"}
         await client.send({"action": "ping", "padding": "x" * (33 * 1024)})
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await client.receive()
