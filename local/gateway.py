@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from infra.web_policy import content_security_policy
 from local import events
 from local.faults import FaultSettingError, PushFaults, PushLog
 from local.media import LocalMedia
@@ -147,7 +148,18 @@ class LocalGateway:
         if not target.is_relative_to(root) or not target.is_file():
             target = root / "index.html"  # client-side routes, as CloudFront's SPA fallback
         cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
-        return web.FileResponse(target, headers={"Cache-Control": cache})
+        return web.FileResponse(target, headers={"Cache-Control": cache, **self._web_headers(request.host)})
+
+    def _web_headers(self, host: str) -> dict[str, str]:
+        """What CloudFront's response headers policy sends with the web app, with this stack's
+        origins: the WebSocket on this host, uploads to the local S3, media under /media."""
+        uploads = [self.media.endpoint_url] if self.media is not None else []
+        return {
+            "Content-Security-Policy": content_security_policy([f"ws://{host}", *uploads], []),
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+        }
 
     async def http_api(self, request: web.Request) -> web.StreamResponse:
         query: dict[str, list[str]] = {}

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge, as_nag_writes
 from infra.stages import StageSettings
+from infra.web_policy import AWS_CONNECT, AWS_IMAGES, content_security_policy
 
 WEB_BUILD = Path(__file__).resolve().parents[2] / "web" / "dist"
 # Where browsers upload with presigned POSTs. Nothing serves it; objects there that no message or
@@ -296,11 +297,32 @@ class WebHosting(Construct):
         super().__init__(scope, construct_id)
         self.bucket = _private_bucket(self, "Bucket", stage, logs)
         self.domain = domain
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="The web app: a strict CSP, HSTS, no framing",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(AWS_CONNECT, AWS_IMAGES), override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
+                ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+            ),
+        )
         self.distribution = _distribution(
             self,
             "Distribution",
             self.bucket,
             domain=domain,
+            behavior={"response_headers_policy": headers},
             default_root_object="index.html",
             # The client routes in the browser: unknown paths get the app, which shows the right view.
             error_responses=[

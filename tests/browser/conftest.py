@@ -49,15 +49,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def new_page(browser: Browser, web_stack: str, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Opens the app in a fresh browser context (a separate person); screenshots them all on failure."""
+    """Opens the app in a fresh browser context (a separate person); screenshots them all on failure.
+    Every test also checks the app never breaks its Content-Security-Policy (the one CloudFront sends)."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
+    violations: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def open_page(**context_options: Any) -> Page:
         context = browser.new_context(base_url=web_stack, **context_options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
+        page.on("console", note)
         page.goto("/")
         pages.append(page)
         return page
@@ -70,6 +77,7 @@ def new_page(browser: Browser, web_stack: str, request: pytest.FixtureRequest) -
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}.png"), full_page=True)
     for context in contexts:
         context.close()
+    assert violations == [], violations
 
 
 @pytest.hookimpl(wrapper=True)

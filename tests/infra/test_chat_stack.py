@@ -25,6 +25,7 @@ from infra.routes import (
     WS_ROUTES,
     WS_TOKEN_SOURCE,
 )
+from infra.web_policy import AWS_CONNECT, AWS_IMAGES, content_security_policy
 
 STAGES = ("dev", "prod")
 
@@ -254,6 +255,22 @@ def test_the_worker_takes_one_job_at_a_time_with_the_stages_concurrency(
     for module in SIZING:
         receives = [s for s in statements_of(template, module) if "sqs:ReceiveMessage" in s["Action"]]
         assert bool(receives) == (module == FAN_OUT_WORKER), module
+
+
+def test_the_web_app_is_served_with_a_strict_csp_hsts_and_no_framing(template: Template) -> None:
+    # Given the web distribution's response headers policy
+    web = next(d for name, d in resources(template, "AWS::CloudFront::Distribution").items() if name.startswith("Web"))
+    policy_id = web["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"]
+    headers = resources(template, "AWS::CloudFront::ResponseHeadersPolicy")[policy_id]
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+
+    # Then: the shared CSP (scripts only from the app, no framing), HSTS for two years, DENY framing
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert csp == content_security_policy(AWS_CONNECT, AWS_IMAGES)
+    assert "script-src 'self';" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 365 * 24 * 3600
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
 
 
 def test_only_the_web_apps_pages_may_open_a_socket(synthesized: tuple[str, App, Template]) -> None:

@@ -1,0 +1,31 @@
+"""The web app's Content-Security-Policy, in one place: CloudFront sends it on AWS and the
+local gateway sends it on `make dev`, so a client change that breaks it fails locally first.
+Plain Python (no CDK): the local gateway imports it too."""
+
+from collections.abc import Sequence
+
+
+def content_security_policy(connect: Sequence[str], images: Sequence[str]) -> str:
+    """Scripts and styles only from the app itself; calls only to the app, the APIs and the
+    media bucket's upload endpoint (`connect`); pictures from the app, the media CDN
+    (`images`) and the browser's own previews; no framing, no plugins, no base or forms."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *images],
+        "connect-src": ["'self'", *connect],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+# On AWS the APIs (https and wss on execute-api), S3 (presigned uploads) and the media CDN
+# have names only known at deploy time, and naming them here would tie the web distribution
+# to the stacks that name it: their AWS domains stand in.
+AWS_CONNECT = ("https://*.amazonaws.com", "wss://*.amazonaws.com")
+AWS_IMAGES = ("https://*.cloudfront.net",)
