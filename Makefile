@@ -73,9 +73,11 @@ bootstrap: $(STAMP) $(CDK)
 	$(CDK) bootstrap $(CDK_FLAGS)
 
 # The MongoDB URI is asked for on the first deploy; later deploys keep the stored one unless you pass a new one.
+# The recipe is not echoed: it carries the MongoDB URI, password and all.
 deploy: $(STAMP) $(CDK) $(WEB_BUILD)
-	$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
-		$(if $(MONGODB_URI),--parameters MongoDbUri='$(MONGODB_URI)')
+	@echo "$(CDK) deploy $(CDK_FLAGS) --require-approval broadening$(if $(MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
+	@$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
+		$(if $(MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
 
 destroy: $(STAMP) $(CDK)
 	$(CDK) destroy $(CDK_FLAGS)
