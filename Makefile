@@ -20,7 +20,7 @@ help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   lint, type-check and run every test (Python, Vitest, and the browser in Chromium)"
 	@echo "make synth  write the CloudFormation template to cdk.out/ (STAGE=dev|prod), offline"
-	@echo "make deploy deploy to your AWS account: make deploy MONGODB_URI='mongodb+srv://...' [STAGE=prod]"
+	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
 	@echo "make bench  print handler import times, send-path, media-send, catch-up and group-scale figures"
@@ -75,9 +75,9 @@ bootstrap: $(STAMP) $(CDK)
 # The MongoDB URI is asked for on the first deploy; later deploys keep the stored one unless you pass a new one.
 # The recipe is not echoed: it carries the MongoDB URI, password and all.
 deploy: $(STAMP) $(CDK) $(WEB_BUILD)
-	@echo "$(CDK) deploy $(CDK_FLAGS) --require-approval broadening$(if $(MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
+	@echo "$(CDK) deploy $(CDK_FLAGS) --require-approval broadening$(if $(value MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
 	@$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
-		$(if $(MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
+		$(if $(value MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
 
 destroy: $(STAMP) $(CDK)
 	$(CDK) destroy $(CDK_FLAGS)

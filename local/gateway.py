@@ -154,8 +154,10 @@ class LocalGateway:
         """What CloudFront's response headers policy sends with the web app, with this stack's
         origins: the WebSocket on this host, uploads to the local S3, media under /media."""
         uploads = [self.media.endpoint_url] if self.media is not None else []
+        # Media links name 127.0.0.1 whatever host the page was opened on (localhost, say).
+        media = [self.media.media_url.rsplit("/media", 1)[0]] if self.media is not None else []
         return {
-            "Content-Security-Policy": content_security_policy([f"ws://{host}", *uploads], []),
+            "Content-Security-Policy": content_security_policy([f"ws://{host}", *uploads], media),
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "strict-origin-when-cross-origin",

@@ -106,3 +106,11 @@ def test_a_body_that_is_not_json_text_is_a_clear_4xx(installed_db: Any, method: 
         # JSON that is not UTF-8
         status, body = call_raw(method, path, b'{"displayName": "\xff\xfe"}', "application/json", token)
         assert (status, body["error"]["code"]) == (422, "invalid_request"), body
+
+
+def test_the_json_media_type_is_taken_in_any_letter_case(installed_db: Any) -> None:
+    body = b'{"username": "casey", "password": "password123"}'
+    status, created = call_raw("POST", "/api/auth/signup", body, "Application/JSON; charset=UTF-8", "unused")
+    assert status == 201, created
+    status, refused = call_raw("POST", "/api/auth/login", body, "application/vnd.api+json", "unused")
+    assert (status, refused["error"]["code"]) == (415, "unsupported_media_type")

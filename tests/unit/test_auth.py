@@ -202,7 +202,7 @@ def test_wrong_passwords_from_one_source_are_limited_and_nobody_else_is_locked_o
     with pytest.raises(InvalidCredentials):
         chat.auth.login(LoginRequest(username="bob", password="guess"), ELSEWHERE)
     # When the window has passed, that source may try again
-    key = f"alice|{ELSEWHERE}"
+    key = f"source:alice|{ELSEWHERE}"
     count, _ = chat.login_attempts.windows[key]
     chat.login_attempts.windows[key] = (count, utc_now() - timedelta(seconds=1))
     assert chat.auth.login(LoginRequest(username="alice", password="correct horse"), ELSEWHERE).user.username == "alice"
@@ -215,7 +215,21 @@ def test_a_successful_log_in_clears_earlier_failures(chat: Chat) -> None:
         with pytest.raises(InvalidCredentials):
             chat.auth.login(LoginRequest(username="alice", password="guess"), HERE)
     chat.auth.login(LoginRequest(username="alice", password="correct horse"), HERE)
-    assert f"alice|{HERE}" not in chat.login_attempts.windows
+    assert f"source:alice|{HERE}" not in chat.login_attempts.windows
+
+
+def test_no_username_counts_against_someone_elses_address(chat: Chat) -> None:
+    from chat.services.auth import MAX_LOGIN_FAILURES
+
+    # Given guesses for names built to look like alice's own key for her address
+    signup(chat)
+    for name in (f"alice|{HERE}", f"source:alice|{HERE}", "user:alice"):
+        for _ in range(MAX_LOGIN_FAILURES):
+            with pytest.raises((InvalidCredentials, RateLimited)):
+                chat.auth.login(LoginRequest(username=name, password="guess"), ELSEWHERE)
+
+    # Then alice, from her address, logs in
+    assert chat.auth.login(LoginRequest(username="alice", password="correct horse"), HERE).user.username == "alice"
 
 
 def test_concurrent_guesses_never_check_more_passwords_than_the_limit(chat: Chat) -> None:

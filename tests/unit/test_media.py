@@ -226,3 +226,15 @@ def test_a_send_refused_for_membership_publishes_nothing(chat: Chat, pair: tuple
     # Then nothing was copied to be served, nor marked published
     assert [key for key in chat.storage.objects if not key.startswith("incoming/")] == []
     assert chat.media_store.uploads[media_id].published_key is None
+
+
+def test_one_bad_file_leaves_none_of_a_sends_files_published(chat: Chat, pair: tuple[str, str, str]) -> None:
+    alice, _, conversation = pair
+    good = uploaded(chat, alice, conversation, png(8, 8), "image/png", name="good.png")
+    bad = uploaded(chat, alice, conversation, b"not a png at all", "image/png", name="bad.png")
+
+    with pytest.raises(InvalidMedia):
+        send_with(chat, alice, conversation, good, bad)
+
+    assert [key for key in chat.storage.objects if not key.startswith("incoming/")] == []
+    assert chat.media_store.uploads[good].published_key is None

@@ -119,10 +119,13 @@ def body_refusal(event: dict[str, Any]) -> ChatError | None:
         return PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
     if not body:
         return None
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    headers = event.get("headers") or {}
+    name = next((name for name in headers if name.lower() == "content-type"), None)
+    media_type = (headers.get(name) or "").split(";", 1)[0].strip().lower() if name else ""
+    if media_type != "application/json":
         return UnsupportedMediaType(NOT_JSON)
+    if name is not None:
+        headers[name] = "application/json"  # media types are case-insensitive; the parser is not
     if event.get("isBase64Encoded"):
         try:
             base64.b64decode(body, validate=True).decode()

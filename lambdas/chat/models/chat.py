@@ -22,8 +22,13 @@ class User(ChatObject):
     avatarUrl: str | None = Field(
         default=None, description="The profile picture: public, cacheable, a new URL for every change."
     )
-    online: bool = Field(default=False, description="True while any of the user's sockets is open.")
-    lastSeenAt: Timestamp | None = Field(default=None, description="When the user's last socket closed.")
+    online: bool = Field(
+        default=False,
+        description="True while any of the user's sockets is open; false to anyone who shares no conversation.",
+    )
+    lastSeenAt: Timestamp | None = Field(
+        default=None, description="When the user's last socket closed; null to anyone who shares no conversation."
+    )
 
 
 class Attachment(ChatObject):

@@ -55,7 +55,9 @@ class AuthService:
         """`source` is where the attempt comes from (the client's IP address)."""
         # Counted per name whether or not the account exists, so a 429 says nothing about who is registered.
         name = request.username.lower()
-        key = f"{name}|{source}"
+        # Two kinds of key in one collection, told apart by their prefix: a username may contain
+        # anything, so no name can be made to count against someone else's address.
+        key = f"source:{name}|{source}"
         now = utc_now()
         ends = self._login_attempts.reserve(key, now, LOGIN_FAILURE_WINDOW, MAX_LOGIN_FAILURES)
         if ends is not None:
@@ -65,9 +67,13 @@ class AuthService:
                 f"Too many wrong passwords for this username from here; try again in {wait} seconds.",
                 retry_after=wait,
             )
-        ceiling = self._login_attempts.reserve(name, now, LOGIN_FAILURE_WINDOW, MAX_LOGIN_ATTEMPTS_PER_USERNAME)
+        ceiling = self._login_attempts.reserve(
+            f"user:{name}", now, LOGIN_FAILURE_WINDOW, MAX_LOGIN_ATTEMPTS_PER_USERNAME
+        )
         if ceiling is not None:
-            logger.error("log-in attempts for one username past the ceiling", extra={"username": name})
+            logger.error(
+                "log-in attempts for one username past the ceiling", extra={"username": name, "source": source}
+            )
         credentials = self._users.find_credentials(request.username)
         # An unknown name still pays for a hash check: same path, same time, same answer.
         password_hash = credentials.password_hash if credentials else None

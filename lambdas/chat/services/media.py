@@ -118,7 +118,9 @@ class MediaService:
         if conversation_id is not None:
             # Someone removed since the upload may not send: nothing is published for a refused send.
             self._conversations.require_member(conversation_id, sender_id)
-        published = list(self._checks.map(self._publish_attachment, uploads))
+        # Every file is checked before any is published: one bad file leaves nothing served.
+        checked = list(self._checks.map(self._check_attachment, uploads))
+        published = list(self._checks.map(self._publish_attachment, checked))
         return [
             Attachment(
                 mediaId=u.media_id,
@@ -184,12 +186,20 @@ class MediaService:
             uploads.append(upload)
         return uploads
 
-    def _publish_attachment(self, upload: MediaUpload) -> MediaUpload:
+    def _check_attachment(self, upload: MediaUpload) -> tuple[MediaUpload, bool]:
+        """The upload as checked, and whether it still needs publishing."""
         if upload.published_key is not None:
-            return upload  # a resend, or the same file in a second message: checked already
+            return upload, False  # a resend, or the same file in a second message: checked already
         assert upload.conversation_id is not None
         key = attachment_key(upload.conversation_id, upload.media_id, upload.content_type)
-        upload = self._checked(upload, key)
+        return self._checked(upload, key), True
+
+    def _publish_attachment(self, checked: tuple[MediaUpload, bool]) -> MediaUpload:
+        upload, needed = checked
+        if not needed:
+            return upload
+        assert upload.published_key is not None
+        key = upload.published_key
         # Images show in the page; anything else downloads under its own name.
         disposition = (
             "inline"
