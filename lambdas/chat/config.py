@@ -80,7 +80,7 @@ def settings() -> Settings:
         presence_max_group_size=_positive("PRESENCE_MAX_GROUP_SIZE", 20),
         typing_max_group_size=_positive("TYPING_MAX_GROUP_SIZE", 50),
         ws_allowed_origins=frozenset(
-            origin.strip().rstrip("/")
+            origin.strip().rstrip("/").lower()
             for origin in os.environ.get("WS_ALLOWED_ORIGINS", "").split(",")
             if origin.strip()
         ),

@@ -30,7 +30,7 @@ def authorize(token: str | None, origin: str | None = None) -> dict[str, Any]:
 
 @pytest.fixture
 def web_app_origins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("WS_ALLOWED_ORIGINS", "https://chat.example.com, https://d111.cloudfront.net/")
+    monkeypatch.setenv("WS_ALLOWED_ORIGINS", "https://Chat.Example.com, https://d111.cloudfront.net/")
     reset_containers()
     yield
     reset_containers()

@@ -16,7 +16,8 @@ def origin_refused(event: Event) -> str | None:
     allowed = settings().ws_allowed_origins
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     origin = headers.get("origin")
-    if not allowed or origin is None or origin.rstrip("/") in allowed:
+    # Scheme and host are case-insensitive: compare them as the settings are kept, lower case.
+    if not allowed or origin is None or origin.rstrip("/").lower() in allowed:
         return None
     return origin
 
