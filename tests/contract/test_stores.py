@@ -123,9 +123,9 @@ def test_user_lookup_and_search(stores: Stores) -> None:
 
 def test_refresh_token_is_consumed_once(stores: Stores) -> None:
     now = utc_now()
-    grant = RefreshGrant(user_id="u1", family_id="login1")
+    grant = RefreshGrant(user_id="u1", family_id="login1", logged_in_at=now.replace(microsecond=0))
     stores.tokens.save("h1", grant, now + timedelta(days=30))
-    assert stores.tokens.consume("h1", now) == grant
+    assert stores.tokens.consume("h1", now) == grant  # when the login began comes back with it
     assert stores.tokens.consume("h1", now) is None
     assert stores.tokens.family_of("h1") == "login1"
     assert stores.tokens.family_of("unknown") is None

@@ -184,6 +184,25 @@ def test_a_logout_racing_a_refresh_still_ends_the_login(chat: Chat) -> None:
     assert all(t.revoked for t in chat.tokens.tokens.values())
 
 
+def test_a_login_ends_thirty_days_after_it_began_however_often_it_is_refreshed(chat: Chat) -> None:
+    # Given a login, refreshed twice
+    token = signup(chat)
+    first = chat.tokens.tokens[hash_refresh_token(token)]
+    for _ in range(2):
+        token = chat.auth.refresh(token).refreshToken
+
+    # Then its newest token expires when the first did: 30 days after log-in, not after the refresh
+    newest = chat.tokens.tokens[hash_refresh_token(token)]
+    assert newest.expires_at == first.expires_at
+    assert newest.grant.logged_in_at == first.grant.logged_in_at
+    assert first.grant.logged_in_at is not None
+    assert newest.expires_at == first.grant.logged_in_at + timedelta(days=30)
+    # And once that moment has passed, the login is over
+    newest.expires_at = utc_now() - timedelta(seconds=1)
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(token)
+
+
 def test_wrong_passwords_from_one_source_are_limited_and_nobody_else_is_locked_out(chat: Chat) -> None:
     from chat.services.auth import LOGIN_FAILURE_WINDOW, MAX_LOGIN_FAILURES
 

@@ -176,6 +176,7 @@ class MongoRefreshTokenStore:
                 "_id": token_hash,
                 "userId": grant.user_id,
                 "familyId": grant.family_id,
+                "loggedInAt": grant.logged_in_at,
                 "expiresAt": expires_at,
                 "usedAt": None,
                 "revokedAt": None,
@@ -187,7 +188,9 @@ class MongoRefreshTokenStore:
             {"_id": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
             {"$set": {"usedAt": now}},
         )
-        return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"]) if doc else None
+        if doc is None:
+            return None
+        return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"], logged_in_at=doc.get("loggedInAt"))
 
     def family_of(self, token_hash: str) -> str | None:
         doc = self._tokens.find_one({"_id": token_hash}, {"familyId": 1})

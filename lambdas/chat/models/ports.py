@@ -16,10 +16,12 @@ class Credentials:
 
 @dataclass(frozen=True)
 class RefreshGrant:
-    """A refresh token that was just consumed: who it belongs to and which login it descends from."""
+    """A refresh token that was just consumed: who it belongs to, which login it descends from,
+    and when that login began (None for tokens from before logins kept it)."""
 
     user_id: str
     family_id: str
+    logged_in_at: datetime | None = None
 
 
 @dataclass(frozen=True)

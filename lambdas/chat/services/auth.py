@@ -110,13 +110,18 @@ class AuthService:
             self._refresh_tokens.revoke_family(family_id, utc_now())
 
     def _start_login(self, user: User) -> Session:
-        pair = self._issue_pair(RefreshGrant(user_id=user.id, family_id=new_id()))
+        pair = self._issue_pair(RefreshGrant(user_id=user.id, family_id=new_id(), logged_in_at=utc_now()))
         return Session(user=user, **pair.model_dump())
 
     def _issue_pair(self, grant: RefreshGrant) -> TokenPair:
+        """A new access token and the login's next refresh token. A login lasts refresh_ttl from
+        when it began, however often it is refreshed: every token of it expires then."""
         now = utc_now()
         refresh_token = new_refresh_token()
-        self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, now + self._refresh_ttl)
+        # Tokens from before logins kept their start begin their lifetime now, once.
+        grant = grant if grant.logged_in_at else RefreshGrant(grant.user_id, grant.family_id, logged_in_at=now)
+        assert grant.logged_in_at is not None
+        self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, grant.logged_in_at + self._refresh_ttl)
         return TokenPair(
             accessToken=self._access_tokens.issue(grant.user_id, grant.family_id, now),
             refreshToken=refresh_token,
