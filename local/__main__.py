@@ -38,6 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     _configure_environment(args.host, args.port)
 
+    from chat.config import positive_setting
     from local.fan_out import LocalFanOut
     from local.media import LocalMedia
 
@@ -47,20 +48,13 @@ def main() -> int:
     media = LocalMedia(f"{base}/media").start()
     os.environ.update(media.environment())
     # Large fan-outs go through SQS (moto's, on the same server) to local fan-out workers.
-    fan_out = LocalFanOut(media.endpoint_url, workers=_workers()).start()
+    fan_out = LocalFanOut(media.endpoint_url, workers=positive_setting("LOCAL_FAN_OUT_WORKERS", 4)).start()
     os.environ.update(fan_out.environment())
     try:
         return _serve(args.host, args.port, media)
     finally:
         fan_out.stop()
         media.stop()
-
-
-def _workers() -> int:
-    raw = os.environ.get("LOCAL_FAN_OUT_WORKERS", "4")
-    if not raw.isdigit() or int(raw) < 1:
-        raise SystemExit(f"LOCAL_FAN_OUT_WORKERS must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
 
 
 def _serve(host: str, port: int, media: "LocalMedia") -> int:

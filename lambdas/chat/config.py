@@ -73,12 +73,12 @@ def settings() -> Settings:
         media_url=os.environ.get("MEDIA_URL"),
         media_key_pair_id=os.environ.get("MEDIA_KEY_PAIR_ID"),
         s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL"),
-        fan_out_threads=_positive("FAN_OUT_THREADS", 100),
+        fan_out_threads=positive_setting("FAN_OUT_THREADS", 100),
         fan_out_queue_url=os.environ.get("FAN_OUT_QUEUE_URL") or None,
-        fan_out_inline_max=_positive("FAN_OUT_INLINE_MAX", 200),
-        fan_out_batch_size=_positive("FAN_OUT_BATCH_SIZE", 500),
-        presence_max_group_size=_positive("PRESENCE_MAX_GROUP_SIZE", 20),
-        typing_max_group_size=_positive("TYPING_MAX_GROUP_SIZE", 50),
+        fan_out_inline_max=positive_setting("FAN_OUT_INLINE_MAX", 200),
+        fan_out_batch_size=positive_setting("FAN_OUT_BATCH_SIZE", 500),
+        presence_max_group_size=positive_setting("PRESENCE_MAX_GROUP_SIZE", 20),
+        typing_max_group_size=positive_setting("TYPING_MAX_GROUP_SIZE", 50),
         ws_allowed_origins=frozenset(
             origin.strip().rstrip("/").lower()
             for origin in os.environ.get("WS_ALLOWED_ORIGINS", "").split(",")
@@ -87,7 +87,8 @@ def settings() -> Settings:
     )
 
 
-def _positive(name: str, default: int) -> int:
+def positive_setting(name: str, default: int) -> int:
+    """A whole-number setting of at least 1 from the environment; `default` when unset."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default

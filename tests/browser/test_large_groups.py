@@ -7,7 +7,8 @@ from typing import Any
 
 from playwright.sync_api import Page, WebSocket, expect
 
-from tests.browser.test_web_client import OpenPage, create_group, open_chat_with, send, sign_up, texts, unique
+from tests.browser.test_live_features import alice_chatting_with_bob
+from tests.browser.test_web_client import OpenPage, create_group, send, sign_up, texts, unique
 
 
 def set_faults(base_url: str, faults: dict[str, Any] | None) -> None:
@@ -70,17 +71,18 @@ def test_a_groups_author_sees_delivered_then_read_and_who_read_it(new_page: Open
     expect(ann.get_by_test_id("receipt").last).to_have_attribute("data-receipt", "read")
 
 
+def bob_reading_alice(new_page: OpenPage, first: str) -> tuple[Page, Page, list[WebSocket]]:
+    """Alice's first message on Bob's screen; then the sockets Bob's page opens from here on."""
+    a, b = alice_chatting_with_bob(new_page)
+    send(a, first)
+    b.get_by_role("button", name="Open Alice").click()
+    expect(texts(b)).to_have_text([first])
+    return a, b, sockets_opened(b)
+
+
 def test_a_push_lost_on_every_attempt_still_shows_without_reconnecting(new_page: OpenPage, web_stack: str) -> None:
     # Given Bob with his chat with Alice on screen
-    alice, bob = unique("alice"), unique("bob")
-    a, b = new_page(), new_page()
-    opened = sockets_opened(b)
-    sign_up(a, alice, "Alice")
-    sign_up(b, bob, f"Bob {bob[-6:]}")
-    open_chat_with(a, f"Bob {bob[-6:]}")
-    send(a, "hello")
-    b.get_by_role("button", name="Open Alice").click()
-    expect(texts(b)).to_have_text(["hello"])
+    a, b, reconnects = bob_reading_alice(new_page, "hello")
 
     # When the Management API refuses Bob's copy of one message on every attempt
     lost = unique("lost")
@@ -94,20 +96,12 @@ def test_a_push_lost_on_every_attempt_still_shows_without_reconnecting(new_page:
         expect(texts(b)).to_have_text(["hello", lost, "and this one arrives"])
     finally:
         set_faults(web_stack, None)
-    assert len(opened) == 1, [socket.url for socket in opened]  # never reconnected
+    assert reconnects == []
 
 
 def test_a_lost_edit_shows_after_the_next_change_without_reconnecting(new_page: OpenPage, web_stack: str) -> None:
     # Given Bob with his chat with Alice on screen
-    alice, bob = unique("alice"), unique("bob")
-    a, b = new_page(), new_page()
-    opened = sockets_opened(b)
-    sign_up(a, alice, "Alice")
-    sign_up(b, bob, f"Bob {bob[-6:]}")
-    open_chat_with(a, f"Bob {bob[-6:]}")
-    send(a, "See you at 1")
-    b.get_by_role("button", name="Open Alice").click()
-    expect(texts(b)).to_have_text(["See you at 1"])
+    a, b, reconnects = bob_reading_alice(new_page, "See you at 1")
 
     # When every copy of Alice's edit is refused on every attempt
     lost = unique("at2")
@@ -128,4 +122,4 @@ def test_a_lost_edit_shows_after_the_next_change_without_reconnecting(new_page: 
             expect(texts(page)).to_have_text([f"See you {lost}", "ok?"])
     finally:
         set_faults(web_stack, None)
-    assert len(opened) == 1, [socket.url for socket in opened]  # never reconnected
+    assert reconnects == []

@@ -4,25 +4,20 @@ to FAN_OUT_BATCH_SIZE sockets, and it pushes them (gone sockets forgotten, as ev
 A job that cannot be read is dropped with an error log: retrying it would fail the same
 way. A job that raises goes back to the queue alone (a partial batch response)."""
 
-import json
 from typing import Any
 
+from chat.adapters.sqs_fan_out import job_from_body
 from chat.handlers.composition import fan_out_worker
 from chat.observability import logger
 
 
 def push_job(body: str) -> None:
     try:
-        job = json.loads(body)
-        connection_ids, frame = job["connectionIds"], job["frame"]
-        if not (isinstance(frame, str) and isinstance(connection_ids, list)):
-            raise TypeError("frame must be a string and connectionIds a list")
-        if not all(isinstance(connection_id, str) for connection_id in connection_ids):
-            raise TypeError("connectionIds must be strings")
-    except (ValueError, KeyError, TypeError) as error:
-        logger.error("fan-out job dropped: it cannot be read", extra={"error": repr(error)})
+        connection_ids, frame = job_from_body(body)
+    except ValueError as error:
+        logger.error("fan-out job dropped: it cannot be read", extra={"error": str(error)})
         return
-    report = fan_out_worker().push_here(connection_ids, frame.encode())
+    report = fan_out_worker().push_here(connection_ids, frame)
     logger.debug(
         "fan-out job done",
         extra={"delivered": len(report.delivered), "gone": len(report.gone), "failed": len(report.failed)},

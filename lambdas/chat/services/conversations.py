@@ -122,9 +122,7 @@ class ConversationService:
         whom", asked for on demand. Two reads, the second O(members)."""
         conversation = self.require_member(conversation_id, user_id)
         stored = self._receipts.of_conversation(conversation_id)
-        return {
-            member: higher(conversation.receipts.get(member), stored.get(member)) for member in conversation.memberIds
-        }
+        return _merged(conversation, stored, conversation.memberIds)
 
     def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
         after = self._decode(cursor) if cursor else None
@@ -179,5 +177,10 @@ def _visible_receipts(conversation: Conversation, reader_id: str, stored: dict[s
     asked for on demand). Receipts from before they had their own records ride on the
     conversation document; the higher of the two wins, so an upgrade moves no cursor back."""
     users = [reader_id] if conversation.type == "group" else conversation.memberIds
-    legacy = conversation.receipts
-    return {u: higher(legacy.get(u), stored.get(u)) for u in users if u in legacy or u in stored}
+    return _merged(conversation, stored, [u for u in users if u in conversation.receipts or u in stored])
+
+
+def _merged(conversation: Conversation, stored: dict[str, Receipt], users: list[str]) -> dict[str, Receipt]:
+    """These users' cursors: their own records, or those on the conversation document from
+    before the records existed, whichever is higher."""
+    return {user: higher(conversation.receipts.get(user), stored.get(user)) for user in users}

@@ -4,7 +4,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -83,24 +83,21 @@ class FanOut:
         if self._queue is not None and len(deliveries) > self._inline_max:
             here, elsewhere = deliveries[: self._inline_max], deliveries[self._inline_max :]
         # Submitted before the hand-off, so the first pushes are on their way while it runs.
-        outcomes = self._executor.map(lambda delivery: self._push_one(*delivery), here)
+        outcomes = self._start(here)
         report = FanOutReport()
         if elsewhere and (unqueued := self._hand_off(elsewhere, report)):
-            outcomes = itertools.chain(outcomes, self._executor.map(lambda d: self._push_one(*d), unqueued))
+            outcomes = itertools.chain(outcomes, self._start(unqueued))
             here = here + unqueued
-        for (connection_id, _), outcome in zip(here, outcomes, strict=True):
-            getattr(report, outcome).append(connection_id)
-        self._settle(report)
-        return report
+        return self._settle(report, here, outcomes)
 
     def push_here(self, connection_ids: Sequence[str], frame: bytes) -> FanOutReport:
         """One worker's job: every push from this function, never handed on."""
-        report = FanOutReport()
-        outcomes = self._executor.map(lambda cid: self._push_one(cid, frame), connection_ids)
-        for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
-            getattr(report, outcome).append(connection_id)
-        self._settle(report)
-        return report
+        deliveries = [(connection_id, frame) for connection_id in connection_ids]
+        return self._settle(FanOutReport(), deliveries, self._start(deliveries))
+
+    def _start(self, deliveries: list[Delivery]) -> Iterator[str]:
+        """Submits every push at once; their outcomes, in order, as they finish."""
+        return self._executor.map(lambda delivery: self._push_one(*delivery), deliveries)
 
     def _hand_off(self, deliveries: list[Delivery], report: FanOutReport) -> list[Delivery]:
         """Queues the deliveries as jobs of one frame and up to `batch_size` sockets each;
@@ -120,18 +117,22 @@ class FanOut:
         report.queued.extend(connection_id for connection_id, _ in deliveries if connection_id not in left_ids)
         return left
 
-    def _settle(self, report: FanOutReport) -> None:
+    def _settle(self, report: FanOutReport, deliveries: list[Delivery], outcomes: Iterable[str]) -> FanOutReport:
+        """Waits for the pushes' outcomes, then forgets the connections API Gateway says are gone."""
+        for (connection_id, _), outcome in zip(deliveries, outcomes, strict=True):
+            getattr(report, outcome).append(connection_id)
         if report.rejected:
             # Once per fan-out, not per socket: a 403 here means a role or signing fault.
             logger.error("pushes rejected by API Gateway", extra={"rejected": len(report.rejected)})
         if not report.gone:
-            return
+            return report
         try:
             # API Gateway also answers 410 while a socket's $connect is still
             # running: a record that young is left alone, not deleted.
             self._connections.remove(report.gone, connected_before=utc_now() - CONNECT_GRACE)
         except Exception:
             logger.exception("could not delete stale connections", extra={"connections": report.gone})
+        return report
 
     def _push_one(self, connection_id: str, data: bytes) -> str:
         for attempt in range(1, PUSH_ATTEMPTS + 1):
