@@ -4,7 +4,7 @@ bytes of each file reach the function.
 
     make bench        # or: .venv/bin/python benchmarks/media_send.py --sends 20
 
-The files are uploaded to the local S3 (moto's server) with the presigned POST
+The files are uploaded to the local S3 endpoint with the presigned POST
 before each timed send; only the send (checks, copy, store, push) is timed.
 Figures are for the local stack on this machine, not AWS latency."""
 
@@ -52,7 +52,7 @@ def main() -> None:
     photo = _png(args.size_kb)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    media = LocalMedia(f"{base}/media").start()
+    media = LocalMedia([base]).start()
     os.environ.update({"WS_MANAGEMENT_ENDPOINT": base, **media.environment()})
     mongo.use_client(embedded_client())
     ensure_indexes(mongo.database())

@@ -24,6 +24,10 @@ def content_security_policy(connect: Sequence[str], images: Sequence[str]) -> st
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+# Media is never a page: whatever a file claims to be, a browser opening it runs nothing and
+# loads nothing (a picture shown in the app is unaffected: CSP governs documents, not <img>).
+MEDIA_CSP = "default-src 'none'; sandbox"
+
 # On AWS the APIs (https and wss on execute-api), S3 (presigned uploads) and the media CDN
 # have names only known at deploy time, and naming them here would tie the web distribution
 # to the stacks that name it: their AWS domains stand in.

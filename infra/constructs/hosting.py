@@ -19,7 +19,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge, as_nag_writes
 from infra.stages import StageSettings
-from infra.web_policy import AWS_CONNECT, AWS_IMAGES, content_security_policy
+from infra.web_policy import AWS_CONNECT, AWS_IMAGES, MEDIA_CSP, content_security_policy
 
 WEB_BUILD = Path(__file__).resolve().parents[2] / "web" / "dist"
 # Where browsers upload with presigned POSTs. Nothing serves it; objects there that no message or
@@ -171,11 +171,31 @@ class MediaHosting(Construct):
         )
         key_group = cloudfront.KeyGroup(self, "SigningKeyGroup", items=[self.public_key])
         origin = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "MediaHeaders",
+            comment="Media: never a page (no scripts, no framing, no sniffing), HSTS",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=MEDIA_CSP, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
+                ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+            ),
+        )
         cached_public = cloudfront.BehaviorOptions(
             origin=origin,
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
             cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            response_headers_policy=headers,
         )
         self.distribution = _distribution(
             self,
@@ -185,7 +205,7 @@ class MediaHosting(Construct):
             behavior={
                 "trusted_key_groups": [key_group],
                 "cache_policy": cloudfront.CachePolicy.CACHING_OPTIMIZED,  # query strings are not in the key
-                "response_headers_policy": cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                "response_headers_policy": headers,
             },
             origin=origin,
             additional_behaviors={f"{PUBLIC_PREFIX}*": cached_public},

@@ -62,11 +62,11 @@ class Stack:
 
 @contextmanager
 def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, LocalFanOut]]:
-    """What `make dev` runs, in this process on `port`: the gateway, the local S3 and SQS
-    with the fan-out workers, a fresh database, and the environment the handlers read, put
-    back afterwards."""
-    media = LocalMedia(f"http://127.0.0.1:{port}/media").start()
-    fan_out = LocalFanOut(media.endpoint_url).start()
+    """What `make dev` runs, in this process on `port`: the gateway, the local S3 endpoint,
+    media origin and SQS with the fan-out workers, a fresh database, and the environment the
+    handlers read, put back afterwards."""
+    media = LocalMedia([f"http://127.0.0.1:{port}"]).start()
+    fan_out = LocalFanOut(media.moto_url).start()
     environment = {
         "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}",
         "WS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",

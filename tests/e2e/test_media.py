@@ -1,4 +1,4 @@
-"""Media over the local stack: real presigned POST uploads to S3 (moto's server),
+"""Media over the local stack: real presigned POST uploads to the local S3 endpoint,
 checked sends, and the CloudFront stand-in's signed links."""
 
 import asyncio
@@ -184,13 +184,13 @@ def test_uploads_that_break_their_promise_are_refused(stack: Stack) -> None:
     conversation_id = direct_chat(stack, alice, bob)
     token = alice["accessToken"]
 
-    # More bytes than declared (moto does not enforce the form's size range; the send check does)
+    # More bytes than declared: S3 refuses the upload (its form allows 1 to 10 bytes), so there is nothing to send
     status, ticket = upload_ticket(stack, token, conversation_id, name="big.png", content_type="image/png", size=10)
     assert status == 201
-    upload(ticket, png())
+    assert upload(ticket, png()) == 400
     status, body = send(stack, token, conversation_id, [ticket["mediaId"]])
     assert (status, body["error"]["code"]) == (422, "invalid_media")
-    assert "more than the 10 declared" in body["error"]["message"]
+    assert "has not been uploaded" in body["error"]["message"]
 
     # Never uploaded
     status, ticket = upload_ticket(stack, token, conversation_id, name="later.png", content_type="image/png", size=100)
@@ -248,7 +248,7 @@ def test_non_members_get_no_upload_form_and_no_bytes(stack: Stack) -> None:
     unsigned = f"{parts.scheme}://{parts.netloc}{parts.path}"
     assert fetch(unsigned).status_code == 403
     assert fetch(url.replace(media_id, "another-file")).status_code == 403
-    assert fetch(f"{stack.base_url}/media/incoming/{media_id}").status_code == 403
+    assert fetch(f"{stack.media.media_url}/incoming/{media_id}").status_code == 403
     assert fetch(url).status_code == 200
 
 
