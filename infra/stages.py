@@ -33,6 +33,24 @@ class PushSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Per-user rate limits and the socket cap (defaults in lambdas/chat/config.py: RATE_LIMITS).
+    `overrides` maps a limit's name to "count/seconds", e.g. (("send", "60/10"),)."""
+
+    rate_limits: bool = True  # False: RATE_LIMITS=off, for a load test's stage
+    overrides: tuple[tuple[str, str], ...] = ()
+    max_sockets_per_user: int = 20
+
+    def environment(self) -> dict[str, str]:
+        """Every function that checks a limit or opens a socket (those that read MongoDB)."""
+        return {
+            "RATE_LIMITS": "on" if self.rate_limits else "off",
+            "MAX_SOCKETS_PER_USER": str(self.max_sockets_per_user),
+            **{f"RATE_LIMIT_{name.upper()}": value for name, value in self.overrides},
+        }
+
+
+@dataclass(frozen=True)
 class StageSettings:
     name: str
     removal_policy: RemovalPolicy  # what happens to buckets, secrets and logs on `cdk destroy`
@@ -44,6 +62,7 @@ class StageSettings:
     # Fan-out workers running at once: bounds the @connections posts per second a burst of big groups causes.
     fan_out_max_concurrency: int
     push: PushSettings = PushSettings()
+    limits: LimitSettings = LimitSettings()
 
 
 STAGES = {

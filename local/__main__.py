@@ -13,17 +13,23 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _web_origins(host: str, port: int) -> list[str]:
+    """The pages of the web client: the one served here, and Vite's dev server."""
+    return [f"http://{host}:{port}", f"http://localhost:{port}", "http://localhost:5173", "http://127.0.0.1:5173"]
+
+
 def _configure_environment(host: str, port: int) -> None:
     # The same settings the functions read on AWS, with local values.
     os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     os.environ.setdefault("WS_MANAGEMENT_ENDPOINT", f"http://{host}:{port}")
-    # The pages that may open a socket: the client served here, and Vite's dev server.
-    os.environ.setdefault(
-        "WS_ALLOWED_ORIGINS",
-        f"http://{host}:{port},http://localhost:{port},http://localhost:5173,http://127.0.0.1:5173",
-    )
+    # The pages that may open a socket.
+    os.environ.setdefault("WS_ALLOWED_ORIGINS", ",".join(_web_origins(host, port)))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chat")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Every local user comes from this one address, so per-address limits are raised here;
+    # the per-user limits are the ones AWS has.
+    os.environ.setdefault("RATE_LIMIT_SIGNUP", "1000/3600")
+    os.environ.setdefault("RATE_LIMIT_LOGIN", "1000/60")
     # boto3 signs Management API calls; the local gateway accepts any signature.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -42,13 +48,13 @@ def main() -> int:
     from local.fan_out import LocalFanOut
     from local.media import LocalMedia
 
-    base = f"http://{args.host}:{args.port}"
-    # S3 from moto's server; the gateway serves its objects under /media/ as CloudFront would.
-    # Its settings go into the environment before any handler code reads (and caches) settings.
-    media = LocalMedia(f"{base}/media").start()
+    # S3 behind an endpoint that checks upload forms, and media from an origin of its own, as on AWS;
+    # the same pages may upload as may open a socket. Its settings go into the environment before
+    # any handler code reads (and caches) settings.
+    media = LocalMedia(_web_origins(args.host, args.port)).start()
     os.environ.update(media.environment())
-    # Large fan-outs go through SQS (moto's, on the same server) to local fan-out workers.
-    fan_out = LocalFanOut(media.endpoint_url, workers=positive_setting("LOCAL_FAN_OUT_WORKERS", 4)).start()
+    # Large fan-outs go through SQS (moto's, the server behind S3) to local fan-out workers.
+    fan_out = LocalFanOut(media.moto_url, workers=positive_setting("LOCAL_FAN_OUT_WORKERS", 4)).start()
     os.environ.update(fan_out.environment())
     try:
         return _serve(args.host, args.port, media)
@@ -88,7 +94,8 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
         f"  WebSocket    ws://{host}:{port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
-        f"  Media        {base}/media/   (S3 at {media.endpoint_url}, in memory)\n"
+        f"  Media        {media.media_url}/   (CloudFront's stand-in, on its own origin)\n"
+        f"  S3           {media.s3_url}   (checks upload forms as S3 does; moto at {media.moto_url}, in memory)\n"
         f"  Push faults  {base}/_local/faults   (LOCAL_PUSH_FAULTS, LOCAL_PUSH_LATENCY_MS; counts at /_local/pushes)\n"
         "Press Ctrl-C to stop."
     )

@@ -1,6 +1,6 @@
 """One aiohttp server that stands in for API Gateway: the HTTP API under /api,
 the WebSocket API at /ws, and the Management API at /@connections/{id}; and for
-CloudFront: media under /media/ and the web client everywhere else.
+CloudFront: the web client everywhere else (media has an origin of its own, local/media.py).
 
 Handlers are the product's own `lambda_handler`s, called with the events API
 Gateway would send, on worker threads so a slow one never stalls the loop."""
@@ -69,15 +69,6 @@ def _gone(connection_id: str) -> web.Response:
     )
 
 
-def _access_denied() -> web.Response:
-    return web.Response(
-        status=403,
-        content_type="text/xml",
-        text="<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
-        "<Message>Access denied</Message></Error>",
-    )
-
-
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -97,13 +88,13 @@ class LocalGateway:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_get("/config.json", self.web_config)
-        app.router.add_route("*", "/api/{tail:.*}", self.http_api)
+        # Any character, a newline too: API Gateway hands every /api path to the function.
+        app.router.add_route("*", r"/api/{tail:[\s\S]*}", self.http_api)
         app.router.add_route("*", "/api", self.http_api)
         app.router.add_get("/ws", self.websocket)
         app.router.add_post("/@connections/{connection_id}", self.post_to_connection)
         app.router.add_get("/@connections/{connection_id}", self.get_connection)
         app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
-        app.router.add_get("/media/{key:.*}", self.media_object)
         # Local only: fault injection and push counts, for client developers and tests.
         app.router.add_route("*", "/_local/faults", self.local_faults)
         app.router.add_route("*", "/_local/pushes", self.local_pushes)
@@ -152,10 +143,10 @@ class LocalGateway:
 
     def _web_headers(self, host: str) -> dict[str, str]:
         """What CloudFront's response headers policy sends with the web app, with this stack's
-        origins: the WebSocket on this host, uploads to the local S3, media under /media."""
-        uploads = [self.media.endpoint_url] if self.media is not None else []
-        # Media links name 127.0.0.1 whatever host the page was opened on (localhost, say).
-        media = [self.media.media_url.rsplit("/media", 1)[0]] if self.media is not None else []
+        origins: the WebSocket on this host, uploads to the local S3 endpoint, media from its origin."""
+        # Both name 127.0.0.1 whatever host the page was opened on (localhost, say).
+        uploads = [self.media.s3_url] if self.media is not None else []
+        media = [self.media.media_origin] if self.media is not None else []
         return {
             "Content-Security-Policy": content_security_policy([f"ws://{host}", *uploads], media),
             "X-Frame-Options": "DENY",
@@ -188,18 +179,6 @@ class LocalGateway:
         for cookie in result.get("cookies") or []:
             response.headers.add("Set-Cookie", cookie)
         return response
-
-    # --- Media (CloudFront) ----------------------------------------------------------
-
-    async def media_object(self, request: web.Request) -> web.StreamResponse:
-        key = request.match_info["key"]
-        if self.media is None or not self.media.allows(key, request.query_string):
-            return _access_denied()
-        found = await asyncio.get_running_loop().run_in_executor(self._executor, self.media.fetch, key)
-        if found is None:
-            return _access_denied()  # CloudFront with OAC answers 403 for a missing object too
-        # CloudFront's managed SECURITY_HEADERS policy adds nosniff; so does the stand-in.
-        return web.Response(body=found.body, headers={**found.headers, "X-Content-Type-Options": "nosniff"})
 
     # --- WebSocket API ----------------------------------------------------------
 

@@ -24,6 +24,9 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_SERVICE_NAME": "chat",
+        # Every test user signs up from one address, as on the local stack; per-user limits stay.
+        "RATE_LIMIT_SIGNUP": "100000/3600",
+        "RATE_LIMIT_LOGIN": "100000/60",
     }
 )
 
@@ -100,3 +103,13 @@ class SingleDatabaseClient:
 
     def __getitem__(self, name: str) -> Any:
         return self._db
+
+
+@pytest.fixture
+def no_rate_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For tests that make hundreds of changes at once, as a load test would (RATE_LIMITS=off)."""
+    monkeypatch.setenv("RATE_LIMITS", "off")
+    reset_containers()
+    yield
+    monkeypatch.delenv("RATE_LIMITS")
+    reset_containers()

@@ -123,13 +123,18 @@ class FakeRefreshTokenStore:
         token.used = True
         return token.grant
 
-    def family_of(self, token_hash: str) -> str | None:
+    def grant_of(self, token_hash: str) -> RefreshGrant | None:
         token = self.tokens.get(token_hash)
-        return token.grant.family_id if token else None
+        return token.grant if token else None
 
     def revoke_family(self, family_id: str, now: datetime) -> None:
         for token in self.tokens.values():
             if token.grant.family_id == family_id:
+                token.revoked = True
+
+    def revoke_user(self, user_id: str, now: datetime) -> None:
+        for token in self.tokens.values():
+            if token.grant.user_id == user_id:
                 token.revoked = True
 
     def is_family_revoked(self, family_id: str) -> bool:
@@ -419,6 +424,54 @@ class FakeConnectionStore:
     def has_any(self, user_id: str) -> bool:
         return any(c.userId == user_id for c in self.connections.values())
 
+    def oldest_beyond(self, user_id: str, keep: int) -> list[str]:
+        mine = sorted((self.connected_at[c], c) for c, s in self.connections.items() if s.userId == user_id)
+        return [connection_id for _, connection_id in mine[: max(0, len(mine) - keep)]]
+
+
+class FakeRateLimitStore:
+    """The same token buckets, in memory."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str, capacity: int, per_second: float, now: datetime) -> float | None:
+        with self._lock:
+            at = now.timestamp()
+            tokens, last = self.buckets.get(key, (float(capacity), at))
+            tokens = min(capacity, tokens + max(0.0, at - last) * per_second)
+            taken = tokens >= 1
+            self.buckets[key] = (tokens - 1 if taken else tokens, at)
+            return None if taken else (1 - tokens) / per_second
+
+
+@dataclass
+class _Login:
+    user_id: str
+    ended_at: datetime | None
+    expires_at: datetime
+
+
+class FakeLoginStore:
+    def __init__(self) -> None:
+        self.logins: dict[str, _Login] = {}
+
+    def start(self, login_id: str, user_id: str, ends_at: datetime) -> None:
+        self.logins.setdefault(login_id, _Login(user_id, None, ends_at))
+
+    def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
+        if login_ids is None:
+            login_ids = [i for i, login in self.logins.items() if login.user_id == user_id]
+        for login_id in login_ids:
+            login = self.logins.setdefault(login_id, _Login(user_id, None, keep_until))
+            if login.user_id == user_id:
+                login.ended_at = login.ended_at or at
+
+    def is_going_on(self, login_id: str, user_id: str) -> bool:
+        login = self.logins.get(login_id)
+        return login is not None and login.user_id == user_id and login.ended_at is None
+
 
 @dataclass
 class FakePusher:
@@ -428,6 +481,7 @@ class FakePusher:
     gone: set[str] = field(default_factory=set)
     flaky: dict[str, int] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)  # sockets closed with DELETE @connections
 
     def push(self, connection_id: str, frame: bytes) -> None:
         self.attempts[connection_id] = self.attempts.get(connection_id, 0) + 1
@@ -437,6 +491,12 @@ class FakePusher:
             self.flaky[connection_id] -= 1
             raise ConnectionError("network blip")
         self.frames.setdefault(connection_id, []).append(frame)
+
+    def disconnect(self, connection_id: str) -> None:
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        self.gone.add(connection_id)
+        self.closed.append(connection_id)
 
 
 class FakeMediaStore:

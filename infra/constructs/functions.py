@@ -52,9 +52,14 @@ SIZING = {
         handles_media=True,
         pushes=True,
     ),
-    WS_AUTHORIZER: Sizing(256, 5, True, False, "one HMAC check, no I/O"),
+    WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of ended logins"),
     WS_ROUTES["$connect"]: Sizing(
-        256, 15, False, True, "2 MongoDB writes; a first socket also tells contacts (presence)", pushes=True
+        256,
+        15,
+        False,
+        True,
+        "2 MongoDB writes and a socket-cap read; a first socket also tells contacts (presence)",
+        pushes=True,
     ),
     WS_ROUTES["$disconnect"]: Sizing(
         256, 15, False, True, "a MongoDB delete and a check; a last socket also tells contacts", pushes=True
@@ -66,7 +71,7 @@ SIZING = {
         15,
         False,
         True,
-        "4 MongoDB round trips, then parallel pushes; a large group's go through the fan-out queue",
+        "5 MongoDB round trips (1 the rate limit), then parallel pushes; a large group's go through the fan-out queue",
         handles_media=True,
         pushes=True,
     ),
@@ -75,7 +80,7 @@ SIZING = {
         15,
         False,
         True,
-        "3 MongoDB round trips, then parallel pushes (conversations of up to 50 members)",
+        "4 MongoDB round trips (1 the rate limit), then parallel pushes (conversations of up to 50 members)",
         pushes=True,
     ),
     WS_ROUTES["markRead"]: Sizing(
@@ -83,8 +88,8 @@ SIZING = {
         15,
         False,
         True,
-        "receipts (markDelivered too): 1 MongoDB read, 1 write, 1 author lookup, 1 connection query, then pushes "
-        "to the reader's devices and the authors; a large group's go through the fan-out queue",
+        "receipts (markDelivered too): the rate limit, 1 MongoDB read, 1 write, 1 author lookup, 1 connection "
+        "query, then pushes to the reader's devices and the authors; a large group's go through the fan-out queue",
         pushes=True,
     ),
     WS_ROUTES["editMessage"]: Sizing(
@@ -92,7 +97,8 @@ SIZING = {
         15,
         False,
         True,
-        "edits, deletions and reactions: 5 MongoDB round trips, then parallel pushes; signs links of files",
+        "edits, deletions and reactions: 6 MongoDB round trips (1 the rate limit), then parallel pushes; "
+        "signs links of files",
         links_media=True,
         pushes=True,
     ),
@@ -138,6 +144,7 @@ class ChatFunctions(Construct):
                 environment["JWT_SECRET_ARN"] = secrets.jwt_key.secret_arn
             if sizing.reads_mongodb:
                 environment["MONGODB_URI_SECRET_ARN"] = secrets.mongodb_uri.secret_arn
+                environment.update(stage.limits.environment())
             if sizing.pushes:
                 environment.update(stage.push.fan_out_environment())
                 if module != FAN_OUT_WORKER:  # the worker pushes what it is given, to whom it is given

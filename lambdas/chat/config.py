@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 
+from chat.models.limits import RateLimit
+
 # A dataclass, not a pydantic model: the authorizer and ping handlers import
 # this, and pydantic would add ~70 ms to their cold start.
 
@@ -44,6 +46,25 @@ class Settings:
     typing_max_group_size: int = 50
     # The web app's origins, the only pages that may open a socket (empty: any).
     ws_allowed_origins: frozenset[str] = frozenset()
+    # Per-user (per-address before log-in) limits, by action; None when RATE_LIMITS=off.
+    rate_limits: dict[str, RateLimit] | None = None
+    # Sockets one user may hold open at once; a new one beyond this closes their oldest.
+    max_sockets_per_user: int = 20
+
+
+# What each limit covers, and a default no real person meets (RATE_LIMIT_<NAME>="count/seconds").
+RATE_LIMITS = {
+    "send": RateLimit(30, 10),  # messages, over HTTP or the socket
+    "typing": RateLimit(20, 10),  # typing frames, true and false alike
+    "receipt": RateLimit(600, 60),  # markDelivered / markRead, either transport
+    "reaction": RateLimit(60, 10),
+    "edit": RateLimit(30, 10),  # edits and deletions
+    "group": RateLimit(20, 3600),  # groups created
+    "membership": RateLimit(60, 60),  # members added or removed, admins made, renames
+    "upload": RateLimit(60, 60),  # upload forms (one per file)
+    "signup": RateLimit(60, 3600),  # per source address (a shared office or campus address)
+    "login": RateLimit(30, 60),  # per source address, on top of the wrong-password limit
+}
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -84,7 +105,26 @@ def settings() -> Settings:
             for origin in os.environ.get("WS_ALLOWED_ORIGINS", "").split(",")
             if origin.strip()
         ),
+        rate_limits=_rate_limits(),
+        max_sockets_per_user=positive_setting("MAX_SOCKETS_PER_USER", 20),
     )
+
+
+def _rate_limits() -> dict[str, RateLimit] | None:
+    switch = os.environ.get("RATE_LIMITS", "on").strip().lower()
+    if switch == "off":
+        return None
+    if switch != "on":
+        raise RuntimeError(f"RATE_LIMITS must be on or off, not {switch!r}")
+    limits = {}
+    for name, default in RATE_LIMITS.items():
+        variable = f"RATE_LIMIT_{name.upper()}"
+        raw = os.environ.get(variable, "").strip() or str(default)
+        count, _, seconds = raw.partition("/")
+        if not (count.isdigit() and seconds.isdigit() and int(count) >= 1 and int(seconds) >= 1):
+            raise RuntimeError(f'{variable} must be "count/seconds" with whole numbers of at least 1, not {raw!r}')
+        limits[name] = RateLimit(int(count), int(seconds))
+    return limits
 
 
 def positive_setting(name: str, default: int) -> int:

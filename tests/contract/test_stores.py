@@ -13,7 +13,9 @@ from chat.adapters.mongo_store import (
     MongoConnectionStore,
     MongoConversationStore,
     MongoLoginAttemptStore,
+    MongoLoginStore,
     MongoMessageStore,
+    MongoRateLimitStore,
     MongoRefreshTokenStore,
     MongoUserStore,
 )
@@ -26,7 +28,9 @@ from tests.fakes import (
     FakeConnectionStore,
     FakeConversationStore,
     FakeLoginAttemptStore,
+    FakeLoginStore,
     FakeMessageStore,
+    FakeRateLimitStore,
     FakeRefreshTokenStore,
     FakeUserStore,
 )
@@ -40,6 +44,8 @@ class Stores:
     messages: Any
     connections: Any
     login_attempts: Any
+    logins: Any
+    rate_limits: Any
 
 
 @pytest.fixture(params=["fake", "mongo"])
@@ -52,6 +58,8 @@ def stores(request: pytest.FixtureRequest) -> Stores:
             FakeMessageStore(),
             FakeConnectionStore(),
             FakeLoginAttemptStore(),
+            FakeLoginStore(),
+            FakeRateLimitStore(),
         )
     db = request.getfixturevalue("mongo_db")
     return Stores(
@@ -61,6 +69,8 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         MongoMessageStore(db),
         MongoConnectionStore(db),
         MongoLoginAttemptStore(db),
+        MongoLoginStore(db),
+        MongoRateLimitStore(db),
     )
 
 
@@ -127,8 +137,72 @@ def test_refresh_token_is_consumed_once(stores: Stores) -> None:
     stores.tokens.save("h1", grant, now + timedelta(days=30))
     assert stores.tokens.consume("h1", now) == grant  # when the login began comes back with it
     assert stores.tokens.consume("h1", now) is None
-    assert stores.tokens.family_of("h1") == "login1"
-    assert stores.tokens.family_of("unknown") is None
+    assert stores.tokens.grant_of("h1") == grant  # used or not, whose login it was
+    assert stores.tokens.grant_of("unknown") is None
+
+
+def test_a_users_refresh_tokens_can_all_be_revoked(stores: Stores) -> None:
+    now = utc_now()
+    for token, user, login in (
+        ("a1", "alice", "L1"),
+        ("a2", "alice", "L1"),
+        ("a3", "alice", "L2"),
+        ("b1", "bob", "L3"),
+    ):
+        stores.tokens.save(token, RefreshGrant(user, login, logged_in_at=now), now + timedelta(days=1))
+    stores.tokens.revoke_user("alice", now)
+    assert stores.tokens.is_family_revoked("L1")
+    assert stores.tokens.is_family_revoked("L2")
+    assert stores.tokens.consume("a3", now) is None
+    assert not stores.tokens.is_family_revoked("L3")
+    assert stores.tokens.consume("b1", now) is not None
+
+
+def test_logins_go_on_until_ended_and_never_start_again(stores: Stores) -> None:
+    now = utc_now()
+    later = now + timedelta(days=30)
+    for login, user in (("L1", "alice"), ("L2", "alice"), ("L3", "alice"), ("B1", "bob")):
+        stores.logins.start(login, user, later)
+    assert stores.logins.is_going_on("L1", "alice")
+    assert not stores.logins.is_going_on("L1", "bob")  # a login is one user's
+    assert not stores.logins.is_going_on("L9", "alice")  # never recorded
+    # one login ends; starting it again (a refresh racing the log-out) changes nothing
+    stores.logins.end("alice", ["L1"], now, later)
+    stores.logins.start("L1", "alice", later)
+    assert not stores.logins.is_going_on("L1", "alice")
+    assert stores.logins.is_going_on("L2", "alice")
+    # a login not on record is recorded as ended
+    stores.logins.end("alice", ["L0"], now, later)
+    stores.logins.start("L0", "alice", later)
+    assert not stores.logins.is_going_on("L0", "alice")
+    # every login of one user ends; others' go on
+    stores.logins.end("alice", None, now, later)
+    assert not stores.logins.is_going_on("L2", "alice")
+    assert not stores.logins.is_going_on("L3", "alice")
+    assert stores.logins.is_going_on("B1", "bob")
+
+
+def test_a_token_bucket_gives_its_capacity_at_once_then_refills_at_its_rate(stores: Stores) -> None:
+    now = utc_now()
+    # 3 at once, then one every 2 s
+    assert [stores.rate_limits.take("send:alice", 3, 0.5, now) for _ in range(3)] == [None, None, None]
+    wait = stores.rate_limits.take("send:alice", 3, 0.5, now)
+    assert wait == pytest.approx(2.0)
+    assert stores.rate_limits.take("send:bob", 3, 0.5, now) is None  # every key has its own bucket
+    assert stores.rate_limits.take("send:alice", 3, 0.5, now + timedelta(seconds=1)) == pytest.approx(1.0)
+    assert stores.rate_limits.take("send:alice", 3, 0.5, now + timedelta(seconds=2)) is None
+    # a long pause fills it to its capacity, no more
+    later = now + timedelta(hours=1)
+    assert [stores.rate_limits.take("send:alice", 3, 0.5, later) for _ in range(4)][-1] is not None
+    # a clock behind the last take (another container's) earns nothing and breaks nothing
+    assert stores.rate_limits.take("send:alice", 3, 0.5, later - timedelta(seconds=30)) is not None
+
+
+def test_concurrent_takes_never_give_more_than_the_bucket_holds(stores: Stores) -> None:
+    now = utc_now()
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda _: stores.rate_limits.take("burst", 10, 0.001, now), range(64)))
+    assert sum(result is None for result in results) == 10
 
 
 def test_expired_and_revoked_refresh_tokens_are_refused(stores: Stores) -> None:
@@ -271,6 +345,20 @@ def test_connections_by_user(stores: Stores) -> None:
     assert sorted(c.connectionId for c in stores.connections.for_users(["a", "b"])) == ["c1", "c2", "c3"]
     stores.connections.remove(["c1", "c3", "unknown"])
     assert [c.connectionId for c in stores.connections.for_users(["a", "b"])] == ["c2"]
+
+
+def test_a_users_oldest_connections_beyond_a_cap(stores: Stores) -> None:
+    now = utc_now()
+    for minutes, connection_id in ((3, "c-oldest"), (2, "c-older"), (1, "c-newer"), (0, "c-newest")):
+        stores.connections.add(
+            Connection(connectionId=connection_id, userId="a", loginId="L1"), now - timedelta(minutes=minutes)
+        )
+    stores.connections.add(Connection(connectionId="b-1", userId="b"), now - timedelta(minutes=9))
+    assert stores.connections.oldest_beyond("a", 2) == ["c-oldest", "c-older"]
+    assert stores.connections.oldest_beyond("a", 4) == []
+    assert stores.connections.oldest_beyond("b", 1) == []
+    # the login each socket was opened with comes back with it
+    assert {c.loginId for c in stores.connections.for_users(["a", "b"])} == {"L1", None}
 
 
 def test_connections_removed_only_if_older_than_asked(stores: Stores) -> None:

@@ -372,7 +372,7 @@ def test_a_client_offline_through_every_kind_of_change_catches_up_to_exactly_a_f
     assert catch_up(stack, cat, held_by_id) == {}
 
 
-def test_a_cursor_the_log_no_longer_covers_asks_for_a_resync(stack: Stack) -> None:
+def test_a_cursor_the_log_no_longer_covers_asks_for_a_resync(stack: Stack, no_rate_limits: None) -> None:
     fay, gus = stack.sign_up("rs_fay"), stack.sign_up("rs_gus")
     conversation_id = open_direct(stack, fay, gus)
     status, sent = stack.http(

@@ -285,6 +285,18 @@ def test_only_the_web_apps_pages_may_open_a_socket(synthesized: tuple[str, App, 
     assert ("http://127.0.0.1:8000" in origins) == (stage == "dev")
 
 
+def test_the_authorizer_reads_ended_logins_and_every_store_reader_gets_the_limits(template: Template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    assert SIZING[WS_AUTHORIZER].reads_mongodb  # the deny-list of ended logins
+    for module, sizing in SIZING.items():
+        variables = functions[function_logical_id(template, module)]["Properties"]["Environment"]["Variables"]
+        if sizing.reads_mongodb:
+            assert variables["RATE_LIMITS"] == "on", module
+            assert variables["MAX_SOCKETS_PER_USER"] == "20", module
+        else:
+            assert "RATE_LIMITS" not in variables, module
+
+
 def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template: Template) -> None:
     # Given the fan-out queue and every function
     jobs, _ = fan_out_queues(template)
@@ -363,8 +375,14 @@ def test_media_links_need_the_generated_key_group_except_public_avatars(template
     (avatars,) = media[0]["CacheBehaviors"]
     assert avatars["PathPattern"] == "avatars/*"
     assert "TrustedKeyGroups" not in avatars
+    policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy")
     for behavior in (media[0]["DefaultCacheBehavior"], avatars):
-        assert "ResponseHeadersPolicyId" in behavior  # nosniff and friends
+        # Media is never a page: a sandboxing CSP, nosniff, no framing
+        config = policies[behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"]["ResponseHeadersPolicyConfig"]
+        security = config["SecurityHeadersConfig"]
+        assert security["ContentSecurityPolicy"]["ContentSecurityPolicy"] == "default-src 'none'; sandbox"
+        assert security["FrameOptions"]["FrameOption"] == "DENY"
+        assert "ContentTypeOptions" in security
 
 
 def test_only_media_handlers_touch_media_and_only_where_they_must(template: Template) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import jwt
 import pytest
 from moto import mock_aws
 
@@ -70,11 +71,13 @@ def call_http(
 
 
 class _ManagementApi(BaseHTTPRequestHandler):
-    """API Gateway's @connections POST: records each frame; ids in `gone` answer 410."""
+    """API Gateway's @connections: records each frame POSTed and each socket DELETEd (closed);
+    ids in `gone` answer 410."""
 
     protocol_version = "HTTP/1.1"
     frames: dict[str, list[bytes]]
     gone: set[str]
+    closed: list[str]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -84,6 +87,15 @@ class _ManagementApi(BaseHTTPRequestHandler):
             return
         self.frames.setdefault(connection_id, []).append(body)
         self._answer(200, b"", None)
+
+    def do_DELETE(self) -> None:
+        connection_id = urllib.parse.unquote(self.path.rsplit("/@connections/", 1)[-1])
+        if connection_id in self.gone:
+            self._answer(410, b'{"message":"Gone"}', "GoneException")
+            return
+        self.gone.add(connection_id)
+        self.closed.append(connection_id)
+        self._answer(204, b"", None)
 
     def _answer(self, status: int, body: bytes, error_type: str | None) -> None:
         self.send_response(status)
@@ -103,6 +115,7 @@ class Pushed:
 
     received: dict[str, list[bytes]]
     gone: set[str]
+    closed: list[str]
 
     def frames(self, connection_id: str, *, presence: bool = False) -> list[dict[str, Any]]:
         """What reached the socket; presence frames (contacts connecting) only when asked for."""
@@ -112,7 +125,7 @@ class Pushed:
 
 @pytest.fixture
 def pushed(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pushed]:
-    handler = type("ManagementApi", (_ManagementApi,), {"frames": {}, "gone": set()})
+    handler = type("ManagementApi", (_ManagementApi,), {"frames": {}, "gone": set(), "closed": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -120,7 +133,7 @@ def pushed(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pushe
     reset_containers()
     try:
         with mock_aws():
-            yield Pushed(handler.frames, handler.gone)
+            yield Pushed(handler.frames, handler.gone, handler.closed)
     finally:
         server.shutdown()
         server.server_close()
@@ -134,6 +147,11 @@ class Account:
     access_token: str
     refresh_token: str
     sockets: list[str] = field(default_factory=list)
+
+    @property
+    def login_id(self) -> str:
+        """The login the access token was issued to (what the authorizer hands each route)."""
+        return str(jwt.decode(self.access_token, options={"verify_signature": False})["sid"])
 
 
 def sign_up(username: str) -> Account:
@@ -149,7 +167,9 @@ def ws_call(module: str, template: str, account: Account | None, connection_id: 
     event = load_event(template)
     event["requestContext"]["connectionId"] = connection_id
     if account is not None and "authorizer" in event["requestContext"]:
-        event["requestContext"]["authorizer"].update(userId=account.user_id, principalId=account.user_id)
+        event["requestContext"]["authorizer"].update(
+            userId=account.user_id, loginId=account.login_id, principalId=account.user_id
+        )
     if template == "ws_message":
         event["body"] = body if isinstance(body, str) else json.dumps(body)
     handler = importlib.import_module(f"chat.handlers.{module}").lambda_handler

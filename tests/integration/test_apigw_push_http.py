@@ -40,6 +40,13 @@ class Api(BaseHTTPRequestHandler):
         if connection_id.startswith("close"):
             self.close_connection = True
 
+    def do_DELETE(self) -> None:
+        connection_id = self.path.rsplit("/", 1)[-1]
+        self.posts.append((f"DELETE {self.path}", b"", self.headers.get("Authorization", "")))
+        self.send_response(410 if connection_id.startswith("gone") else 204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -61,6 +68,21 @@ def test_a_push_is_a_signed_post_to_the_connection(api: tuple[str, list[Any]]) -
     path, body, authorization = posts[0]
     assert (path, body) == ("/live/@connections/L0SM9cOFvHcCIhw%3D", b'{"type":"pong"}')
     assert authorization.startswith("AWS4-HMAC-SHA256 Credential=")
+
+
+def test_disconnect_is_a_signed_delete_of_the_connection(api: tuple[str, list[Any]]) -> None:
+    endpoint, posts = api
+    pusher = ApiGatewayPusher(endpoint)
+    pusher.disconnect("L0SM9cOFvHcCIhw=")
+    with pytest.raises(ConnectionGone):
+        pusher.disconnect("gone-2")
+    pusher.push("fine-2", b"{}")  # the kept-alive connection carries pushes after a close
+    assert [path for path, _, _ in posts] == [
+        "DELETE /live/@connections/L0SM9cOFvHcCIhw%3D",
+        "DELETE /live/@connections/gone-2",
+        "/live/@connections/fine-2",
+    ]
+    assert posts[0][2].startswith("AWS4-HMAC-SHA256 Credential=")
 
 
 def test_410_is_a_gone_connection_and_other_refusals_say_what_they_were(api: tuple[str, list[Any]]) -> None:

@@ -1,5 +1,6 @@
 """Every HTTP row of the contract, through the real handler."""
 
+import json
 from typing import Any
 
 import pytest
@@ -270,7 +271,7 @@ def test_openapi_document_covers_the_contract(installed_db: Any) -> None:
         ("/api/conversations/direct", "post"),
         ("/api/conversations", "get"),
         ("/api/messages", "post"),
-        ("/api/messages/{conversation_id}", "get"),
+        ("/api/messages/{id}", "get"),
         ("/api/health", "get"),
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path} is missing"
@@ -280,6 +281,61 @@ def test_openapi_document_covers_the_contract(installed_db: Any) -> None:
     swagger = call_http("GET", "/api/docs")
     assert swagger.status == 200
     assert "swagger" in swagger.body.lower()
+
+
+def test_openapi_lists_every_answer_with_the_error_body(installed_db: Any) -> None:
+    document = call_http("GET", "/api/openapi.json").body
+    assert "HTTPValidationError" not in json.dumps(document)  # Powertools' 422 shape: no answer has it
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            name, responses = f"{method.upper()} {path}", operation["responses"]
+            errors = {int(status): r for status, r in responses.items() if int(status) >= 400}
+            assert all(r["content"]["application/json"]["schema"] == error_body for r in errors.values()), name
+            if "security" in operation:
+                assert 401 in errors, name
+            if path != "/api/health":
+                assert {500, 503} <= set(errors), name
+            if "requestBody" in operation:
+                assert {413, 415, 422} <= set(errors), name
+            if 429 in errors:
+                assert errors[429]["headers"]["Retry-After"]["required"] is True, name
+    assert set(document["components"]["schemas"]["ErrorInfo"]["required"]) == {"code", "message"}
+
+
+def test_a_method_the_path_does_not_take_is_405_naming_the_ones_it_does(installed_db: Any) -> None:
+    for method, path, allowed in [
+        ("DELETE", "/api/users/me", "GET, PUT"),
+        ("GET", "/api/auth/login", "POST"),
+        ("PUT", "/api/groups/create", "POST"),  # a fixed path: not the {group_id} of PATCH /api/groups/{id}
+        ("POST", "/api/messages/m1", "DELETE, GET, PATCH"),
+    ]:
+        response = call_http(method, path)
+        assert (response.status, error_code(response)) == (405, "method_not_allowed"), path
+        assert response.headers["Allow"] == allowed, path
+
+
+def test_who_asks_is_checked_before_what_they_ask(installed_db: Any) -> None:
+    # Not valid input either way: no token is still the answer, so nothing about the input leaks.
+    for method, path, body, query in [
+        ("POST", "/api/messages", {"text": 5}, None),
+        ("GET", "/api/users", None, {"limit": "0"}),
+        ("GET", "/api/messages/" + "x" * 65, None, None),
+    ]:
+        response = call_http(method, path, body, query=query)
+        assert (response.status, error_code(response)) == (401, "not_authenticated"), path
+        response = call_http(method, path, body, query=query, token="not-a-jwt")
+        assert (response.status, error_code(response)) == (401, "not_authenticated"), path
+
+
+def test_a_whole_number_written_with_a_point_is_an_integer(alice: Account, bob: Account) -> None:
+    sent = call_http("POST", "/api/messages", {"receiverId": bob.user_id, "text": "hi"}, token=alice.access_token)
+    path = f"/api/conversations/{sent.body['conversationId']}/receipts"
+    read = call_http("POST", path, {"readSeq": 1.0}, token=bob.access_token)
+    assert (read.status, read.body["readSeq"]) == (200, 1)
+    for bad in (1.5, "1", True):
+        response = call_http("POST", path, {"readSeq": bad}, token=bob.access_token)
+        assert (response.status, error_code(response)) == (422, "invalid_request"), bad
 
 
 def test_database_down_is_a_clear_503(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ field_names = st.sampled_from(
      "avatarMediaId", "$ne", "$gt", "$where"]
 )  # fmt: skip
 bodies = json_values | st.dictionaries(field_names, json_values, max_size=5)
-ALLOWED = {200, 201, 204, 401, 403, 404, 409, 413, 415, 422, 429}
+ALLOWED = {200, 201, 204, 401, 403, 404, 405, 409, 413, 415, 422, 429}
 ROUTES = [
     ("POST", "/api/auth/signup"),
     ("POST", "/api/auth/login"),

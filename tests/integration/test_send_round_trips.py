@@ -1,4 +1,4 @@
-"""A send costs at most four MongoDB round trips, whatever the group's size."""
+"""A send costs at most five MongoDB round trips (one is the sender's rate limit), whatever the group's size."""
 
 from collections import Counter
 from typing import Any
@@ -48,7 +48,7 @@ class _CountingCollection:
         return counted
 
 
-def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, installed_db: Any) -> None:
+def test_group_send_takes_five_round_trips_for_fifty_members(pushed: Pushed, installed_db: Any) -> None:
     # Given a group of 50, each member with a live socket
     members = [sign_up(f"member{i:02d}") for i in range(50)]
     sender = members[0]
@@ -68,12 +68,13 @@ def test_group_send_takes_four_round_trips_for_fifty_members(pushed: Pushed, ins
     frame = {"action": "sendMessage", "conversationId": group["id"], "text": "hello all", "clientMsgId": "m1"}
     ws_call("ws_send_message", "ws_message", sender, "socket-member00", frame)
 
-    # Then: seq+membership, insert, preview (returning the version), connections — and all
-    # 49 others got it
+    # Then: the sender's rate limit, seq+membership, insert, preview (returning the version),
+    # connections — and all 49 others got it
     assert [f["type"] for f in pushed.frames("socket-member00")] == ["messageAck"]
-    assert sum(counting.calls.values()) == 4, counting.calls
+    assert sum(counting.calls.values()) == 5, counting.calls
     assert counting.calls == Counter(
         {
+            "rate_limits.find_one_and_update": 1,
             "conversations.find_one_and_update": 2,
             "messages.insert_one": 1,
             "connections.find": 1,

@@ -52,7 +52,7 @@ def test_authorizer_allows_a_valid_token_and_passes_the_user_on(installed_db: An
     alice = sign_up("alice")
     policy = authorize(alice.access_token)
     assert policy["principalId"] == alice.user_id
-    assert policy["context"] == {"userId": alice.user_id}
+    assert policy["context"] == {"userId": alice.user_id, "loginId": alice.login_id}
     statement = policy["policyDocument"]["Statement"][0]
     assert statement["Effect"] == "Allow"
     assert statement["Resource"] == load_event("ws_authorizer_request")["methodArn"]

@@ -20,6 +20,7 @@ from tests.fakes import (
     FakeConversationStore,
     FakeLinkSigner,
     FakeLoginAttemptStore,
+    FakeLoginStore,
     FakeMediaStorage,
     FakeMediaStore,
     FakeMessageStore,
@@ -52,6 +53,8 @@ class Chat:
     pusher: FakePusher
     login_attempts: FakeLoginAttemptStore
     access: AccessTokens
+    logins: FakeLoginStore
+    fan_out: FanOut
     auth: AuthService
     user_service: UserService
     conversations: ConversationService
@@ -68,7 +71,9 @@ def chat() -> Chat:
     receipt_store = FakeReceiptStore()
     connections, pusher = FakeConnectionStore(), FakePusher()
     login_attempts = FakeLoginAttemptStore()
-    access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900)
+    logins = FakeLoginStore()
+    access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900, logins=logins)
+    fan_out = FanOut(pusher, connections, threads=8, sleep=lambda _: None)
     links = MediaLinks(FakeLinkSigner())
     conversations = ConversationService(conversation_store, users, message_store, receipt_store, lambda: links)
     media_store, storage = FakeMediaStore(), FakeMediaStorage()
@@ -83,8 +88,18 @@ def chat() -> Chat:
         pusher=pusher,
         login_attempts=login_attempts,
         access=access,
+        logins=logins,
+        fan_out=fan_out,
         auth=AuthService(
-            users, tokens, access, Passwords(), refresh_ttl=timedelta(days=30), login_attempts=login_attempts
+            users,
+            tokens,
+            access,
+            Passwords(),
+            refresh_ttl=timedelta(days=30),
+            login_attempts=login_attempts,
+            logins=logins,
+            connections=connections,
+            sockets=lambda: fan_out,
         ),
         user_service=UserService(users, conversation_store, lambda: media),
         conversations=conversations,
@@ -93,7 +108,7 @@ def chat() -> Chat:
             conversation_store,
             message_store,
             connections,
-            FanOut(pusher, connections, threads=8, sleep=lambda _: None),
+            fan_out,
             media=lambda: media,
             links=lambda: links,
         ),

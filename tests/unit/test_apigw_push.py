@@ -20,7 +20,8 @@ class _Raw:
         return iter([b""])
 
 
-def boto3_request(connection_id: str, frame: bytes) -> dict[str, Any]:
+def boto3_request(connection_id: str, frame: bytes | None) -> dict[str, Any]:
+    """What boto3 sends for a push, or (with no frame) for closing the socket."""
     # A session of its own, so it reads the credentials as they are now.
     client = boto3.session.Session().client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region_name="eu-west-1")
     sent: dict[str, Any] = {}
@@ -32,8 +33,11 @@ def boto3_request(connection_id: str, frame: bytes) -> dict[str, Any]:
         sent.update(url=request.url, headers=headers, body=request.body)
         return AWSResponse(request.url, 200, {}, _Raw())
 
-    client.meta.events.register("before-send.apigatewaymanagementapi.PostToConnection", capture)
-    client.post_to_connection(ConnectionId=connection_id, Data=frame)
+    client.meta.events.register("before-send.apigatewaymanagementapi", capture)
+    if frame is None:
+        client.delete_connection(ConnectionId=connection_id)
+    else:
+        client.post_to_connection(ConnectionId=connection_id, Data=frame)
     return sent
 
 
@@ -68,3 +72,14 @@ def test_the_days_signing_key_is_renewed_when_the_date_changes(monkeypatch: pyte
         expected = boto3_request("abc=", b"{}")
         _, headers = pusher.signed_request("abc=", b"{}", moment)
         assert headers["Authorization"] == expected["headers"]["Authorization"]
+
+
+def test_a_close_is_signed_as_boto3_signs_delete_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: FROZEN)
+    expected = boto3_request("L0SM9cOFvHcCIhw=", None)
+    path, headers = ApiGatewayPusher(ENDPOINT).signed_request("L0SM9cOFvHcCIhw=", b"", FROZEN, method="DELETE")
+    assert "https://abc123.execute-api.eu-west-1.amazonaws.com" + path == expected["url"]
+    assert headers["Authorization"] == expected["headers"]["Authorization"]
+    # and it differs from a push's signature: the method is signed
+    _, push_headers = ApiGatewayPusher(ENDPOINT).signed_request("L0SM9cOFvHcCIhw=", b"", FROZEN)
+    assert push_headers["Authorization"] != headers["Authorization"]

@@ -6,6 +6,7 @@ import pytest
 
 from chat.clock import utc_now
 from chat.models.api import LoginRequest, SignupRequest
+from chat.models.chat import Connection
 from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, RateLimited, UsernameTaken
 from chat.models.ports import RefreshGrant
 from chat.services.passwords import Passwords
@@ -23,7 +24,7 @@ def test_signup_gives_a_working_access_token(chat: Chat) -> None:
     session = chat.auth.signup(SignupRequest(username="alice", password="correct horse", displayName=" Alice A "))
     assert session.user.displayName == "Alice A"
     assert session.expiresIn == 900
-    assert chat.access.verify_access_token(session.accessToken) == session.user.id
+    assert chat.access.verify_access_token(session.accessToken).user_id == session.user.id
     # the refresh token is stored only as a hash
     assert session.refreshToken not in chat.tokens.tokens
     assert hash_refresh_token(session.refreshToken) in chat.tokens.tokens
@@ -125,6 +126,7 @@ def claims(**overrides: object) -> dict[str, object]:
     now = utc_now()
     base: dict[str, object] = {
         "sub": "u1",
+        "sid": "login1",
         "typ": "access",
         "iss": "chat",
         "aud": "chat-api",
@@ -144,14 +146,23 @@ def claims(**overrides: object) -> dict[str, object]:
         pytest.param(claims(typ="refresh"), SECRET, "HS256", id="not an access token"),
         pytest.param(claims(typ=None), SECRET, "HS256", id="no typ"),
         pytest.param(claims(iat=None), SECRET, "HS256", id="no iat"),
+        pytest.param(claims(sid=None), SECRET, "HS256", id="no login id"),
+        pytest.param(claims(sid=7), SECRET, "HS256", id="login id not a string"),
         pytest.param(claims(), "another-key-" + "x" * 40, "HS256", id="wrong key"),
         pytest.param(claims(), SECRET + "x" * 16, "HS512", id="other algorithm"),
     ],
 )
 def test_access_token_checks(chat: Chat, token_claims: dict[str, object], key: str, algorithm: str) -> None:
+    chat.logins.start("login1", "u1", utc_now() + timedelta(days=1))  # only the token is wrong
     token = jwt.encode(token_claims, key, algorithm=algorithm)
     with pytest.raises(NotAuthenticated):
         chat.access.verify_access_token(token)
+
+
+def test_the_claims_those_checks_start_from_are_accepted(chat: Chat) -> None:
+    chat.logins.start("login1", "u1", utc_now() + timedelta(days=1))
+    bearer = chat.access.verify_access_token(jwt.encode(claims(), SECRET, algorithm="HS256"))
+    assert (bearer.user_id, bearer.login_id) == ("u1", "login1")
 
 
 def test_unsigned_token_is_refused(chat: Chat) -> None:
@@ -182,6 +193,122 @@ def test_a_logout_racing_a_refresh_still_ends_the_login(chat: Chat) -> None:
         chat.auth.refresh(token)
     chat.tokens.save = original_save  # type: ignore[method-assign]
     assert all(t.revoked for t in chat.tokens.tokens.values())
+
+
+def access_of(chat: Chat, name: str = "alice") -> tuple[str, str]:
+    """A fresh login's access and refresh tokens."""
+    session = chat.auth.login(LoginRequest(username=name, password="correct horse"), HERE)
+    return session.accessToken, session.refreshToken
+
+
+def socket_of(chat: Chat, access_token: str, connection_id: str) -> None:
+    bearer = chat.access.verify_access_token(access_token)
+    chat.connections.add(
+        Connection(connectionId=connection_id, userId=bearer.user_id, loginId=bearer.login_id), utc_now()
+    )
+
+
+def test_logout_refuses_that_logins_access_tokens_and_closes_its_sockets(chat: Chat) -> None:
+    # Given alice logged in on a laptop (two tabs) and a phone
+    signup(chat)
+    laptop, laptop_refresh = access_of(chat)
+    phone, _ = access_of(chat)
+    socket_of(chat, laptop, "laptop-1")
+    socket_of(chat, laptop, "laptop-2")
+    socket_of(chat, phone, "phone-1")
+    # When the laptop logs out
+    chat.auth.logout(laptop_refresh)
+    # Then the laptop's access token is refused at once, though it has not expired
+    with pytest.raises(NotAuthenticated, match="login has ended"):
+        chat.access.verify_access_token(laptop)
+    # And its sockets were closed through the Management API and forgotten; the phone's lives
+    assert sorted(chat.pusher.closed) == ["laptop-1", "laptop-2"]
+    assert [c.connectionId for c in chat.connections.for_users([chat.access.verify_access_token(phone).user_id])] == [
+        "phone-1"
+    ]
+
+
+def test_logout_everywhere_ends_every_login_of_the_user_and_no_one_elses(chat: Chat) -> None:
+    signup(chat)
+    signup(chat, "bob")
+    laptop, laptop_refresh = access_of(chat)
+    phone, phone_refresh = access_of(chat)
+    bob, bob_refresh = access_of(chat, "bob")
+    for token, socket in ((laptop, "laptop-1"), (phone, "phone-1"), (bob, "bob-1")):
+        socket_of(chat, token, socket)
+    caller = chat.access.verify_access_token(phone)
+
+    chat.auth.logout_everywhere(caller.user_id, caller.login_id)
+
+    for token in (laptop, phone):
+        with pytest.raises(NotAuthenticated):
+            chat.access.verify_access_token(token)
+    for refresh_token in (laptop_refresh, phone_refresh):
+        with pytest.raises(InvalidRefreshToken):
+            chat.auth.refresh(refresh_token)
+    assert sorted(chat.pusher.closed) == ["laptop-1", "phone-1"]
+    assert chat.access.verify_access_token(bob).user_id != caller.user_id
+    assert chat.auth.refresh(bob_refresh).refreshToken
+
+
+def test_a_reused_refresh_token_ends_the_logins_access_tokens_and_sockets(chat: Chat) -> None:
+    # Given a login whose refresh token was stolen and used by the thief first
+    signup(chat)
+    access, stolen = access_of(chat)
+    socket_of(chat, access, "victim-1")
+    thief = chat.auth.refresh(stolen)
+    socket_of(chat, thief.accessToken, "thief-1")
+    # When the victim's client tries the same token
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(stolen)
+    # Then both access tokens of that login are refused and both sockets closed
+    for token in (access, thief.accessToken):
+        with pytest.raises(NotAuthenticated):
+            chat.access.verify_access_token(token)
+    assert sorted(chat.pusher.closed) == ["thief-1", "victim-1"]
+
+
+def test_a_token_of_a_login_never_recorded_lets_no_one_in(chat: Chat) -> None:
+    # A well-signed token whose login (or user) is not on record: the database was reset, or
+    # the key leaked and someone minted one. Only logins that are going on let anyone in.
+    with pytest.raises(NotAuthenticated, match="login has ended"):
+        chat.access.verify_access_token(chat.access.issue("u-nobody", "login-nobody", utc_now()))
+    signup(chat)
+    alice_token, _ = access_of(chat)
+    alice = chat.access.verify_access_token(alice_token)
+    with pytest.raises(NotAuthenticated):  # someone else's login id with alice's name
+        chat.access.verify_access_token(chat.access.issue("u-other", alice.login_id, utc_now()))
+
+
+def test_a_login_from_before_logins_were_recorded_is_recorded_at_its_next_refresh(chat: Chat) -> None:
+    token = signup(chat)
+    login_id = chat.tokens.tokens[hash_refresh_token(token)].grant.family_id
+    chat.logins.logins.clear()  # as a login made by the previous version
+    pair = chat.auth.refresh(token)
+    assert chat.access.verify_access_token(pair.accessToken).login_id == login_id
+
+
+def test_a_refresh_racing_a_logout_never_brings_the_login_back(chat: Chat) -> None:
+    token = signup(chat)
+    grant = chat.tokens.tokens[hash_refresh_token(token)].grant
+    chat.auth.logout(token)
+    chat.logins.start(grant.family_id, grant.user_id, utc_now() + timedelta(days=1))  # a late start
+    assert not chat.logins.is_going_on(grant.family_id, grant.user_id)
+
+
+def test_no_access_token_outlives_its_login(chat: Chat) -> None:
+    # Given a login a minute from its 30-day end
+    token = signup(chat)
+    stored = chat.tokens.tokens[hash_refresh_token(token)]
+    assert stored.grant.logged_in_at is not None
+    ends = utc_now() + timedelta(minutes=1)
+    old = RefreshGrant(stored.grant.user_id, stored.grant.family_id, logged_in_at=ends - timedelta(days=30))
+    stored.grant, stored.expires_at = old, ends
+    # When it is refreshed, the access token expires with the login, not 15 minutes later
+    pair = chat.auth.refresh(token)
+    decoded = jwt.decode(pair.accessToken, SECRET, algorithms=["HS256"], audience="chat-api")
+    assert decoded["exp"] <= ends.timestamp()
+    assert pair.expiresIn <= 60
 
 
 def test_a_login_ends_thirty_days_after_it_began_however_often_it_is_refreshed(chat: Chat) -> None:

@@ -50,7 +50,12 @@ def live(chat: Chat) -> Live:
         ),
         groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
         presence=PresenceService(
-            chat.users, chat.conversation_store, chat.connections, fan_out, max_group_size=PRESENCE_LIMIT
+            chat.users,
+            chat.conversation_store,
+            chat.connections,
+            fan_out,
+            max_group_size=PRESENCE_LIMIT,
+            max_sockets=20,
         ),
     )
 

@@ -62,9 +62,10 @@ class ApiGatewayPusher:
         self._connections = threading.local()  # each fan-out thread keeps one connection alive
 
     def signed_request(
-        self, connection_id: str, frame: bytes, now: datetime | None = None
+        self, connection_id: str, frame: bytes, now: datetime | None = None, method: str = "POST"
     ) -> tuple[str, dict[str, str]]:
-        """The path and headers of one push, signed with SigV4 as boto3's PostToConnection signs it."""
+        """The path and headers of one push (or, with DELETE and no frame, one close), signed
+        with SigV4 as boto3's PostToConnection (DeleteConnection) signs it."""
         path = self._path + quote(connection_id, safe="")
         stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
         credentials = self._credentials.get_frozen_credentials()
@@ -74,7 +75,7 @@ class ApiGatewayPusher:
         signed = ";".join(sorted(headers))
         canonical = "\n".join(
             [
-                "POST",
+                method,
                 quote(path, safe="/~"),  # every service but S3 encodes the path twice
                 "",
                 *(f"{name}:{headers[name]}" for name in sorted(headers)),
@@ -94,9 +95,15 @@ class ApiGatewayPusher:
         }
 
     def push(self, connection_id: str, frame: bytes) -> None:
-        path, headers = self.signed_request(connection_id, frame)
-        status, error_type = self._post(path, frame, headers)
-        if status == 200:
+        self._call("POST", connection_id, frame)
+
+    def disconnect(self, connection_id: str) -> None:
+        self._call("DELETE", connection_id, b"")
+
+    def _call(self, method: str, connection_id: str, body: bytes) -> None:
+        path, headers = self.signed_request(connection_id, body, method=method)
+        status, error_type = self._send(method, path, body, headers)
+        if 200 <= status < 300:
             return
         if status == 410:
             raise ConnectionGone(connection_id)
@@ -104,20 +111,20 @@ class ApiGatewayPusher:
             raise PushRejected(f"{status} {error_type} for {connection_id}")
         raise PushRefused(connection_id, status, error_type)
 
-    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    def _send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         connection = getattr(self._connections, "connection", None)
         if connection is None:
             connection = self._connections.connection = self._connect()
         elif connection.sock is not None:
             try:
-                return _exchange(connection, path, body, headers)
+                return _exchange(connection, method, path, body, headers)
             except STALE_CONNECTION:
                 connection.close()  # the server closed it while idle: once more, on a fresh one
             except Exception:
                 connection.close()  # a timeout leaves it mid-request: the next push reconnects
                 raise
         try:
-            return _exchange(connection, path, body, headers)
+            return _exchange(connection, method, path, body, headers)
         except Exception:
             connection.close()  # the next push reconnects
             raise
@@ -134,9 +141,9 @@ class ApiGatewayPusher:
 
 
 def _exchange(
-    connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]
+    connection: http.client.HTTPConnection, method: str, path: str, body: bytes, headers: dict[str, str]
 ) -> tuple[int, str]:
-    connection.request("POST", path, body=body, headers=headers)
+    connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
     response.read()  # the whole answer, so the connection can carry the next push
     return response.status, response.getheader("x-amzn-ErrorType") or ""

@@ -41,8 +41,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("conversationId", ASCENDING), ("userId", ASCENDING)], name="by_conversation"),
     ],
     "connections": [
-        IndexModel([("userId", ASCENDING)], name="by_user"),
+        # Serves "a user's sockets" and "their oldest ones" (the socket cap).
+        IndexModel([("userId", ASCENDING), ("connectedAt", DESCENDING)], name="by_user_newest_first"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_stale"),
+    ],
+    "rate_limits": [
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_full"),
     ],
     "login_failures": [
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_window"),
@@ -57,6 +61,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "refresh_tokens": [
         IndexModel([("familyId", ASCENDING)], name="by_login"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),
+    ],
+    "logins": [
+        # _id is the login (the access token's sid); this one serves "log out everywhere".
+        IndexModel([("userId", ASCENDING)], name="by_user"),
+        # A login lasts 30 days at most: its record, going on or ended, goes then.
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_with_login"),
     ],
 }
 

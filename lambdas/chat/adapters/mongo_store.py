@@ -157,7 +157,8 @@ class MongoUserStore:
         query: Document = {"_id": {"$ne": exclude_id}}
         if prefix:
             # An anchored, escaped, case-folded prefix: index-backed and never a pattern of the caller's.
-            pattern = "^" + re.escape(prefix.lower())
+            # NUL goes in as the four characters \x00: MongoDB refuses a pattern holding the byte.
+            pattern = "^" + re.escape(prefix.lower()).replace("\x00", "\\x00")
             query["$or"] = [{"usernameLower": {"$regex": pattern}}, {"displayNameLower": {"$regex": pattern}}]
         if after is not None:
             query["usernameLower"] = {"$gt": after}
@@ -188,19 +189,85 @@ class MongoRefreshTokenStore:
             {"_id": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
             {"$set": {"usedAt": now}},
         )
-        if doc is None:
-            return None
-        return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"], logged_in_at=doc.get("loggedInAt"))
+        return _grant(doc) if doc is not None else None
 
-    def family_of(self, token_hash: str) -> str | None:
-        doc = self._tokens.find_one({"_id": token_hash}, {"familyId": 1})
-        return doc["familyId"] if doc else None
+    def grant_of(self, token_hash: str) -> RefreshGrant | None:
+        doc = self._tokens.find_one({"_id": token_hash}, {"userId": 1, "familyId": 1, "loggedInAt": 1})
+        return _grant(doc) if doc else None
 
     def revoke_family(self, family_id: str, now: datetime) -> None:
         self._tokens.update_many({"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
 
+    def revoke_user(self, user_id: str, now: datetime) -> None:
+        self._tokens.update_many({"userId": user_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
+
     def is_family_revoked(self, family_id: str) -> bool:
         return self._tokens.find_one({"familyId": family_id, "revokedAt": {"$ne": None}}, {"_id": 1}) is not None
+
+
+def _grant(doc: Document) -> RefreshGrant:
+    return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"], logged_in_at=doc.get("loggedInAt"))
+
+
+@translated
+class MongoLoginStore:
+    def __init__(self, db: Any) -> None:
+        self._logins = db["logins"]
+
+    def start(self, login_id: str, user_id: str, ends_at: datetime) -> None:
+        self._logins.update_one(
+            {"_id": login_id},
+            {"$setOnInsert": {"userId": user_id, "endedAt": None, "expiresAt": ends_at}},
+            upsert=True,
+        )
+
+    def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
+        if login_ids is None:
+            self._logins.update_many({"userId": user_id, "endedAt": None}, {"$set": {"endedAt": at}})
+            return
+        for login_id in login_ids:  # one or two: the login being left, and the caller's
+            self._logins.update_one(
+                {"_id": login_id, "userId": user_id},
+                {"$set": {"endedAt": at}, "$setOnInsert": {"expiresAt": keep_until}},
+                upsert=True,
+            )
+
+    def is_going_on(self, login_id: str, user_id: str) -> bool:
+        return self._logins.find_one({"_id": login_id, "userId": user_id, "endedAt": None}, {"_id": 1}) is not None
+
+
+@translated
+class MongoRateLimitStore:
+    def __init__(self, db: Any) -> None:
+        self._buckets = db["rate_limits"]
+
+    def take(self, key: str, capacity: int, per_second: float, now: datetime) -> float | None:
+        # One atomic update (an aggregation pipeline): refill for the time since the last
+        # take, capped at the capacity, then take a token if there is a whole one.
+        at = now.timestamp()
+        elapsed = {"$max": [0, {"$subtract": [at, {"$ifNull": ["$at", at]}]}]}
+        refilled = {
+            "$min": [capacity, {"$add": [{"$ifNull": ["$tokens", capacity]}, {"$multiply": [elapsed, per_second]}]}]
+        }
+        update = [
+            {"$set": {"tokens": refilled}},
+            {"$set": {"taken": {"$gte": ["$tokens", 1]}}},
+            {
+                "$set": {
+                    "tokens": {"$cond": ["$taken", {"$subtract": ["$tokens", 1]}, "$tokens"]},
+                    "at": at,
+                    # An idle bucket is full again after this: then it can go.
+                    "expiresAt": now + timedelta(seconds=capacity / per_second),
+                }
+            },
+        ]
+        try:
+            bucket = self._buckets.find_one_and_update(
+                {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError:  # two first takes raced to create it: the bucket is there now
+            bucket = self._buckets.find_one_and_update({"_id": key}, update, return_document=ReturnDocument.AFTER)
+        return None if bucket["taken"] else (1 - bucket["tokens"]) / per_second
 
 
 @translated
@@ -589,6 +656,7 @@ class MongoConnectionStore:
             {"_id": connection.connectionId},
             {
                 "userId": connection.userId,
+                "loginId": connection.loginId,
                 "connectedAt": connected_at,
                 "expiresAt": connected_at + timedelta(seconds=CONNECTION_TTL_SECONDS),
             },
@@ -604,11 +672,15 @@ class MongoConnectionStore:
         self._connections.delete_many(query)
 
     def for_users(self, user_ids: list[str]) -> list[Connection]:
-        cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1})
-        return [Connection(connectionId=doc["_id"], userId=doc["userId"]) for doc in cursor]
+        cursor = self._connections.find({"userId": {"$in": user_ids}}, {"userId": 1, "loginId": 1})
+        return [Connection(connectionId=doc["_id"], userId=doc["userId"], loginId=doc.get("loginId")) for doc in cursor]
 
     def has_any(self, user_id: str) -> bool:
         return self._connections.find_one({"userId": user_id}, {"_id": 1}) is not None
+
+    def oldest_beyond(self, user_id: str, keep: int) -> list[str]:
+        newest_first = self._connections.find({"userId": user_id}, {"_id": 1}).sort("connectedAt", DESCENDING)
+        return [doc["_id"] for doc in newest_first.skip(keep)][::-1]
 
 
 def _media_upload(doc: Document) -> MediaUpload:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chat.services.messages import MessageService
     from chat.services.presence import PresenceService
     from chat.services.push import FanOut
+    from chat.services.rate_limits import RateLimits
     from chat.services.receipts import ReceiptService
     from chat.services.tokens import AccessTokens
     from chat.services.typing import TypingService
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 @cache
 def access_tokens() -> "AccessTokens":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoLoginStore
     from chat.services.tokens import AccessTokens
 
     config = settings()
@@ -37,13 +40,28 @@ def access_tokens() -> "AccessTokens":
         issuer=config.jwt_issuer,
         audience=config.jwt_audience,
         ttl_seconds=config.access_token_ttl_seconds,
+        logins=MongoLoginStore(database()),
     )
+
+
+@cache
+def rate_limits() -> "RateLimits":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoRateLimitStore
+    from chat.services.rate_limits import RateLimits
+
+    return RateLimits(MongoRateLimitStore(database()), settings().rate_limits)
 
 
 @cache
 def auth_service() -> "AuthService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoLoginAttemptStore, MongoRefreshTokenStore, MongoUserStore
+    from chat.adapters.mongo_store import (
+        MongoLoginAttemptStore,
+        MongoLoginStore,
+        MongoRefreshTokenStore,
+        MongoUserStore,
+    )
     from chat.services.auth import AuthService
     from chat.services.passwords import Passwords
 
@@ -55,6 +73,9 @@ def auth_service() -> "AuthService":
         Passwords(),
         refresh_ttl=timedelta(days=settings().refresh_token_ttl_days),
         login_attempts=MongoLoginAttemptStore(db),
+        logins=MongoLoginStore(db),
+        connections=connection_store(),
+        sockets=fan_out,
     )
 
 
@@ -256,4 +277,5 @@ def presence_service() -> "PresenceService":
         connection_store(),
         fan_out(),
         max_group_size=settings().presence_max_group_size,
+        max_sockets=settings().max_sockets_per_user,
     )

@@ -11,14 +11,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.handlers.http_routes import auth, conversations, media, messages, users
+from chat.handlers.http_routes.responses import answers
+from chat.handlers.http_routes.security import authenticated
+from chat.handlers.json_input import TOO_DEEP, nested_too_deeply
 from chat.models.api import Health
 from chat.models.errors import (
     ChatError,
     InvalidRequest,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -36,6 +40,15 @@ OPENAPI = {
     "WebSocket frames are in docs/API.md.",
     "security_schemes": {"bearerAuth": HTTPBearer(bearerFormat="JWT")},
 }
+# Powertools gives every route its own 422 shape, which no answer of ours has; routes
+# declare theirs with `answers`, in the one error body.
+POWERTOOLS_422 = "#/components/schemas/HTTPValidationError"
+POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def is_powertools_422(response: Any) -> bool:
+    media = (response.content or {}).get(content_types.APPLICATION_JSON) if response is not None else None
+    return media is not None and getattr(media.schema_, "ref", None) == POWERTOOLS_422
 
 
 class ChatHttpResolver(APIGatewayHttpResolver):
@@ -44,6 +57,27 @@ class ChatHttpResolver(APIGatewayHttpResolver):
     @staticmethod
     def _compile_regex(rule: str, base_regex: str = "") -> Any:
         return APIGatewayHttpResolver._compile_regex(rule.rstrip("/") or "/", "^{}/*$")
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        """Each operation lists the statuses its route declares, and only those."""
+        document = super().get_openapi_schema(**kwargs)
+        for path in (document.paths or {}).values():
+            for operation in (path.get, path.put, path.post, path.delete, path.patch):
+                if operation is not None and operation.responses and is_powertools_422(operation.responses.get(422)):
+                    del operation.responses[422]
+        if document.components is not None and document.components.schemas is not None:
+            for name in POWERTOOLS_ERROR_SCHEMAS:
+                document.components.schemas.pop(name, None)
+        return document
+
+    def methods_for(self, path: str) -> list[str]:
+        """The methods the API takes at `path` (none: not the API's). A fixed path such as
+        /api/groups/create owns its URL, as in OpenAPI, whatever {group_id} would match."""
+        for routes in (self._static_routes, self._dynamic_routes):
+            methods = sorted({route.method for route in routes if route.rule.match(path)})
+            if methods:
+                return methods
+        return []
 
 
 app = ChatHttpResolver(enable_validation=True)
@@ -56,7 +90,7 @@ app.configure_openapi(**OPENAPI)  # type: ignore[arg-type]
 app.enable_swagger(path="/api/docs", **OPENAPI)  # type: ignore[arg-type]
 
 
-@app.get("/api/health", tags=["health"], summary="Liveness; needs no token")
+@app.get("/api/health", responses=answers(200), tags=["health"], summary="Liveness; needs no token")
 def health() -> Health:
     return Health(status="ok")
 
@@ -67,7 +101,11 @@ def openapi_document() -> Response[str]:
 
 
 def error_response(error: ChatError) -> Response[dict[str, Any]]:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, MethodNotAllowed):
+        headers = {"Allow": ", ".join(error.allowed)}
     return Response(error.status, content_types.APPLICATION_JSON, error.to_body(), headers=headers)
 
 
@@ -78,6 +116,9 @@ def chat_error(error: ChatError) -> Response[dict[str, Any]]:
 
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    refused = caller_refused()
+    if refused is not None:
+        return error_response(refused)
     details = [{"loc": list(e["loc"]), "type": e["type"], "message": e.get("msg", "")} for e in error.errors()]
     fields = ", ".join(".".join(str(part) for part in d["loc"][1:]) or "body" for d in details)
     return error_response(InvalidRequest(f"The request is not valid: check {fields}.", details=details))
@@ -88,8 +129,24 @@ def not_json(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
     return error_response(UnsupportedMediaType(NOT_JSON))
 
 
+def caller_refused() -> ChatError | None:
+    """Who asks is checked before what they ask: a route that needs a token answers a
+    missing or bad one with 401 even when the rest of the request is not valid either."""
+    route = app.context.get("_route")
+    if route is None or not route.security:
+        return None
+    try:
+        authenticated(app.request)
+    except ChatError as error:
+        return error
+    return None
+
+
 @app.exception_handler(NotFoundError)
 def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
+    allowed = app.methods_for(app.current_event.path)
+    if allowed:
+        return error_response(MethodNotAllowed(f"This path takes {', '.join(allowed)}.", allowed=allowed))
     return error_response(NotFound("There is no such API route; see /api/docs."))
 
 
@@ -126,13 +183,16 @@ def body_refusal(event: dict[str, Any]) -> ChatError | None:
         return UnsupportedMediaType(NOT_JSON)
     if name is not None:
         headers[name] = "application/json"  # media types are case-insensitive; the parser is not
+    text = body
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode()
+            text = base64.b64decode(body, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             return InvalidRequest(
                 "The body is not valid UTF-8: send JSON text.", details=[{"loc": ["body"], "type": "utf8"}]
             )
+    if nested_too_deeply(text):
+        return InvalidRequest(TOO_DEEP, details=[{"loc": ["body"], "type": "json_depth"}])
     return None
 
 

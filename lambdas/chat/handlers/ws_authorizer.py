@@ -1,5 +1,5 @@
 """The $connect REQUEST authorizer: checks `?token=` and the page's `Origin`, and hands
-`userId` to every route."""
+`userId` (and `loginId`) to every route."""
 
 from typing import Any
 
@@ -41,9 +41,11 @@ def lambda_handler(event: Event, context: Any) -> Event:
         return policy("anonymous", "Deny", event["methodArn"], {})  # API Gateway answers 403
     token = (event.get("queryStringParameters") or {}).get("token", "")
     try:
-        user_id = access_tokens().verify_access_token(token)
+        bearer = access_tokens().verify_access_token(token)
     except NotAuthenticated as error:
         logger.info("handshake refused", extra={"reason": error.message})
         # The exact message "Unauthorized" is what makes API Gateway answer 401.
         raise Exception("Unauthorized") from None
-    return policy(user_id, "Allow", event["methodArn"], {"userId": user_id})
+    # The login goes with the socket, so ending that login can close it.
+    context = {"userId": bearer.user_id, "loginId": bearer.login_id}
+    return policy(bearer.user_id, "Allow", event["methodArn"], context)

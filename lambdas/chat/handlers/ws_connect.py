@@ -4,7 +4,7 @@
 from typing import Any
 
 from chat.handlers.composition import presence_service
-from chat.handlers.ws_protocol import Event, caller_id, connection_id
+from chat.handlers.ws_protocol import Event, caller_id, caller_login_id, connection_id
 from chat.models.chat import Connection
 from chat.models.errors import ChatError
 from chat.observability import logger
@@ -13,7 +13,8 @@ from chat.observability import logger
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Event, context: Any) -> Event:
     try:
-        presence_service().connected(Connection(connectionId=connection_id(event), userId=caller_id(event)))
+        socket = Connection(connectionId=connection_id(event), userId=caller_id(event), loginId=caller_login_id(event))
+        presence_service().connected(socket)
     except ChatError as error:
         # A non-2xx answer makes API Gateway refuse the handshake.
         logger.warning("connection refused", extra={"reason": error.message})

@@ -1,7 +1,7 @@
 """WebSocket routes `editMessage`, `deleteMessage` and `react`: every member's sockets,
 this one included, get `messageUpdated`."""
 
-from chat.handlers.composition import message_change_service
+from chat.handlers.composition import message_change_service, rate_limits
 from chat.handlers.ws_protocol import Event, Frame, caller_id, frame_route, parse_action, parse_frame
 from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
 
@@ -12,10 +12,14 @@ def lambda_handler(event: Event) -> Frame | None:
     match frame.get("action"):
         case "editMessage":
             edit = parse_action(event, EditMessageAction, frame)
+            rate_limits().check("edit", user_id)
             changes.edit(user_id, edit.messageId, edit.text)
         case "deleteMessage":
-            changes.delete(user_id, parse_action(event, DeleteMessageAction, frame).messageId)
+            message_id = parse_action(event, DeleteMessageAction, frame).messageId
+            rate_limits().check("edit", user_id)
+            changes.delete(user_id, message_id)
         case _:
             react = parse_action(event, ReactAction, frame)
+            rate_limits().check("reaction", user_id)
             changes.react(user_id, react.messageId, react.emoji, react.on)
     return None

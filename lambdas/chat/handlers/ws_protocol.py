@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chat.models.errors import ChatError, InvalidRequest, unexpected
+from chat.handlers.json_input import TOO_DEEP, nested_too_deeply
+from chat.models.errors import ChatError, InvalidRequest, RateLimited, unexpected
 from chat.observability import logger
 
 if TYPE_CHECKING:
@@ -28,9 +29,18 @@ def caller_id(event: Event) -> str:
     return str(event["requestContext"]["authorizer"]["userId"])
 
 
+def caller_login_id(event: Event) -> str | None:
+    """The login whose access token opened the socket (None from an authorizer before logins)."""
+    login_id = event["requestContext"]["authorizer"].get("loginId")
+    return str(login_id) if login_id else None
+
+
 def parse_frame(event: Event) -> dict[str, Any]:
+    text = event.get("body") or ""
+    if nested_too_deeply(text):
+        raise InvalidRequest(TOO_DEEP)
     try:
-        frame = json.loads(event.get("body") or "")
+        frame = json.loads(text)
     except ValueError:
         frame = None
     if not isinstance(frame, dict):
@@ -52,13 +62,22 @@ def parse_action(event: Event, model: type[Action], frame: dict[str, Any] | None
 
 
 def reply(frame: Frame) -> Event:
-    return {"statusCode": 200, "body": json.dumps(frame, ensure_ascii=False, separators=(",", ":"))}
+    body = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate the client sent (echoed as a clientMsgId or a field name) is no
+        # UTF-8: escape it as JSON allows, so the frame can still be sent.
+        body = json.dumps(frame, separators=(",", ":"))
+    return {"statusCode": 200, "body": body}
 
 
 def error_frame(error: ChatError, client_msg_id: object = None) -> Frame:
     frame: Frame = {"type": "error", "code": error.code, "message": error.message}
     if error.details is not None:
         frame["details"] = error.details
+    if isinstance(error, RateLimited):
+        frame["retryAfter"] = error.retry_after
     if isinstance(client_msg_id, str):
         frame["clientMsgId"] = client_msg_id
     return frame
@@ -84,8 +103,11 @@ def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any]
 
 
 def _client_msg_id(event: Event) -> object:
+    text = event.get("body") or ""
+    if nested_too_deeply(text):
+        return None
     try:
-        frame = json.loads(event.get("body") or "")
+        frame = json.loads(text)
     except ValueError:
         return None
     return frame.get("clientMsgId") if isinstance(frame, dict) else None

@@ -1,6 +1,6 @@
 """WebSocket routes `markDelivered` and `markRead`: move the caller's cursors forward."""
 
-from chat.handlers.composition import receipt_service
+from chat.handlers.composition import rate_limits, receipt_service
 from chat.handlers.ws_protocol import Event, Frame, caller_id, connection_id, frame_route, parse_action
 from chat.models.api import ReceiptAction
 
@@ -8,6 +8,7 @@ from chat.models.api import ReceiptAction
 @frame_route
 def lambda_handler(event: Event) -> Frame | None:
     action = parse_action(event, ReceiptAction)
+    rate_limits().check("receipt", caller_id(event))
     read = action.seq if action.action == "markRead" else 0
     receipt_service().mark(
         caller_id(event), action.conversationId, delivered=action.seq, read=read, from_connection=connection_id(event)

@@ -1,6 +1,6 @@
 """WebSocket route `sendMessage`: store, then push the ack to this socket and the message to everyone else."""
 
-from chat.handlers.composition import message_service
+from chat.handlers.composition import message_service, rate_limits
 from chat.handlers.ws_protocol import Event, Frame, caller_id, connection_id, frame_route, parse_action
 from chat.models.api import SendMessageAction
 
@@ -8,5 +8,6 @@ from chat.models.api import SendMessageAction
 @frame_route
 def lambda_handler(event: Event) -> Frame | None:
     action = parse_action(event, SendMessageAction)
+    rate_limits().check("send", caller_id(event))
     message_service().send_message(caller_id(event), action, from_connection=connection_id(event))
     return None  # the ack was pushed with the fan-out

@@ -1,11 +1,13 @@
 """WebSocket route `typing`: tells the other members someone is (or stopped) typing."""
 
-from chat.handlers.composition import typing_service
+from chat.handlers.composition import rate_limits, typing_service
 from chat.handlers.ws_protocol import Event, Frame, caller_id, frame_route, parse_action
 from chat.models.api import TypingAction
 
 
 @frame_route
 def lambda_handler(event: Event) -> Frame | None:
-    typing_service().typing(caller_id(event), parse_action(event, TypingAction))
+    action = parse_action(event, TypingAction)
+    rate_limits().check("typing", caller_id(event))  # true and false alike: no alternating past it
+    typing_service().typing(caller_id(event), action)
     return None  # nothing goes back to the typist

@@ -4,9 +4,9 @@ Every request model is strict and forbids unknown fields, so a value of the
 wrong JSON type (say `{"$ne": null}` where a string belongs) is refused at the
 edge and never reaches a query."""
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chat.models.chat import Conversation, Message, Receipt, User
 
@@ -26,12 +26,27 @@ ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, patt
 # Shown to people and sent back in Content-Disposition: no control characters, no path.
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
 ContentType = Annotated[str, StringConstraints(min_length=1, max_length=127)]
-ByteSize = Annotated[int, Field(ge=1, le=10**12, description="Bytes.")]
-Seq = Annotated[int, Field(ge=1, le=2**53)]
+
+
+def whole_number(value: object) -> object:
+    """JSON has one kind of number: 3.0 is the integer 3, as JSON Schema and every client
+    that writes it agree. 3.5 and "3" are still refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+ByteSize = Annotated[int, Field(ge=1, le=10**12, description="Bytes."), BeforeValidator(whole_number)]
+Seq = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(whole_number)]
 # One emoji (with its modifiers and joiners), checked by services.reactions.
 Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16)]
 # Opaque refresh tokens are 43 url-safe characters; the bound only stops abuse.
 RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """The JSON schema of a field that may be left out but is refused as null: no null in it."""
+    schema.update(next(branch for branch in schema.pop("anyOf") if branch.get("type") != "null"))
 
 
 class Request(BaseModel):
@@ -146,7 +161,9 @@ class UploadTicket(BaseModel):
 
 
 class UpdateProfileRequest(Request):
-    displayName: DisplayName | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    displayName: DisplayName | None = Field(default=None, json_schema_extra=not_null)
     avatarMediaId: Id | None = Field(
         default=None, description="An uploaded avatar (POST /api/users/me/avatar); null removes the picture."
     )
@@ -170,8 +187,10 @@ class ReactionRequest(Request):
 
 
 class ReceiptsRequest(Request):
-    deliveredSeq: Seq | None = None
-    readSeq: Seq | None = Field(default=None, description="Reading implies delivered.")
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    deliveredSeq: Seq | None = Field(default=None, json_schema_extra=not_null)
+    readSeq: Seq | None = Field(default=None, description="Reading implies delivered.", json_schema_extra=not_null)
 
     @model_validator(mode="after")
     def _moves_something(self) -> Self:
@@ -220,6 +239,38 @@ class MessagePage(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """One thing wrong with the request; a check may add its own keys (such as `limit`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] = Field(description='Where: ["body", <field>], ["query", <param>] or ["path", <param>].')
+    type: str = Field(description="A machine-readable reason, such as string_too_short or invalid_cursor.")
+    message: str | None = Field(
+        default=None, description="For people; given by schema checks.", json_schema_extra=not_null
+    )
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="snake_case and stable, such as not_found; see docs/API.md, Errors.")
+    message: str = Field(description="For people; never parse it.")
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="What is wrong, field by field (422, 413).", json_schema_extra=not_null
+    )
+    retryAfter: int | None = Field(
+        default=None, description="With 429: seconds to wait, as in Retry-After.", json_schema_extra=not_null
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the HTTP API (what ChatError.to_body writes)."""
+
+    error: ErrorInfo
 
 
 # --- WebSocket frames ----------------------------------------------------------

@@ -97,7 +97,9 @@ class Conversation(ChatObject):
 
 
 class Connection(ChatObject):
-    """A live WebSocket: API Gateway's connection id and the user behind it."""
+    """A live WebSocket: API Gateway's connection id, the user behind it and the login whose
+    access token opened it (so ending that login closes it; None for sockets from before)."""
 
     connectionId: str
     userId: str
+    loginId: str | None = None

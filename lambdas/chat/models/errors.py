@@ -14,6 +14,7 @@ class ChatError(Exception):
         self.details = details
 
     def to_body(self) -> dict[str, Any]:
+        """The HTTP error body; chat.models.api.ErrorBody is its schema."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
@@ -53,6 +54,17 @@ class NotFound(ChatError):
     code = "not_found"
 
 
+class MethodNotAllowed(ChatError):
+    """A path the API has, asked with a method it does not take there."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed  # HTTP also sends them as Allow
+
+
 class UsernameTaken(ChatError):
     status = 409
     code = "username_taken"
@@ -88,7 +100,12 @@ class RateLimited(ChatError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # whole seconds; HTTP also sends it as Retry-After
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["retryAfter"] = self.retry_after
+        return body
 
 
 class ServiceUnavailable(ChatError):

@@ -73,9 +73,27 @@ class RefreshTokenStore(Protocol):
     def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
         """Atomically marks an unused, unexpired, unrevoked token used and returns its grant."""
 
-    def family_of(self, token_hash: str) -> str | None: ...
+    def grant_of(self, token_hash: str) -> RefreshGrant | None:
+        """Whose login a token (used, revoked or not) belongs to; None for a token never issued."""
+
     def revoke_family(self, family_id: str, now: datetime) -> None: ...
+    def revoke_user(self, user_id: str, now: datetime) -> None: ...
     def is_family_revoked(self, family_id: str) -> bool: ...
+
+
+class LoginStore(Protocol):
+    """Logins, going on or ended: the one token check lets in only access tokens of a login
+    that is going on, so ending a login refuses its unexpired access tokens at once."""
+
+    def start(self, login_id: str, user_id: str, ends_at: datetime) -> None:
+        """Records the login as going on until `ends_at`, unless it is recorded already (going
+        on, or ended: a refresh racing a log-out never brings a login back)."""
+
+    def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
+        """Ends these logins of the user (None: every one on record). A login not on record
+        (from before logins were) is recorded as ended, until `keep_until`."""
+
+    def is_going_on(self, login_id: str, user_id: str) -> bool: ...
 
 
 class LoginAttemptStore(Protocol):
@@ -88,6 +106,14 @@ class LoginAttemptStore(Protocol):
         when the window ends."""
 
     def clear(self, key: str) -> None: ...
+
+
+class RateLimitStore(Protocol):
+    """Token buckets, one per key, shared by every container."""
+
+    def take(self, key: str, capacity: int, per_second: float, now: datetime) -> float | None:
+        """Takes one token from `key`'s bucket (full when new; refilled at `per_second` up to
+        `capacity`) in one atomic write; None when taken, else the seconds until one is there."""
 
 
 class ConversationStore(Protocol):
@@ -205,6 +231,9 @@ class ConnectionStore(Protocol):
     def for_users(self, user_ids: list[str]) -> list[Connection]: ...
     def has_any(self, user_id: str) -> bool: ...
 
+    def oldest_beyond(self, user_id: str, keep: int) -> list[str]:
+        """The user's connections other than the `keep` newest, oldest first."""
+
 
 class TypingThrottle(Protocol):
     def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
@@ -226,6 +255,9 @@ class Pusher(Protocol):
     def push(self, connection_id: str, frame: bytes) -> None:
         """Sends one frame; raises ConnectionGone for a closed socket, PushRejected for a frame
         API Gateway will never take, anything else for a failure worth trying again."""
+
+    def disconnect(self, connection_id: str) -> None:
+        """Closes one socket (`DELETE @connections`); raises ConnectionGone if it already is."""
 
 
 # --- media -----------------------------------------------------------------------

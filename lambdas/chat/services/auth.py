@@ -1,17 +1,31 @@
-"""Sign-up, log-in, refresh-token rotation with reuse detection, log-out."""
+"""Sign-up, log-in, refresh-token rotation with reuse detection, and logins that end:
+log-out, log-out everywhere and a reused refresh token end a login's refresh tokens,
+its access tokens (the deny-list the one token check reads) and its open sockets."""
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import LoginRequest, Session, SignupRequest, TokenPair
 from chat.models.chat import User
 from chat.models.errors import InvalidCredentials, InvalidRefreshToken, RateLimited
-from chat.models.ports import LoginAttemptStore, RefreshGrant, RefreshTokenStore, UserStore
+from chat.models.ports import (
+    ConnectionStore,
+    LoginAttemptStore,
+    LoginStore,
+    RefreshGrant,
+    RefreshTokenStore,
+    UserStore,
+)
 from chat.observability import logger
 from chat.services.ids import new_id
 from chat.services.passwords import Passwords
 from chat.services.tokens import AccessTokens, hash_refresh_token, new_refresh_token
+
+if TYPE_CHECKING:
+    from chat.services.push import FanOut
 
 # Online guessing: at most this many passwords are checked for one username from one
 # source in a window (the attempt is taken before argon2 runs, so concurrent guesses
@@ -33,6 +47,9 @@ class AuthService:
         *,
         refresh_ttl: timedelta,
         login_attempts: LoginAttemptStore,
+        logins: LoginStore,
+        connections: ConnectionStore,
+        sockets: Callable[[], "FanOut"],
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
@@ -40,6 +57,9 @@ class AuthService:
         self._passwords = passwords
         self._refresh_ttl = refresh_ttl
         self._login_attempts = login_attempts
+        self._logins = logins
+        self._connections = connections
+        self._sockets = sockets  # built on first use: log-in and sign-up never push
 
     def signup(self, request: SignupRequest) -> Session:
         user = User(
@@ -89,25 +109,52 @@ class AuthService:
         token_hash = hash_refresh_token(refresh_token)
         grant = self._refresh_tokens.consume(token_hash, now)
         if grant is None:
-            family_id = self._refresh_tokens.family_of(token_hash)
-            if family_id is not None:
+            used = self._refresh_tokens.grant_of(token_hash)
+            if used is not None:
                 # A used (or revoked) token came back: it may be stolen, so the
-                # whole login ends (RFC 9700 §4.14.2).
-                self._refresh_tokens.revoke_family(family_id, now)
-                logger.warning("refresh token reused; login revoked", extra={"login_id": family_id})
+                # whole login ends (RFC 9700 §4.14.2), its access tokens and sockets included.
+                logger.warning(
+                    "refresh token reused; login ended", extra={"user_id": used.user_id, "login_id": used.family_id}
+                )
+                self._end_logins(used.user_id, [used.family_id])
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         pair = self._issue_pair(grant)
         # A revocation (log-out, or reuse seen elsewhere) may have landed between
         # consuming the old token and saving the new one, and missed the new one.
         if self._refresh_tokens.is_family_revoked(grant.family_id):
-            self._refresh_tokens.revoke_family(grant.family_id, now)
+            self._end_logins(grant.user_id, [grant.family_id])
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         return pair
 
     def logout(self, refresh_token: str) -> None:
-        family_id = self._refresh_tokens.family_of(hash_refresh_token(refresh_token))
-        if family_id is not None:
-            self._refresh_tokens.revoke_family(family_id, utc_now())
+        """Ends the login the refresh token belongs to; an unknown token ends nothing."""
+        grant = self._refresh_tokens.grant_of(hash_refresh_token(refresh_token))
+        if grant is not None:
+            self._end_logins(grant.user_id, [grant.family_id])
+
+    def logout_everywhere(self, user_id: str, current_login_id: str) -> None:
+        """Ends every login of the user: all devices, this one included."""
+        self._end_logins(user_id, None, also=current_login_id)
+
+    def _end_logins(self, user_id: str, login_ids: list[str] | None, also: str | None = None) -> None:
+        """Ends these logins (None: all of the user's): first the logins themselves, so their
+        access tokens let no one in, then their refresh tokens, then their open sockets.
+        Each step is idempotent, so a retry after a failure finishes the job."""
+        now = utc_now()
+        self._logins.end(user_id, login_ids, now, keep_until=now + self._refresh_ttl)
+        if also:  # the caller's own login, in case it is not on record yet
+            self._logins.end(user_id, [also], now, keep_until=now + self._refresh_ttl)
+        if login_ids is None:
+            self._refresh_tokens.revoke_user(user_id, now)
+        else:
+            for login_id in login_ids:
+                self._refresh_tokens.revoke_family(login_id, now)
+        sockets = self._connections.for_users([user_id])
+        # Sockets from before they carried their login are closed only by "everywhere".
+        closing = [s.connectionId for s in sockets if login_ids is None or s.loginId in login_ids]
+        if closing:
+            self._sockets().close(closing)
+        logger.info("logins ended", extra={"user_id": user_id, "logins": login_ids or "all", "sockets": len(closing)})
 
     def _start_login(self, user: User) -> Session:
         pair = self._issue_pair(RefreshGrant(user_id=user.id, family_id=new_id(), logged_in_at=utc_now()))
@@ -121,9 +168,14 @@ class AuthService:
         # Tokens from before logins kept their start begin their lifetime now, once.
         grant = grant if grant.logged_in_at else RefreshGrant(grant.user_id, grant.family_id, logged_in_at=now)
         assert grant.logged_in_at is not None
-        self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, grant.logged_in_at + self._refresh_ttl)
+        ends = grant.logged_in_at + self._refresh_ttl
+        # A new login is recorded here; one from before logins were recorded is, at its first refresh.
+        self._logins.start(grant.family_id, grant.user_id, ends)
+        self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, ends)
+        # No access token outlives its login (so ending a login never misses one).
+        expires_in = min(self._access_tokens.ttl_seconds, max(1, int((ends - now).total_seconds())))
         return TokenPair(
-            accessToken=self._access_tokens.issue(grant.user_id, grant.family_id, now),
+            accessToken=self._access_tokens.issue(grant.user_id, grant.family_id, now, login_ends=ends),
             refreshToken=refresh_token,
-            expiresIn=self._access_tokens.ttl_seconds,
+            expiresIn=expires_in,
         )

@@ -6,6 +6,7 @@ connect costs is bounded by the user's contacts, never by the size of their grou
 from chat.clock import utc_now
 from chat.models.chat import Connection, User
 from chat.models.ports import ConnectionStore, ConversationStore, UserStore
+from chat.observability import logger
 from chat.services.push import FanOut, connection_ids
 
 
@@ -27,16 +28,25 @@ class PresenceService:
         fan_out: FanOut,
         *,
         max_group_size: int,
+        max_sockets: int,
     ) -> None:
         self._users = users
         self._conversations = conversations
         self._connections = connections
         self._fan_out = fan_out
         self._max_group_size = max_group_size
+        self._max_sockets = max_sockets
 
     def connected(self, connection: Connection) -> None:
         """Remembers the socket; the user's first one makes them online."""
         self._connections.add(connection, utc_now())
+        # A user has at most max_sockets open: the oldest beyond that are closed.
+        excess = self._connections.oldest_beyond(connection.userId, self._max_sockets)
+        if excess:
+            logger.info(
+                "socket cap reached; closing the oldest", extra={"user_id": connection.userId, "n": len(excess)}
+            )
+            self._fan_out.close(excess)
         if self._users.mark_online(connection.userId):
             self._announce(connection.userId)
 

@@ -95,6 +95,26 @@ class FanOut:
         deliveries = [(connection_id, frame) for connection_id in connection_ids]
         return self._settle(FanOutReport(), deliveries, self._start(deliveries))
 
+    def close(self, connection_ids: Sequence[str]) -> None:
+        """Closes these sockets (API Gateway then runs their $disconnect) and forgets them at
+        once, so nothing more is pushed to them. Never raises: a socket that cannot be
+        closed now has a login that is ended, and it closes within 2 hours anyway."""
+        if not connection_ids:
+            return
+        list(self._executor.map(self._close_one, connection_ids))
+        try:
+            self._connections.remove(list(connection_ids))
+        except Exception:
+            logger.exception("could not delete closed connections", extra={"connections": list(connection_ids)})
+
+    def _close_one(self, connection_id: str) -> None:
+        try:
+            self._pusher.disconnect(connection_id)
+        except ConnectionGone:
+            pass
+        except Exception:
+            logger.exception("could not close a socket", extra={"connection_id": connection_id})
+
     def _start(self, deliveries: list[Delivery]) -> Iterator[str]:
         """Submits every push at once; their outcomes, in order, as they finish."""
         return self._executor.map(lambda delivery: self._push_one(*delivery), deliveries)

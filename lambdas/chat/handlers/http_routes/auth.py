@@ -1,28 +1,67 @@
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import auth_service
+from chat.handlers.composition import auth_service, rate_limits
+from chat.handlers.http_routes.responses import answers
+from chat.handlers.http_routes.security import BEARER, CurrentBearer
 from chat.models.api import LoginRequest, LogoutRequest, RefreshRequest, Session, SignupRequest, TokenPair
 
 router = APIGatewayHttpRouter()
 
 
-@router.post("/signup", status_code=201, tags=["auth"], summary="Create an account and log in")
+def source_ip() -> str:
+    """The caller's address as API Gateway saw it: nobody is logged in yet to count against."""
+    return router.current_event.request_context.http.source_ip
+
+
+@router.post(
+    "/signup",
+    status_code=201,
+    responses=answers(201, 409, 413, 415, 422, 429, 500, 503),
+    tags=["auth"],
+    summary="Create an account and log in",
+)
 def signup(body: SignupRequest) -> Session:
+    rate_limits().check("signup", source_ip())
     return auth_service().signup(body)
 
 
-@router.post("/login", tags=["auth"], summary="Log in")
+@router.post("/login", responses=answers(200, 401, 413, 415, 422, 429, 500, 503), tags=["auth"], summary="Log in")
 def login(body: LoginRequest) -> Session:
-    return auth_service().login(body, router.current_event.request_context.http.source_ip)
+    rate_limits().check("login", source_ip())
+    return auth_service().login(body, source_ip())
 
 
-@router.post("/refresh", tags=["auth"], summary="Trade a refresh token for a new pair (single use)")
+@router.post(
+    "/refresh",
+    responses=answers(200, 401, 413, 415, 422, 500, 503),
+    tags=["auth"],
+    summary="Trade a refresh token for a new pair (single use)",
+)
 def refresh(body: RefreshRequest) -> TokenPair:
     return auth_service().refresh(body.refreshToken)
 
 
-@router.post("/logout", status_code=204, tags=["auth"], summary="End the login this refresh token belongs to")
+@router.post(
+    "/logout",
+    status_code=204,
+    responses=answers(204, 413, 415, 422, 500, 503),
+    tags=["auth"],
+    summary="End the login this refresh token belongs to",
+)
 def logout(body: LogoutRequest) -> Response[None]:
     auth_service().logout(body.refreshToken)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/logout-all",
+    status_code=204,
+    responses=answers(204, 401, 500, 503),
+    tags=["auth"],
+    security=BEARER,
+    summary="End every login of the caller: all devices' tokens and sockets, this one's included",
+)
+def logout_everywhere(bearer: CurrentBearer) -> Response[None]:
+    auth_service().logout_everywhere(bearer.user_id, bearer.login_id)
     return Response(status_code=204)

@@ -4,8 +4,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import conversation_service, group_service, message_service, receipt_service
-from chat.handlers.http_routes.responses import created_or_existing
+from chat.handlers.composition import conversation_service, group_service, message_service, rate_limits, receipt_service
+from chat.handlers.http_routes.responses import answers, created_or_existing
 from chat.handlers.http_routes.security import BEARER, CurrentUserId
 from chat.models.api import (
     DEFAULT_PAGE_SIZE,
@@ -24,13 +24,22 @@ from chat.models.chat import Conversation, Receipt
 router = APIGatewayHttpRouter()
 
 
-@router.post("/groups/create", status_code=201, tags=["conversations"], security=BEARER, summary="Start a group")
+@router.post(
+    "/groups/create",
+    status_code=201,
+    responses=answers(201, 401, 404, 413, 415, 422, 429, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Start a group",
+)
 def create_group(user_id: CurrentUserId, body: CreateGroupRequest) -> Conversation:
+    rate_limits().check("group", user_id)
     return group_service().create(user_id, body)
 
 
 @router.post(
     "/conversations/direct",
+    responses=answers(200, 201, 401, 404, 413, 415, 422, 500, 503),
     tags=["conversations"],
     security=BEARER,
     summary="The direct conversation with a user (201 when created now, 200 when it existed)",
@@ -40,7 +49,13 @@ def open_direct(user_id: CurrentUserId, body: DirectConversationRequest) -> Resp
     return created_or_existing(conversation, created)
 
 
-@router.get("/conversations", tags=["conversations"], security=BEARER, summary="Your conversations, most recent first")
+@router.get(
+    "/conversations",
+    responses=answers(200, 401, 422, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Your conversations, most recent first",
+)
 def list_conversations(
     user_id: CurrentUserId,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -52,13 +67,20 @@ def list_conversations(
 ConversationId = Annotated[str, Path(max_length=64)]
 
 
-@router.get("/conversations/<conversation_id>", tags=["conversations"], security=BEARER, summary="One conversation")
+@router.get(
+    "/conversations/<conversation_id>",
+    responses=answers(200, 401, 403, 404, 422, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="One conversation",
+)
 def get_conversation(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
     return conversation_service().get(user_id, conversation_id)
 
 
 @router.get(
     "/conversations/<conversation_id>/changes",
+    responses=answers(200, 401, 403, 404, 422, 500, 503),
     tags=["conversations"],
     security=BEARER,
     summary="Catch up: everything that changed after a version (see docs/API.md, Catching up)",
@@ -73,6 +95,7 @@ def changes(
 
 @router.get(
     "/conversations/<conversation_id>/receipts",
+    responses=answers(200, 401, 403, 404, 422, 500, 503),
     tags=["conversations"],
     security=BEARER,
     summary="Every member's delivered/read cursors: who has read what (asked for on demand in groups)",
@@ -83,21 +106,31 @@ def get_receipts(user_id: CurrentUserId, conversation_id: ConversationId) -> Con
 
 @router.post(
     "/conversations/<conversation_id>/receipts",
+    responses=answers(200, 401, 403, 404, 413, 415, 422, 429, 500, 503),
     tags=["conversations"],
     security=BEARER,
     summary="Move your delivered/read cursors forward (never back)",
 )
 def mark_receipts(user_id: CurrentUserId, conversation_id: ConversationId, body: ReceiptsRequest) -> Receipt:
+    rate_limits().check("receipt", user_id)
     return receipt_service().mark(user_id, conversation_id, delivered=body.deliveredSeq or 0, read=body.readSeq or 0)
 
 
-@router.post("/groups/<group_id>/members", tags=["groups"], security=BEARER, summary="Add members (admins)")
+@router.post(
+    "/groups/<group_id>/members",
+    responses=answers(200, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+    tags=["groups"],
+    security=BEARER,
+    summary="Add members (admins)",
+)
 def add_members(user_id: CurrentUserId, group_id: ConversationId, body: AddMembersRequest) -> Conversation:
+    rate_limits().check("membership", user_id)
     return group_service().add_members(user_id, group_id, body.userIds)
 
 
 @router.delete(
     "/groups/<group_id>/members/<member_id>",
+    responses=answers(200, 401, 403, 404, 422, 429, 500, 503),
     tags=["groups"],
     security=BEARER,
     summary="Remove a member (admins), or leave (yourself)",
@@ -105,9 +138,17 @@ def add_members(user_id: CurrentUserId, group_id: ConversationId, body: AddMembe
 def remove_member(
     user_id: CurrentUserId, group_id: ConversationId, member_id: Annotated[str, Path(max_length=64)]
 ) -> Conversation:
+    rate_limits().check("membership", user_id)
     return group_service().remove_member(user_id, group_id, member_id)
 
 
-@router.patch("/groups/<group_id>", tags=["groups"], security=BEARER, summary="Rename the group (admins)")
+@router.patch(
+    "/groups/<group_id>",
+    responses=answers(200, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+    tags=["groups"],
+    security=BEARER,
+    summary="Rename the group (admins)",
+)
 def rename_group(user_id: CurrentUserId, group_id: ConversationId, body: RenameGroupRequest) -> Conversation:
+    rate_limits().check("membership", user_id)
     return group_service().rename(user_id, group_id, body.name)

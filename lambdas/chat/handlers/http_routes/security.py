@@ -7,15 +7,21 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from chat.handlers.composition import access_tokens
 from chat.models.errors import NotAuthenticated
+from chat.services.tokens import Bearer
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-def authenticated_user_id(request: Request) -> str:
+def authenticated(request: Request) -> Bearer:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Send 'Authorization: Bearer <accessToken>'.")
     return access_tokens().verify_access_token(token.strip())
 
 
+def authenticated_user_id(bearer: Annotated[Bearer, Depends(authenticated)]) -> str:
+    return bearer.user_id
+
+
+CurrentBearer = Annotated[Bearer, Depends(authenticated)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]

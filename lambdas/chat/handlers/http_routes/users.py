@@ -3,7 +3,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import media_service, user_service
+from chat.handlers.composition import media_service, rate_limits, user_service
+from chat.handlers.http_routes.responses import answers
 from chat.handlers.http_routes.security import BEARER, CurrentUserId
 from chat.models.api import (
     DEFAULT_PAGE_SIZE,
@@ -18,7 +19,13 @@ from chat.models.chat import User
 router = APIGatewayHttpRouter()
 
 
-@router.get("/", tags=["users"], security=BEARER, summary="Find contacts by username or display-name prefix")
+@router.get(
+    "/",
+    responses=answers(200, 401, 422, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="Find contacts by username or display-name prefix",
+)
 def search_users(
     user_id: CurrentUserId,
     q: Annotated[str | None, Query(max_length=64)] = None,
@@ -28,12 +35,20 @@ def search_users(
     return user_service().search(user_id, q, limit, cursor)
 
 
-@router.get("/me", tags=["users"], security=BEARER, summary="The caller's profile")
+@router.get(
+    "/me", responses=answers(200, 401, 404, 500, 503), tags=["users"], security=BEARER, summary="The caller's profile"
+)
 def me(user_id: CurrentUserId) -> User:
     return user_service().get(user_id, user_id)
 
 
-@router.put("/me", tags=["users"], security=BEARER, summary="Change your display name or profile picture")
+@router.put(
+    "/me",
+    responses=answers(200, 401, 403, 404, 413, 415, 422, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="Change your display name or profile picture",
+)
 def update_me(user_id: CurrentUserId, body: UpdateProfileRequest) -> User:
     return user_service().update_profile(user_id, body)
 
@@ -41,14 +56,22 @@ def update_me(user_id: CurrentUserId, body: UpdateProfileRequest) -> User:
 @router.post(
     "/me/avatar",
     status_code=201,
+    responses=answers(201, 401, 413, 415, 422, 429, 500, 503),
     tags=["users"],
     security=BEARER,
     summary="A presigned POST form for a new profile picture (an image up to 2 MiB); then PUT /api/users/me",
 )
 def avatar_upload(user_id: CurrentUserId, body: AvatarUploadRequest) -> UploadTicket:
+    rate_limits().check("upload", user_id)
     return media_service().avatar_upload(user_id, body)
 
 
-@router.get("/<other_id>", tags=["users"], security=BEARER, summary="A user's profile")
+@router.get(
+    "/<other_id>",
+    responses=answers(200, 401, 404, 422, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="A user's profile",
+)
 def get_user(user_id: CurrentUserId, other_id: Annotated[str, Path(max_length=64)]) -> User:
     return user_service().get(user_id, other_id)
