@@ -5,6 +5,25 @@ import { ConversationView } from "./ConversationView";
 import { Sidebar } from "./Sidebar";
 import { useChat } from "./useChat";
 
+/** The server asked for fewer requests: say so, and count down to when sending resumes. */
+function SlowDown({ until }: { until: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+  return (
+    <div
+      role="status"
+      data-testid="slow-down"
+      className="bg-amber-100 px-4 py-2 text-center text-sm text-amber-900"
+    >
+      Slow down: you are doing that too often. Waiting messages go out in {seconds} s.
+    </div>
+  );
+}
+
 /** The tab's title, as in index.html; unread messages put their count in front. */
 const TITLE = "Chat";
 
@@ -28,6 +47,7 @@ export function App({ store }: { store: ChatStore }) {
             : "You are offline. Reconnecting; messages you send will go out when you're back."}
         </div>
       )}
+      {state.slowDownUntil && <SlowDown until={state.slowDownUntil} />}
       {state.notice && (
         <div
           role="alert"

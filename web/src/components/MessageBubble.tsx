@@ -93,7 +93,8 @@ export function MessageBubble({ store, conversation, users, myId, item, mine, ca
             {message?.editedAt && !deleted && <span>(edited)</span>}
             {formatTime(item.createdAt)}
             {mine && !deleted && item.status === "failed" && <span>· Not sent</span>}
-            {mine && !deleted && item.status !== "failed" && (
+            {mine && !deleted && item.status === "waiting" && <span>· Waiting to send</span>}
+            {mine && !deleted && item.status !== "failed" && item.status !== "waiting" && (
               <ReceiptTicks conversation={conversation} message={message} users={users} myId={myId} />
             )}
           </span>

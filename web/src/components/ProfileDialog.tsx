@@ -132,6 +132,13 @@ export function ProfileDialog({
           </p>
         )}
         <div className="flex justify-end gap-2">
+          <button
+            type="button"
+            onClick={() => void store.logOutEverywhere().catch((e: Error) => setError(e.message))}
+            className="mr-auto text-sm text-red-700 underline"
+          >
+            Log out everywhere
+          </button>
           <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
             Cancel
           </button>

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds to wait before trying again (a 429's Retry-After). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -62,6 +64,12 @@ export class ApiClient {
     return this.startSession("/api/auth/login", { username, password });
   }
 
+  /** Ends every login of this user, on every device, this one included. */
+  async logoutEverywhere(): Promise<void> {
+    await this.send("POST", "/api/auth/logout-all", undefined, true);
+    this.sessions.set(null);
+  }
+
   async logout(): Promise<void> {
     const session = this.sessions.get();
     this.sessions.set(null);
@@ -74,6 +82,11 @@ export class ApiClient {
 
   searchUsers(q: string): Promise<Page<User>> {
     return this.request("GET", `/api/users/?q=${encodeURIComponent(q)}&limit=20`);
+  }
+
+  /** The caller's own profile: also how to learn whether this login still stands (401 if not). */
+  me(): Promise<User> {
+    return this.request("GET", "/api/users/me");
   }
 
   user(id: string): Promise<User> {
@@ -238,10 +251,12 @@ export class ApiClient {
     const payload = await response.json().catch(() => null);
     if (!response.ok) {
       const error = payload?.error;
+      const retryAfter = Number(response.headers.get("retry-after") ?? error?.retryAfter);
       throw new ApiError(
         response.status,
         error?.code ?? "http_error",
         error?.message ?? `The server answered ${response.status}.`,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
       );
     }
     return payload;

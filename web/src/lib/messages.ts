@@ -70,7 +70,9 @@ export function visibleMessages(
   stored: readonly Message[],
   pending: readonly PendingMessage[],
   myId: string,
-): Array<{ message: Message; status: "sent" } | { message: PendingMessage; status: "sending" | "failed" }> {
+): Array<
+  { message: Message; status: "sent" } | { message: PendingMessage; status: PendingMessage["status"] }
+> {
   const arrived = new Set(stored.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
   return [
     ...stored.map((message) => ({ message, status: "sent" as const })),
@@ -88,7 +90,7 @@ export interface MessageGroup {
     id: string;
     text: string;
     createdAt: string;
-    status: "sent" | "sending" | "failed";
+    status: "sent" | PendingMessage["status"];
     clientMsgId: string;
     attachments: Attachment[];
     /** The stored message (its seq, reactions, edits); null while it is still being sent. */

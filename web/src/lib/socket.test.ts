@@ -56,11 +56,13 @@ describe("ChatSocket", () => {
     const timers = new FakeTimers();
     const statuses: string[] = [];
     let reconnects = 0;
+    let refusals = 0;
     const socket = new ChatSocket({
       url: async () => "ws://x/ws?token=t",
       onFrame: () => {},
       onStatus: (s) => statuses.push(s),
       onReconnect: () => (reconnects += 1),
+      onRefused: () => (refusals += 1),
       createSocket: () => {
         const fake = new FakeSocket();
         sockets.push(fake);
@@ -69,7 +71,7 @@ describe("ChatSocket", () => {
       timers,
       random: () => 0.5,
     });
-    return { socket, sockets, timers, statuses, reconnects: () => reconnects };
+    return { socket, sockets, timers, statuses, reconnects: () => reconnects, refusals: () => refusals };
   }
 
   it("reconnects after a drop with backoff, and asks to catch up only on reconnect", async () => {
@@ -86,6 +88,19 @@ describe("ChatSocket", () => {
     sockets[1]?.open();
     expect(statuses.at(-1)).toBe("online");
     expect(reconnects()).toBe(1);
+  });
+
+  it("says when a socket closes before it opened (a refused handshake), not when an open one drops", async () => {
+    const { socket, sockets, timers, refusals } = setup();
+    socket.start();
+    await tick();
+    sockets[0]?.open();
+    sockets[0]?.close(); // dropped after it was open: just reconnect
+    expect(refusals()).toBe(0);
+    timers.timeouts[0]?.fn();
+    await tick();
+    sockets[1]?.close(); // never opened: the login may have ended
+    expect(refusals()).toBe(1);
   });
 
   it("waits longer after each failed attempt", async () => {

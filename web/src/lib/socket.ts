@@ -36,6 +36,11 @@ export interface ChatSocketOptions {
   onStatus: (status: ConnectionStatus) => void;
   /** Called after every reconnect (not the first connect): time to catch up on what was missed. */
   onReconnect: () => void;
+  /**
+   * A socket closed before it opened: the network, or a refused handshake (a browser is not told
+   * which, nor the status), such as a token whose login was ended on another device.
+   */
+  onRefused?: () => void;
   createSocket?: (url: string) => SocketLike;
   timers?: Timers;
   random?: () => number;
@@ -127,7 +132,9 @@ export class ChatSocket implements SocketPort {
     }
     const socket = this.createSocket(url);
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       const reconnected = this.everConnected;
       this.everConnected = true;
       this.attempt = 0;
@@ -146,7 +153,9 @@ export class ChatSocket implements SocketPort {
       if (this.socket !== socket) return;
       this.socket = null;
       this.stopHeartbeat();
-      if (!this.stopped) this.scheduleRetry();
+      if (this.stopped) return;
+      this.scheduleRetry();
+      if (!opened) this.options.onRefused?.();
     };
     socket.onerror = () => socket.close();
   }

@@ -671,3 +671,90 @@ describe("resolveWsUrl", () => {
     );
   });
 });
+
+describe("ChatStore slowing down when the server says rate_limited", () => {
+  it("holds a refused send, says so, and sends it again with the same id when the wait is over", async () => {
+    vi.useFakeTimers();
+    const store = newStore();
+    server.conversations = [conversation("c1")];
+    await store.loadConversations();
+    store.send("c1", "one too many");
+    const [sent] = socket.sent("sendMessage");
+    const clientMsgId = String(sent?.clientMsgId);
+
+    store.onFrame({
+      type: "error",
+      code: "rate_limited",
+      message: "Too many messages",
+      clientMsgId,
+      retryAfter: 3,
+    });
+
+    expect(store.getState().pending.c1?.[0]?.status).toBe("waiting");
+    expect(store.getState().slowDownUntil).toBeGreaterThan(Date.now() + 2_000);
+    // A send made meanwhile waits too, rather than being refused again
+    store.send("c1", "and another");
+    expect(socket.sent("sendMessage")).toHaveLength(1);
+    // The ack timeout of the refused send no longer runs: nothing turns "failed" while waiting
+    vi.advanceTimersByTime(2_900);
+    expect(store.getState().pending.c1?.map((p) => p.status)).toEqual(["waiting", "waiting"]);
+    vi.advanceTimersByTime(200);
+    expect(store.getState().slowDownUntil).toBeNull();
+    // The wait is over: the oldest goes first, alone, with its own clientMsgId
+    expect(socket.sent("sendMessage").map((f) => f.clientMsgId)).toEqual([clientMsgId, clientMsgId]);
+    expect(store.getState().pending.c1?.map((p) => p.status)).toEqual(["sending", "waiting"]);
+    // and its ack lets the next one go, so they arrive in the order they were written
+    store.onFrame({
+      type: "messageAck",
+      clientMsgId,
+      message: { ...message(1, "c1", "u1"), clientMsgId, text: "one too many" },
+      version: 2,
+    });
+    const second = store.getState().pending.c1?.[0]?.clientMsgId;
+    expect(socket.sent("sendMessage").map((f) => f.clientMsgId)).toEqual([clientMsgId, clientMsgId, second]);
+    expect(store.getState().pending.c1?.map((p) => p.status)).toEqual(["sending"]);
+  });
+
+  it("takes Retry-After from an HTTP 429 and retries a send made over HTTP", async () => {
+    vi.useFakeTimers();
+    let refusals = 1;
+    const answer = server.fetch;
+    globalThis.fetch = (async (input: string, init?: RequestInit) => {
+      if (init?.method === "POST" && String(input).endsWith("/api/messages/") && refusals-- > 0) {
+        return new Response(
+          JSON.stringify({ error: { code: "rate_limited", message: "Too many messages", retryAfter: 2 } }),
+          { status: 429, headers: { "content-type": "application/json", "retry-after": "2" } },
+        );
+      }
+      return answer(input, init);
+    }) as typeof fetch;
+    const store = newStore();
+    server.conversations = [conversation("c1")];
+    await store.loadConversations();
+    socket.open = false;
+
+    store.send("c1", "hello");
+    await vi.waitFor(() => expect(store.getState().pending.c1?.[0]?.status).toBe("waiting"));
+    expect(store.getState().slowDownUntil).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(2_100);
+    await vi.waitFor(() => expect(server.asked("POST /api/messages/")).toHaveLength(1)); // the retry reached the server
+    expect(store.getState().slowDownUntil).toBeNull();
+  });
+
+  it("shows other refusals (a reaction too many) as a notice and slows down", async () => {
+    globalThis.fetch = (async () =>
+      new Response(
+        JSON.stringify({ error: { code: "rate_limited", message: "Too many reactions", retryAfter: 9 } }),
+        {
+          status: 429,
+          headers: { "content-type": "application/json", "retry-after": "9" },
+        },
+      )) as typeof fetch;
+    const store = newStore();
+    socket.open = false;
+    store.react("m2", "👍", true);
+    await settle();
+    expect(store.getState().notice).toBe("Too many reactions");
+    expect(store.getState().slowDownUntil).toBeGreaterThan(Date.now() + 8_000);
+  });
+});

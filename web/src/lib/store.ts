@@ -48,6 +48,8 @@ export interface ChatState {
   /** Who is typing where: conversation id → user id → when to stop showing it (epoch ms). */
   typing: Record<string, Record<string, number>>;
   notice: string | null;
+  /** Until when the server asked this user to slow down (epoch ms): sends wait until then. */
+  slowDownUntil: number | null;
 }
 
 export interface Config {
@@ -157,6 +159,7 @@ export class ChatStore {
   readonly api: ApiClient;
   private readonly socket: SocketPort;
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private slowDownTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly linksRefreshedAt = new Map<string, number>();
   /** When this client last said it was typing, per conversation. */
   private readonly typingSentAt = new Map<string, number>();
@@ -204,6 +207,7 @@ export class ChatStore {
       uploads: {},
       typing: {},
       notice: null,
+      slowDownUntil: null,
     };
     this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
     this.socket = makeSocket({
@@ -215,6 +219,9 @@ export class ChatStore {
       onFrame: (frame) => this.onFrame(frame),
       onStatus: (status) => this.update({ status }),
       onReconnect: () => void this.catchUp(),
+      // Ask the API whether the login still stands: if it ended (log-out everywhere, a reused
+      // refresh token), the refresh is refused and the user is told, instead of "reconnecting".
+      onRefused: () => void this.api.me().catch(() => {}),
     });
     window.addEventListener("online", () => this.socket.reconnectNow());
     window.addEventListener("offline", () => this.socket.drop());
@@ -286,6 +293,55 @@ export class ChatStore {
     await this.api.logout();
     this.forgetAccount();
     this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
+  }
+
+  /** Ends every login of this user (other devices' sockets close too), then this one. */
+  async logOutEverywhere(): Promise<void> {
+    await this.api.logoutEverywhere();
+    this.socket.stop();
+    this.forgetAccount();
+    this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
+  }
+
+  /** The server said "too fast": hold sends for `seconds`, and say so until then. */
+  private slowDown(seconds: number | undefined): void {
+    const until = Date.now() + Math.max(1, seconds ?? 5) * 1000;
+    if ((this.state.slowDownUntil ?? 0) >= until) return;
+    if (this.slowDownTimer) clearTimeout(this.slowDownTimer);
+    this.slowDownTimer = setTimeout(() => {
+      this.slowDownTimer = null;
+      this.update({ slowDownUntil: null });
+      this.releaseNext();
+    }, until - Date.now());
+    this.update({ slowDownUntil: until });
+  }
+
+  /** A send held back (refused as too fast, or behind one that was): it goes by itself, in order. */
+  private hold(pending: PendingMessage): void {
+    this.clearAckTimer(pending.clientMsgId);
+    this.markPending(pending.conversationId, pending.clientMsgId, "waiting");
+  }
+
+  private waiting(): PendingMessage[] {
+    return Object.values(this.state.pending)
+      .flat()
+      .filter((p) => p.status === "waiting")
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Sends the oldest held message; its ack releases the next, so they arrive in the order written. */
+  private releaseNext(): void {
+    if ((this.state.slowDownUntil ?? 0) > Date.now()) return;
+    const [oldest] = this.waiting();
+    if (!oldest) return;
+    this.markPending(oldest.conversationId, oldest.clientMsgId, "sending");
+    this.sendNow(oldest);
+  }
+
+  private clearAckTimer(clientMsgId: string): void {
+    const timer = this.ackTimers.get(clientMsgId);
+    if (timer) clearTimeout(timer);
+    this.ackTimers.delete(clientMsgId);
   }
 
   private signedOut(): void {
@@ -990,6 +1046,15 @@ export class ChatStore {
   }
 
   private transmit(pending: PendingMessage): void {
+    // Asked to slow down, or others are held: this one queues behind them.
+    if ((this.state.slowDownUntil ?? 0) > Date.now() || this.waiting().length > 0) {
+      this.hold(pending);
+      return;
+    }
+    this.sendNow(pending);
+  }
+
+  private sendNow(pending: PendingMessage): void {
     const mediaIds = pending.attachments.map((a) => a.mediaId);
     const frame = {
       action: "sendMessage",
@@ -1001,10 +1066,10 @@ export class ChatStore {
     if (this.socket.send(frame)) {
       this.ackTimers.set(
         pending.clientMsgId,
-        setTimeout(
-          () => this.markPending(pending.conversationId, pending.clientMsgId, "failed"),
-          ACK_TIMEOUT_MS,
-        ),
+        setTimeout(() => {
+          this.markPending(pending.conversationId, pending.clientMsgId, "failed");
+          this.releaseNext(); // those held behind it are not stuck
+        }, ACK_TIMEOUT_MS),
       );
       return;
     }
@@ -1012,7 +1077,15 @@ export class ChatStore {
     this.api
       .sendMessage(pending.conversationId, pending.text, pending.clientMsgId, mediaIds)
       .then((message) => this.acknowledge(message))
-      .catch(() => this.markPending(pending.conversationId, pending.clientMsgId, "failed"));
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 429) {
+          this.slowDown(error.retryAfter);
+          this.hold(pending);
+        } else {
+          this.markPending(pending.conversationId, pending.clientMsgId, "failed");
+          this.releaseNext();
+        }
+      });
   }
 
   private setPending(conversationId: string, list: PendingMessage[]): void {
@@ -1029,15 +1102,14 @@ export class ChatStore {
   }
 
   private acknowledge(message: Message): void {
-    const timer = this.ackTimers.get(message.clientMsgId);
-    if (timer) clearTimeout(timer);
-    this.ackTimers.delete(message.clientMsgId);
+    this.clearAckTimer(message.clientMsgId);
     const list = this.state.pending[message.conversationId] ?? [];
     this.setPending(
       message.conversationId,
       list.filter((p) => p.clientMsgId !== message.clientMsgId),
     );
     this.storeMessages(message.conversationId, [message]);
+    this.releaseNext();
   }
 
   onFrame(frame: ServerFrame): void {
@@ -1110,7 +1182,15 @@ export class ChatStore {
         void this.ensureUsers(frame.conversation.memberIds);
         break;
       case "error":
-        if (frame.clientMsgId) {
+        if (frame.code === "rate_limited") {
+          this.slowDown(frame.retryAfter);
+          const refused = frame.clientMsgId
+            ? Object.values(this.state.pending)
+                .flat()
+                .find((p) => p.clientMsgId === frame.clientMsgId)
+            : undefined;
+          if (refused) this.hold(refused);
+        } else if (frame.clientMsgId) {
           for (const conversationId of Object.keys(this.state.pending)) {
             this.markPending(conversationId, frame.clientMsgId, "failed");
           }
@@ -1125,6 +1205,7 @@ export class ChatStore {
 
   private report(error: unknown): void {
     if (error instanceof ApiError && error.status === 401) return; // signedOut() already says so
+    if (error instanceof ApiError && error.status === 429) this.slowDown(error.retryAfter);
     this.update({ notice: error instanceof Error ? error.message : "Something went wrong." });
   }
 

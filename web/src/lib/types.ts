@@ -105,7 +105,8 @@ export interface PendingMessage {
   conversationId: string;
   text: string;
   createdAt: string;
-  status: "sending" | "failed";
+  /** "waiting": refused as too fast (rate_limited); it goes again by itself when the wait is over. */
+  status: "sending" | "waiting" | "failed";
   /** Uploaded files this message carries; `url` is a local preview until the server's copy arrives. */
   attachments: Attachment[];
 }
@@ -140,7 +141,7 @@ export type ServerFrame =
   | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
   | { type: "messageUpdated"; message: Message; version?: number }
   | { type: "conversationUpdated"; conversation: Conversation }
-  | { type: "error"; code: string; message: string; clientMsgId?: string }
+  | { type: "error"; code: string; message: string; clientMsgId?: string; retryAfter?: number }
   | { type: "pong" };
 
 export const MAX_MESSAGE_LENGTH = 4000;
