@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from chat.adapters.mongo_logins import MongoLoginStore
 from chat.adapters.mongo_store import (
     MongoConnectionStore,
     MongoConversationStore,
     MongoLoginAttemptStore,
-    MongoLoginStore,
     MongoMessageStore,
     MongoRateLimitStore,
     MongoRefreshTokenStore,

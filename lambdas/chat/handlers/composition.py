@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @cache
 def access_tokens() -> "AccessTokens":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoLoginStore
+    from chat.adapters.mongo_logins import MongoLoginStore
     from chat.services.tokens import AccessTokens
 
     config = settings()
@@ -56,12 +56,8 @@ def rate_limits() -> "RateLimits":
 @cache
 def auth_service() -> "AuthService":
     from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import (
-        MongoLoginAttemptStore,
-        MongoLoginStore,
-        MongoRefreshTokenStore,
-        MongoUserStore,
-    )
+    from chat.adapters.mongo_logins import MongoLoginStore
+    from chat.adapters.mongo_store import MongoLoginAttemptStore, MongoRefreshTokenStore, MongoUserStore
     from chat.services.auth import AuthService
     from chat.services.passwords import Passwords
 

@@ -6,11 +6,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import jwt
 
 from chat.models.errors import NotAuthenticated
-from chat.models.ports import LoginStore
+
+if TYPE_CHECKING:  # the authorizer imports this module: no models (pydantic) on its cold start
+    from chat.models.ports import LoginStore
 
 ALGORITHM = "HS256"
 TOKEN_TYPE = "access"  # noqa: S105 - the JWT typ claim, not a secret
@@ -25,7 +28,7 @@ class Bearer:
 
 
 class AccessTokens:
-    def __init__(self, secret: str, issuer: str, audience: str, ttl_seconds: int, *, logins: LoginStore) -> None:
+    def __init__(self, secret: str, issuer: str, audience: str, ttl_seconds: int, *, logins: "LoginStore") -> None:
         self._secret = secret
         self._issuer = issuer
         self._audience = audience
