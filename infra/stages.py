@@ -34,8 +34,9 @@ class PushSettings:
 
 @dataclass(frozen=True)
 class LimitSettings:
-    """Per-user rate limits and the socket cap (defaults in lambdas/chat/config.py: RATE_LIMITS).
-    `overrides` maps a limit's name to "count/seconds", e.g. (("send", "60/10"),)."""
+    """Per-user rate limits and the socket cap (names and defaults in lambdas/chat/models/limits.py).
+    `overrides` maps a limit's name to "count/seconds", e.g. (("send", "60/10"),); a function
+    refuses to start with a name it does not know."""
 
     rate_limits: bool = True  # False: RATE_LIMITS=off, for a load test's stage
     overrides: tuple[tuple[str, str], ...] = ()

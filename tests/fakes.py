@@ -13,6 +13,7 @@ from chat.models.ports import (
     Credentials,
     DuplicateMessage,
     HistorySlice,
+    LoginState,
     MediaUpload,
     RefreshGrant,
     SeqAllocation,
@@ -106,7 +107,6 @@ class _Token:
     grant: RefreshGrant
     expires_at: datetime
     used: bool = False
-    revoked: bool = False
 
 
 class FakeRefreshTokenStore:
@@ -118,7 +118,7 @@ class FakeRefreshTokenStore:
 
     def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
         token = self.tokens.get(token_hash)
-        if token is None or token.used or token.revoked or token.expires_at <= now:
+        if token is None or token.used or token.expires_at <= now:
             return None
         token.used = True
         return token.grant
@@ -126,19 +126,6 @@ class FakeRefreshTokenStore:
     def grant_of(self, token_hash: str) -> RefreshGrant | None:
         token = self.tokens.get(token_hash)
         return token.grant if token else None
-
-    def revoke_family(self, family_id: str, now: datetime) -> None:
-        for token in self.tokens.values():
-            if token.grant.family_id == family_id:
-                token.revoked = True
-
-    def revoke_user(self, user_id: str, now: datetime) -> None:
-        for token in self.tokens.values():
-            if token.grant.user_id == user_id:
-                token.revoked = True
-
-    def is_family_revoked(self, family_id: str) -> bool:
-        return any(t.revoked for t in self.tokens.values() if t.grant.family_id == family_id)
 
 
 CHANGE_LOG_SIZE = 256
@@ -442,7 +429,7 @@ class FakeRateLimitStore:
             tokens, last = self.buckets.get(key, (float(capacity), at))
             tokens = min(capacity, tokens + max(0.0, at - last) * per_second)
             taken = tokens >= 1
-            self.buckets[key] = (tokens - 1 if taken else tokens, at)
+            self.buckets[key] = (tokens - 1 if taken else tokens, max(at, last))
             return None if taken else (1 - tokens) / per_second
 
 
@@ -465,12 +452,13 @@ class FakeLoginStore:
             login_ids = [i for i, login in self.logins.items() if login.user_id == user_id]
         for login_id in login_ids:
             login = self.logins.setdefault(login_id, _Login(user_id, None, keep_until))
-            if login.user_id == user_id:
-                login.ended_at = login.ended_at or at
+            login.ended_at = login.ended_at or at
 
-    def is_going_on(self, login_id: str, user_id: str) -> bool:
+    def state(self, login_id: str, user_id: str) -> LoginState:
         login = self.logins.get(login_id)
-        return login is not None and login.user_id == user_id and login.ended_at is None
+        if login is None or login.user_id != user_id:
+            return "unknown"
+        return "going on" if login.ended_at is None else "ended"
 
 
 @dataclass
@@ -495,6 +483,9 @@ class FakePusher:
     def disconnect(self, connection_id: str) -> None:
         if connection_id in self.gone:
             raise ConnectionGone(connection_id)
+        if self.flaky.get(connection_id, 0) > 0:
+            self.flaky[connection_id] -= 1
+            raise ConnectionError("network blip")
         self.gone.add(connection_id)
         self.closed.append(connection_id)
 

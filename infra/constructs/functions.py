@@ -52,7 +52,7 @@ SIZING = {
         handles_media=True,
         pushes=True,
     ),
-    WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of ended logins"),
+    WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of the token's login"),
     WS_ROUTES["$connect"]: Sizing(
         256,
         15,

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 
-from chat.models.limits import RateLimit
+from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
 
 # A dataclass, not a pydantic model: the authorizer and ping handlers import
 # this, and pydantic would add ~70 ms to their cold start.
@@ -47,24 +47,9 @@ class Settings:
     # The web app's origins, the only pages that may open a socket (empty: any).
     ws_allowed_origins: frozenset[str] = frozenset()
     # Per-user (per-address before log-in) limits, by action; None when RATE_LIMITS=off.
-    rate_limits: dict[str, RateLimit] | None = None
+    rate_limits: dict[LimitName, RateLimit] | None = None
     # Sockets one user may hold open at once; a new one beyond this closes their oldest.
     max_sockets_per_user: int = 20
-
-
-# What each limit covers, and a default no real person meets (RATE_LIMIT_<NAME>="count/seconds").
-RATE_LIMITS = {
-    "send": RateLimit(30, 10),  # messages, over HTTP or the socket
-    "typing": RateLimit(20, 10),  # typing frames, true and false alike
-    "receipt": RateLimit(600, 60),  # markDelivered / markRead, either transport
-    "reaction": RateLimit(60, 10),
-    "edit": RateLimit(30, 10),  # edits and deletions
-    "group": RateLimit(20, 3600),  # groups created
-    "membership": RateLimit(60, 60),  # members added or removed, admins made, renames
-    "upload": RateLimit(60, 60),  # upload forms (one per file)
-    "signup": RateLimit(60, 3600),  # per source address (a shared office or campus address)
-    "login": RateLimit(30, 60),  # per source address, on top of the wrong-password limit
-}
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -110,14 +95,19 @@ def settings() -> Settings:
     )
 
 
-def _rate_limits() -> dict[str, RateLimit] | None:
+def _rate_limits() -> dict[LimitName, RateLimit] | None:
     switch = os.environ.get("RATE_LIMITS", "on").strip().lower()
     if switch == "off":
         return None
     if switch != "on":
         raise RuntimeError(f"RATE_LIMITS must be on or off, not {switch!r}")
-    limits = {}
-    for name, default in RATE_LIMITS.items():
+    known = {f"RATE_LIMIT_{name.upper()}" for name in RATE_LIMITS}
+    # A misspelt limit would silently keep its default: say so instead.
+    unknown = sorted(v for v in os.environ if v.startswith("RATE_LIMIT_") and v not in known)
+    if unknown:
+        raise RuntimeError(f"unknown rate limit {', '.join(unknown)}: the limits are {', '.join(sorted(known))}")
+    limits: dict[LimitName, RateLimit] = {}
+    for name, (default, _) in RATE_LIMITS.items():
         variable = f"RATE_LIMIT_{name.upper()}"
         raw = os.environ.get(variable, "").strip() or str(default)
         count, _, seconds = raw.partition("/")

@@ -297,6 +297,14 @@ def test_the_authorizer_reads_ended_logins_and_every_store_reader_gets_the_limit
             assert "RATE_LIMITS" not in variables, module
 
 
+def test_every_stages_limit_overrides_name_a_known_limit() -> None:
+    from chat.models.limits import RATE_LIMITS
+    from infra.stages import STAGES
+
+    for stage in STAGES.values():
+        assert {name for name, _ in stage.limits.overrides} <= set(RATE_LIMITS), stage.name
+
+
 def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template: Template) -> None:
     # Given the fan-out queue and every function
     jobs, _ = fan_out_queues(template)

@@ -166,6 +166,41 @@ def _rename(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
     return call_http("PATCH", f"/api/groups/{group.body['id']}", {"name": f"renamed {n}"}, token=alice.access_token)
 
 
+def _add_member(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
+    group = call_http("POST", "/api/groups/create", {"name": "g", "memberIds": [bob.user_id]}, token=alice.access_token)
+    carol = sign_up(f"carol{n}")
+    return call_http(
+        "POST", f"/api/groups/{group.body['id']}/members", {"userIds": [carol.user_id]}, token=alice.access_token
+    )
+
+
+def _remove_member(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
+    group = call_http("POST", "/api/groups/create", {"name": "g", "memberIds": [bob.user_id]}, token=alice.access_token)
+    return call_http("DELETE", f"/api/groups/{group.body['id']}/members/{bob.user_id}", token=alice.access_token)
+
+
+def _direct(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
+    someone = sign_up(f"someone{n}{alice.username}")
+    return call_http("POST", "/api/conversations/direct", {"userId": someone.user_id}, token=alice.access_token)
+
+
+def _first_message(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
+    someone = sign_up(f"stranger{n}{alice.username}")
+    body = {"receiverId": someone.user_id, "text": "hi", "clientMsgId": f"f{n}"}
+    return call_http("POST", "/api/messages", body, token=alice.access_token)
+
+
+def _refresh(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
+    account = bob if n == 2 else alice
+    body = {"refreshToken": account.refresh_token}
+    # two addresses of one IPv6 /64 (one subscriber), then another /64
+    source = ("2001:db8:1:2::7", "2001:db8:1:2:ffff::8", "2001:db8:9::7")[n]
+    answer = call_http("POST", "/api/auth/refresh", body, source_ip=source)
+    if answer.status == 200:
+        account.refresh_token = answer.body["refreshToken"]
+    return answer
+
+
 def _receipt(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
     call_http(
         "POST", "/api/messages", {"conversationId": chat, "text": "x", "clientMsgId": f"c{n}"}, token=bob.access_token
@@ -196,12 +231,32 @@ def _login(alice: Account, bob: Account, chat: str, n: int) -> HttpResponse:
         ("edit", _delete, 200),
         ("group", _group, 201),
         ("membership", _rename, 200),
+        ("membership", _add_member, 200),
+        ("membership", _remove_member, 200),
+        ("direct", _direct, 201),
+        ("direct", _first_message, 201),
+        ("refresh", _refresh, 200),
         ("receipt", _receipt, 200),
         ("upload", _upload, 201),
         ("signup", _signup, 201),
         ("login", _login, 200),
     ],
-    ids=["reaction", "edit", "delete", "group", "membership", "receipt", "upload", "signup", "login"],
+    ids=[
+        "reaction",
+        "edit",
+        "delete",
+        "group",
+        "rename",
+        "add-member",
+        "remove-member",
+        "direct",
+        "first-message",
+        "refresh-per-ipv6-64",
+        "receipt",
+        "upload",
+        "signup",
+        "login",
+    ],
 )
 def test_every_limited_action_is_refused_over_its_limit(
     pushed: Pushed, limits: Any, limit: str, action: Action, first_status: int
@@ -213,7 +268,9 @@ def test_every_limited_action_is_refused_over_its_limit(
     assert action(alice, bob, chat, 0).status == first_status
     assert_rate_limited(action(alice, bob, chat, 1), 3600)
     # another user (or address) has a bucket of its own
-    if limit in ("signup", "login"):
+    if limit == "refresh":  # another /64; the first two came from two addresses of one /64
+        assert action(alice, bob, chat, 2).status == 200
+    elif limit in ("signup", "login"):
         assert (
             call_http(
                 "POST", "/api/auth/login", {"username": "bob", "password": "password123"}, source_ip="192.0.2.10"
@@ -222,3 +279,64 @@ def test_every_limited_action_is_refused_over_its_limit(
         )
     else:
         assert action(bob, alice, chat, 2).status == first_status
+
+
+def _ws_edit(chat: str, message_id: str, n: int) -> dict[str, Any]:
+    return {"action": "editMessage", "messageId": message_id, "text": f"edit {n}"}
+
+
+def _ws_delete(chat: str, message_id: str, n: int) -> dict[str, Any]:
+    return {"action": "deleteMessage", "messageId": message_id}
+
+
+def _ws_react(chat: str, message_id: str, n: int) -> dict[str, Any]:
+    return {"action": "react", "messageId": message_id, "emoji": "👍", "on": n % 2 == 0}
+
+
+def _ws_receipt(chat: str, message_id: str, n: int) -> dict[str, Any]:
+    return {"action": "markRead", "conversationId": chat, "seq": 1}
+
+
+@pytest.mark.parametrize(
+    ("limit", "module", "frame"),
+    [
+        ("edit", "ws_message_changes", _ws_edit),
+        ("edit", "ws_message_changes", _ws_delete),
+        ("reaction", "ws_message_changes", _ws_react),
+        ("receipt", "ws_receipts", _ws_receipt),
+    ],
+    ids=["edit", "delete", "react", "receipt"],
+)
+def test_frames_over_their_limit_get_rate_limited_with_retry_after(
+    pushed: Pushed, limits: Any, limit: str, module: str, frame: Callable[[str, str, int], dict[str, Any]]
+) -> None:
+    alice, bob = sign_up("alice"), sign_up("bob")
+    chat = a_direct_chat(alice, bob)
+    connect(alice, "alice-1")
+    sent = call_http(
+        "POST", "/api/messages", {"conversationId": chat, "text": "x", "clientMsgId": "m1"}, token=alice.access_token
+    )
+    limits(**{limit: "1/3600"})
+
+    first = frame_reply(module, alice, "alice-1", frame(chat, sent.body["id"], 0))
+    second = frame_reply(module, alice, "alice-1", frame(chat, sent.body["id"], 1))
+
+    assert first.get("code") != "rate_limited", first
+    assert (second["type"], second["code"]) == ("error", "rate_limited")
+    assert 1 <= second["retryAfter"] <= 3600
+
+
+def test_connecting_too_often_refuses_the_handshake(pushed: Pushed, limits: Any) -> None:
+    limits(connect="2/60")
+    alice = sign_up("alice")
+    connect(alice, "alice-1")
+    connect(alice, "alice-2")
+    refused = ws_call("ws_connect", "ws_connect", alice, "alice-3")
+    assert refused["statusCode"] == 429
+    assert [c.connectionId for c in connections_of(alice)] == ["alice-1", "alice-2"]
+
+
+def connections_of(account: Account) -> list[Any]:
+    from chat.handlers.composition import connection_store
+
+    return sorted(connection_store().for_users([account.user_id]), key=lambda c: c.connectionId)

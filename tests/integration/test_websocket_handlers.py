@@ -215,15 +215,17 @@ def test_deploy_time_index_set_up_creates_every_index(installed_db: Any) -> None
     from chat.adapters.indexes import INDEXES
     from chat.handlers import db_setup
 
-    # Given a database with none of the indexes
+    # Given a database with none of the indexes, but one an earlier version made
     for name in INDEXES:
         installed_db[name].drop_indexes()
+    installed_db["connections"].create_index("userId", name="by_user")
     # When the deploy trigger runs the set-up
     result = db_setup.lambda_handler({}, LAMBDA_CONTEXT)
     # Then every index exists, and running it again changes nothing
     for collection, models in INDEXES.items():
         names = set(installed_db[collection].index_information())
         assert {m.document["name"] for m in models} <= names
+    assert "by_user" not in installed_db["connections"].index_information()  # retired: dropped
     assert db_setup.lambda_handler({}, LAMBDA_CONTEXT) == result
 
 

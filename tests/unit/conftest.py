@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from chat.models.limits import RATE_LIMITS
 from chat.services.auth import AuthService
 from chat.services.conversations import ConversationService
 from chat.services.media import MediaLinks, MediaService
 from chat.services.messages import MessageService
 from chat.services.passwords import Passwords
 from chat.services.push import FanOut
+from chat.services.rate_limits import RateLimits
 from chat.services.tokens import AccessTokens
 from chat.services.users import UserService
 from tests.fakes import (
@@ -25,6 +27,7 @@ from tests.fakes import (
     FakeMediaStore,
     FakeMessageStore,
     FakePusher,
+    FakeRateLimitStore,
     FakeReceiptStore,
     FakeRefreshTokenStore,
     FakeUserStore,
@@ -75,7 +78,10 @@ def chat() -> Chat:
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900, logins=logins)
     fan_out = FanOut(pusher, connections, threads=8, sleep=lambda _: None)
     links = MediaLinks(FakeLinkSigner())
-    conversations = ConversationService(conversation_store, users, message_store, receipt_store, lambda: links)
+    rate_limits = RateLimits(FakeRateLimitStore(), {name: limit for name, (limit, _) in RATE_LIMITS.items()})
+    conversations = ConversationService(
+        conversation_store, users, message_store, receipt_store, lambda: links, limits=rate_limits
+    )
     media_store, storage = FakeMediaStore(), FakeMediaStorage()
     media = MediaService(media_store, storage, FakeLinkSigner(), conversations)
     return Chat(

@@ -36,7 +36,13 @@ def a_group_of(chat: Chat, size: int) -> tuple[list[str], str]:
 def presence(chat: Chat) -> PresenceService:
     fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
     return PresenceService(
-        chat.users, chat.conversation_store, chat.connections, fan_out, max_group_size=PRESENCE_LIMIT, max_sockets=20
+        chat.users,
+        chat.conversation_store,
+        chat.connections,
+        fan_out,
+        chat.logins,
+        max_group_size=PRESENCE_LIMIT,
+        max_sockets=20,
     )
 
 

@@ -54,6 +54,7 @@ def live(chat: Chat) -> Live:
             chat.conversation_store,
             chat.connections,
             fan_out,
+            chat.logins,
             max_group_size=PRESENCE_LIMIT,
             max_sockets=20,
         ),

@@ -71,7 +71,17 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# Indexes an earlier version made that a newer one replaced: each costs every write to keep.
+RETIRED: dict[str, list[str]] = {
+    "connections": ["by_user"],  # replaced by by_user_newest_first
+}
+
+
 @translate_driver_errors
 def ensure_indexes(db: Any) -> dict[str, list[str]]:
-    """Creates any missing index; returns the names per collection. Safe to run on every deploy."""
+    """Creates any missing index and drops retired ones; returns the names per collection.
+    Safe to run on every deploy."""
+    for collection, names in RETIRED.items():
+        for name in set(names) & set(db[collection].index_information()):
+            db[collection].drop_index(name)
     return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}

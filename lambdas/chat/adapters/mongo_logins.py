@@ -2,9 +2,12 @@
 every handshake, and this module keeps its cold start to pymongo alone (no models)."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat.adapters.mongo import translated
+
+if TYPE_CHECKING:
+    from chat.models.ports import LoginState
 
 
 @translated
@@ -20,15 +23,19 @@ class MongoLoginStore:
         )
 
     def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
-        if login_ids is None:
+        if login_ids is None:  # log out everywhere: one write over the user's logins (index by_user)
             self._logins.update_many({"userId": user_id, "endedAt": None}, {"$set": {"endedAt": at}})
             return
-        for login_id in login_ids:  # one or two: the login being left, and the caller's
+        for login_id in login_ids:  # one, in practice
+            # Filtered on _id alone, so MongoDB retries the upsert itself if a start races it.
             self._logins.update_one(
-                {"_id": login_id, "userId": user_id},
-                {"$set": {"endedAt": at}, "$setOnInsert": {"expiresAt": keep_until}},
+                {"_id": login_id},
+                {"$set": {"endedAt": at}, "$setOnInsert": {"userId": user_id, "expiresAt": keep_until}},
                 upsert=True,
             )
 
-    def is_going_on(self, login_id: str, user_id: str) -> bool:
-        return self._logins.find_one({"_id": login_id, "userId": user_id, "endedAt": None}, {"_id": 1}) is not None
+    def state(self, login_id: str, user_id: str) -> "LoginState":
+        login = self._logins.find_one({"_id": login_id}, {"userId": 1, "endedAt": 1})
+        if login is None or login["userId"] != user_id:
+            return "unknown"
+        return "going on" if login["endedAt"] is None else "ended"

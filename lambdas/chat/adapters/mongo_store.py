@@ -180,12 +180,12 @@ class MongoRefreshTokenStore:
                 "loggedInAt": grant.logged_in_at,
                 "expiresAt": expires_at,
                 "usedAt": None,
-                "revokedAt": None,
             }
         )
 
     def consume(self, token_hash: str, now: datetime) -> RefreshGrant | None:
         doc = self._tokens.find_one_and_update(
+            # (revokedAt: set on tokens of logins ended before logins were recorded.)
             {"_id": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
             {"$set": {"usedAt": now}},
         )
@@ -194,15 +194,6 @@ class MongoRefreshTokenStore:
     def grant_of(self, token_hash: str) -> RefreshGrant | None:
         doc = self._tokens.find_one({"_id": token_hash}, {"userId": 1, "familyId": 1, "loggedInAt": 1})
         return _grant(doc) if doc else None
-
-    def revoke_family(self, family_id: str, now: datetime) -> None:
-        self._tokens.update_many({"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
-
-    def revoke_user(self, user_id: str, now: datetime) -> None:
-        self._tokens.update_many({"userId": user_id, "revokedAt": None}, {"$set": {"revokedAt": now}})
-
-    def is_family_revoked(self, family_id: str) -> bool:
-        return self._tokens.find_one({"familyId": family_id, "revokedAt": {"$ne": None}}, {"_id": 1}) is not None
 
 
 def _grant(doc: Document) -> RefreshGrant:
@@ -228,7 +219,8 @@ class MongoRateLimitStore:
             {
                 "$set": {
                     "tokens": {"$cond": ["$taken", {"$subtract": ["$tokens", 1]}, "$tokens"]},
-                    "at": at,
+                    # Never back: a container whose clock is behind must not hand out time again.
+                    "at": {"$max": [{"$ifNull": ["$at", at]}, at]},
                     # An idle bucket is full again after this: then it can go.
                     "expiresAt": now + timedelta(seconds=capacity / per_second),
                 }
@@ -238,8 +230,10 @@ class MongoRateLimitStore:
             bucket = self._buckets.find_one_and_update(
                 {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
             )
-        except DuplicateKeyError:  # two first takes raced to create it: the bucket is there now
-            bucket = self._buckets.find_one_and_update({"_id": key}, update, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # two first takes raced to create it (servers before 4.2 do not retry)
+            bucket = self._buckets.find_one_and_update(
+                {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
         return None if bucket["taken"] else (1 - bucket["tokens"]) / per_second
 
 

@@ -98,7 +98,12 @@ def conversation_service() -> "ConversationService":
 
     db = database()
     return ConversationService(
-        MongoConversationStore(db), MongoUserStore(db), MongoMessageStore(db), MongoReceiptStore(db), media_links
+        MongoConversationStore(db),
+        MongoUserStore(db),
+        MongoMessageStore(db),
+        MongoReceiptStore(db),
+        media_links,
+        limits=rate_limits(),
     )
 
 
@@ -263,6 +268,7 @@ def group_service() -> "GroupService":
 @cache
 def presence_service() -> "PresenceService":
     from chat.adapters.mongo import database
+    from chat.adapters.mongo_logins import MongoLoginStore
     from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
     from chat.services.presence import PresenceService
 
@@ -272,6 +278,7 @@ def presence_service() -> "PresenceService":
         MongoConversationStore(db),
         connection_store(),
         fan_out(),
+        MongoLoginStore(db),
         max_group_size=settings().presence_max_group_size,
         max_sockets=settings().max_sockets_per_user,
     )

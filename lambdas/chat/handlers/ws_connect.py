@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from chat.handlers.composition import presence_service
+from chat.handlers.composition import presence_service, rate_limits
 from chat.handlers.ws_protocol import Event, caller_id, caller_login_id, connection_id
 from chat.models.chat import Connection
 from chat.models.errors import ChatError
@@ -14,6 +14,7 @@ from chat.observability import logger
 def lambda_handler(event: Event, context: Any) -> Event:
     try:
         socket = Connection(connectionId=connection_id(event), userId=caller_id(event), loginId=caller_login_id(event))
+        rate_limits().check("connect", socket.userId)  # each connect may tell every contact
         presence_service().connected(socket)
     except ChatError as error:
         # A non-2xx answer makes API Gateway refuse the handshake.

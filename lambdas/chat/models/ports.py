@@ -74,11 +74,11 @@ class RefreshTokenStore(Protocol):
         """Atomically marks an unused, unexpired, unrevoked token used and returns its grant."""
 
     def grant_of(self, token_hash: str) -> RefreshGrant | None:
-        """Whose login a token (used, revoked or not) belongs to; None for a token never issued."""
+        """Whose login a token (used or not) belongs to; None for a token never issued."""
 
-    def revoke_family(self, family_id: str, now: datetime) -> None: ...
-    def revoke_user(self, user_id: str, now: datetime) -> None: ...
-    def is_family_revoked(self, family_id: str) -> bool: ...
+
+# Where a login stands: "unknown" is a login not on record (never, or from before logins were).
+LoginState = Literal["going on", "ended", "unknown"]
 
 
 class LoginStore(Protocol):
@@ -93,7 +93,8 @@ class LoginStore(Protocol):
         """Ends these logins of the user (None: every one on record). A login not on record
         (from before logins were) is recorded as ended, until `keep_until`."""
 
-    def is_going_on(self, login_id: str, user_id: str) -> bool: ...
+    def state(self, login_id: str, user_id: str) -> LoginState:
+        """Where the user's login stands (one read by id); another user's login is "unknown"."""
 
 
 class LoginAttemptStore(Protocol):

@@ -1,6 +1,7 @@
-"""Sign-up, log-in, refresh-token rotation with reuse detection, and logins that end:
-log-out, log-out everywhere and a reused refresh token end a login's refresh tokens,
-its access tokens (the deny-list the one token check reads) and its open sockets."""
+"""Sign-up, log-in, refresh-token rotation with reuse detection, and logins that end.
+Every login is on record (`LoginStore`); log-out, log-out everywhere and a reused
+refresh token end it, and an ended login's refresh tokens, access tokens (the one token
+check reads the record) and open sockets all stop working."""
 
 import math
 from collections.abc import Callable
@@ -104,25 +105,29 @@ class AuthService:
             self._users.update_password_hash(credentials.user.id, self._passwords.hash(request.password))
         return self._start_login(credentials.user)
 
-    def refresh(self, refresh_token: str) -> TokenPair:
+    def refresh(self, refresh_token: str, source: str) -> TokenPair:
+        """`source` is where the request comes from (logged with a reuse)."""
         now = utc_now()
         token_hash = hash_refresh_token(refresh_token)
         grant = self._refresh_tokens.consume(token_hash, now)
         if grant is None:
             used = self._refresh_tokens.grant_of(token_hash)
-            if used is not None:
-                # A used (or revoked) token came back: it may be stolen, so the
-                # whole login ends (RFC 9700 §4.14.2), its access tokens and sockets included.
+            if used is not None and self._logins.state(used.family_id, used.user_id) != "ended":
+                # A used token came back: it may be stolen, so the whole login ends
+                # (RFC 9700 §4.14.2), its access tokens and sockets included.
                 logger.warning(
-                    "refresh token reused; login ended", extra={"user_id": used.user_id, "login_id": used.family_id}
+                    "refresh token reused; login ended",
+                    extra={"user_id": used.user_id, "login_id": used.family_id, "source": source},
                 )
                 self._end_logins(used.user_id, [used.family_id])
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
-        pair = self._issue_pair(grant)
-        # A revocation (log-out, or reuse seen elsewhere) may have landed between
-        # consuming the old token and saving the new one, and missed the new one.
-        if self._refresh_tokens.is_family_revoked(grant.family_id):
-            self._end_logins(grant.user_id, [grant.family_id])
+        state = self._logins.state(grant.family_id, grant.user_id)
+        if state == "ended":
+            raise InvalidRefreshToken("The refresh token is not valid; log in again.")
+        pair = self._issue_pair(grant, new_login=state == "unknown")
+        # A log-out (or a reuse seen elsewhere) may have landed since the check above and
+        # missed the token just saved: its login's record says so.
+        if self._logins.state(grant.family_id, grant.user_id) == "ended":
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         return pair
 
@@ -132,23 +137,16 @@ class AuthService:
         if grant is not None:
             self._end_logins(grant.user_id, [grant.family_id])
 
-    def logout_everywhere(self, user_id: str, current_login_id: str) -> None:
+    def logout_everywhere(self, user_id: str) -> None:
         """Ends every login of the user: all devices, this one included."""
-        self._end_logins(user_id, None, also=current_login_id)
+        self._end_logins(user_id, None)
 
-    def _end_logins(self, user_id: str, login_ids: list[str] | None, also: str | None = None) -> None:
-        """Ends these logins (None: all of the user's): first the logins themselves, so their
-        access tokens let no one in, then their refresh tokens, then their open sockets.
-        Each step is idempotent, so a retry after a failure finishes the job."""
+    def _end_logins(self, user_id: str, login_ids: list[str] | None) -> None:
+        """Ends these logins (None: all of the user's): first their records, so their access
+        and refresh tokens let no one in, then their open sockets. Both steps are
+        idempotent, so a retry after a failure finishes the job."""
         now = utc_now()
         self._logins.end(user_id, login_ids, now, keep_until=now + self._refresh_ttl)
-        if also:  # the caller's own login, in case it is not on record yet
-            self._logins.end(user_id, [also], now, keep_until=now + self._refresh_ttl)
-        if login_ids is None:
-            self._refresh_tokens.revoke_user(user_id, now)
-        else:
-            for login_id in login_ids:
-                self._refresh_tokens.revoke_family(login_id, now)
         sockets = self._connections.for_users([user_id])
         # Sockets from before they carried their login are closed only by "everywhere".
         closing = [s.connectionId for s in sockets if login_ids is None or s.loginId in login_ids]
@@ -160,7 +158,7 @@ class AuthService:
         pair = self._issue_pair(RefreshGrant(user_id=user.id, family_id=new_id(), logged_in_at=utc_now()))
         return Session(user=user, **pair.model_dump())
 
-    def _issue_pair(self, grant: RefreshGrant) -> TokenPair:
+    def _issue_pair(self, grant: RefreshGrant, *, new_login: bool = True) -> TokenPair:
         """A new access token and the login's next refresh token. A login lasts refresh_ttl from
         when it began, however often it is refreshed: every token of it expires then."""
         now = utc_now()
@@ -169,8 +167,8 @@ class AuthService:
         grant = grant if grant.logged_in_at else RefreshGrant(grant.user_id, grant.family_id, logged_in_at=now)
         assert grant.logged_in_at is not None
         ends = grant.logged_in_at + self._refresh_ttl
-        # A new login is recorded here; one from before logins were recorded is, at its first refresh.
-        self._logins.start(grant.family_id, grant.user_id, ends)
+        if new_login:  # a log-in, or a login from before logins were recorded, at its first refresh
+            self._logins.start(grant.family_id, grant.user_id, ends)
         self._refresh_tokens.save(hash_refresh_token(refresh_token), grant, ends)
         # No access token outlives its login (so ending a login never misses one).
         expires_in = min(self._access_tokens.ttl_seconds, max(1, int((ends - now).total_seconds())))

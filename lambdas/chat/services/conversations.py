@@ -14,6 +14,7 @@ from chat.services.ids import new_id
 
 if TYPE_CHECKING:
     from chat.services.media import MediaLinks
+    from chat.services.rate_limits import RateLimits
 
 
 def direct_key(user_a: str, user_b: str) -> str:
@@ -29,11 +30,14 @@ class ConversationService:
         messages: MessageStore,
         receipts: ReceiptStore,
         links: "Callable[[], MediaLinks] | None" = None,
+        *,
+        limits: "RateLimits",
     ) -> None:
         self._conversations = conversations
         self._users = users
         self._messages = messages
         self._receipts = receipts
+        self._limits = limits
         # Built on first use: most calls never link to media, and the signer costs a cold start.
         self._links = links
 
@@ -72,6 +76,9 @@ class ConversationService:
             return self.for_reader(existing, caller_id), False
         if self._users.get_user(other_id) is None:
             raise NotFound("No user has that id.")
+        # Limited here, where a chat is made (opened, or by a first message): each one lets the
+        # caller see the other's presence, so a script must not open one with everyone.
+        self._limits.check("direct", caller_id)
         fresh = Conversation(
             id=new_id(),
             type="direct",

@@ -5,7 +5,8 @@ connect costs is bounded by the user's contacts, never by the size of their grou
 
 from chat.clock import utc_now
 from chat.models.chat import Connection, User
-from chat.models.ports import ConnectionStore, ConversationStore, UserStore
+from chat.models.errors import NotAuthenticated
+from chat.models.ports import ConnectionStore, ConversationStore, LoginStore, UserStore
 from chat.observability import logger
 from chat.services.push import FanOut, connection_ids
 
@@ -26,6 +27,7 @@ class PresenceService:
         conversations: ConversationStore,
         connections: ConnectionStore,
         fan_out: FanOut,
+        logins: LoginStore,
         *,
         max_group_size: int,
         max_sockets: int,
@@ -34,18 +36,23 @@ class PresenceService:
         self._conversations = conversations
         self._connections = connections
         self._fan_out = fan_out
+        self._logins = logins
         self._max_group_size = max_group_size
         self._max_sockets = max_sockets
 
     def connected(self, connection: Connection) -> None:
-        """Remembers the socket; the user's first one makes them online."""
+        """Remembers the socket; the user's first one makes them online. Raises NotAuthenticated
+        (the handshake is refused) if its login ended since the authorizer let it in."""
         self._connections.add(connection, utc_now())
+        # Checked after the record is written: a log-out that ends the login from now on
+        # finds this socket and closes it; one that ended it before is seen here.
+        if connection.loginId and self._logins.state(connection.loginId, connection.userId) != "going on":
+            self._connections.remove([connection.connectionId])
+            raise NotAuthenticated("This login has ended; log in again.")
         # A user has at most max_sockets open: the oldest beyond that are closed.
         excess = self._connections.oldest_beyond(connection.userId, self._max_sockets)
         if excess:
-            logger.info(
-                "socket cap reached; closing the oldest", extra={"user_id": connection.userId, "n": len(excess)}
-            )
+            logger.info("socket cap reached", extra={"user_id": connection.userId, "closing": len(excess)})
             self._fan_out.close(excess)
         if self._users.mark_online(connection.userId):
             self._announce(connection.userId)

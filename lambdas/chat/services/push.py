@@ -96,24 +96,35 @@ class FanOut:
         return self._settle(FanOutReport(), deliveries, self._start(deliveries))
 
     def close(self, connection_ids: Sequence[str]) -> None:
-        """Closes these sockets (API Gateway then runs their $disconnect) and forgets them at
-        once, so nothing more is pushed to them. Never raises: a socket that cannot be
-        closed now has a login that is ended, and it closes within 2 hours anyway."""
+        """Closes these sockets (API Gateway then runs their $disconnect), each tried like a
+        push, and forgets them all, so nothing more is pushed to them even if a close failed
+        (that socket then hears nothing, and API Gateway ends it within 2 hours). Never raises."""
         if not connection_ids:
             return
-        list(self._executor.map(self._close_one, connection_ids))
+        outcomes = self._executor.map(self._close_one, connection_ids)
+        unclosed = [c for c, closed in zip(connection_ids, outcomes, strict=True) if not closed]
+        if unclosed:
+            logger.error("could not close sockets; they hear nothing more", extra={"connections": unclosed})
         try:
             self._connections.remove(list(connection_ids))
         except Exception:
             logger.exception("could not delete closed connections", extra={"connections": list(connection_ids)})
 
-    def _close_one(self, connection_id: str) -> None:
-        try:
-            self._pusher.disconnect(connection_id)
-        except ConnectionGone:
-            pass
-        except Exception:
-            logger.exception("could not close a socket", extra={"connection_id": connection_id})
+    def _close_one(self, connection_id: str) -> bool:
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            try:
+                self._pusher.disconnect(connection_id)
+                return True
+            except ConnectionGone:
+                return True
+            except PushRejected:
+                return False
+            except Exception as error:
+                if attempt == PUSH_ATTEMPTS:
+                    return False
+                logger.warning("close failed; retrying", extra={"connection_id": connection_id, "error": repr(error)})
+                self._sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter
+        return False
 
     def _start(self, deliveries: list[Delivery]) -> Iterator[str]:
         """Submits every push at once; their outcomes, in order, as they finish."""

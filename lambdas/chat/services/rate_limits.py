@@ -1,38 +1,25 @@
 """Per-user limits on what costs the service (and everyone else) something: sends, typing,
-receipts, reactions, edits, groups, uploads; and per source address before anyone is
-logged in: sign-ups and log-ins. Each is a token bucket in MongoDB, so every container
-counts against the same budget; a check is one atomic write."""
+receipts, reactions, edits, new conversations, membership changes, uploads, connections;
+and per source address before anyone is logged in: sign-ups, log-ins and refreshes.
+Each is a token bucket in MongoDB, so every container counts against the same budget;
+a check is one atomic write."""
 
 import math
 from collections.abc import Mapping
 
 from chat.clock import utc_now
 from chat.models.errors import RateLimited
-from chat.models.limits import RateLimit
+from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
 from chat.models.ports import RateLimitStore
 from chat.observability import logger
 
-# How a refusal names what was done too often.
-WHAT = {
-    "send": "messages",
-    "typing": "typing updates",
-    "receipt": "receipts",
-    "reaction": "reactions",
-    "edit": "edits and deletions",
-    "group": "new groups",
-    "membership": "membership changes",
-    "upload": "uploads",
-    "signup": "sign-ups from this address",
-    "login": "log-ins from this address",
-}
-
 
 class RateLimits:
-    def __init__(self, buckets: RateLimitStore, limits: Mapping[str, RateLimit] | None) -> None:
+    def __init__(self, buckets: RateLimitStore, limits: Mapping[LimitName, RateLimit] | None) -> None:
         self._buckets = buckets
         self._limits = limits  # None: limits are off (load tests, benchmarks)
 
-    def check(self, action: str, who: str) -> None:
+    def check(self, action: LimitName, who: str) -> None:
         """Spends one of `who`'s `action` tokens; raises RateLimited (nothing done) when none is left."""
         if self._limits is None:
             return
@@ -43,7 +30,7 @@ class RateLimits:
         retry_after = max(1, math.ceil(wait))
         logger.info("rate limited", extra={"action": action, "who": who, "retry_after": retry_after})
         raise RateLimited(
-            f"Too many {WHAT[action]}: at most {limit.count} in {limit.seconds} s. "
+            f"Too many {RATE_LIMITS[action][1]}: at most {limit.count} in {limit.seconds} s. "
             f"Slow down and try again in {retry_after} s.",
             retry_after=retry_after,
         )

@@ -70,7 +70,7 @@ class AccessTokens:
             raise NotAuthenticated("The access token is not valid.")
         # Logged out, logged out everywhere, its refresh token stolen and reused, or never
         # recorded (a user or login that does not exist): its tokens let no one in.
-        if not self._logins.is_going_on(claims["sid"], claims["sub"]):
+        if self._logins.state(claims["sid"], claims["sub"]) != "going on":
             raise NotAuthenticated("This login has ended; log in again.")
         return Bearer(user_id=claims["sub"], login_id=claims["sid"])
 

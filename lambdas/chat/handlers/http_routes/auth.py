@@ -1,3 +1,5 @@
+import ipaddress
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -10,8 +12,16 @@ router = APIGatewayHttpRouter()
 
 
 def source_ip() -> str:
-    """The caller's address as API Gateway saw it: nobody is logged in yet to count against."""
-    return router.current_event.request_context.http.source_ip
+    """Where the request comes from, for limits counted before anyone is logged in: the
+    address API Gateway saw, or for IPv6 its /64 (one subscriber's network, which holds
+    2^64 addresses: counting each apart would let one client count as many)."""
+    address = router.current_event.request_context.http.source_ip
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    except ValueError:
+        return address
 
 
 @router.post(
@@ -39,7 +49,8 @@ def login(body: LoginRequest) -> Session:
     summary="Trade a refresh token for a new pair (single use)",
 )
 def refresh(body: RefreshRequest) -> TokenPair:
-    return auth_service().refresh(body.refreshToken)
+    rate_limits().check("refresh", source_ip())
+    return auth_service().refresh(body.refreshToken, source_ip())
 
 
 @router.post(
@@ -63,5 +74,5 @@ def logout(body: LogoutRequest) -> Response[None]:
     summary="End every login of the caller: all devices' tokens and sockets, this one's included",
 )
 def logout_everywhere(bearer: CurrentBearer) -> Response[None]:
-    auth_service().logout_everywhere(bearer.user_id, bearer.login_id)
+    auth_service().logout_everywhere(bearer.user_id)
     return Response(status_code=204)
