@@ -51,7 +51,7 @@ def main() -> int:
     # S3 behind an endpoint that checks upload forms, and media from an origin of its own, as on AWS;
     # the same pages may upload as may open a socket. Its settings go into the environment before
     # any handler code reads (and caches) settings.
-    media = LocalMedia(_web_origins(args.host, args.port)).start()
+    media = LocalMedia(_web_origins(args.host, args.port), host=args.host).start()
     os.environ.update(media.environment())
     # Large fan-outs go through SQS (moto's, the server behind S3) to local fan-out workers.
     fan_out = LocalFanOut(media.moto_url, workers=positive_setting("LOCAL_FAN_OUT_WORKERS", 4)).start()

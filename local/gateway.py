@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from chat.handlers.json_input import nested_too_deeply
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from infra.web_policy import content_security_policy
 from local import events
@@ -369,6 +370,8 @@ class LocalGateway:
 
 def _select_route(body: str) -> str:
     """Route selection on `$request.body.action`, with `$default` as the fallback."""
+    if nested_too_deeply(body):
+        return "$default"  # whose handler answers it; parsing here would overflow the stack
     try:
         frame = json.loads(body)
     except ValueError:

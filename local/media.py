@@ -47,11 +47,13 @@ class MediaObject:
 
 
 class LocalMedia:
-    def __init__(self, web_origins: Sequence[str]) -> None:
-        """`web_origins` are the pages that may upload (the bucket's CORS rule)."""
+    def __init__(self, web_origins: Sequence[str], host: str = HOST) -> None:
+        """`web_origins` are the pages that may upload (the bucket's CORS rule); `host` is where
+        browsers reach the upload endpoint and media (the gateway's own --host)."""
         from moto.server import ThreadedMotoServer
 
         self._web_origins = tuple(web_origins)
+        self._host = host
         self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self._servers: BackgroundServer | None = None
         self._private_key, self._public_key = new_key_pair()
@@ -80,8 +82,8 @@ class LocalMedia:
         secrets = {credentials.access_key: credentials.secret_key} if credentials else {}
         self._servers = BackgroundServer("local-media")
         s3_front = S3Front(self._s3, self.moto_url, secrets, self._web_origins)
-        self.s3_url = f"http://{HOST}:{self._servers.serve(s3_front.app(), HOST)}"
-        self.media_url = f"http://{HOST}:{self._servers.serve(self._cloudfront(), HOST)}{MEDIA_PATH}"
+        self.s3_url = f"http://{self._host}:{self._servers.serve(s3_front.app(), self._host)}"
+        self.media_url = f"http://{self._host}:{self._servers.serve(self._cloudfront(), self._host)}{MEDIA_PATH}"
         return self
 
     def stop(self) -> None:

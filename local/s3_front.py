@@ -25,6 +25,8 @@ STORED_FIELDS = {
     "content-encoding": "ContentEncoding",
 }
 METADATA = "x-amz-meta-"
+# S3 takes form fields of up to 20 KB before the file; nothing here reads more.
+MAX_FIELD_BYTES = 20 * 1024
 MOTO = web.AppKey("moto", ClientSession)
 
 
@@ -79,7 +81,7 @@ class S3Front:
                 if not isinstance(part, BodyPartReader):
                     continue
                 if part.name != "file":
-                    fields[(part.name or "").lower()] = await part.text()
+                    fields[(part.name or "").lower()] = await _field(part)
                     continue
                 # The fields come first; S3 ignores any after the file.
                 if "key" not in fields:
@@ -180,3 +182,13 @@ def _stored(request: web.Request, bucket: str, key: str, etag: str, status: str 
             f"<Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key><ETag>{escape(etag)}</ETag></PostResponse>",
         )
     return web.Response(status=200 if status == "200" else 204, headers=headers)
+
+
+async def _field(part: BodyPartReader) -> str:
+    """One form field's text, read no further than S3 would."""
+    value = bytearray()
+    while chunk := await part.read_chunk():
+        value += chunk
+        if len(value) > MAX_FIELD_BYTES:
+            raise UploadRefused(400, "MaxPostPreDataLengthExceeded", "Your POST request fields exceed 20 KB.")
+    return value.decode(part.get_charset("utf-8"), "replace")

@@ -219,6 +219,16 @@ def test_an_expired_form_is_refused(stack: Stack) -> None:
     assert not stored(stack, key)
 
 
+def test_a_form_field_longer_than_s3_takes_is_refused(stack: Stack) -> None:
+    key = f"incoming/{uuid.uuid4().hex}"
+    form = signed(stack, key, [{"Content-Type": "image/png"}], **{"Content-Type": "image/png"})
+
+    status, code, _ = refusal(post(form, png(), **{"x-ignore-padding": "x" * 30_000}))
+
+    assert (status, code) == (400, "MaxPostPreDataLengthExceeded")
+    assert not stored(stack, key)
+
+
 def test_starts_with_conditions_and_ignored_fields(stack: Stack) -> None:
     # A form for any image under incoming/, as a policy may sign
     conditions = [["starts-with", "$key", "incoming/"], ["starts-with", "$Content-Type", "image/"]]

@@ -67,3 +67,17 @@ def test_logout_everywhere_closes_every_socket_of_the_user(stack: Stack) -> None
         await other.close()
 
     asyncio.run(scenario())
+
+
+def test_a_frame_nested_too_deeply_gets_an_error_frame_and_the_socket_stays_open(stack: Stack) -> None:
+    alice = stack.sign_up("ses_deep")
+
+    async def scenario() -> None:
+        client = await Client.connect(stack, alice["accessToken"])
+        await client.send('{"action":' + "[" * 5000 + "]" * 5000 + "}")
+        reply = await client.receive()
+        assert (reply["type"], reply["code"]) == ("error", "invalid_request")
+        assert (await client.request({"action": "ping"}))["type"] == "pong"
+        await client.close()
+
+    asyncio.run(scenario())
