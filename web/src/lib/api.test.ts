@@ -4,13 +4,19 @@ import type { Session } from "./types";
 
 const user = { id: "u1", username: "alice", displayName: "Alice", createdAt: "2026-11-24T12:00:00.000Z" };
 
-function keeper(session: Session | null): SessionKeeper & { current: Session | null } {
+/** One tab's session, and what every tab sees saved (localStorage), shared when given. */
+function keeper(
+  session: Session | null,
+  storage: { saved: Session | null } = { saved: session },
+): SessionKeeper & { current: Session | null } {
   const box = {
     current: session,
     get: () => box.current,
     set: (next: Session | null) => {
       box.current = next;
+      storage.saved = next;
     },
+    saved: () => storage.saved,
   };
   return box;
 }
@@ -98,6 +104,41 @@ describe("ApiClient token handling", () => {
     await expect(api.user("u1")).rejects.toBeInstanceOf(ApiError);
     expect(sessions.current).toBeNull();
     expect(signedOut).toBe(1);
+  });
+
+  it("keeps the session when the refresh is only busy (429) or the server is down (503)", async () => {
+    for (const status of [429, 503]) {
+      const session = { user, accessToken: "a", refreshToken: "r1", expiresAt: 0 };
+      const sessions = keeper(session);
+      let signedOut = 0;
+      const fetchImpl = async () => json(status, { error: { code: "rate_limited", message: "later" } });
+      const api = new ApiClient("http://x", sessions, () => (signedOut += 1), fetchImpl);
+      expect(await api.refresh()).toBe(false);
+      expect(sessions.current).toBe(session);
+      expect(signedOut).toBe(0);
+    }
+  });
+
+  it("takes the session another tab refreshed instead of reusing the spent refresh token", async () => {
+    // Two tabs start with the same session; the first refreshes it
+    const first = { user, accessToken: "a", refreshToken: "r1", expiresAt: 0 };
+    const storage = { saved: first as Session | null };
+    const tabA = keeper(first, storage);
+    const tabB = keeper(first, storage);
+    const used: string[] = [];
+    const fetchImpl = async (_url: string, init?: RequestInit) => {
+      used.push(JSON.parse(String(init?.body)).refreshToken);
+      return json(200, {
+        accessToken: `a${used.length + 1}`,
+        refreshToken: `r${used.length + 1}`,
+        expiresIn: 900,
+      });
+    };
+    expect(await new ApiClient("http://x", tabA, () => {}, fetchImpl).refresh()).toBe(true);
+    // When the second tab needs a refresh too, Then it takes the saved session: r1 is never sent twice
+    expect(await new ApiClient("http://x", tabB, () => {}, fetchImpl).refresh()).toBe(true);
+    expect(used).toEqual(["r1"]);
+    expect(tabB.current?.refreshToken).toBe("r2");
   });
 
   it("keeps the session when the refresh fails for lack of network", async () => {

@@ -35,6 +35,14 @@ export const REFRESH_MARGIN_MS = 60_000;
 export interface SessionKeeper {
   get(): Session | null;
   set(session: Session | null): void;
+  /** The session as saved for every tab (another tab may have refreshed it since). */
+  saved(): Session | null;
+}
+
+/** Runs `task` holding the browser-wide lock `name`, so tabs take turns (Web Locks); alone where there are none. */
+function exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  return locks ? (locks.request(name, task) as Promise<T>) : task();
 }
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -270,8 +278,22 @@ export class ApiClient {
     return this.refreshing;
   }
 
-  private async doRefresh(): Promise<boolean> {
-    const session = this.sessions.get();
+  private doRefresh(): Promise<boolean> {
+    // A refresh token works once: tabs refreshing at once would reuse it, and a reuse ends the
+    // login everywhere. So one tab at a time refreshes, and a tab that finds a newer session
+    // saved by another takes that instead of refreshing again.
+    return exclusive("chat.refresh", async () => {
+      const held = this.sessions.get();
+      const saved = this.sessions.saved();
+      if (held && saved && saved.refreshToken !== held.refreshToken && saved.user.id === held.user.id) {
+        this.sessions.set(saved);
+        return true;
+      }
+      return this.refreshNow(held);
+    });
+  }
+
+  private async refreshNow(session: Session | null): Promise<boolean> {
     if (!session) return false;
     let response: Response;
     try {
@@ -283,11 +305,13 @@ export class ApiClient {
     } catch {
       return false; // offline: keep the session and try again later
     }
-    if (!response.ok) {
+    if (response.status === 401) {
+      // Refused: the login has ended (logged out, everywhere, or its token was reused).
       this.sessions.set(null);
       this.onSignedOut();
       return false;
     }
+    if (!response.ok) return false; // busy (429) or down (5xx): keep the session, try again later
     this.sessions.set(this.toSession(session.user, (await response.json()) as TokenPair));
     return true;
   }

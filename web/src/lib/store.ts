@@ -31,7 +31,7 @@ export const DELIVERY_DELAY_MS = 300;
  */
 export const GAP_WAIT_MS = 1_000;
 /** Error codes from the socket worth telling the reader about (e.g. editing a deleted message). */
-const REPORTED_SOCKET_ERRORS = new Set(["conflict", "forbidden", "not_found"]);
+const REPORTED_SOCKET_ERRORS = new Set(["conflict", "forbidden", "not_found", "rate_limited"]);
 
 export interface ChatState {
   session: Session | null;
@@ -194,6 +194,7 @@ export class ChatStore {
         if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
         else localStorage.removeItem(SESSION_KEY);
       },
+      saved: () => load<Session | null>(SESSION_KEY, null),
     };
     this.state = {
       session: load<Session | null>(SESSION_KEY, null),
@@ -222,6 +223,10 @@ export class ChatStore {
       // Ask the API whether the login still stands: if it ended (log-out everywhere, a reused
       // refresh token), the refresh is refused and the user is told, instead of "reconnecting".
       onRefused: () => void this.api.me().catch(() => {}),
+    });
+    // Another tab refreshed the tokens, or logged out: this one follows.
+    window.addEventListener("storage", (event) => {
+      if ((event as StorageEvent).key === SESSION_KEY) this.followOtherTab();
     });
     window.addEventListener("online", () => this.socket.reconnectNow());
     window.addEventListener("offline", () => this.socket.drop());
@@ -259,6 +264,9 @@ export class ChatStore {
     for (const gap of this.gaps.values()) clearTimeout(gap.timer);
     this.gaps.clear();
     this.pushedVersions.clear();
+    if (this.slowDownTimer) clearTimeout(this.slowDownTimer);
+    this.slowDownTimer = null;
+    this.update({ slowDownUntil: null });
   }
 
   // --- session ---------------------------------------------------------------
@@ -342,6 +350,18 @@ export class ChatStore {
     const timer = this.ackTimers.get(clientMsgId);
     if (timer) clearTimeout(timer);
     this.ackTimers.delete(clientMsgId);
+  }
+
+  private followOtherTab(): void {
+    const saved = load<Session | null>(SESSION_KEY, null);
+    const mine = this.state.session;
+    if (saved && mine && saved.user.id === mine.user.id) {
+      this.update({ session: saved });
+    } else if (!saved && mine) {
+      this.socket.stop();
+      this.forgetAccount();
+      this.update({ session: null, conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {} });
+    }
   }
 
   private signedOut(): void {
@@ -1181,23 +1201,25 @@ export class ChatStore {
         this.noteVersion(frame.conversation.id, frame.conversation.version);
         void this.ensureUsers(frame.conversation.memberIds);
         break;
-      case "error":
-        if (frame.code === "rate_limited") {
+      case "error": {
+        const refused = frame.clientMsgId
+          ? Object.values(this.state.pending)
+              .flat()
+              .find((p) => p.clientMsgId === frame.clientMsgId)
+          : undefined;
+        if (refused && frame.code === "rate_limited") {
+          // Only a refused send slows sending down; it goes again, in order, after the wait.
           this.slowDown(frame.retryAfter);
-          const refused = frame.clientMsgId
-            ? Object.values(this.state.pending)
-                .flat()
-                .find((p) => p.clientMsgId === frame.clientMsgId)
-            : undefined;
-          if (refused) this.hold(refused);
-        } else if (frame.clientMsgId) {
-          for (const conversationId of Object.keys(this.state.pending)) {
-            this.markPending(conversationId, frame.clientMsgId, "failed");
-          }
+          this.hold(refused);
+        } else if (refused) {
+          this.clearAckTimer(refused.clientMsgId);
+          this.markPending(refused.conversationId, refused.clientMsgId, "failed");
+          this.releaseNext(); // those held behind it go on
         } else if (REPORTED_SOCKET_ERRORS.has(frame.code)) {
           this.update({ notice: frame.message });
         }
         break;
+      }
       case "pong":
         break;
     }
@@ -1205,7 +1227,6 @@ export class ChatStore {
 
   private report(error: unknown): void {
     if (error instanceof ApiError && error.status === 401) return; // signedOut() already says so
-    if (error instanceof ApiError && error.status === 429) this.slowDown(error.retryAfter);
     this.update({ notice: error instanceof Error ? error.message : "Something went wrong." });
   }
 
