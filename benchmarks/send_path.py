@@ -4,7 +4,10 @@ send and the sender's ack latency, for groups of growing size.
     make bench        # or: .venv/bin/python benchmarks/send_path.py --sends 100
 
 Figures are for the local stack (embedded store, in-process gateway) on this
-machine: they show how the path scales with group size, not AWS latency."""
+machine: they show how the path scales with group size. Each MongoDB round trip also
+waits --mongo-ms (default 1 ms, an Atlas cluster in the function's region), so a
+round trip more or less shows in the latency as it would on AWS; API Gateway's own
+hops are not simulated."""
 
 import argparse
 import asyncio
@@ -59,11 +62,13 @@ OPERATIONS = {
 
 
 class _CountingDb:
-    def __init__(self, db: Any, calls: Counter[str]) -> None:
-        self._db, self._calls = db, calls
+    """Counts each operation; with `wait_s`, each also waits that long, as a network round trip does."""
+
+    def __init__(self, db: Any, calls: Counter[str], wait_s: float = 0.0) -> None:
+        self._db, self._calls, self._wait_s = db, calls, wait_s
 
     def __getitem__(self, name: str) -> Any:
-        collection, calls = self._db[name], self._calls
+        collection, calls, wait_s = self._db[name], self._calls, self._wait_s
 
         class Counted:
             def __getattr__(self, attr: str) -> Any:
@@ -73,6 +78,8 @@ class _CountingDb:
 
                 def counted(*args: Any, **kwargs: Any) -> Any:
                     calls[f"{name}.{attr}"] += 1
+                    if wait_s:
+                        time.sleep(wait_s)
                     return target(*args, **kwargs)
 
                 return counted
@@ -162,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sends", type=int, default=50)
     parser.add_argument("--sizes", default="2,10,50,200")
+    parser.add_argument("--mongo-ms", type=float, default=1.0, help="simulated network time per MongoDB round trip")
     args = parser.parse_args()
     port = free_port()
     base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
@@ -169,8 +177,11 @@ def main() -> None:
     db = embedded_client()["chat"]
     ensure_indexes(db)
     calls: Counter[str] = Counter()
-    mongo.use_client(_Client(_CountingDb(db, calls)))
-    print(f"Send path on the local stack: {args.sends} sends per group, one at a time")
+    mongo.use_client(_Client(_CountingDb(db, calls, args.mongo_ms / 1000)))
+    print(
+        f"Send path on the local stack: {args.sends} sends per group, one at a time, "
+        f"{args.mongo_ms:g} ms per MongoDB round trip"
+    )
     print(
         f"{'members':>8} {'round trips/send':>17} {'ack p50 ms':>11} {'ack p95 ms':>11}"
         f" {'all members p50 ms':>19} {'pushes delivered':>17}"
