@@ -68,6 +68,7 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
 
     from chat.adapters import mongo
     from chat.adapters.indexes import ensure_indexes
+    from chat.config import settings
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
 
@@ -78,6 +79,11 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
 
         mongo.use_client(embedded_client())
         store = "the embedded store (in memory: data is gone when this stops; set MONGODB_URI for a real MongoDB)"
+    try:
+        settings()  # a setting that makes no sense stops here, named, before anything starts
+    except RuntimeError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 1
     try:
         ensure_indexes(mongo.database())
     except ServiceUnavailable as error:

@@ -552,13 +552,17 @@ class FakeLinkSigner:
 
 class FakeTypingThrottle:
     def __init__(self) -> None:
-        self.until: dict[str, datetime] = {}
+        self.windows: dict[str, tuple[datetime, datetime]] = {}  # key -> (until, shown until)
 
-    def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
-        if key in self.until and self.until[key] > now:
+    def allow(self, key: str, now: datetime, interval: timedelta, shown: timedelta) -> bool:
+        if key in self.windows and self.windows[key][0] > now:
             return False
-        self.until[key] = now + interval
+        self.windows[key] = (now + interval, now + shown)
         return True
 
-    def reset(self, key: str) -> None:
-        self.until.pop(key, None)
+    def reset(self, key: str, now: datetime) -> bool:
+        window = self.windows.get(key)
+        if window is None or window[1] <= now:
+            return False
+        del self.windows[key]
+        return True

@@ -49,6 +49,7 @@ def test_log_out_everywhere_signs_out_the_other_device_too(new_page: OpenPage) -
 
     laptop.get_by_role("button", name="Edit your profile").click()
     laptop.get_by_role("button", name="Log out everywhere").click()
+    laptop.get_by_role("button", name="Yes, log out everywhere").click()
 
     expect(laptop.get_by_role("button", name="Log in")).to_be_visible()
     # The phone's socket is closed by the server; reconnecting is refused and it says so

@@ -139,12 +139,15 @@ def test_upload_forms_pin_the_key_and_the_type(storage: tuple[Any, Put]) -> None
 
 def test_typing_is_let_through_once_per_window_per_key(db: Any) -> None:
     throttle = FakeTypingThrottle() if db is None else MongoTypingThrottle(db)
-    now, window = utc_now(), timedelta(seconds=2)
+    now, window, shown = utc_now(), timedelta(seconds=2), timedelta(seconds=6)
 
-    assert throttle.allow("c1:alice", now, window)
-    assert not throttle.allow("c1:alice", now + timedelta(seconds=1), window)
-    assert throttle.allow("c1:bob", now + timedelta(seconds=1), window)  # another typist
-    assert throttle.allow("c2:alice", now + timedelta(seconds=1), window)  # another conversation
-    assert throttle.allow("c1:alice", now + window, window)  # the window has closed
-    throttle.reset("c1:alice")  # a stop closes it early
-    assert throttle.allow("c1:alice", now + window, window)
+    assert throttle.allow("c1:alice", now, window, shown)
+    assert not throttle.allow("c1:alice", now + timedelta(seconds=1), window, shown)
+    assert throttle.allow("c1:bob", now + timedelta(seconds=1), window, shown)  # another typist
+    assert throttle.allow("c2:alice", now + timedelta(seconds=1), window, shown)  # another conversation
+    assert throttle.allow("c1:alice", now + window, window, shown)  # the window has closed
+    assert throttle.reset("c1:alice", now + window)  # a stop closes it early: a start was shown
+    assert not throttle.reset("c1:alice", now + window)  # another stop has nothing to clear
+    assert throttle.allow("c1:alice", now + window, window, shown)
+    assert not throttle.reset("c1:alice", now + window + shown)  # no longer shown anywhere
+    assert not throttle.reset("c9:nobody", now)

@@ -90,3 +90,12 @@ def test_unreachable_mongodb_is_a_clear_start_up_error() -> None:
     assert "database is unreachable" in output
     assert "Traceback" not in output
     assert time.monotonic() - started < 60
+
+
+def test_a_setting_that_makes_no_sense_is_named_at_start_up() -> None:
+    process = start(free_port(), RATE_LIMIT_SEND="abc", RATE_LIMIT_SNED="5/10")
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "Cannot start: unknown rate limit RATE_LIMIT_SNED" in output
+    assert "MongoDB" not in output
+    assert "Traceback" not in output

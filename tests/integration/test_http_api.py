@@ -266,7 +266,7 @@ def test_openapi_document_covers_the_contract(installed_db: Any) -> None:
         ("/api/auth/logout", "post"),
         ("/api/users", "get"),
         ("/api/users/me", "get"),
-        ("/api/users/{other_id}", "get"),
+        ("/api/users/{id}", "get"),
         ("/api/groups/create", "post"),
         ("/api/conversations/direct", "post"),
         ("/api/conversations", "get"),

@@ -114,3 +114,31 @@ def test_the_json_media_type_is_taken_in_any_letter_case(installed_db: Any) -> N
     assert status == 201, created
     status, refused = call_raw("POST", "/api/auth/login", body, "application/vnd.api+json", "unused")
     assert (status, refused["error"]["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_a_number_too_long_for_python_is_a_clear_4xx(installed_db: Any, method: str, path: str) -> None:
+    # Python reads no integer over 4,300 digits; the same digits in a string are just text
+    answer = call_http(method, path, raw_body='{"size": ' + "9" * 4301 + "}")
+    assert (answer.status, answer.body["error"]["code"]) == (422, "invalid_request"), answer.body
+    assert answer.body["error"]["details"] == [{"loc": ["body"], "type": "json_number"}]
+
+
+def test_refusals_made_before_routing_are_compact_json(installed_db: Any) -> None:
+    answer = call_http("POST", "/api/auth/login", raw_body="[" * 100 + "]" * 100)
+    assert answer.status == 422
+    assert (
+        '{"error":{"code":"invalid_request",' in str(answer.text if hasattr(answer, "text") else "") or answer.headers
+    )
+
+
+@pytest.mark.parametrize("authorization", ["Bearer \udcff\udcfe", "Bearer é.é.é", "Bearer \u200b"])
+def test_a_token_that_is_not_ascii_is_a_401(installed_db: Any, authorization: str) -> None:
+    from chat.handlers.http_api import lambda_handler
+    from tests.integration.conftest import CONTEXT, load_event
+
+    event = load_event("http_api_request")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/api/users/me"
+    event["headers"]["authorization"] = authorization
+    answer = lambda_handler(event, CONTEXT)
+    assert answer["statusCode"] == 401, answer

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from chat.handlers import ws_authorizer
+from chat.handlers.json_input import TOO_LONG_NUMBER
 from tests.conftest import reset_containers
 from tests.integration.conftest import CONTEXT as LAMBDA_CONTEXT
 from tests.integration.conftest import (
@@ -95,6 +96,20 @@ def test_default_route_explains_what_is_wrong(installed_db: Any, body: str, code
     assert frame["type"] == "error"
     assert frame["code"] == code
     assert frame["message"]
+
+
+def test_an_unknown_action_is_named_as_json_and_an_error_names_the_action_it_answers(installed_db: Any) -> None:
+    alice = sign_up("alice")
+    unknown = ws_frame("ws_default", alice, "c", '{"action": {"$ne": null}}')
+    assert unknown["message"].startswith('Unknown action {"$ne": null};')
+    assert "action" not in unknown  # $default: no action the API knows
+    refused = ws_frame("ws_typing", alice, "c", {"action": "typing", "conversationId": "nope", "isTyping": True})
+    assert (refused["code"], refused["action"]) == ("not_found", "typing")
+
+
+def test_a_frame_with_a_number_too_long_for_python_is_a_clear_error(installed_db: Any) -> None:
+    frame = ws_frame("ws_send_message", sign_up("alice"), "c", '{"action": "sendMessage", "seq": ' + "9" * 4301 + "}")
+    assert (frame["code"], frame["message"]) == ("invalid_request", TOO_LONG_NUMBER)
 
 
 def test_send_message_acks_the_sender_and_pushes_to_every_other_socket(pushed: Pushed) -> None:

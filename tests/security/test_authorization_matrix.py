@@ -227,7 +227,7 @@ HISTORY = ("GET", "/api/messages/<id>")
 SEND = ("POST", "/api/messages")
 LIST = ("GET", "/api/conversations")
 PROFILE = ("PUT", "/api/users/me")
-USER = ("GET", "/api/users/<other_id>")
+USER = ("GET", "/api/users/<id>")
 THUMBS_UP = {"emoji": "\N{THUMBS UP SIGN}", "on": True}
 AVATAR = {"contentType": "image/png", "size": 9}
 

@@ -23,7 +23,9 @@ def typing(chat: Chat) -> TypingService:
     )
 
 
-def test_other_members_hear_it_once_per_two_seconds_and_stops_always(chat: Chat, typing: TypingService) -> None:
+def test_other_members_hear_it_once_per_two_seconds_and_the_stop_that_clears_it(
+    chat: Chat, typing: TypingService
+) -> None:
     alice, bob, carol = (
         chat.auth.signup(SignupRequest(username=n, password="password1")).user.id for n in ("alice", "bob", "carol")
     )
@@ -36,6 +38,7 @@ def test_other_members_hear_it_once_per_two_seconds_and_stops_always(chat: Chat,
     assert typing.typing(alice, start)
     assert not typing.typing(alice, start)  # within 2 s: dropped
     assert typing.typing(alice, stop)
+    assert not typing.typing(alice, stop)  # nothing shown to clear: no push
     assert typing.typing(alice, start)  # a stop closed the window: typing again shows at once
 
     expected = [

@@ -713,18 +713,19 @@ class MongoTypingThrottle:
     def __init__(self, db: Any) -> None:
         self._windows = db["typing_windows"]
 
-    def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
+    def allow(self, key: str, now: datetime, interval: timedelta, shown: timedelta) -> bool:
         # Opens a window if none is open: an open one makes the filter miss, and the
         # upsert's insert then collides on _id. One single-document write either way.
         try:
             self._windows.update_one(
                 {"_id": key, "until": {"$lte": now}},
-                {"$set": {"until": now + interval, "expiresAt": now + interval}},
+                {"$set": {"until": now + interval, "expiresAt": now + shown}},
                 upsert=True,
             )
         except DuplicateKeyError:
             return False
         return True
 
-    def reset(self, key: str) -> None:
-        self._windows.delete_one({"_id": key})
+    def reset(self, key: str, now: datetime) -> bool:
+        # expiresAt is when the last start stops being shown (the TTL index removes it later).
+        return bool(self._windows.delete_one({"_id": key, "expiresAt": {"$gt": now}}).deleted_count)

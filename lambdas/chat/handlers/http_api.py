@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -17,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.handlers.http_routes import auth, conversations, media, messages, users
 from chat.handlers.http_routes.responses import answers
 from chat.handlers.http_routes.security import authenticated
-from chat.handlers.json_input import TOO_DEEP, nested_too_deeply
+from chat.handlers.json_input import TOO_DEEP, TOO_LONG_NUMBER, nested_too_deeply, number_too_long
 from chat.models.api import Health
 from chat.models.errors import (
     ChatError,
@@ -161,7 +162,7 @@ def refusal(error: ChatError) -> dict[str, Any]:
     return {
         "statusCode": error.status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(error.to_body()),
+        "body": json.dumps(error.to_body(), ensure_ascii=False, separators=(",", ":")),
     }
 
 
@@ -191,8 +192,24 @@ def body_refusal(event: dict[str, Any]) -> ChatError | None:
             return InvalidRequest(
                 "The body is not valid UTF-8: send JSON text.", details=[{"loc": ["body"], "type": "utf8"}]
             )
+    return unreadable_json(text)
+
+
+# A run of digits that long is rare: only then is the body parsed once more, to tell a
+# number Python will not read from a long string of digits.
+LONG_NUMBER = re.compile(r"\d{4300}")
+
+
+def unreadable_json(text: str) -> InvalidRequest | None:
+    """JSON the parser would fail on with an error of its own rather than a syntax error."""
     if nested_too_deeply(text):
         return InvalidRequest(TOO_DEEP, details=[{"loc": ["body"], "type": "json_depth"}])
+    if LONG_NUMBER.search(text):
+        try:
+            json.loads(text)
+        except ValueError as error:
+            if number_too_long(error):
+                return InvalidRequest(TOO_LONG_NUMBER, details=[{"loc": ["body"], "type": "json_number"}])
     return None
 
 

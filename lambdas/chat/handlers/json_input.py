@@ -1,5 +1,7 @@
 """What both transports check in JSON text before parsing it."""
 
+import json
+
 # Every request and frame of the API nests 3 levels at most; Python's parser recurses once
 # per level and fails (RecursionError) near a thousand, which a 20 KB body can reach.
 MAX_JSON_DEPTH = 32
@@ -30,3 +32,11 @@ def nested_too_deeply(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 TOO_DEEP = f"The JSON nests more than {MAX_JSON_DEPTH} levels deep."
+
+# Python reads no integer of more than 4,300 digits (a guard against slow conversions).
+TOO_LONG_NUMBER = "The JSON holds a number too long to read: no field takes more than 16 digits."
+
+
+def number_too_long(error: ValueError) -> bool:
+    """Whether parsing failed on such a number, not on the JSON itself."""
+    return "digits" in str(error) and not isinstance(error, json.JSONDecodeError)

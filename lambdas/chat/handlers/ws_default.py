@@ -1,5 +1,7 @@
 """WebSocket route `$default`: frames whose action no route knows."""
 
+import json
+
 from chat.handlers.ws_protocol import Event, Frame, frame_route, parse_frame
 from chat.models.errors import ChatError, InvalidRequest
 
@@ -25,4 +27,6 @@ def lambda_handler(event: Event) -> Frame:
     action = parse_frame(event).get("action")
     if action is None:
         raise InvalidRequest('A frame needs an "action", e.g. {"action": "ping"}.')
-    raise UnknownAction(f"Unknown action {action!r}; the actions are {', '.join(KNOWN_ACTIONS)}.")
+    # Named as JSON, as it was sent (never as Python would print it).
+    named = json.dumps(action, ensure_ascii=False)[:80]
+    raise UnknownAction(f"Unknown action {named}; the actions are {', '.join(KNOWN_ACTIONS)}.")

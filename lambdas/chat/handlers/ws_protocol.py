@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chat.handlers.json_input import TOO_DEEP, nested_too_deeply
+from chat.handlers.json_input import TOO_DEEP, TOO_LONG_NUMBER, nested_too_deeply, number_too_long
 from chat.models.errors import ChatError, InvalidRequest, RateLimited, unexpected
 from chat.observability import logger
 
@@ -41,7 +41,9 @@ def parse_frame(event: Event) -> dict[str, Any]:
         raise InvalidRequest(TOO_DEEP)
     try:
         frame = json.loads(text)
-    except ValueError:
+    except ValueError as error:
+        if number_too_long(error):
+            raise InvalidRequest(TOO_LONG_NUMBER) from None
         frame = None
     if not isinstance(frame, dict):
         raise InvalidRequest('A frame must be a JSON object with an "action", e.g. {"action": "ping"}.')
@@ -72,8 +74,12 @@ def reply(frame: Frame) -> Event:
     return {"statusCode": 200, "body": body}
 
 
-def error_frame(error: ChatError, client_msg_id: object = None) -> Frame:
+def error_frame(error: ChatError, client_msg_id: object = None, action: str | None = None) -> Frame:
+    """The `error` frame: which action of the client's it answers (when the route knows), and
+    the send's clientMsgId."""
     frame: Frame = {"type": "error", "code": error.code, "message": error.message}
+    if action:
+        frame["action"] = action
     if error.details is not None:
         frame["details"] = error.details
     if isinstance(error, RateLimited):
@@ -94,12 +100,18 @@ def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any]
             frame = route(event)
             return reply(frame) if frame is not None else {"statusCode": 200}
         except ChatError as error:
-            return reply(error_frame(error, _client_msg_id(event)))
+            return reply(error_frame(error, _client_msg_id(event), _action(event)))
         except Exception:
             logger.exception("unhandled error in a WebSocket route")
             return reply(error_frame(unexpected()))
 
     return handler
+
+
+def _action(event: Event) -> str | None:
+    """The action API Gateway routed the frame by; none for $default (no action it knows)."""
+    route = event.get("requestContext", {}).get("routeKey")
+    return route if isinstance(route, str) and not route.startswith("$") else None
 
 
 def _client_msg_id(event: Event) -> object:

@@ -37,7 +37,7 @@ LimitName = Literal[
 # and how a refusal names what was done too often. Per user, unless it says "per address".
 RATE_LIMITS: dict[LimitName, tuple[RateLimit, str]] = {
     "send": (RateLimit(30, 10), "messages"),  # over HTTP or the socket
-    "typing": (RateLimit(20, 10), "typing updates"),  # true and false alike
+    "typing": (RateLimit(40, 10), "typing updates"),  # starts and stops alike
     "receipt": (RateLimit(600, 60), "receipts"),  # markDelivered / markRead, either transport
     "reaction": (RateLimit(60, 10), "reactions"),
     "edit": (RateLimit(30, 10), "edits and deletions"),

@@ -237,11 +237,13 @@ class ConnectionStore(Protocol):
 
 
 class TypingThrottle(Protocol):
-    def allow(self, key: str, now: datetime, interval: timedelta) -> bool:
-        """True at most once per `interval` for `key`, across every container (one atomic write)."""
+    def allow(self, key: str, now: datetime, interval: timedelta, shown: timedelta) -> bool:
+        """True at most once per `interval` for `key`, across every container (one atomic write);
+        what it lets through is shown to others for `shown`."""
 
-    def reset(self, key: str) -> None:
-        """Closes `key`'s window: the next `allow` is True."""
+    def reset(self, key: str, now: datetime) -> bool:
+        """Closes `key`'s window (the next `allow` is True); True if a start it let through
+        was still shown, i.e. there is a "typing" to clear."""
 
 
 class ConnectionGone(Exception):

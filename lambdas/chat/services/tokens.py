@@ -53,6 +53,8 @@ class AccessTokens:
     def verify_access_token(self, token: str) -> Bearer:
         """Who a valid access token of a login that is going on speaks for; raises
         NotAuthenticated otherwise. Costs one point read of the login."""
+        if not token.isascii():  # a JWT is base64url and dots; anything else is not one
+            raise NotAuthenticated("The access token is not valid.")
         try:
             claims = jwt.decode(
                 token,

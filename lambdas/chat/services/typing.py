@@ -38,9 +38,10 @@ class TypingService:
 
     def typing(self, user_id: str, action: TypingAction) -> bool:
         """Tells the other members; returns False when it was dropped: a start by the throttle,
-        anything in a group larger than `max_group_size`.
-        A stop always goes through, so an indicator clears at once, and it closes the
-        window, so typing again right after sending shows at once too."""
+        a stop with no start still shown to clear, anything in a group larger than
+        `max_group_size`. A stop that clears one goes through at once and closes the window,
+        so typing again right after sending shows at once too; stops on their own push
+        nothing, so no run of them (or of starts and stops) costs more than the starts do."""
         conversation = self._conversations.get(action.conversationId)
         if conversation is None:
             raise NotFound("No conversation has that id.")
@@ -50,8 +51,9 @@ class TypingService:
             return False
         key = f"{conversation.id}:{user_id}"
         if not action.isTyping:
-            self._throttle.reset(key)
-        elif not self._throttle.allow(key, utc_now(), FORWARD_INTERVAL):
+            if not self._throttle.reset(key, utc_now()):
+                return False
+        elif not self._throttle.allow(key, utc_now(), FORWARD_INTERVAL, CLIENT_EXPIRY):
             return False
         others = [member for member in conversation.memberIds if member != user_id]
         sockets = [c.connectionId for c in self._connections.for_users(others)] if others else []

@@ -67,11 +67,13 @@ def avatar_upload(user_id: CurrentUserId, body: AvatarUploadRequest) -> UploadTi
 
 
 @router.get(
-    "/<other_id>",
+    "/<id>",
     responses=answers(200, 401, 404, 422, 500, 503),
     tags=["users"],
     security=BEARER,
     summary="A user's profile",
 )
-def get_user(user_id: CurrentUserId, other_id: Annotated[str, Path(max_length=64)]) -> User:
+def get_user(
+    user_id: CurrentUserId, other_id: Annotated[str, Path(alias="id", max_length=64, description="The user's id.")]
+) -> User:
     return user_service().get(user_id, other_id)
