@@ -52,6 +52,7 @@ export function ProfileDialog({
   const [preview, setPreview] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [leavingEverywhere, setLeavingEverywhere] = useState(false);
 
   useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
 
@@ -132,13 +133,30 @@ export function ProfileDialog({
           </p>
         )}
         <div className="flex justify-end gap-2">
-          <button
-            type="button"
-            onClick={() => void store.logOutEverywhere().catch((e: Error) => setError(e.message))}
-            className="mr-auto text-sm text-red-700 underline"
-          >
-            Log out everywhere
-          </button>
+          {leavingEverywhere ? (
+            <fieldset className="mr-auto flex items-center gap-2 text-sm">
+              <legend className="sr-only">Log out everywhere?</legend>
+              Every device?
+              <button
+                type="button"
+                onClick={() => void store.logOutEverywhere().catch((e: Error) => setError(e.message))}
+                className="rounded bg-red-700 px-2 py-1 font-medium text-white"
+              >
+                Yes, log out everywhere
+              </button>
+              <button type="button" onClick={() => setLeavingEverywhere(false)} className="underline">
+                No
+              </button>
+            </fieldset>
+          ) : (
+            <button
+              type="button"
+              onClick={() => setLeavingEverywhere(true)}
+              className="mr-auto text-sm text-red-700 underline"
+            >
+              Log out everywhere
+            </button>
+          )}
           <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
             Cancel
           </button>

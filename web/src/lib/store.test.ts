@@ -742,6 +742,49 @@ describe("ChatStore slowing down when the server says rate_limited", () => {
     expect(store.getState().pending.c1?.[0]?.status).toBe("failed");
   });
 
+  it("pauses typing the server refused as too many, quietly", async () => {
+    vi.useFakeTimers();
+    const store = newStore();
+    server.conversations = [conversation("c1")];
+    await store.loadConversations();
+    store.setDraft("c1", "hi");
+    store.send("c1", "hi");
+    store.setDraft("c1", "");
+    expect(socket.sent("typing").map((f) => f.isTyping)).toEqual([true, false]);
+
+    store.onFrame({
+      type: "error",
+      code: "rate_limited",
+      message: "Too many typing updates",
+      action: "typing",
+      retryAfter: 5,
+    });
+    vi.advanceTimersByTime(2_500);
+    store.setDraft("c1", "again");
+    expect(socket.sent("typing")).toHaveLength(2); // paused
+    expect(store.getState().notice).toBeNull(); // and nobody is bothered with it
+    expect(store.getState().slowDownUntil).toBeNull();
+    vi.advanceTimersByTime(2_600);
+    store.setDraft("c1", "again!");
+    expect(socket.sent("typing")).toHaveLength(3);
+  });
+
+  it("says why a send was refused for good", async () => {
+    const store = newStore();
+    server.conversations = [conversation("c1")];
+    await store.loadConversations();
+    store.send("c1", "look");
+    const clientMsgId = String(socket.sent("sendMessage")[0]?.clientMsgId);
+    store.onFrame({
+      type: "error",
+      code: "invalid_media",
+      message: "The file is not a PNG image.",
+      clientMsgId,
+    });
+    expect(store.getState().pending.c1?.[0]?.status).toBe("failed");
+    expect(store.getState().notice).toBe("The file is not a PNG image.");
+  });
+
   it("takes Retry-After from an HTTP 429 and retries a send made over HTTP", async () => {
     vi.useFakeTimers();
     let refusals = 1;

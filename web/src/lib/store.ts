@@ -164,6 +164,8 @@ export class ChatStore {
   /** When this client last said it was typing, per conversation. */
   private readonly typingSentAt = new Map<string, number>();
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** No typing frames before this (epoch ms): the server refused some as too many. */
+  private typingPausedUntil = 0;
   /** Catch-up cursor per conversation: the version of the last copy taken from the server. */
   private readonly cursors = new Map<string, number>();
   /** The highest marks this device has sent, per conversation: never send one lower. */
@@ -384,6 +386,7 @@ export class ChatStore {
   private noteTyping(conversationId: string, typing: boolean): void {
     const sentAt = this.typingSentAt.get(conversationId);
     const now = Date.now();
+    if (now < this.typingPausedUntil) return; // the server said too many: typing is only a hint
     if (typing && (sentAt === undefined || now - sentAt >= TYPING_REPEAT_MS)) {
       if (this.socket.send({ action: "typing", conversationId, isTyping: true })) {
         this.typingSentAt.set(conversationId, now);
@@ -1214,7 +1217,14 @@ export class ChatStore {
         } else if (refused) {
           this.clearAckTimer(refused.clientMsgId);
           this.markPending(refused.conversationId, refused.clientMsgId, "failed");
+          this.update({ notice: frame.message }); // why, e.g. "The file … is not a PNG image."
           this.releaseNext(); // those held behind it go on
+        } else if (
+          frame.code === "rate_limited" &&
+          (frame.action === "typing" || frame.action === "markDelivered" || frame.action === "markRead")
+        ) {
+          // Hints the user never asked for: pause typing frames; receipts go again with the next.
+          if (frame.action === "typing") this.typingPausedUntil = Date.now() + (frame.retryAfter ?? 5) * 1000;
         } else if (REPORTED_SOCKET_ERRORS.has(frame.code)) {
           this.update({ notice: frame.message });
         }

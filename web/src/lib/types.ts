@@ -141,7 +141,15 @@ export type ServerFrame =
   | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
   | { type: "messageUpdated"; message: Message; version?: number }
   | { type: "conversationUpdated"; conversation: Conversation }
-  | { type: "error"; code: string; message: string; clientMsgId?: string; retryAfter?: number }
+  | {
+      type: "error";
+      code: string;
+      message: string;
+      /** The client frame's action this answers, when it had one the server knows. */
+      action?: string;
+      clientMsgId?: string;
+      retryAfter?: number;
+    }
   | { type: "pong" };
 
 export const MAX_MESSAGE_LENGTH = 4000;
