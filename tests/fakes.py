@@ -127,6 +127,10 @@ class FakeRefreshTokenStore:
         token = self.tokens.get(token_hash)
         return token.grant if token else None
 
+    def spent(self, token_hash: str) -> RefreshGrant | None:
+        token = self.tokens.get(token_hash)
+        return token.grant if token and token.used else None
+
 
 CHANGE_LOG_SIZE = 256
 
@@ -443,16 +447,21 @@ class _Login:
 class FakeLoginStore:
     def __init__(self) -> None:
         self.logins: dict[str, _Login] = {}
+        self.everywhere: dict[str, datetime] = {}  # user -> until when the mark lasts
 
     def start(self, login_id: str, user_id: str, ends_at: datetime) -> None:
         self.logins.setdefault(login_id, _Login(user_id, None, ends_at))
 
     def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
         if login_ids is None:
+            self.everywhere[user_id] = keep_until
             login_ids = [i for i, login in self.logins.items() if login.user_id == user_id]
         for login_id in login_ids:
             login = self.logins.setdefault(login_id, _Login(user_id, None, keep_until))
             login.ended_at = login.ended_at or at
+
+    def ended_everywhere(self, user_id: str) -> bool:
+        return user_id in self.everywhere
 
     def state(self, login_id: str, user_id: str) -> LoginState:
         login = self.logins.get(login_id)
@@ -470,6 +479,7 @@ class FakePusher:
     flaky: dict[str, int] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)  # sockets closed with DELETE @connections
+    connecting: dict[str, int] = field(default_factory=dict)  # answered 410 this many times, mid-$connect
 
     def push(self, connection_id: str, frame: bytes) -> None:
         self.attempts[connection_id] = self.attempts.get(connection_id, 0) + 1
@@ -482,6 +492,9 @@ class FakePusher:
 
     def disconnect(self, connection_id: str) -> None:
         if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        if self.connecting.get(connection_id, 0) > 0:
+            self.connecting[connection_id] -= 1
             raise ConnectionGone(connection_id)
         if self.flaky.get(connection_id, 0) > 0:
             self.flaky[connection_id] -= 1

@@ -58,7 +58,7 @@ SIZING = {
         15,
         False,
         True,
-        "2 MongoDB writes and a socket-cap read; a first socket also tells contacts (presence)",
+        "the connect limit, the socket, the login and socket-cap reads; a first socket also tells contacts",
         pushes=True,
     ),
     WS_ROUTES["$disconnect"]: Sizing(

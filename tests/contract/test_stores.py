@@ -159,8 +159,11 @@ def test_logins_go_on_until_ended_and_never_start_again(stores: Stores) -> None:
     stores.logins.end("alice", ["L0"], now, later)
     stores.logins.start("L0", "alice", later)
     assert stores.logins.state("L0", "alice") == "ended"
-    # every login of one user ends; others' go on
+    # every login of one user ends, those not on record too; others' go on
+    assert not stores.logins.ended_everywhere("alice")
     stores.logins.end("alice", None, now, later)
+    assert stores.logins.ended_everywhere("alice")
+    assert not stores.logins.ended_everywhere("bob")
     assert stores.logins.state("L2", "alice") == "ended"
     assert stores.logins.state("L3", "alice") == "ended"
     assert stores.logins.state("B1", "bob") == "going on"
@@ -189,6 +192,18 @@ def test_concurrent_takes_never_give_more_than_the_bucket_holds(stores: Stores) 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(lambda _: stores.rate_limits.take("burst", 10, 0.001, now), range(64)))
     assert sum(result is None for result in results) == 10
+
+
+def test_only_a_used_token_is_spent(stores: Stores) -> None:
+    now = utc_now()
+    grant = RefreshGrant("u1", "login1")
+    stores.tokens.save("fresh", grant, now + timedelta(days=1))
+    stores.tokens.save("old", grant, now - timedelta(seconds=1))
+    assert stores.tokens.spent("fresh") is None
+    assert stores.tokens.spent("old") is None  # too old is not used
+    stores.tokens.consume("fresh", now)
+    assert stores.tokens.spent("fresh") == grant
+    assert stores.tokens.spent("never") is None
 
 
 def test_expired_refresh_tokens_are_refused(stores: Stores) -> None:

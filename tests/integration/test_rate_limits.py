@@ -340,3 +340,13 @@ def connections_of(account: Account) -> list[Any]:
     from chat.handlers.composition import connection_store
 
     return sorted(connection_store().for_users([account.user_id]), key=lambda c: c.connectionId)
+
+
+def test_an_ipv4_client_seen_over_ipv6_counts_as_itself(pushed: Pushed, limits: Any) -> None:
+    limits(signup="1/3600")
+    body = {"username": "viaipv4", "password": "password123"}
+    assert call_http("POST", "/api/auth/signup", body, source_ip="192.0.2.44").status == 201
+    again = call_http("POST", "/api/auth/signup", {**body, "username": "viamapped"}, source_ip="::ffff:192.0.2.44")
+    assert again.status == 429  # the same client, not everyone on ::/64
+    other = call_http("POST", "/api/auth/signup", {**body, "username": "other"}, source_ip="::ffff:192.0.2.45")
+    assert other.status == 201

@@ -448,3 +448,37 @@ def test_closing_sockets_retries_a_failed_close_and_forgets_them_all(chat: Chat)
     assert chat.pusher.closed == ["blip"]  # closed on its second try; "gone" was already closed
     assert chat.pusher.flaky["down"] == 6  # three tries
     assert chat.connections.for_users(["u1"]) == []  # none hears anything more
+
+
+def test_log_out_everywhere_also_ends_a_login_from_before_logins_were_recorded(chat: Chat) -> None:
+    # Given a device whose login began before logins were recorded, and one that began after
+    old_device = signup(chat)
+    chat.logins.logins.clear()
+    access, _ = access_of(chat)
+    user_id = chat.access.verify_access_token(access).user_id
+    # When the user logs out everywhere, Then the old device's refresh token starts nothing
+    chat.auth.logout_everywhere(user_id)
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(old_device, HERE)
+    # while a login made afterwards is not affected
+    _, fresh = access_of(chat)
+    assert chat.auth.refresh(fresh, HERE).refreshToken
+
+
+def test_a_token_past_its_logins_end_is_not_taken_for_a_stolen_one(chat: Chat) -> None:
+    token = signup(chat)
+    stored = chat.tokens.tokens[hash_refresh_token(token)]
+    stored.expires_at = utc_now() - timedelta(seconds=1)  # never used: only too old
+    with pytest.raises(InvalidRefreshToken):
+        chat.auth.refresh(token, HERE)
+    assert chat.logins.state(stored.grant.family_id, stored.grant.user_id) == "going on"  # not ended as a theft
+
+
+def test_a_log_out_closes_a_socket_whose_handshake_it_raced(chat: Chat) -> None:
+    # Given a socket on record whose $connect is not done: API Gateway answers 410 for a while
+    signup(chat)
+    access, refresh_token = access_of(chat)
+    socket_of(chat, access, "connecting-1")
+    chat.pusher.connecting["connecting-1"] = 2
+    chat.auth.logout(refresh_token)
+    assert chat.pusher.closed == ["connecting-1"]  # closed once its handshake was over

@@ -59,7 +59,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_closed"),
     ],
     "refresh_tokens": [
-        IndexModel([("familyId", ASCENDING)], name="by_login"),
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_old"),
     ],
     "logins": [
@@ -74,6 +73,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 # Indexes an earlier version made that a newer one replaced: each costs every write to keep.
 RETIRED: dict[str, list[str]] = {
     "connections": ["by_user"],  # replaced by by_user_newest_first
+    "refresh_tokens": ["by_login"],  # nothing asks for a login's tokens: logins are on record
 }
 
 

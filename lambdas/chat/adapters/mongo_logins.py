@@ -23,8 +23,14 @@ class MongoLoginStore:
         )
 
     def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
-        if login_ids is None:  # log out everywhere: one write over the user's logins (index by_user)
+        if login_ids is None:  # log out everywhere: the user's logins (index by_user), and a mark
             self._logins.update_many({"userId": user_id, "endedAt": None}, {"$set": {"endedAt": at}})
+            # ...for logins not on record, which no update can reach (see ended_everywhere).
+            self._logins.update_one(
+                {"_id": _everywhere(user_id)},
+                {"$set": {"endedAt": at, "expiresAt": keep_until}, "$setOnInsert": {"userId": user_id}},
+                upsert=True,
+            )
             return
         for login_id in login_ids:  # one, in practice
             # Filtered on _id alone, so MongoDB retries the upsert itself if a start races it.
@@ -34,8 +40,16 @@ class MongoLoginStore:
                 upsert=True,
             )
 
+    def ended_everywhere(self, user_id: str) -> bool:
+        return self._logins.find_one({"_id": _everywhere(user_id)}, {"_id": 1}) is not None
+
     def state(self, login_id: str, user_id: str) -> "LoginState":
         login = self._logins.find_one({"_id": login_id}, {"userId": 1, "endedAt": 1})
         if login is None or login["userId"] != user_id:
             return "unknown"
         return "going on" if login["endedAt"] is None else "ended"
+
+
+def _everywhere(user_id: str) -> str:
+    # Login ids are hex: this can never be one.
+    return f"everywhere:{user_id}"

@@ -195,6 +195,12 @@ class MongoRefreshTokenStore:
         doc = self._tokens.find_one({"_id": token_hash}, {"userId": 1, "familyId": 1, "loggedInAt": 1})
         return _grant(doc) if doc else None
 
+    def spent(self, token_hash: str) -> RefreshGrant | None:
+        doc = self._tokens.find_one(
+            {"_id": token_hash, "usedAt": {"$ne": None}}, {"userId": 1, "familyId": 1, "loggedInAt": 1}
+        )
+        return _grant(doc) if doc else None
+
 
 def _grant(doc: Document) -> RefreshGrant:
     return RefreshGrant(user_id=doc["userId"], family_id=doc["familyId"], logged_in_at=doc.get("loggedInAt"))

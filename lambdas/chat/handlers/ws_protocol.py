@@ -103,7 +103,7 @@ def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any]
             return reply(error_frame(error, _client_msg_id(event), _action(event)))
         except Exception:
             logger.exception("unhandled error in a WebSocket route")
-            return reply(error_frame(unexpected()))
+            return reply(error_frame(unexpected(), _client_msg_id(event), _action(event)))
 
     return handler
 

@@ -76,6 +76,9 @@ class RefreshTokenStore(Protocol):
     def grant_of(self, token_hash: str) -> RefreshGrant | None:
         """Whose login a token (used or not) belongs to; None for a token never issued."""
 
+    def spent(self, token_hash: str) -> RefreshGrant | None:
+        """Whose login a token that was already used belongs to; None for any other token."""
+
 
 # Where a login stands: "unknown" is a login not on record (never, or from before logins were).
 LoginState = Literal["going on", "ended", "unknown"]
@@ -90,8 +93,13 @@ class LoginStore(Protocol):
         on, or ended: a refresh racing a log-out never brings a login back)."""
 
     def end(self, user_id: str, login_ids: list[str] | None, at: datetime, keep_until: datetime) -> None:
-        """Ends these logins of the user (None: every one on record). A login not on record
+        """Ends these logins of the user (None: every one, those not on record included:
+        `ended_everywhere` says so until `keep_until`). A login named but not on record
         (from before logins were) is recorded as ended, until `keep_until`."""
+
+    def ended_everywhere(self, user_id: str) -> bool:
+        """Whether the user logged out everywhere in the last 30 days: no login of theirs that
+        is not on record (every such login began before that) may go on."""
 
     def state(self, login_id: str, user_id: str) -> LoginState:
         """Where the user's login stands (one read by id); another user's login is "unknown"."""

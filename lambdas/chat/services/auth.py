@@ -111,7 +111,8 @@ class AuthService:
         token_hash = hash_refresh_token(refresh_token)
         grant = self._refresh_tokens.consume(token_hash, now)
         if grant is None:
-            used = self._refresh_tokens.grant_of(token_hash)
+            # Only a token used before is a reuse; one merely past its login's end is not.
+            used = self._refresh_tokens.spent(token_hash)
             if used is not None and self._logins.state(used.family_id, used.user_id) != "ended":
                 # A used token came back: it may be stolen, so the whole login ends
                 # (RFC 9700 §4.14.2), its access tokens and sockets included.
@@ -122,7 +123,9 @@ class AuthService:
                 self._end_logins(used.user_id, [used.family_id])
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         state = self._logins.state(grant.family_id, grant.user_id)
-        if state == "ended":
+        # A login from before logins were recorded is recorded now, unless its user has
+        # logged out everywhere since (which no record of it could show).
+        if state == "ended" or (state == "unknown" and self._logins.ended_everywhere(grant.user_id)):
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         pair = self._issue_pair(grant, new_login=state == "unknown")
         # A log-out (or a reuse seen elsewhere) may have landed since the check above and
@@ -151,7 +154,8 @@ class AuthService:
         # Sockets from before they carried their login are closed only by "everywhere".
         closing = [s.connectionId for s in sockets if login_ids is None or s.loginId in login_ids]
         if closing:
-            self._sockets().close(closing)
+            # A handshake racing this log-out may be mid-$connect: wait it out, then close it.
+            self._sockets().close(closing, may_be_connecting=True)
         logger.info("logins ended", extra={"user_id": user_id, "logins": login_ids or "all", "sockets": len(closing)})
 
     def _start_login(self, user: User) -> Session:

@@ -44,16 +44,17 @@ class PresenceService:
         """Remembers the socket; the user's first one makes them online. Raises NotAuthenticated
         (the handshake is refused) if its login ended since the authorizer let it in."""
         self._connections.add(connection, utc_now())
-        # Checked after the record is written: a log-out that ends the login from now on
-        # finds this socket and closes it; one that ended it before is seen here.
-        if connection.loginId and self._logins.state(connection.loginId, connection.userId) != "going on":
-            self._connections.remove([connection.connectionId])
-            raise NotAuthenticated("This login has ended; log in again.")
         # A user has at most max_sockets open: the oldest beyond that are closed.
         excess = self._connections.oldest_beyond(connection.userId, self._max_sockets)
         if excess:
             logger.info("socket cap reached", extra={"user_id": connection.userId, "closing": len(excess)})
             self._fan_out.close(excess)
+        # Checked after the record is written, as late as it can be: a log-out that ends the
+        # login from now on finds this socket and closes it (waiting out this handshake, see
+        # FanOut.close); one that ended it before is seen here.
+        if connection.loginId and self._logins.state(connection.loginId, connection.userId) != "going on":
+            self._connections.remove([connection.connectionId])
+            raise NotAuthenticated("This login has ended; log in again.")
         if self._users.mark_online(connection.userId):
             self._announce(connection.userId)
 

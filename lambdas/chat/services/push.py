@@ -1,5 +1,6 @@
 """Fan-out: sends frames to many sockets at once, cleans up closed ones."""
 
+import functools
 import itertools
 import json
 import random
@@ -18,6 +19,9 @@ from chat.observability import logger
 PUSH_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.05
 CONNECT_GRACE = timedelta(seconds=10)
+# Waits between closes of a socket answered 410 that may still be in its $connect, whose last
+# steps (presence to contacts) take well under these 1.5 s.
+CONNECTING_WAITS = (0.25, 0.5, 0.75)
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes:
@@ -95,13 +99,16 @@ class FanOut:
         deliveries = [(connection_id, frame) for connection_id in connection_ids]
         return self._settle(FanOutReport(), deliveries, self._start(deliveries))
 
-    def close(self, connection_ids: Sequence[str]) -> None:
+    def close(self, connection_ids: Sequence[str], *, may_be_connecting: bool = False) -> None:
         """Closes these sockets (API Gateway then runs their $disconnect), each tried like a
         push, and forgets them all, so nothing more is pushed to them even if a close failed
-        (that socket then hears nothing, and API Gateway ends it within 2 hours). Never raises."""
+        (that socket then hears nothing, and API Gateway ends it within 2 hours). Never raises.
+        `may_be_connecting`: a socket may still be in its $connect, for which API Gateway
+        answers 410 too; such a 410 is tried again until the handshake is surely over."""
         if not connection_ids:
             return
-        outcomes = self._executor.map(self._close_one, connection_ids)
+        close = functools.partial(self._close_one, patient=may_be_connecting)
+        outcomes = self._executor.map(close, connection_ids)
         unclosed = [c for c, closed in zip(connection_ids, outcomes, strict=True) if not closed]
         if unclosed:
             logger.error("could not close sockets; they hear nothing more", extra={"connections": unclosed})
@@ -110,7 +117,15 @@ class FanOut:
         except Exception:
             logger.exception("could not delete closed connections", extra={"connections": list(connection_ids)})
 
-    def _close_one(self, connection_id: str) -> bool:
+    def _close_one(self, connection_id: str, *, patient: bool = False) -> bool:
+        for wait in CONNECTING_WAITS if patient else ():
+            try:
+                self._pusher.disconnect(connection_id)
+                return True
+            except ConnectionGone:
+                self._sleep(wait)  # gone, or not open yet: ask again once its $connect is done
+            except Exception:
+                break  # not a 410: tried below like any close
         for attempt in range(1, PUSH_ATTEMPTS + 1):
             try:
                 self._pusher.disconnect(connection_id)

@@ -141,6 +141,41 @@ describe("ApiClient token handling", () => {
     expect(tabB.current?.refreshToken).toBe("r2");
   });
 
+  it("uses a token that has not expired when it cannot be renewed yet, and says so once it has", async () => {
+    const now = 1_000_000;
+    const calls: string[] = [];
+    const fetchImpl = async (url: string, init?: RequestInit) => {
+      calls.push(`${url} ${(init?.headers as Record<string, string> | undefined)?.authorization ?? ""}`);
+      if (url.endsWith("/api/auth/refresh"))
+        return json(503, { error: { code: "service_unavailable", message: "down" } });
+      return json(200, user);
+    };
+    // Within the minute before expiry: the renewal fails, the token is still good
+    const soon = keeper({ user, accessToken: "still-good", refreshToken: "r1", expiresAt: now + 30_000 });
+    await new ApiClient(
+      "http://x",
+      soon,
+      () => {},
+      fetchImpl,
+      () => now,
+    ).user("u1");
+    expect(calls.at(-1)).toBe("http://x/api/users/u1 Bearer still-good");
+    // Past expiry: a clear 503, not "your session ended", and the session is kept
+    const expired = keeper({ user, accessToken: "old", refreshToken: "r1", expiresAt: now - 1 });
+    const error = await new ApiClient(
+      "http://x",
+      expired,
+      () => {},
+      fetchImpl,
+      () => now,
+    )
+      .user("u1")
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(503);
+    expect(expired.current?.refreshToken).toBe("r1");
+  });
+
   it("keeps the session when the refresh fails for lack of network", async () => {
     const session = { user, accessToken: "a", refreshToken: "r1", expiresAt: 0 };
     const sessions = keeper(session);

@@ -209,7 +209,13 @@ export class ApiClient {
   async accessToken(): Promise<string | null> {
     const session = this.sessions.get();
     if (!session) return null;
-    if (session.expiresAt - this.now() <= REFRESH_MARGIN_MS && !(await this.refresh())) return null;
+    if (session.expiresAt - this.now() <= REFRESH_MARGIN_MS && !(await this.refresh())) {
+      const kept = this.sessions.get();
+      if (!kept) return null; // the refresh was refused: the login is over
+      // Only unavailable (offline, busy, down): the token is good until it expires.
+      if (kept.expiresAt > this.now()) return kept.accessToken;
+      throw new ApiError(503, "service_unavailable", "Cannot renew your login right now; try again shortly.");
+    }
     return this.sessions.get()?.accessToken ?? null;
   }
 

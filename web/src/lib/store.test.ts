@@ -715,6 +715,41 @@ describe("ChatStore slowing down when the server says rate_limited", () => {
     expect(store.getState().pending.c1?.map((p) => p.status)).toEqual(["sending"]);
   });
 
+  it("releases held messages one at a time, whatever else is acked meanwhile", async () => {
+    vi.useFakeTimers();
+    const store = newStore();
+    server.conversations = [conversation("c1"), conversation("c2", { memberIds: ["u1", "u3"] })];
+    await store.loadConversations();
+    store.send("c1", "one");
+    const one = String(socket.sent("sendMessage")[0]?.clientMsgId);
+    store.onFrame({
+      type: "error",
+      code: "rate_limited",
+      message: "Too many",
+      clientMsgId: one,
+      retryAfter: 1,
+    });
+    store.send("c1", "two");
+    vi.advanceTimersByTime(1_000);
+    expect(socket.sent("sendMessage").map((f) => f.text)).toEqual(["one", "one"]); // "one" released alone
+    // An ack of something else (another device's send, a late ack) does not release "two"
+    store.onFrame({
+      type: "messageAck",
+      clientMsgId: "elsewhere",
+      message: { ...message(9, "c2", "u1"), clientMsgId: "elsewhere" },
+      version: 3,
+    });
+    expect(socket.sent("sendMessage")).toHaveLength(2);
+    // "one" settling does
+    store.onFrame({
+      type: "messageAck",
+      clientMsgId: one,
+      message: { ...message(1, "c1", "u1"), clientMsgId: one, text: "one" },
+      version: 2,
+    });
+    expect(socket.sent("sendMessage").map((f) => f.text)).toEqual(["one", "one", "two"]);
+  });
+
   it("lets held messages go on when the one ahead of them is refused for another reason", async () => {
     vi.useFakeTimers();
     const store = newStore();

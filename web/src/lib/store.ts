@@ -160,6 +160,8 @@ export class ChatStore {
   private readonly socket: SocketPort;
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private slowDownTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The held message released and not yet settled: the next waits for it. */
+  private released: string | null = null;
   private readonly linksRefreshedAt = new Map<string, number>();
   /** When this client last said it was typing, per conversation. */
   private readonly typingSentAt = new Map<string, number>();
@@ -268,6 +270,7 @@ export class ChatStore {
     this.pushedVersions.clear();
     if (this.slowDownTimer) clearTimeout(this.slowDownTimer);
     this.slowDownTimer = null;
+    this.released = null;
     this.update({ slowDownUntil: null });
   }
 
@@ -307,8 +310,14 @@ export class ChatStore {
 
   /** Ends every login of this user (other devices' sockets close too), then this one. */
   async logOutEverywhere(): Promise<void> {
-    await this.api.logoutEverywhere();
+    // The server closes this tab's socket too: stopped first, it does not try to come back.
     this.socket.stop();
+    try {
+      await this.api.logoutEverywhere();
+    } catch (error) {
+      this.socket.start();
+      throw error;
+    }
     this.forgetAccount();
     this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
   }
@@ -328,6 +337,7 @@ export class ChatStore {
 
   /** A send held back (refused as too fast, or behind one that was): it goes by itself, in order. */
   private hold(pending: PendingMessage): void {
+    if (pending.clientMsgId === this.released) this.released = null; // refused again: it waits in line
     this.clearAckTimer(pending.clientMsgId);
     this.markPending(pending.conversationId, pending.clientMsgId, "waiting");
   }
@@ -339,11 +349,15 @@ export class ChatStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** Sends the oldest held message; its ack releases the next, so they arrive in the order written. */
-  private releaseNext(): void {
+  /** Sends the oldest held message, one at a time: when it settles (acked, failed), the next
+   * goes, so they arrive in the order written. */
+  private releaseNext(settled?: string): void {
+    if (settled !== undefined && settled === this.released) this.released = null;
+    if (this.released !== null) return; // one released at a time
     if ((this.state.slowDownUntil ?? 0) > Date.now()) return;
     const [oldest] = this.waiting();
     if (!oldest) return;
+    this.released = oldest.clientMsgId;
     this.markPending(oldest.conversationId, oldest.clientMsgId, "sending");
     this.sendNow(oldest);
   }
@@ -1091,7 +1105,7 @@ export class ChatStore {
         pending.clientMsgId,
         setTimeout(() => {
           this.markPending(pending.conversationId, pending.clientMsgId, "failed");
-          this.releaseNext(); // those held behind it are not stuck
+          this.releaseNext(pending.clientMsgId); // those held behind it are not stuck
         }, ACK_TIMEOUT_MS),
       );
       return;
@@ -1106,7 +1120,7 @@ export class ChatStore {
           this.hold(pending);
         } else {
           this.markPending(pending.conversationId, pending.clientMsgId, "failed");
-          this.releaseNext();
+          this.releaseNext(pending.clientMsgId);
         }
       });
   }
@@ -1132,7 +1146,7 @@ export class ChatStore {
       list.filter((p) => p.clientMsgId !== message.clientMsgId),
     );
     this.storeMessages(message.conversationId, [message]);
-    this.releaseNext();
+    this.releaseNext(message.clientMsgId);
   }
 
   onFrame(frame: ServerFrame): void {
@@ -1218,13 +1232,19 @@ export class ChatStore {
           this.clearAckTimer(refused.clientMsgId);
           this.markPending(refused.conversationId, refused.clientMsgId, "failed");
           this.update({ notice: frame.message }); // why, e.g. "The file … is not a PNG image."
-          this.releaseNext(); // those held behind it go on
+          this.releaseNext(refused.clientMsgId); // those held behind it go on
         } else if (
           frame.code === "rate_limited" &&
           (frame.action === "typing" || frame.action === "markDelivered" || frame.action === "markRead")
         ) {
-          // Hints the user never asked for: pause typing frames; receipts go again with the next.
-          if (frame.action === "typing") this.typingPausedUntil = Date.now() + (frame.retryAfter ?? 5) * 1000;
+          // Nothing the user asked for: typing pauses; receipts are forgotten as sent and go
+          // again once the wait is over (the server keeps the highest, so nothing goes back).
+          const wait = (frame.retryAfter ?? 5) * 1000;
+          if (frame.action === "typing") this.typingPausedUntil = Date.now() + wait;
+          else {
+            this.sentReceipts.clear();
+            setTimeout(() => this.noteReading(), wait);
+          }
         } else if (REPORTED_SOCKET_ERRORS.has(frame.code)) {
           this.update({ notice: frame.message });
         }

@@ -19,9 +19,12 @@ def source_ip() -> str:
     if ":" not in address:
         return address
     try:
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+        ip = ipaddress.IPv6Address(address)
     except ValueError:
         return address
+    if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is that IPv4 client
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
 
 
 @router.post(
@@ -44,7 +47,7 @@ def login(body: LoginRequest) -> Session:
 
 @router.post(
     "/refresh",
-    responses=answers(200, 401, 413, 415, 422, 500, 503),
+    responses=answers(200, 401, 413, 415, 422, 429, 500, 503),
     tags=["auth"],
     summary="Trade a refresh token for a new pair (single use)",
 )
