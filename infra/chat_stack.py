@@ -3,6 +3,9 @@
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, triggers
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from infra.constructs.apis import HttpApi, WebSocketApi
@@ -12,7 +15,7 @@ from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER
+from infra.routes import ARCHIVER, DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER
 from infra.stages import StageSettings
 
 
@@ -66,6 +69,28 @@ class ChatStack(Stack):
             media.grant_media_handling(media_handler)
         for linker in (functions[m] for m, sizing in SIZING.items() if sizing.links_media):
             media.grant_linking(linker)
+        # Archived history: the archiver writes it, history pages read it.
+        for module, sizing in SIZING.items():
+            if sizing.archives or sizing.reads_archive:
+                media.grant_archive(functions[module], write=sizing.archives)
+        for name, value in stage.archive.environment().items():
+            functions[ARCHIVER].add_environment(name, value)
+        schedule_role = iam.Role(
+            self, "ArchiveScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
+        scheduler.Schedule(
+            self,
+            "ArchiveSchedule",
+            schedule=scheduler.ScheduleExpression.expression(stage.archive.schedule),
+            target=scheduler_targets.LambdaInvoke(functions[ARCHIVER], role=schedule_role),
+            description="Moves old messages from MongoDB to S3 chunks",
+        )
+        archiver_id = self.get_logical_id(functions[ARCHIVER].node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            schedule_role,
+            f"AwsSolutions-IAM5[Resource::<{archiver_id}.Arn>:*]",
+            "The scheduler's role may invoke the archiver function (any version of it) and nothing else.",
+        )
 
         web.publish({"apiUrl": http_api.url.rstrip("/"), "wsUrl": websocket_api.url, "mediaUrl": media.url})
         # Only the web app's pages (and native clients, which send no Origin) may open a socket.

@@ -24,6 +24,8 @@ HTTP_ROUTES = (
     ("GET", "/api/conversations"),
     ("GET", "/api/conversations/{id}"),
     ("GET", "/api/conversations/{id}/changes"),
+    ("PUT", "/api/conversations/{id}/archived"),
+    ("DELETE", "/api/conversations/{id}/archived"),
     ("GET", "/api/conversations/{id}/receipts"),
     ("POST", "/api/conversations/{id}/receipts"),
     ("POST", "/api/groups/{id}/members"),
@@ -63,3 +65,6 @@ MEDIA_KEY_SETUP_HANDLER = "chat.handlers.media_key_setup"
 
 # Fan-out jobs from the SQS queue: one frame to one batch of sockets per invocation.
 FAN_OUT_WORKER = "chat.handlers.fan_out_worker"
+
+# On a schedule (EventBridge Scheduler): old messages move to S3 chunks.
+ARCHIVER = "chat.handlers.archiver"

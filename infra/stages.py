@@ -52,6 +52,18 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """When old messages move from MongoDB to S3 chunks (see README: Archiving)."""
+
+    schedule: str = "rate(1 day)"  # an EventBridge Scheduler expression
+    after_days: float = 90  # messages older than this move
+    max_messages: int = 100_000  # per run; the next run goes on from there
+
+    def environment(self) -> dict[str, str]:
+        return {"ARCHIVE_AFTER_DAYS": f"{self.after_days:g}", "ARCHIVE_MAX_MESSAGES": str(self.max_messages)}
+
+
+@dataclass(frozen=True)
 class StageSettings:
     name: str
     removal_policy: RemovalPolicy  # what happens to buckets, secrets and logs on `cdk destroy`
@@ -64,6 +76,7 @@ class StageSettings:
     fan_out_max_concurrency: int
     push: PushSettings = PushSettings()
     limits: LimitSettings = LimitSettings()
+    archive: ArchiveSettings = ArchiveSettings()
 
 
 STAGES = {

@@ -68,7 +68,7 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
 
     from chat.adapters import mongo
     from chat.adapters.indexes import ensure_indexes
-    from chat.config import settings
+    from chat.config import positive_setting, settings
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
 
@@ -100,13 +100,19 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
         f"  HTTP API     {base}/api   (Swagger UI {base}/api/docs, OpenAPI {base}/api/openapi.json)\n"
         f"  WebSocket    ws://{host}:{port}/ws?token=<accessToken>\n"
         f"  Management   {base}/@connections/{{id}}\n"
+        f"  Archiver     POST {base}/@schedules/archive   (runs it now; on its own every LOCAL_ARCHIVE_EVERY_SECONDS)\n"
         f"  Media        {media.media_url}/   (CloudFront's stand-in, on its own origin)\n"
         f"  S3           {media.s3_url}   (checks upload forms as S3 does; moto at {media.moto_url}, in memory)\n"
         f"  Push faults  {base}/_local/faults   (LOCAL_PUSH_FAULTS, LOCAL_PUSH_LATENCY_MS; counts at /_local/pushes)\n"
         "Press Ctrl-C to stop."
     )
     # run_app calls `print` once the socket is listening, so the URLs work when shown.
-    gateway = LocalGateway(web_root=ROOT / "web" / "dist", media=media)
+    gateway = LocalGateway(
+        web_root=ROOT / "web" / "dist",
+        media=media,
+        # As the stack's daily schedule; POST /@schedules/archive runs it at once.
+        archive_every=positive_setting("LOCAL_ARCHIVE_EVERY_SECONDS", 3600),
+    )
     if gateway.web_root is None:
         banner += "\n(The web client is not built: `make dev` builds it; until then / shows the API docs.)"
     web.run_app(gateway.app(), host=host, port=port, print=lambda _: print(banner, flush=True))

@@ -167,6 +167,12 @@ def websocket_event(
     return event
 
 
+def scheduler_event(schedule: str) -> dict[str, Any]:
+    """What EventBridge Scheduler hands a Lambda target with no input of its own: nothing the
+    handler reads (it runs on the clock, not on the event)."""
+    return {"source": "aws.scheduler", "schedule": schedule}
+
+
 def lambda_context(name: str, memory_mb: int = 1024) -> Any:
     """What Lambda passes a handler as its context."""
     return SimpleNamespace(

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from chat.handlers.json_input import nested_too_deeply
-from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from infra.routes import ARCHIVER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from infra.web_policy import content_security_policy
 from local import events
 from local.faults import FaultSettingError, PushFaults, PushLog
@@ -75,8 +75,17 @@ def _iso(epoch_ms: int) -> str:
 
 
 class LocalGateway:
-    def __init__(self, *, workers: int = 32, web_root: Path | None = None, media: LocalMedia | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int = 32,
+        web_root: Path | None = None,
+        media: LocalMedia | None = None,
+        archive_every: float | None = None,
+    ) -> None:
         self.media = media
+        # The archiver's schedule (EventBridge Scheduler on AWS); None: only on request.
+        self.archive_every = archive_every
         # The built web client (web/dist), served as CloudFront serves it on AWS.
         self.web_root = web_root if web_root and (web_root / "index.html").is_file() else None
         self.sockets: dict[str, Socket] = {}
@@ -96,6 +105,10 @@ class LocalGateway:
         app.router.add_post("/@connections/{connection_id}", self.post_to_connection)
         app.router.add_get("/@connections/{connection_id}", self.get_connection)
         app.router.add_delete("/@connections/{connection_id}", self.delete_connection)
+        # The scheduler's side: run a scheduled function once, now.
+        app.router.add_post("/@schedules/archive", self.run_archiver)
+        if self.archive_every:
+            app.on_startup.append(self._archive_on_a_timer)
         # Local only: fault injection and push counts, for client developers and tests.
         app.router.add_route("*", "/_local/faults", self.local_faults)
         app.router.add_route("*", "/_local/pushes", self.local_pushes)
@@ -279,6 +292,28 @@ class LocalGateway:
         if reply is not None and not socket.ws.closed:
             await socket.ws.send_str(reply)
 
+    # --- Scheduler -----------------------------------------------------------------
+
+    async def run_archiver(self, request: web.Request) -> web.StreamResponse:
+        """What EventBridge Scheduler does on its schedule: invoke the archiver with its event.
+        Answers the function's result, e.g. {"archived": 120, "chunks": 1, ...}."""
+        try:
+            result = await self._invoke(ARCHIVER, events.scheduler_event("archive"))
+        except Exception as error:  # a run that died: say so, as the function's log would
+            return web.json_response({"error": type(error).__name__, "message": str(error)}, status=500)
+        return web.json_response(result)
+
+    async def _archive_on_a_timer(self, app: web.Application) -> None:
+        async def every() -> None:
+            assert self.archive_every is not None
+            while True:
+                await asyncio.sleep(self.archive_every)
+                with contextlib.suppress(Exception):  # the next run tries again, as on AWS
+                    await self._invoke(ARCHIVER, events.scheduler_event("archive"))
+
+        task = asyncio.get_running_loop().create_task(every())
+        app.on_cleanup.append(lambda _: _cancelled(task))
+
     # --- Management API ------------------------------------------------------------
 
     async def post_to_connection(self, request: web.Request) -> web.StreamResponse:
@@ -378,3 +413,9 @@ def _select_route(body: str) -> str:
         return "$default"
     action = frame.get("action") if isinstance(frame, dict) else None
     return action if isinstance(action, str) and action in WS_ROUTES and not action.startswith("$") else "$default"
+
+
+async def _cancelled(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

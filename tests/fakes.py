@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from chat.models.chat import Connection, Conversation, Message, Receipt, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import (
+    ArchiveChunk,
     ConnectionGone,
     ConversationCursor,
     Credentials,
@@ -178,14 +179,35 @@ class FakeConversationStore:
                 return stored.view()
         return None
 
-    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
-        mine = [s for s in self.conversations.values() if user_id in s.conversation.memberIds]
+    def list_for_member(
+        self, user_id: str, limit: int, after: ConversationCursor | None, *, archived: bool = False
+    ) -> list[Conversation]:
+        mine = [
+            s
+            for s in self.conversations.values()
+            if user_id in s.conversation.memberIds and s.view().archived_for(user_id) == archived
+        ]
         mine.sort(key=lambda s: (s.activity, s.conversation.id), reverse=True)
         if after is not None:
             mine = [
                 s for s in mine if (s.activity, s.conversation.id) < (after.last_activity_at, after.conversation_id)
             ]
         return [s.view() for s in mine[:limit]]
+
+    def set_archived(
+        self, conversation_id: str, user_id: str, archived: bool
+    ) -> tuple[Conversation, Conversation] | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None or user_id not in stored.conversation.memberIds:
+            return None
+        with self._lock:
+            before = stored.view()
+            marks = {u: seq for u, seq in before.archivedBy.items() if u != user_id}
+            if archived:
+                marks[user_id] = stored.last_message.seq if stored.last_message else 0
+            # Not a change: no version, nothing logged.
+            stored.conversation = stored.conversation.model_copy(update={"archivedBy": marks})
+            return before, stored.view()
 
     def _allocate(self, stored: _StoredConversation | None) -> SeqAllocation | None:
         if stored is None:
@@ -300,9 +322,11 @@ class FakeMessageStore:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.skipped: dict[str, set[int]] = {}
+        self.skipped_at: dict[tuple[str, int], datetime] = {}
 
     def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
         self.skipped.setdefault(conversation_id, set()).add(seq)
+        self.skipped_at[(conversation_id, seq)] = at
 
     def insert(self, message: Message) -> None:
         if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
@@ -579,3 +603,95 @@ class FakeTypingThrottle:
             return False
         del self.windows[key]
         return True
+
+
+class FakeArchivableMessages:
+    """The archiver's view of a FakeMessageStore."""
+
+    def __init__(self, store: FakeMessageStore) -> None:
+        self.store = store
+
+    def _entries(self, conversation_id: str) -> list[tuple[int, datetime, Message | None]]:
+        entries: list[tuple[int, datetime, Message | None]] = [
+            (m.seq, m.createdAt, m) for m in self.store.messages if m.conversationId == conversation_id
+        ]
+        entries += [
+            (seq, self.store.skipped_at[(conversation_id, seq)], None)
+            for seq in self.store.skipped.get(conversation_id, set())
+        ]
+        return sorted(entries, key=lambda entry: entry[0])
+
+    @staticmethod
+    def _slice(entries: list[tuple[int, datetime, Message | None]]) -> HistorySlice:
+        return HistorySlice(
+            messages=[m for _, _, m in entries if m is not None], skipped={seq for seq, _, m in entries if m is None}
+        )
+
+    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
+        old = {m.conversationId for m in self.store.messages if m.createdAt < cutoff}
+        old |= {
+            c for (c, _), at in self.store.skipped_at.items() if at < cutoff and _ in self.store.skipped.get(c, set())
+        }
+        return sorted(old)[:limit]
+
+    def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
+        taken = []
+        for entry in [e for e in self._entries(conversation_id) if e[0] > after_seq][:limit]:
+            if entry[1] >= cutoff:
+                break
+            taken.append(entry)
+        return self._slice(taken)
+
+    def at_or_below(self, conversation_id: str, seq: int, limit: int) -> HistorySlice:
+        return self._slice([e for e in self._entries(conversation_id) if e[0] <= seq][:limit])
+
+    def forget(self, conversation_id: str, archived: HistorySlice) -> int:
+        unchanged = {(m.id, m.revision) for m in archived.messages}
+        before = len(self.store.messages)
+        self.store.messages = [m for m in self.store.messages if (m.id, m.revision) not in unchanged]
+        self.store.skipped[conversation_id] = self.store.skipped.get(conversation_id, set()) - archived.skipped
+        return before - len(self.store.messages)
+
+
+class FakeArchiveIndex:
+    def __init__(self) -> None:
+        self.chunks: dict[str, ArchiveChunk] = {}
+
+    def record(self, chunk: ArchiveChunk) -> None:
+        self.chunks[chunk.key] = chunk
+
+    def _of(self, conversation_id: str) -> list[ArchiveChunk]:
+        return sorted(
+            (c for c in self.chunks.values() if c.conversation_id == conversation_id), key=lambda c: c.first_seq
+        )
+
+    def archived_through(self, conversation_id: str) -> int:
+        return max((c.last_seq for c in self._of(conversation_id)), default=0)
+
+    def below(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        return [c for c in reversed(self._of(conversation_id)) if c.first_seq < seq][:limit]
+
+    def above(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        return [c for c in self._of(conversation_id) if c.last_seq > seq][:limit]
+
+    def holding(self, message_id: str) -> ArchiveChunk | None:
+        return next((c for c in self.chunks.values() if message_id in c.message_ids), None)
+
+
+class FakeArchiveStorage:
+    """Chunks as the bytes S3 would hold (the same encoding), and how often each was read."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.reads: dict[str, int] = {}
+
+    def write(self, key: str, history: HistorySlice) -> None:
+        from chat.adapters.s3_archive import encode_chunk
+
+        self.objects[key] = encode_chunk(history)
+
+    def read(self, key: str) -> HistorySlice:
+        from chat.adapters.s3_archive import decode_chunk
+
+        self.reads[key] = self.reads.get(key, 0) + 1
+        return decode_chunk(self.objects[key])

@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
 from infra.routes import (
+    ARCHIVER,
     DB_SETUP_HANDLER,
     FAN_OUT_WORKER,
     HTTP_HANDLER,
@@ -37,6 +38,8 @@ class Sizing:
     handles_media: bool = False  # signs uploads and links, checks uploads' first bytes
     links_media: bool = False  # signs links to files, nothing more
     pushes: bool = False  # posts frames to sockets through the Management API
+    reads_archive: bool = False  # reads archived history (archive/ in the media bucket)
+    archives: bool = False  # writes archive chunks
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -51,6 +54,7 @@ SIZING = {
         "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
         handles_media=True,
         pushes=True,
+        reads_archive=True,
     ),
     WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of the token's login"),
     WS_ROUTES["$connect"]: Sizing(
@@ -101,6 +105,14 @@ SIZING = {
         "signs links of files",
         links_media=True,
         pushes=True,
+    ),
+    ARCHIVER: Sizing(
+        1024,
+        900,
+        False,
+        True,
+        "moves old messages to S3 chunks, within ARCHIVE_MAX_MESSAGES and its 15 minutes; the next run goes on",
+        archives=True,
     ),
     FAN_OUT_WORKER: Sizing(
         512,

@@ -27,6 +27,7 @@ WEB_BUILD = Path(__file__).resolve().parents[2] / "web" / "dist"
 UPLOAD_PREFIX = "incoming/"
 SIGNED_PREFIX = "attachments/"  # members only: CloudFront wants a URL signed by the key group
 PUBLIC_PREFIX = "avatars/"  # profile pictures: public and cached
+ARCHIVE_PREFIX = "archive/"  # archived history: never served, read by the functions only
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,21 @@ class MediaHosting(Construct):
                 "Every upload gets a fresh key under this prefix, so the grant names the prefix; the actions are "
                 "exactly PutObject/GetObject.",
             )
+
+    def grant_archive(self, function: lambda_.Function, *, write: bool) -> None:
+        """Archived history: read it (history pages), or also write it (the archiver); archive/ only."""
+        function.add_environment("MEDIA_BUCKET", self.bucket.bucket_name)
+        actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=actions, resources=[f"{self.bucket.bucket_arn}/{ARCHIVE_PREFIX}*"])
+        )
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            function,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{ARCHIVE_PREFIX}*]",
+            "Each conversation's chunks have their own keys under archive/: the grant names the prefix, "
+            "and the actions are only what reading (and, for the archiver, writing) chunks takes.",
+        )
 
     def grant_linking(self, function: lambda_.Function) -> None:
         """What a function that only signs links to files needs: the signing key and where media is served."""

@@ -50,6 +50,10 @@ class Settings:
     rate_limits: dict[LimitName, RateLimit] | None = None
     # Sockets one user may hold open at once; a new one beyond this closes their oldest.
     max_sockets_per_user: int = 20
+    # Archiving: messages older than this many days move to S3 chunks (0: everything); a run
+    # moves at most archive_max_messages.
+    archive_after_days: float = 90.0
+    archive_max_messages: int = 100_000
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -92,7 +96,23 @@ def settings() -> Settings:
         ),
         rate_limits=_rate_limits(),
         max_sockets_per_user=positive_setting("MAX_SOCKETS_PER_USER", 20),
+        archive_after_days=_days("ARCHIVE_AFTER_DAYS", 90.0),
+        archive_max_messages=positive_setting("ARCHIVE_MAX_MESSAGES", 100_000),
     )
+
+
+def _days(name: str, default: float) -> float:
+    """A number of days, fractions and 0 allowed (tests archive at once)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not days >= 0 or days == float("inf"):
+        raise RuntimeError(f"{name} must be a number of days of at least 0, not {raw!r}")
+    return days
 
 
 def _rate_limits() -> dict[LimitName, RateLimit] | None:

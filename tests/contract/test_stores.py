@@ -304,6 +304,81 @@ def test_conversations_list_most_recent_activity_first(stores: Stores) -> None:
     assert [c.id for c in page] == [quiet.id]
 
 
+def test_archiving_marks_the_last_message_for_one_member_only(stores: Stores) -> None:
+    # Given a group with two messages
+    group = stores.conversations.create(a_group("me", "you"))
+    for seq in (1, 2):
+        stores.conversations.record_change(a_message(group.id, "you", seq), new=True)
+    version = stores.conversations.get(group.id).version
+
+    # When "me" archives it
+    changed = stores.conversations.set_archived(group.id, "me", True)
+
+    # Then the answer is before and after, marked at the last message's seq, and no version moved
+    assert changed is not None
+    before, after = changed
+    assert (before.archivedBy, after.archivedBy) == ({}, {"me": 2})
+    assert (before.archived_for("me"), after.archived_for("me"), after.archived_for("you")) == (False, True, False)
+    stored = stores.conversations.get(group.id)
+    assert (stored.archivedBy, stored.version) == ({"me": 2}, version)
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == []
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None, archived=True)] == [group.id]
+    assert [c.id for c in stores.conversations.list_for_member("you", 10, None)] == [group.id]
+    assert stores.conversations.list_for_member("you", 10, None, archived=True) == []
+    # And only members archive
+    assert stores.conversations.set_archived(group.id, "stranger", True) is None
+    assert stores.conversations.set_archived("missing", "me", True) is None
+
+
+def test_a_new_message_unarchives_with_no_write_of_its_own(stores: Stores) -> None:
+    # Given a chat "me" archived when it had no message yet
+    group = stores.conversations.create(a_group("me", "you"))
+    stores.conversations.set_archived(group.id, "me", True)
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None, archived=True)] == [group.id]
+
+    # When a message is recorded, as every send records it
+    stores.conversations.record_change(a_message(group.id, "you", 1), new=True)
+
+    # Then it is back in the main list, the mark still where it was
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == [group.id]
+    assert stores.conversations.list_for_member("me", 10, None, archived=True) == []
+    assert stores.conversations.get(group.id).archivedBy == {"me": 0}
+
+
+def test_unarchiving_forgets_the_mark(stores: Stores) -> None:
+    group = stores.conversations.create(a_group("me", "you"))
+    stores.conversations.set_archived(group.id, "me", True)
+    stores.conversations.set_archived(group.id, "you", True)
+    changed = stores.conversations.set_archived(group.id, "me", False)
+    assert changed is not None
+    assert (changed[0].archivedBy, changed[1].archivedBy) == ({"me": 0, "you": 0}, {"you": 0})
+    assert stores.conversations.get(group.id).archivedBy == {"you": 0}
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == [group.id]
+    # Unarchiving what is not archived changes nothing
+    again = stores.conversations.set_archived(group.id, "me", False)
+    assert again is not None
+    assert again[0].archivedBy == again[1].archivedBy == {"you": 0}
+
+
+def test_both_lists_keep_their_order_and_cursor(stores: Stores) -> None:
+    # Given five conversations a minute apart, the 1st, 3rd and 5th archived
+    start = utc_now() - timedelta(hours=1)
+    made = [
+        stores.conversations.create(a_group("me", f"u{i}", created_at=start + timedelta(minutes=i))) for i in range(5)
+    ]
+    for conversation in made[::2]:
+        stores.conversations.set_archived(conversation.id, "me", True)
+
+    # Then each list gives its own, newest first, from a cursor too
+    ids = [c.id for c in made]
+    assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == [ids[3], ids[1]]
+    archived = stores.conversations.list_for_member("me", 2, None, archived=True)
+    assert [c.id for c in archived] == [ids[4], ids[2]]
+    after = ConversationCursor(made[2].createdAt, made[2].id)
+    assert [c.id for c in stores.conversations.list_for_member("me", 2, after, archived=True)] == [ids[0]]
+    assert [c.id for c in stores.conversations.list_for_member("me", 2, after)] == [ids[1]]
+
+
 def test_messages_are_idempotent_per_sender_and_client_msg_id(stores: Stores) -> None:
     stores.messages.insert(a_message("c1", "a", 1, "same"))
     with pytest.raises(DuplicateMessage):

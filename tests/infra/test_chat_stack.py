@@ -16,6 +16,7 @@ from aws_cdk.assertions import Match, Template
 from app import build_app
 from infra.constructs.functions import RUNTIME, SIZING, function_id
 from infra.routes import (
+    ARCHIVER,
     FAN_OUT_WORKER,
     HTTP_HANDLER,
     HTTP_ROUTES,
@@ -297,6 +298,22 @@ def test_the_authorizer_reads_ended_logins_and_every_store_reader_gets_the_limit
             assert "RATE_LIMITS" not in variables, module
 
 
+def test_the_archiver_runs_daily_by_the_scheduler_with_the_stages_settings(template: Template) -> None:
+    ((_, schedule),) = resources(template, "AWS::Scheduler::Schedule").items()
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 day)"
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_logical_id(template, ARCHIVER), "Arn"]}
+    role = resources(template, "AWS::IAM::Role")[target["RoleArn"]["Fn::GetAtt"][0]]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "scheduler.amazonaws.com"
+    }
+    variables = resources(template, "AWS::Lambda::Function")[function_logical_id(template, ARCHIVER)]["Properties"][
+        "Environment"
+    ]["Variables"]
+    assert (variables["ARCHIVE_AFTER_DAYS"], variables["ARCHIVE_MAX_MESSAGES"]) == ("90", "100000")
+    assert "MEDIA_BUCKET" in variables
+
+
 def test_every_stages_limit_overrides_name_a_known_limit() -> None:
     from chat.models.limits import RATE_LIMITS
     from infra.stages import STAGES
@@ -397,15 +414,20 @@ def test_only_media_handlers_touch_media_and_only_where_they_must(template: Temp
     (bucket_id,) = [k for k in resources(template, "AWS::S3::Bucket") if k.startswith("MediaBucket")]
     for module, sizing in SIZING.items():
         s3_statements = [s for s in statements_of(template, module) if bucket_id in json.dumps(s["Resource"])]
-        if not sizing.handles_media:
-            assert s3_statements == [], module
-            continue
         granted = {
             (action, re.search(r"/([a-z]+)/\*", json.dumps(resource)).group(1))  # type: ignore[union-attr]
             for s in s3_statements
             for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
             for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         }
+        # Archived history: the archiver reads and writes it, history pages read it; nothing else
+        archive = {(a, p) for a, p in granted if p == "archive"}
+        expected_archive = {("s3:GetObject", "archive")} if sizing.archives or sizing.reads_archive else set()
+        assert archive == expected_archive | ({("s3:PutObject", "archive")} if sizing.archives else set()), module
+        granted -= archive
+        if not sizing.handles_media:
+            assert granted == set(), module
+            continue
         assert granted == {
             ("s3:PutObject", "incoming"),  # presigned POST forms
             ("s3:GetObject", "incoming"),  # first bytes, and the copy's source

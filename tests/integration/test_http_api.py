@@ -162,8 +162,10 @@ def test_direct_conversation_200_or_201(alice: Account, bob: Account) -> None:
         "receipts",
         "version",
         "unreadCount",
+        "archived",
     }
     assert (created.body["adminIds"], created.body["receipts"], created.body["unreadCount"]) == ([], {}, 0)
+    assert created.body["archived"] is False
     assert call_http("POST", "/api/conversations/direct", {"userId": "ghost"}, token=alice.access_token).status == 404
 
 
@@ -199,6 +201,68 @@ def test_send_over_http_is_idempotent_and_pushed(pushed: Pushed, alice: Account,
     # HTTP sends have no sending socket: every member socket hears it once
     for socket in ("bob-socket", "alice-socket"):
         assert pushed.frames(socket) == [{"type": "messageReceived", "message": first.body, "version": 1}]
+
+
+def test_archiving_a_chat_hides_it_from_the_callers_list_until_a_new_message(
+    pushed: Pushed, alice: Account, bob: Account
+) -> None:
+    # Given alice (on her phone) and bob in a chat with one message from bob
+    connect(alice, "alice-phone")
+    connect(bob, "bob-socket")
+    sent = call_http("POST", "/api/messages/", {"receiverId": alice.user_id, "text": "hi"}, token=bob.access_token)
+    path = f"/api/conversations/{sent.body['conversationId']}/archived"
+
+    def listed(account: Account, archived: bool = False) -> list[tuple[str, bool]]:
+        query = {"archived": "true"} if archived else None
+        items = call_http("GET", "/api/conversations", token=account.access_token, query=query).body["items"]
+        return [(c["id"], c["archived"]) for c in items]
+
+    # When alice archives it, twice
+    archived = call_http("PUT", path, token=alice.access_token)
+    again = call_http("PUT", path, token=alice.access_token)
+
+    # Then she gets the chat as she sees it, it is only in her archived list, and bob's is as it was
+    assert archived.status == again.status == 200
+    assert (archived.body["id"], archived.body["archived"], archived.body["unreadCount"]) == (
+        sent.body["conversationId"],
+        True,
+        1,
+    )
+    assert again.body == archived.body
+    assert listed(alice) == []
+    assert listed(alice, archived=True) == [(sent.body["conversationId"], True)]
+    assert listed(bob) == [(sent.body["conversationId"], False)]
+    # Her devices heard it once, as she sees it; bob's heard nothing
+    assert [f for f in pushed.frames("alice-phone") if f["type"] == "archivedChanged"] == [
+        {"type": "archivedChanged", "conversation": archived.body}
+    ]
+    assert [f["type"] for f in pushed.frames("bob-socket")] == ["messageReceived"]
+
+    # When bob writes again, it is back in her main list, with no call of hers
+    call_http("POST", "/api/messages/", {"receiverId": alice.user_id, "text": "back?"}, token=bob.access_token)
+    assert listed(alice) == [(sent.body["conversationId"], False)]
+    assert listed(alice, archived=True) == []
+
+    # And unarchiving (idempotent too) answers the chat as she sees it
+    call_http("PUT", path, token=alice.access_token)
+    unarchived = call_http("DELETE", path, token=alice.access_token)
+    assert (unarchived.status, unarchived.body["archived"]) == (200, False)
+    assert call_http("DELETE", path, token=alice.access_token).body == unarchived.body
+    assert listed(alice) == [(sent.body["conversationId"], False)]
+
+
+def test_only_members_archive_a_chat(alice: Account, bob: Account) -> None:
+    carol = sign_up("carol")
+    sent = call_http("POST", "/api/messages/", {"receiverId": bob.user_id, "text": "hi"}, token=alice.access_token)
+    path = f"/api/conversations/{sent.body['conversationId']}/archived"
+    for method in ("PUT", "DELETE"):
+        stranger = call_http(method, path, token=carol.access_token)
+        assert (stranger.status, error_code(stranger)) == (403, "forbidden")
+        missing = call_http(method, "/api/conversations/nope/archived", token=alice.access_token)
+        assert (missing.status, error_code(missing)) == (404, "not_found")
+        assert call_http(method, path).status == 401
+    bad = call_http("GET", "/api/conversations", token=alice.access_token, query={"archived": "maybe"})
+    assert (bad.status, error_code(bad)) == (422, "invalid_request")
 
 
 @pytest.mark.parametrize(

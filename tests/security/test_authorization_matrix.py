@@ -98,6 +98,17 @@ CONVERSATION_ROUTES: dict[tuple[str, str], Row] = {
         expect(member=200, non_admin=200, admin=200, removed=403),
         _that(lambda body, s: body["conversation"]["id"] == s.conversation),
     ),
+    ("PUT", "/api/conversations/<conversation_id>/archived"): Row(
+        lambda s: Request(f"/api/conversations/{s.conversation}/archived"),
+        # for oneself only; a removed member no longer has the conversation to archive
+        expect(member=200, non_admin=200, admin=200, removed=403),
+        _that(lambda body, s: (body["id"], body["archived"]) == (s.conversation, True)),
+    ),
+    ("DELETE", "/api/conversations/<conversation_id>/archived"): Row(
+        lambda s: Request(f"/api/conversations/{s.conversation}/archived"),
+        expect(member=200, non_admin=200, admin=200, removed=403),
+        _that(lambda body, s: (body["id"], body["archived"]) == (s.conversation, False)),
+    ),
     ("GET", "/api/conversations/<conversation_id>/receipts"): Row(
         lambda s: Request(f"/api/conversations/{s.conversation}/receipts"),
         expect(member=200, non_admin=200, admin=200, removed=403),
@@ -301,6 +312,15 @@ CASES = [
         "/api/conversations",
         200,
         check=lambda body, w: _items(body) == [],
+    ),
+    Case(
+        LIST,
+        "mallory",
+        "(stranger) sees no archived ones",
+        "/api/conversations",
+        200,
+        query={"archived": "true"},
+        check=lambda body, w: body["items"] == [],
     ),
     Case(
         LIST,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chat.models.limits import RATE_LIMITS
+from chat.services.archive import ArchivedHistory
 from chat.services.auth import AuthService
 from chat.services.conversations import ConversationService
 from chat.services.media import MediaLinks, MediaService
@@ -18,6 +19,8 @@ from chat.services.rate_limits import RateLimits
 from chat.services.tokens import AccessTokens
 from chat.services.users import UserService
 from tests.fakes import (
+    FakeArchiveIndex,
+    FakeArchiveStorage,
     FakeConnectionStore,
     FakeConversationStore,
     FakeLinkSigner,
@@ -62,6 +65,8 @@ class Chat:
     user_service: UserService
     conversations: ConversationService
     messages: MessageService
+    archive_index: FakeArchiveIndex
+    archive_storage: FakeArchiveStorage
     media_store: FakeMediaStore
     storage: FakeMediaStorage
     media: MediaService
@@ -77,6 +82,8 @@ def chat() -> Chat:
     logins = FakeLoginStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900, logins=logins)
     fan_out = FanOut(pusher, connections, threads=8, sleep=lambda _: None)
+    archive_index, archive_storage = FakeArchiveIndex(), FakeArchiveStorage()
+    archived_history = ArchivedHistory(archive_index, archive_storage)
     links = MediaLinks(FakeLinkSigner())
     rate_limits = RateLimits(FakeRateLimitStore(), {name: limit for name, (limit, _) in RATE_LIMITS.items()})
     conversations = ConversationService(
@@ -117,7 +124,10 @@ def chat() -> Chat:
             fan_out,
             media=lambda: media,
             links=lambda: links,
+            archive=lambda: archived_history,
         ),
+        archive_index=archive_index,
+        archive_storage=archive_storage,
         media_store=media_store,
         storage=storage,
         media=media,

@@ -47,6 +47,7 @@ def live(chat: Chat) -> Live:
             chat.connections,
             fan_out,
             links=lambda: links,
+            archive=chat.archive_index,
         ),
         groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
         presence=PresenceService(

@@ -35,6 +35,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="idempotent_send",
         ),
+        # The archiver's "which conversations have old messages", read from the index alone.
+        IndexModel([("createdAt", ASCENDING), ("conversationId", ASCENDING)], name="old_first"),
+    ],
+    "archive_chunks": [
+        # _id is the chunk's S3 key. Reading back and catching up find chunks by seq range;
+        # an edit or reaction finds an archived message's chunk by its id.
+        IndexModel([("conversationId", ASCENDING), ("firstSeq", DESCENDING)], name="by_first_seq"),
+        IndexModel([("conversationId", ASCENDING), ("lastSeq", ASCENDING)], name="by_last_seq"),
+        IndexModel([("messageIds", ASCENDING)], name="by_message"),
     ],
     "receipts": [
         # _id is "<conversationId>:<userId>"; this one serves "every receipt of a conversation".

@@ -80,6 +80,7 @@ def _conversation(doc: Document) -> Conversation:
         receipts={user: Receipt(**cursors) for user, cursors in (doc.get("receipts") or {}).items()},
         version=doc.get("version", 0),
         formerMembers=doc.get("formerMembers") or {},
+        archivedBy=doc.get("archivedBy") or {},
     )
 
 
@@ -280,7 +281,7 @@ class MongoConversationStore:
         self._conversations = db["conversations"]
 
     def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
-        doc = conversation.model_dump(exclude={"id", "unreadCount"})
+        doc = conversation.model_dump(exclude={"id", "unreadCount", "archived"})
         doc.update(_id=conversation.id, lastActivityAt=conversation.createdAt, lastMessageSeq=0)
         if direct_key is not None:
             doc["directKey"] = direct_key
@@ -312,8 +313,15 @@ class MongoConversationStore:
         first = doc.get("version", 0) - len(log) + 1
         return _conversation(doc), [(first + index, message_id) for index, message_id in enumerate(log)]
 
-    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
-        query: Document = {"memberIds": user_id}
+    def list_for_member(
+        self, user_id: str, limit: int, after: ConversationCursor | None, *, archived: bool = False
+    ) -> list[Conversation]:
+        # Archived: the user's mark is at or above the last message's seq (no mark reads as -1).
+        # A filter on the fetched documents, not on the index: the index walks the user's
+        # conversations by activity, and those on the other side are skipped (docs/API.md counts it).
+        mark = {"$ifNull": [f"$archivedBy.{user_id}", -1]}
+        last = {"$ifNull": ["$lastMessageSeq", 0]}
+        query: Document = {"memberIds": user_id, "$expr": {"$lte" if archived else "$gt": [last, mark]}}
         if after is not None:
             query["$or"] = [
                 {"lastActivityAt": {"$lt": after.last_activity_at}},
@@ -325,6 +333,27 @@ class MongoConversationStore:
             .limit(limit)
         )
         return [_conversation(doc) for doc in cursor]
+
+    def set_archived(
+        self, conversation_id: str, user_id: str, archived: bool
+    ) -> tuple[Conversation, Conversation] | None:
+        path = f"archivedBy.{user_id}"
+        # The mark is the last message's seq as the write finds it (a pipeline update), so a
+        # message recorded a moment later is above it and brings the conversation back.
+        update: Any = [{"$set": {path: {"$ifNull": ["$lastMessageSeq", 0]}}}] if archived else {"$unset": {path: ""}}
+        doc = self._conversations.find_one_and_update(
+            {"_id": conversation_id, "memberIds": user_id},
+            update,
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.BEFORE,
+        )
+        if doc is None:
+            return None
+        before = _conversation(doc)
+        marks = {u: seq for u, seq in before.archivedBy.items() if u != user_id}
+        if archived:
+            marks[user_id] = doc.get("lastMessageSeq", 0)
+        return before, before.model_copy(update={"archivedBy": marks})
 
     def _allocate(self, query: Document) -> SeqAllocation | None:
         doc = self._conversations.find_one_and_update(

@@ -10,7 +10,11 @@ from chat.config import media_signing_key, settings
 if TYPE_CHECKING:
     from chat.adapters.apigw_push import ApiGatewayPusher
     from chat.adapters.cloudfront_links import CloudFrontLinks
+    from chat.adapters.mongo_archive import MongoArchiveIndex
     from chat.adapters.mongo_store import MongoConnectionStore
+    from chat.adapters.s3_archive import S3ArchiveStorage
+    from chat.services.archive import ArchivedHistory, Archiver
+    from chat.services.archived_chats import ArchivedChatService
     from chat.services.auth import AuthService
     from chat.services.conversations import ConversationService
     from chat.services.groups import GroupService
@@ -152,6 +156,47 @@ def connection_store() -> "MongoConnectionStore":
 
 
 @cache
+def archive_index() -> "MongoArchiveIndex":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_archive import MongoArchiveIndex
+
+    return MongoArchiveIndex(database())
+
+
+@cache
+def archive_storage() -> "S3ArchiveStorage":
+    from chat.adapters.s3_archive import S3ArchiveStorage
+
+    config = settings()
+    if not config.media_bucket:
+        raise RuntimeError("MEDIA_BUCKET must name the bucket that holds the archive")
+    return S3ArchiveStorage(config.media_bucket, endpoint_url=config.s3_endpoint_url)
+
+
+@cache
+def archived_history() -> "ArchivedHistory":
+    from chat.services.archive import ArchivedHistory
+
+    return ArchivedHistory(archive_index(), archive_storage())
+
+
+@cache
+def archiver() -> "Archiver":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_archive import MongoArchivableMessages
+    from chat.services.archive import Archiver
+
+    config = settings()
+    return Archiver(
+        MongoArchivableMessages(database()),
+        archive_index(),
+        archive_storage(),
+        after=timedelta(days=config.archive_after_days),
+        max_messages=config.archive_max_messages,
+    )
+
+
+@cache
 def message_service() -> "MessageService":
     from chat.adapters.mongo import database
     from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
@@ -166,6 +211,7 @@ def message_service() -> "MessageService":
         fan_out(),
         media=media_service,
         links=media_links,
+        archive=archived_history,
     )
 
 
@@ -250,6 +296,7 @@ def message_change_service() -> "MessageChangeService":
         connection_store(),
         fan_out(),
         links=media_links,
+        archive=archive_index(),
     )
 
 
@@ -262,6 +309,17 @@ def group_service() -> "GroupService":
     db = database()
     return GroupService(
         conversation_service(), MongoConversationStore(db), MongoUserStore(db), connection_store(), fan_out()
+    )
+
+
+@cache
+def archived_chat_service() -> "ArchivedChatService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_store import MongoConversationStore
+    from chat.services.archived_chats import ArchivedChatService
+
+    return ArchivedChatService(
+        conversation_service(), MongoConversationStore(database()), connection_store(), fan_out()
     )
 
 

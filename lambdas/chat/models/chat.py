@@ -92,8 +92,21 @@ class Conversation(ChatObject):
     unreadCount: int | None = Field(
         default=None, description="For the caller: others' messages after their readSeq. null in pushed frames."
     )
+    archived: bool | None = Field(
+        default=None,
+        description="For the caller: archived (out of their main list) and no message since. null in frames "
+        "pushed to every member alike.",
+    )
     # Never sent: who was removed, and the last seq each of them may still read.
     formerMembers: dict[str, int] = Field(default_factory=dict, exclude=True)
+    # Never sent: who archived it, and the seq of its last message when they did.
+    archivedBy: dict[str, int] = Field(default_factory=dict, exclude=True)
+
+    def archived_for(self, user_id: str) -> bool:
+        """Whether `user_id` archived it and no message came after: a new message (any seq
+        above the one kept) brings it back to their main list without a write of its own."""
+        mark = self.archivedBy.get(user_id)
+        return mark is not None and (self.lastMessage.seq if self.lastMessage else 0) <= mark
 
 
 class Connection(ChatObject):

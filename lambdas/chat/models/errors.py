@@ -77,6 +77,12 @@ class Conflict(ChatError):
     code = "conflict"
 
 
+class Archived(Conflict):
+    """The message is in the archive: it can be read, not changed."""
+
+    code = "archived"
+
+
 class PayloadTooLarge(ChatError):
     status = 413
     code = "payload_too_large"

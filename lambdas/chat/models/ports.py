@@ -133,8 +133,18 @@ class ConversationStore(Protocol):
     def get(self, conversation_id: str) -> Conversation | None: ...
     def find_direct(self, direct_key: str) -> Conversation | None: ...
 
-    def list_for_member(self, user_id: str, limit: int, after: ConversationCursor | None) -> list[Conversation]:
-        """Most recent activity first."""
+    def list_for_member(
+        self, user_id: str, limit: int, after: ConversationCursor | None, *, archived: bool = False
+    ) -> list[Conversation]:
+        """Most recent activity first: those the user has not archived (or that had a message
+        since), or with `archived`, only those still archived (see `Conversation.archived_for`)."""
+
+    def set_archived(
+        self, conversation_id: str, user_id: str, archived: bool
+    ) -> tuple[Conversation, Conversation] | None:
+        """Archives the conversation for `user_id` at the seq of its last message (or unarchives
+        it), if they are a member, in one atomic write: (before, after); None if they are not a
+        member or there is no such conversation. Not a change of the conversation (no version)."""
 
     def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
         """Atomically takes the next seq if `sender_id` is a member; None otherwise."""
@@ -344,3 +354,62 @@ class FanOutQueue(Protocol):
         returns the jobs it could not hand on. A job SQS confirmed is never returned; one whose
         call failed without an answer is, and may then reach its sockets twice (delivery is at
         least once)."""
+
+
+# --- archive ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveChunk:
+    """One archived run of a conversation's history: seqs `first_seq`..`last_seq` (messages,
+    and seqs reserved but never used), stored as one object at `key`."""
+
+    conversation_id: str
+    first_seq: int
+    last_seq: int
+    key: str
+    message_ids: list[str]
+
+
+class ArchiveIndex(Protocol):
+    """Where each conversation's archived history is (MongoDB, small: one record per chunk)."""
+
+    def record(self, chunk: ArchiveChunk) -> None:
+        """Records a chunk that is written and verified; recording it again changes nothing."""
+
+    def archived_through(self, conversation_id: str) -> int:
+        """The highest seq archived in the conversation; 0 if none."""
+
+    def below(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        """Up to `limit` chunks holding seqs under `seq`, the newest first."""
+
+    def above(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        """Up to `limit` chunks holding seqs over `seq`, the oldest first."""
+
+    def holding(self, message_id: str) -> ArchiveChunk | None:
+        """The chunk that holds the message, if it is archived."""
+
+
+class ArchiveStorage(Protocol):
+    """Chunk objects (S3, under archive/): what was written is verified before `write` returns."""
+
+    def write(self, key: str, history: HistorySlice) -> None: ...
+    def read(self, key: str) -> HistorySlice: ...
+
+
+class ArchivableMessages(Protocol):
+    """The hot collection, as the archiver sees it."""
+
+    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
+        """Conversations with a hot message (or reserved seq) created before `cutoff`."""
+
+    def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
+        """Up to `limit` seqs after `after_seq`, ascending and contiguous, up to (not including)
+        the first created at or after `cutoff`."""
+
+    def at_or_below(self, conversation_id: str, seq: int, limit: int) -> HistorySlice:
+        """Hot seqs at or below `seq`: those an interrupted run archived but did not delete."""
+
+    def forget(self, conversation_id: str, archived: HistorySlice) -> int:
+        """Deletes the hot copies of these messages unless changed since (their revision moved
+        on: the newer copy stays hot), and the reserved seqs; how many messages went."""

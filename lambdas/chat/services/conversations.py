@@ -62,7 +62,7 @@ class ConversationService:
             lastMessage=None,
             adminIds=[creator_id],
         )
-        return self._conversations.create(conversation).model_copy(update={"unreadCount": 0})
+        return self._conversations.create(conversation).model_copy(update={"unreadCount": 0, "archived": False})
 
     def open_direct(self, caller_id: str, other_id: str) -> tuple[Conversation, bool]:
         """The direct conversation between the two users, created on first use. True if created now."""
@@ -116,13 +116,14 @@ class ConversationService:
         return self.for_reader(self.require_member(conversation_id, user_id), user_id)
 
     def for_reader(self, conversation: Conversation, reader_id: str) -> Conversation:
-        """The conversation as `reader_id` sees it: media linked, with their unread count."""
+        """The conversation as `reader_id` sees it: media linked, with their unread count and
+        whether they archived it."""
         return self._for_reader([conversation], reader_id)[0]
 
     def for_push(self, conversation: Conversation) -> Conversation:
-        """The conversation as pushed to every member alike: no one's unread count, and no
-        receipts (clients keep the cursors they hold; see `receipts`)."""
-        return self._linked(conversation.model_copy(update={"unreadCount": None, "receipts": {}}))
+        """The conversation as pushed to every member alike: no one's unread count or archived
+        state, and no receipts (clients keep the cursors they hold; see `receipts`)."""
+        return self._linked(conversation.model_copy(update={"unreadCount": None, "receipts": {}, "archived": None}))
 
     def receipts(self, user_id: str, conversation_id: str) -> dict[str, Receipt]:
         """Every current member's cursors, a member who never sent a receipt at 0: "read by
@@ -131,9 +132,11 @@ class ConversationService:
         stored = self._receipts.of_conversation(conversation_id)
         return _merged(conversation, stored, conversation.memberIds)
 
-    def list_for(self, user_id: str, limit: int, cursor: str | None) -> ConversationPage:
+    def list_for(self, user_id: str, limit: int, cursor: str | None, *, archived: bool = False) -> ConversationPage:
+        """The user's main list, or with `archived` the conversations they archived (until a
+        message comes: then it is back in the main list)."""
         after = self._decode(cursor) if cursor else None
-        found = self._conversations.list_for_member(user_id, limit + 1, after)
+        found = self._conversations.list_for_member(user_id, limit + 1, after, archived=archived)
         page, more = found[:limit], len(found) > limit
         next_cursor = None
         if more:
@@ -152,7 +155,9 @@ class ConversationService:
             read = receipts[reader_id].readSeq if reader_id in receipts else 0
             if conversation.lastSeq > read:  # otherwise nothing can be unread: no query
                 read_seqs[conversation.id] = read
-            views.append(conversation.model_copy(update={"receipts": receipts}))
+            views.append(
+                conversation.model_copy(update={"receipts": receipts, "archived": conversation.archived_for(reader_id)})
+            )
         unread = self._messages.unread_counts(reader_id, read_seqs)
         return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
 

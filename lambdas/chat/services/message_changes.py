@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.chat import Message
-from chat.models.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
+from chat.models.errors import Archived, Conflict, Forbidden, InvalidRequest, NotFound
+from chat.models.ports import ArchiveIndex, ConnectionStore, ConversationStore, MessageStore
 from chat.services.conversations import ConversationService
 from chat.services.messages import linked
 from chat.services.push import FanOut, connection_ids
@@ -31,6 +31,7 @@ class MessageChangeService:
         fan_out: FanOut,
         *,
         links: "Callable[[], MediaLinks] | None" = None,
+        archive: ArchiveIndex,
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -38,6 +39,7 @@ class MessageChangeService:
         self._connections = connections
         self._fan_out = fan_out
         self._links = links  # built on first use: only messages with files need it
+        self._archive = archive
 
     def edit(self, user_id: str, message_id: str, text: str) -> Message:
         """The sender replaces the text; empty text only if the message carries files."""
@@ -75,7 +77,11 @@ class MessageChangeService:
         """The message and its conversation's members, if the caller is one of them."""
         message = self._messages.get(message_id)
         if message is None:
-            raise NotFound("No message has that id.")
+            archived = self._archive.holding(message_id)
+            if archived is None:
+                raise NotFound("No message has that id.")
+            self._conversations.require_member(archived.conversation_id, user_id)
+            raise Archived("That message is in the archive: it can be read, not changed.")
         # Someone who was removed cannot change anything any more, their own messages included.
         return message, self._conversations.require_member(message.conversationId, user_id).memberIds
 

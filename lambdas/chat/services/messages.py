@@ -14,12 +14,20 @@ from chat.clock import utc_now
 from chat.models.api import ChangesPage, MessagePage, SendMessageRequest
 from chat.models.chat import Attachment, Message
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConnectionStore, ConversationStore, DuplicateMessage, MessageStore, SeqAllocation
+from chat.models.ports import (
+    ConnectionStore,
+    ConversationStore,
+    DuplicateMessage,
+    HistorySlice,
+    MessageStore,
+    SeqAllocation,
+)
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
 from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
+    from chat.services.archive import ArchivedHistory
     from chat.services.media import MediaLinks, MediaService
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
@@ -58,6 +66,7 @@ class MessageService:
         *,
         media: "Callable[[], MediaService] | None" = None,
         links: "Callable[[], MediaLinks] | None" = None,
+        archive: "Callable[[], ArchivedHistory]",
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -67,6 +76,7 @@ class MessageService:
         # Built on first use: a text-only chat never loads the media code.
         self._media = media
         self._links = links
+        self._archive = archive  # built on first use: only a page that reaches the archive needs it
 
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
@@ -113,8 +123,13 @@ class MessageService:
     def history(
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
     ) -> MessagePage:
-        _, up_to = self._conversations.require_reader(conversation_id, reader_id)
+        conversation, up_to = self._conversations.require_reader(conversation_id, reader_id)
         found = self._messages.page(conversation_id, limit, before, after, up_to)
+        if _has_hole(found, conversation.lastSeq, limit, before, after):
+            # Older history may be in the archive: read on there, as if it were not apart.
+            found = self._archive().complete(
+                conversation_id, found, limit=limit, before=before, after=after, up_to=up_to
+            )
         seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
         reading_back = after is None and len(seqs) == limit and seqs[0] > 1
         return MessagePage(
@@ -191,6 +206,19 @@ def linked(message: Message, links: "Callable[[], MediaLinks] | None") -> Messag
     if not message.attachments or links is None:
         return message
     return links().message(message)
+
+
+def _has_hole(found: HistorySlice, last_seq: int, limit: int, before: int | None, after: int | None) -> bool:
+    """Whether a hot page may be missing archived seqs (so a conversation never archived, or a
+    page that is whole, costs nothing more): catching up, it does not start right after the
+    cursor though newer seqs exist; reading back, it is short and does not reach seq 1."""
+    seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
+    if after is not None:
+        return after < last_seq and (not seqs or seqs[0] != after + 1)
+    if len(seqs) >= limit:
+        return False
+    lowest = seqs[0] if seqs else min(before or last_seq + 1, last_seq + 1)
+    return lowest > 1
 
 
 def settled(page: list[Message], skipped: set[int], after: int | None, now: datetime) -> list[Message]:

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { type ChatStore, unreadTotal } from "../lib/store";
+import { type ChatStore, isArchived, unreadTotal } from "../lib/store";
 import { AuthScreen } from "./AuthScreen";
 import { ConversationView } from "./ConversationView";
 import { Sidebar } from "./Sidebar";
@@ -30,7 +30,8 @@ const TITLE = "Chat";
 export function App({ store }: { store: ChatStore }) {
   const state = useChat(store);
   const [openId, setOpenId] = useState<string | null>(null);
-  const unread = unreadTotal(state.conversations);
+  // Archived chats stay quiet: their unread messages are not counted in the title.
+  const unread = unreadTotal(state.conversations.filter((c) => !isArchived(c)));
 
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) ${TITLE}` : TITLE;

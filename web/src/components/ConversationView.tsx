@@ -10,11 +10,11 @@ import {
 } from "react";
 import { ACCEPT_ATTRIBUTE, formatBytes } from "../lib/media";
 import { groupMessages, visibleMessages } from "../lib/messages";
-import { type ChatState, type ChatStore, isMember, otherMember } from "../lib/store";
+import { type ChatState, type ChatStore, isArchived, isMember, otherMember } from "../lib/store";
 import { type Conversation, MAX_MESSAGE_LENGTH } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
 import { GroupInfoDialog } from "./GroupInfoDialog";
-import { FileIcon, InfoIcon, PaperclipIcon } from "./Icons";
+import { ArchiveIcon, FileIcon, InfoIcon, PaperclipIcon } from "./Icons";
 import { MessageBubble } from "./MessageBubble";
 import { conversationTitle, lastSeenText } from "./useChat";
 
@@ -39,6 +39,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
   const [dragging, setDragging] = useState(false);
   const [showingInfo, setShowingInfo] = useState(false);
   const member = isMember(conversation, me);
+  const archived = isArchived(conversation);
   const other = otherMember(conversation, me);
   const otherUser = other ? state.users[other] : undefined;
 
@@ -161,6 +162,21 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             </p>
           )}
         </div>
+        {member && (
+          <button
+            type="button"
+            onClick={() => void store.setArchived(conversation.id, !archived)}
+            className={`rounded p-1.5 hover:bg-slate-100 ${archived ? "text-teal-700" : "text-slate-600"}`}
+            aria-label={archived ? "Unarchive chat" : "Archive chat"}
+            title={
+              archived
+                ? "Unarchive chat: back in your list"
+                : "Archive chat: out of your list until a new message"
+            }
+          >
+            <ArchiveIcon />
+          </button>
+        )}
         {conversation.type === "group" && (
           <button
             type="button"

@@ -15,6 +15,23 @@ export function PaperclipIcon() {
   );
 }
 
+export function ArchiveIcon() {
+  return (
+    <svg
+      aria-hidden="true"
+      viewBox="0 0 24 24"
+      className="h-5 w-5 shrink-0"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+    >
+      <path d="M3 4h18v4H3z" />
+      <path d="M5 8v11a1 1 0 001 1h12a1 1 0 001-1V8" />
+      <path d="M10 12h4" />
+    </svg>
+  );
+}
+
 export function FileIcon() {
   return (
     <svg

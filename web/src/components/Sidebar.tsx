@@ -1,7 +1,8 @@
 import { useState } from "react";
-import type { ChatState, ChatStore } from "../lib/store";
-import type { Message } from "../lib/types";
+import { type ChatState, type ChatStore, isArchived } from "../lib/store";
+import type { Conversation, Message } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
+import { ArchiveIcon } from "./Icons";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { ProfileDialog } from "./ProfileDialog";
@@ -18,9 +19,12 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
   const [query, setQuery] = useState("");
   const [creatingGroup, setCreatingGroup] = useState(false);
   const [editingProfile, setEditingProfile] = useState(false);
+  const [showingArchived, setShowingArchived] = useState(false);
   const { results, error } = usePeopleSearch(store, query);
   const me = state.session?.user;
   if (!me) return null;
+  const archived = state.conversations.filter(isArchived);
+  const shown = showingArchived ? archived : state.conversations.filter((c) => !isArchived(c));
 
   async function startChat(userId: string) {
     const id = await store.openDirect(userId);
@@ -91,67 +95,52 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           </ul>
         )}
       </div>
-      <nav aria-label="Conversations" className="min-h-0 flex-1 overflow-y-auto">
-        {state.conversations.length === 0 && (
+      {showingArchived ? (
+        <div className="flex items-center gap-2 border-b border-slate-200 px-3 py-2">
+          <button
+            type="button"
+            onClick={() => setShowingArchived(false)}
+            className="rounded px-2 py-1 hover:bg-slate-100"
+            aria-label="Back to chats"
+          >
+            ←
+          </button>
+          <h2 className="font-semibold">Archived</h2>
+        </div>
+      ) : (
+        archived.length > 0 && (
+          <button
+            type="button"
+            onClick={() => setShowingArchived(true)}
+            className="flex w-full items-center gap-3 border-b border-slate-200 px-3 py-2 text-left text-sm font-medium text-slate-700 hover:bg-slate-100"
+          >
+            <ArchiveIcon />
+            Archived ({archived.length})
+          </button>
+        )
+      )}
+      <nav
+        aria-label={showingArchived ? "Archived conversations" : "Conversations"}
+        className="min-h-0 flex-1 overflow-y-auto"
+      >
+        {shown.length === 0 && (
           <p className="p-4 text-sm text-slate-500">
-            No conversations yet. Search for someone above to say hello.
+            {showingArchived
+              ? "No archived chats. A chat you archive shows here until a new message comes."
+              : "No conversations yet. Search for someone above to say hello."}
           </p>
         )}
         <ul>
-          {state.conversations.map((conversation) => {
-            const title = conversationTitle(conversation, state.users, me.id);
-            const last = conversation.lastMessage;
-            const unread = conversation.unreadCount ?? 0;
-            return (
-              <li key={conversation.id}>
-                <button
-                  type="button"
-                  onClick={() => onOpen(conversation.id)}
-                  aria-current={conversation.id === openId ? "page" : undefined}
-                  aria-label={`Open ${title}${unread ? `, ${unread} unread` : ""}`}
-                  className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
-                    conversation.id === openId ? "bg-teal-50" : ""
-                  }`}
-                >
-                  <ConversationAvatar
-                    conversation={conversation}
-                    title={title}
-                    users={state.users}
-                    myId={me.id}
-                  />
-                  <span className="min-w-0 flex-1">
-                    <span className="flex items-baseline justify-between gap-2">
-                      <span className={`truncate ${unread ? "font-bold" : "font-medium"}`}>{title}</span>
-                      {last && (
-                        <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>
-                      )}
-                    </span>
-                    <span className="flex items-center justify-between gap-2">
-                      <span
-                        className={`truncate text-sm ${unread ? "font-semibold text-slate-900" : "text-slate-600"}`}
-                      >
-                        {last
-                          ? preview(last)
-                          : conversation.type === "group"
-                            ? "New group"
-                            : "No messages yet"}
-                      </span>
-                      {unread > 0 && (
-                        <span
-                          role="img"
-                          data-testid="unread-badge"
-                          aria-label={`${unread} unread`}
-                          className="min-w-5 shrink-0 rounded-full bg-teal-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
-                        >
-                          {unread > 99 ? "99+" : unread}
-                        </span>
-                      )}
-                    </span>
-                  </span>
-                </button>
-              </li>
-            );
-          })}
+          {shown.map((conversation) => (
+            <ConversationItem
+              key={conversation.id}
+              conversation={conversation}
+              state={state}
+              myId={me.id}
+              open={conversation.id === openId}
+              onOpen={onOpen}
+            />
+          ))}
         </ul>
       </nav>
       {editingProfile && <ProfileDialog store={store} user={me} onClose={() => setEditingProfile(false)} />}
@@ -166,6 +155,58 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
         />
       )}
     </>
+  );
+}
+
+interface ItemProps {
+  conversation: Conversation;
+  state: ChatState;
+  myId: string;
+  open: boolean;
+  onOpen: (id: string) => void;
+}
+
+function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps) {
+  const title = conversationTitle(conversation, state.users, myId);
+  const last = conversation.lastMessage;
+  const unread = conversation.unreadCount ?? 0;
+  return (
+    <li>
+      <button
+        type="button"
+        onClick={() => onOpen(conversation.id)}
+        aria-current={open ? "page" : undefined}
+        aria-label={`Open ${title}${unread ? `, ${unread} unread` : ""}`}
+        className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
+          open ? "bg-teal-50" : ""
+        }`}
+      >
+        <ConversationAvatar conversation={conversation} title={title} users={state.users} myId={myId} />
+        <span className="min-w-0 flex-1">
+          <span className="flex items-baseline justify-between gap-2">
+            <span className={`truncate ${unread ? "font-bold" : "font-medium"}`}>{title}</span>
+            {last && <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>}
+          </span>
+          <span className="flex items-center justify-between gap-2">
+            <span
+              className={`truncate text-sm ${unread ? "font-semibold text-slate-900" : "text-slate-600"}`}
+            >
+              {last ? preview(last) : conversation.type === "group" ? "New group" : "No messages yet"}
+            </span>
+            {unread > 0 && (
+              <span
+                role="img"
+                data-testid="unread-badge"
+                aria-label={`${unread} unread`}
+                className="min-w-5 shrink-0 rounded-full bg-teal-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
+              >
+                {unread > 99 ? "99+" : unread}
+              </span>
+            )}
+          </span>
+        </span>
+      </button>
+    </li>
   );
 }
 

@@ -101,11 +101,17 @@ export class ApiClient {
     return this.request("GET", `/api/users/${encodeURIComponent(id)}`);
   }
 
-  conversations(cursor?: string): Promise<Page<Conversation>> {
+  /** The main list (what the caller has not archived), or with `archived` only the archived ones. */
+  conversations(cursor?: string, archived = false): Promise<Page<Conversation>> {
     return this.request(
       "GET",
-      `/api/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      `/api/conversations?limit=50${archived ? "&archived=true" : ""}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
     );
+  }
+
+  /** Archives the conversation for the caller (until a new message), or unarchives it. */
+  setArchived(id: string, archived: boolean): Promise<Conversation> {
+    return this.request(archived ? "PUT" : "DELETE", `/api/conversations/${encodeURIComponent(id)}/archived`);
   }
 
   /** One conversation, with the caller's unreadCount. */

@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readBy, receiptStatus } from "./messages";
 import type { SocketPort } from "./socket";
-import { ChatStore, DELIVERY_DELAY_MS, GAP_WAIT_MS, isMember, resolveWsUrl, unreadTotal } from "./store";
+import {
+  ChatStore,
+  DELIVERY_DELAY_MS,
+  GAP_WAIT_MS,
+  isArchived,
+  isMember,
+  resolveWsUrl,
+  unreadTotal,
+} from "./store";
 import type { ChangesPage, Conversation, Message, Receipt, User } from "./types";
 
 const CREATED = "2026-11-24T12:00:00.000Z";
@@ -35,6 +43,7 @@ function conversation(id: string, patch: Partial<Conversation> = {}): Conversati
     adminIds: [],
     receipts: {},
     unreadCount: 0,
+    archived: false,
     version: 1,
     ...patch,
   };
@@ -65,7 +74,14 @@ class FakeServer {
     this.requests.push(`${method} ${url.pathname}${url.search}`);
     const path = url.pathname.split("/").slice(2); // after /api
     if (path[0] === "conversations" && path.length === 1) {
-      return json({ items: this.conversations, nextCursor: null });
+      const archived = url.searchParams.get("archived") === "true";
+      return json({ items: this.conversations.filter((c) => !!c.archived === archived), nextCursor: null });
+    }
+    if (path[0] === "conversations" && path[2] === "archived") {
+      const found = this.conversations.find((c) => c.id === path[1]);
+      if (!found) return json({ error: { code: "not_found", message: "No conversation has that id." } }, 404);
+      found.archived = method === "PUT";
+      return json(found);
     }
     if (path[0] === "conversations" && path[2] === "changes") {
       const answer = this.changes[path[1] ?? ""];
@@ -657,6 +673,95 @@ describe("ChatStore gaps in pushed messages", () => {
     await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 10);
     expect(feedReads()).toHaveLength(1);
     expect(seqs(store)).toEqual([1, 2, 4, 6, 7]);
+  });
+});
+
+describe("ChatStore archived chats", () => {
+  beforeEach(() => {
+    server.messages.c1 = [message(1), message(2)];
+    server.conversations = [
+      conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 3, archived: true, unreadCount: 1 }),
+      conversation("c2", { memberIds: ["u1", "u3"], version: 1 }),
+    ];
+    server.users.u3 = user("u3");
+  });
+
+  const archivedIds = (store: ChatStore) =>
+    store
+      .getState()
+      .conversations.filter(isArchived)
+      .map((c) => c.id);
+
+  it("loads the archived list beside the main one, and a new message brings a chat back", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    expect(server.asked("GET /api/conversations?")).toEqual([
+      "GET /api/conversations?limit=50",
+      "GET /api/conversations?limit=50&archived=true",
+    ]);
+    expect(archivedIds(store)).toEqual(["c1"]);
+    // The push of a message it was archived with changes nothing; a newer one brings it back
+    store.onFrame({ type: "messageReceived", message: message(2) });
+    expect(archivedIds(store)).toEqual(["c1"]);
+    store.onFrame({ type: "messageReceived", message: message(3) });
+    expect(archivedIds(store)).toEqual([]);
+  });
+
+  it("archives and unarchives, and takes the state pushed from another device whatever its version", async () => {
+    vi.useFakeTimers();
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c2");
+    server.requests = [];
+    await store.setArchived("c2", true);
+    expect(server.requests).toEqual(["PUT /api/conversations/c2/archived"]);
+    expect(archivedIds(store)).toEqual(["c1", "c2"]);
+    await store.setArchived("c1", false);
+    expect(archivedIds(store)).toEqual(["c2"]);
+    // From another device: a copy whose version is below the one held (archiving is no change) ...
+    store.onFrame({
+      type: "conversationUpdated",
+      conversation: conversation("c2", { memberIds: ["u1", "u3"], version: 2, archived: null }),
+    });
+    store.onFrame({
+      type: "archivedChanged",
+      conversation: conversation("c2", { memberIds: ["u1", "u3"], version: 1, archived: false }),
+    });
+    expect(archivedIds(store)).toEqual([]);
+    // ... and one above the cursor of a conversation whose history is held: it moves no cursor
+    server.requests = [];
+    store.onFrame({
+      type: "archivedChanged",
+      conversation: conversation("c2", { memberIds: ["u1", "u3"], version: 9, archived: true }),
+    });
+    await vi.advanceTimersByTimeAsync(GAP_WAIT_MS * 2);
+    expect(archivedIds(store)).toEqual(["c2"]);
+    expect(server.asked("GET /api/conversations/c2/changes")).toEqual([]);
+  });
+
+  it("keeps the archived state held when a group update pushed to everyone carries none", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.onFrame({
+      type: "conversationUpdated",
+      conversation: {
+        ...conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 4 }),
+        archived: null,
+      },
+    });
+    expect(archivedIds(store)).toEqual(["c1"]);
+  });
+
+  it("learns on a reconnect what was archived or unarchived elsewhere meanwhile", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    server.conversations = [
+      conversation("c1", { lastSeq: 2, lastMessage: message(2), version: 3, unreadCount: 1 }),
+      conversation("c2", { memberIds: ["u1", "u3"], version: 1, archived: true, unreadCount: 2 }),
+    ];
+    await store.catchUp();
+    expect(archivedIds(store)).toEqual(["c2"]);
+    expect(unreadTotal(store.getState().conversations.filter((c) => !isArchived(c)))).toBe(1);
   });
 });
 

@@ -88,7 +88,12 @@ export function isMember(conversation: Pick<Conversation, "memberIds">, userId: 
   return conversation.memberIds.includes(userId);
 }
 
-/** Unread messages across the conversations held: the number in the tab title. */
+/** Archived by this user and no message since: listed under "Archived", not in the main list. */
+export function isArchived(conversation: Pick<Conversation, "archived">): boolean {
+  return conversation.archived === true;
+}
+
+/** Unread messages across the conversations given: the number in the tab title. */
 export function unreadTotal(conversations: readonly Conversation[]): number {
   return conversations.reduce((sum, c) => sum + (c.unreadCount ?? 0), 0);
 }
@@ -130,7 +135,18 @@ function refreshed(held: Conversation, incoming: Conversation): Conversation {
     lastSeq: Math.max(held.lastSeq, incoming.lastSeq),
     lastMessage: heldNewer ? mine : theirs,
     unreadCount: incoming.unreadCount === null || heldNewer ? held.unreadCount : incoming.unreadCount,
+    archived: archivedNow(held, incoming),
   };
+}
+
+/**
+ * Whether a conversation is archived after a server copy: the copy says so (a pushed one, saying null,
+ * keeps what is held), unless a message newer than the copy's last one is held: that message came after
+ * the archiving and brought it back, as the server's list will show.
+ */
+function archivedNow(held: Conversation, incoming: Conversation): boolean {
+  if (incoming.archived === null || incoming.archived === undefined) return held.archived ?? false;
+  return incoming.archived && (held.lastMessage?.seq ?? 0) <= (incoming.lastMessage?.seq ?? 0);
 }
 
 /** The reader is looking: the tab is shown and the window has focus. */
@@ -442,13 +458,43 @@ export class ChatStore {
 
   async loadConversations(): Promise<void> {
     try {
-      const page = await this.api.conversations();
-      this.takeConversations(page.items, true);
-      for (const conversation of page.items) this.noteArrived(conversation);
-      await this.ensureUsers(page.items.flatMap((c) => c.memberIds));
+      const items = await this.listConversations();
+      this.takeConversations(items, true);
+      for (const conversation of items) this.noteArrived(conversation);
+      await this.ensureUsers(items.flatMap((c) => c.memberIds));
     } catch (error) {
       this.report(error);
     }
+  }
+
+  /** The first page of the main list and of the archived one: each copy says which it is in. */
+  private async listConversations(): Promise<Conversation[]> {
+    const [main, archived] = await Promise.all([
+      this.api.conversations(),
+      this.api.conversations(undefined, true),
+    ]);
+    return [...main.items, ...archived.items];
+  }
+
+  /** Archives a conversation for this user (until a new message comes), or unarchives it. */
+  async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    try {
+      this.takeArchived(await this.api.setArchived(conversationId, archived));
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /**
+   * A copy that says where this user's archiving stands (the answer to archiving, or its push to every
+   * device of the user). It is no change of the conversation, so its version may be below the one held:
+   * the state is taken all the same (the newest message held still wins, as in `refreshed`).
+   */
+  private takeArchived(conversation: Conversation): void {
+    this.takeConversations([conversation]);
+    const held = this.find(conversation.id);
+    const archived = held ? archivedNow(held, conversation) : false;
+    if (held && held.archived !== archived) this.patchConversation(conversation.id, { archived });
   }
 
   private upsertConversation(conversation: Conversation): void {
@@ -477,7 +523,12 @@ export class ChatStore {
         this.cursors.set(conversation.id, conversation.version);
       }
       const before = held.get(conversation.id);
-      if (!before) held.set(conversation.id, { ...conversation, unreadCount: conversation.unreadCount ?? 0 });
+      if (!before)
+        held.set(conversation.id, {
+          ...conversation,
+          unreadCount: conversation.unreadCount ?? 0,
+          archived: conversation.archived ?? false,
+        });
       else if (conversation.version >= before.version)
         held.set(conversation.id, refreshed(before, conversation));
     }
@@ -619,6 +670,8 @@ export class ChatStore {
         ...conversation,
         lastMessage: message,
         lastSeq: Math.max(conversation.lastSeq, message.seq),
+        // A new message brings an archived conversation back to the main list, as on the server.
+        archived: (last?.seq ?? 0) < message.seq ? false : conversation.archived,
       });
     }
   }
@@ -659,7 +712,8 @@ export class ChatStore {
   async catchUp(): Promise<void> {
     let listed: Conversation[];
     try {
-      listed = (await this.api.conversations()).items;
+      // The archived list too: a conversation archived on another device meanwhile is absent from the main one.
+      listed = await this.listConversations();
     } catch (error) {
       this.report(error);
       return;
@@ -1209,6 +1263,10 @@ export class ChatStore {
       case "messageUpdated":
         this.applyMessageUpdate(frame.message);
         this.noteVersion(frame.message.conversationId, frame.version);
+        break;
+      case "archivedChanged":
+        // Archived or unarchived on one of this user's devices: its version moves no cursor.
+        this.takeArchived(frame.conversation);
         break;
       case "conversationUpdated":
         // unreadCount is null here: the held count stays. The copy itself moves no cursor (it only

@@ -59,6 +59,11 @@ export interface Conversation {
   receipts: Record<string, Receipt>;
   /** The caller's unread messages; null in pushed frames (the client keeps its own count then). */
   unreadCount: number | null;
+  /**
+   * The caller archived it and no message came since: out of the main list. Only the caller's own state;
+   * null in frames pushed to every member alike (the client keeps what it holds then).
+   */
+  archived: boolean | null;
   /** Bumped by every change in the conversation except receipts: the catch-up cursor. */
   version: number;
 }
@@ -141,6 +146,8 @@ export type ServerFrame =
   | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
   | { type: "messageUpdated"; message: Message; version?: number }
   | { type: "conversationUpdated"; conversation: Conversation }
+  // This user archived or unarchived it (on any device): no change of the conversation, so no cursor moves.
+  | { type: "archivedChanged"; conversation: Conversation }
   | {
       type: "error";
       code: string;

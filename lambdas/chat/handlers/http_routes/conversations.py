@@ -4,7 +4,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from chat.handlers.composition import conversation_service, group_service, message_service, rate_limits, receipt_service
+from chat.handlers.composition import (
+    archived_chat_service,
+    conversation_service,
+    group_service,
+    message_service,
+    rate_limits,
+    receipt_service,
+)
 from chat.handlers.http_routes.responses import answers, created_or_existing
 from chat.handlers.http_routes.security import BEARER, CurrentUserId
 from chat.models.api import (
@@ -54,14 +61,18 @@ def open_direct(user_id: CurrentUserId, body: DirectConversationRequest) -> Resp
     responses=answers(200, 401, 422, 500, 503),
     tags=["conversations"],
     security=BEARER,
-    summary="Your conversations, most recent first",
+    summary="Your conversations, most recent first: those you have not archived, or only the archived ones",
 )
 def list_conversations(
     user_id: CurrentUserId,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
+    archived: Annotated[
+        bool,
+        Query(description="true: only the conversations you archived and no message has come to since"),
+    ] = False,
 ) -> ConversationPage:
-    return conversation_service().list_for(user_id, limit, cursor)
+    return conversation_service().list_for(user_id, limit, cursor, archived=archived)
 
 
 ConversationId = Annotated[str, Path(max_length=64)]
@@ -76,6 +87,30 @@ ConversationId = Annotated[str, Path(max_length=64)]
 )
 def get_conversation(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
     return conversation_service().get(user_id, conversation_id)
+
+
+@router.put(
+    "/conversations/<conversation_id>/archived",
+    responses=answers(200, 401, 403, 404, 422, 429, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Archive the conversation for yourself: out of your main list until a new message comes",
+)
+def archive(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
+    rate_limits().check("membership", user_id)
+    return archived_chat_service().set_archived(user_id, conversation_id, archived=True)
+
+
+@router.delete(
+    "/conversations/<conversation_id>/archived",
+    responses=answers(200, 401, 403, 404, 422, 429, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Unarchive the conversation for yourself: back in your main list",
+)
+def unarchive(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
+    rate_limits().check("membership", user_id)
+    return archived_chat_service().set_archived(user_id, conversation_id, archived=False)
 
 
 @router.get(

@@ -1,0 +1,102 @@
+"""The archive's MongoDB side: the chunk index, and the hot messages as the archiver reads
+and clears them."""
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+
+from chat.adapters.mongo import translated
+from chat.adapters.mongo_store import Document, _message
+from chat.models.ports import ArchiveChunk, HistorySlice
+
+
+def _chunk(doc: Document) -> ArchiveChunk:
+    return ArchiveChunk(
+        conversation_id=doc["conversationId"],
+        first_seq=doc["firstSeq"],
+        last_seq=doc["lastSeq"],
+        key=doc["_id"],
+        message_ids=doc.get("messageIds", []),
+    )
+
+
+def _slice(docs: list[Document]) -> HistorySlice:
+    return HistorySlice(
+        messages=[_message(doc) for doc in docs if not doc.get("skipped")],
+        skipped={doc["seq"] for doc in docs if doc.get("skipped")},
+    )
+
+
+@translated
+class MongoArchiveIndex:
+    def __init__(self, db: Any) -> None:
+        self._chunks = db["archive_chunks"]
+
+    def record(self, chunk: ArchiveChunk) -> None:
+        # Keyed by the object's key: recording a chunk twice (a rerun) writes the same record.
+        self._chunks.replace_one(
+            {"_id": chunk.key},
+            {
+                "conversationId": chunk.conversation_id,
+                "firstSeq": chunk.first_seq,
+                "lastSeq": chunk.last_seq,
+                "count": len(chunk.message_ids),
+                "messageIds": chunk.message_ids,
+            },
+            upsert=True,
+        )
+
+    def archived_through(self, conversation_id: str) -> int:
+        newest = self._chunks.find_one(
+            {"conversationId": conversation_id}, {"lastSeq": 1}, sort=[("lastSeq", DESCENDING)]
+        )
+        return int(newest["lastSeq"]) if newest else 0
+
+    def below(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        query = {"conversationId": conversation_id, "firstSeq": {"$lt": seq}}
+        return [
+            _chunk(d) for d in self._chunks.find(query, {"messageIds": 0}).sort("firstSeq", DESCENDING).limit(limit)
+        ]
+
+    def above(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
+        query = {"conversationId": conversation_id, "lastSeq": {"$gt": seq}}
+        return [_chunk(d) for d in self._chunks.find(query, {"messageIds": 0}).sort("lastSeq", ASCENDING).limit(limit)]
+
+    def holding(self, message_id: str) -> ArchiveChunk | None:
+        doc = self._chunks.find_one({"messageIds": message_id}, {"messageIds": 0})
+        return _chunk(doc) if doc else None
+
+
+@translated
+class MongoArchivableMessages:
+    def __init__(self, db: Any) -> None:
+        self._messages = db["messages"]
+
+    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
+        # Served by the old_first index (createdAt, conversationId): it never reads a message.
+        ids = self._messages.distinct("conversationId", {"createdAt": {"$lt": cutoff}})
+        return sorted(ids)[:limit]
+
+    def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
+        docs = self._messages.find({"conversationId": conversation_id, "seq": {"$gt": after_seq}})
+        taken: list[Document] = []
+        for doc in docs.sort("seq", ASCENDING).limit(limit):
+            if doc["createdAt"] >= cutoff:
+                break  # history is archived in seq order: nothing past a recent seq
+            taken.append(doc)
+        return _slice(taken)
+
+    def at_or_below(self, conversation_id: str, seq: int, limit: int) -> HistorySlice:
+        docs = self._messages.find({"conversationId": conversation_id, "seq": {"$lte": seq}})
+        return _slice(list(docs.sort("seq", ASCENDING).limit(limit)))
+
+    def forget(self, conversation_id: str, archived: HistorySlice) -> int:
+        # (A message from before revisions were counted has none: that is revision 0.)
+        unchanged = [{"_id": m.id, "revision": m.revision or {"$in": [0, None]}} for m in archived.messages]
+        deleted = self._messages.delete_many({"$or": unchanged}).deleted_count if unchanged else 0
+        if archived.skipped:
+            self._messages.delete_many(
+                {"conversationId": conversation_id, "seq": {"$in": sorted(archived.skipped)}, "skipped": True}
+            )
+        return int(deleted)

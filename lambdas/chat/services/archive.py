@@ -1,0 +1,196 @@
+"""Message archiving: old history moves from the hot `messages` collection to compressed
+chunks in S3, and history pages read on across the boundary as if it were not there.
+
+A run takes each conversation's oldest hot seqs (older than the cut-off) in chunks: write
+the chunk and verify it, record it in the index, then delete the hot copies. Every step is
+idempotent and the index is the commit point, so a run that dies anywhere and runs again
+finishes the job: a chunk written but not recorded is written again (same key); one
+recorded but not yet cleared is cleared first thing. A message changed while its chunk was
+being written keeps its newer copy hot, and reads prefer the hot copy of a seq."""
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chat.models.chat import Message
+from chat.models.ports import ArchivableMessages, ArchiveChunk, ArchiveIndex, ArchiveStorage, HistorySlice
+from chat.observability import logger
+
+CHUNK_SIZE = 500  # seqs per chunk: a page of history reads one chunk, two at a boundary
+CHUNKS_CACHED = 32  # decoded chunks a container keeps: scrolling back reads each once
+CHUNKS_PER_PAGE = 4  # at most this many chunk reads complete one page (chunks hold up to 500)
+
+
+def chunk_key(conversation_id: str, first_seq: int, last_seq: int) -> str:
+    # Fixed-width seqs: a conversation's chunks list in order, and a rerun writes the same key.
+    return f"archive/{conversation_id}/{first_seq:012d}-{last_seq:012d}.jsonl.gz"
+
+
+def seqs_of(history: HistorySlice) -> list[int]:
+    return sorted([m.seq for m in history.messages] + list(history.skipped))
+
+
+@dataclass
+class ArchiveReport:
+    archived: int = 0  # messages moved out of the hot collection
+    chunks: int = 0
+    conversations: list[str] = field(default_factory=list)
+    done: bool = True  # False: stopped at the run's bounds, with more to do next time
+
+
+class Archiver:
+    def __init__(
+        self,
+        hot: ArchivableMessages,
+        index: ArchiveIndex,
+        storage: ArchiveStorage,
+        *,
+        after: timedelta,
+        max_messages: int,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self._hot = hot
+        self._index = index
+        self._storage = storage
+        self._after = after
+        self._max_messages = max_messages
+        self._chunk_size = chunk_size
+
+    def run(self, now: datetime, time_left: Callable[[], float]) -> ArchiveReport:
+        """Archives what is older than the cut-off, within `max_messages` and while
+        `time_left()` (seconds) allows another chunk."""
+        cutoff = now - self._after
+        report = ArchiveReport()
+        for conversation_id in self._hot.conversations_older_than(cutoff, limit=1000):
+            if not self._room(report, time_left):
+                report.done = False
+                break
+            if self._archive_conversation(conversation_id, cutoff, report, time_left):
+                report.conversations.append(conversation_id)
+        return report
+
+    def _room(self, report: ArchiveReport, time_left: Callable[[], float]) -> bool:
+        # A chunk takes well under 10 s (a read, a write of ~100 KB, a verify, two deletes).
+        return report.archived < self._max_messages and time_left() > 10
+
+    def _archive_conversation(
+        self, conversation_id: str, cutoff: datetime, report: ArchiveReport, time_left: Callable[[], float]
+    ) -> bool:
+        through = self._index.archived_through(conversation_id)
+        self._clear_leftovers(conversation_id, through)
+        moved = False
+        while self._room(report, time_left):
+            batch = self._hot.oldest(conversation_id, through, cutoff, self._chunk_size)
+            seqs = seqs_of(batch)
+            if not seqs:
+                return moved
+            chunk = ArchiveChunk(
+                conversation_id=conversation_id,
+                first_seq=seqs[0],
+                last_seq=seqs[-1],
+                key=chunk_key(conversation_id, seqs[0], seqs[-1]),
+                message_ids=[m.id for m in batch.messages],
+            )
+            self._storage.write(chunk.key, batch)  # verified before it returns
+            self._index.record(chunk)  # from here on, reads find these seqs in the archive
+            report.archived += self._hot.forget(conversation_id, batch)
+            report.chunks += 1
+            through, moved = chunk.last_seq, True
+        report.done = False
+        return moved
+
+    def _clear_leftovers(self, conversation_id: str, through: int) -> None:
+        """Deletes hot copies of seqs already archived (a run that stopped between recording a
+        chunk and deleting them), each only if it is unchanged since it was archived."""
+        if through == 0:
+            return
+        leftovers = self._hot.at_or_below(conversation_id, through, self._chunk_size)
+        if not seqs_of(leftovers):
+            return
+        for chunk in self._index.below(conversation_id, through + 1, limit=1000):
+            stored = self._storage.read(chunk.key)
+            self._hot.forget(conversation_id, stored)
+            if chunk.first_seq <= seqs_of(leftovers)[0]:
+                break
+        logger.info("cleared hot copies an earlier run archived", extra={"conversation_id": conversation_id})
+
+
+class ArchivedHistory:
+    """Completes a page of hot history from the archive, only where the hot page has a
+    hole: a conversation never archived costs nothing more."""
+
+    def __init__(self, index: ArchiveIndex, storage: ArchiveStorage) -> None:
+        self._index = index
+        self._storage = storage
+        self._chunks: OrderedDict[str, HistorySlice] = OrderedDict()
+
+    def complete(
+        self,
+        conversation_id: str,
+        hot: HistorySlice,
+        *,
+        limit: int,
+        before: int | None,
+        after: int | None,
+        up_to: int | None,
+    ) -> HistorySlice:
+        # The archive is read within the page's own bounds, not just under the hot seqs: a
+        # message changed while its chunk was written stays hot amid archived seqs.
+        if after is None:  # reading back: the newest `limit` below `before`
+            older = self._read(conversation_id, below=before, above=None, up_to=up_to, want=limit)
+            return _merged(hot, older, limit, newest=True)
+        newer = self._read(conversation_id, below=None, above=after, up_to=up_to, want=limit)
+        return _merged(hot, newer, limit, newest=False)
+
+    def _read(
+        self, conversation_id: str, below: int | None, above: int | None, up_to: int | None, want: int
+    ) -> HistorySlice:
+        """Archived seqs strictly between `above` and `below` (either open), at most `up_to`:
+        the chunks nearest the hot page first, until `want` seqs are found."""
+        if above is None:
+            ceiling = min(below or 2**62, (up_to or 2**62) + 1)
+            chunks = self._index.below(conversation_id, ceiling, limit=CHUNKS_PER_PAGE)
+        else:
+            chunks = self._index.above(conversation_id, above, limit=CHUNKS_PER_PAGE)
+        messages: list[Message] = []
+        skipped: set[int] = set()
+        for chunk in chunks:
+            stored = self._chunk(chunk.key)
+            messages += [m for m in stored.messages if _within(m.seq, above, below, up_to)]
+            skipped |= {seq for seq in stored.skipped if _within(seq, above, below, up_to)}
+            if len(messages) + len(skipped) >= want:
+                break
+        return HistorySlice(messages=messages, skipped=skipped)
+
+    def _chunk(self, key: str) -> HistorySlice:
+        cached = self._chunks.get(key)
+        if cached is None:
+            started = time.perf_counter()
+            cached = self._storage.read(key)
+            logger.debug("archive chunk read", extra={"key": key, "ms": (time.perf_counter() - started) * 1000})
+            self._chunks[key] = cached
+            while len(self._chunks) > CHUNKS_CACHED:
+                self._chunks.popitem(last=False)
+        else:
+            self._chunks.move_to_end(key)
+        return cached
+
+
+def _within(seq: int, above: int | None, below: int | None, up_to: int | None) -> bool:
+    return (above is None or seq > above) and (below is None or seq < below) and (up_to is None or seq <= up_to)
+
+
+def _merged(hot: HistorySlice, archived: HistorySlice, limit: int, *, newest: bool) -> HistorySlice:
+    """The two, a seq's hot copy winning (it is the newer), cut to the `limit` seqs nearest
+    the reader's cursor: the newest when reading back, the oldest when catching up."""
+    by_seq = {m.seq: m for m in archived.messages}
+    by_seq.update({m.seq: m for m in hot.messages})
+    skipped = (archived.skipped | hot.skipped) - set(by_seq)
+    seqs = sorted(set(by_seq) | skipped)
+    kept = set(seqs[-limit:] if newest else seqs[:limit])
+    return HistorySlice(
+        messages=[by_seq[s] for s in sorted(kept) if s in by_seq],
+        skipped={s for s in skipped if s in kept},
+    )

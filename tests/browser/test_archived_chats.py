@@ -1,0 +1,56 @@
+"""Archiving a chat, as people see it in Chromium: out of the list, under Archived, and back
+with the next message."""
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.test_live_features import log_in
+from tests.browser.test_web_client import OpenPage, open_chat_with, send, sign_up, texts, unique
+
+
+def chats(page: Page) -> Locator:
+    """The main list of conversations."""
+    return page.get_by_role("navigation", name="Conversations")
+
+
+def test_an_archived_chat_leaves_the_list_until_a_new_message_brings_it_back(new_page: OpenPage) -> None:
+    # Given Alice (on a laptop and a phone) and Bob, who have chatted
+    alice, bob = unique("alice"), unique("bob")
+    bob_name = f"Bob {bob[-6:]}"
+    laptop, b = new_page(), new_page()
+    sign_up(laptop, alice, "Alice")
+    sign_up(b, bob, bob_name)
+    phone = new_page()
+    log_in(phone, alice)
+    open_chat_with(laptop, bob_name)
+    send(laptop, "See you later")
+    expect(chats(phone).get_by_role("button", name=f"Open {bob_name}")).to_be_visible()
+
+    # When Alice archives the chat from its header
+    laptop.get_by_role("button", name="Archive chat").click()
+
+    # Then it leaves her list and shows under Archived, on both her devices; Bob's list keeps it
+    for device in (laptop, phone):
+        expect(chats(device).get_by_role("button", name=f"Open {bob_name}")).to_have_count(0)
+        expect(device.get_by_role("button", name="Archived (1)")).to_be_visible()
+    expect(laptop.get_by_role("button", name="Unarchive chat")).to_be_visible()
+    expect(b.get_by_role("button", name="Open Alice")).to_be_visible()
+    phone.get_by_role("button", name="Archived (1)").click()
+    archived = phone.get_by_role("navigation", name="Archived conversations")
+    archived.get_by_role("button", name=f"Open {bob_name}").click()
+    expect(texts(phone)).to_have_text(["See you later"])  # opening it works
+    phone.get_by_role("button", name="Back to chats").click()
+
+    # When Bob writes again
+    b.get_by_role("button", name="Open Alice").click()
+    send(b, "Still on?")
+
+    # Then the chat is back in Alice's list, on both devices, and nothing is left under Archived
+    for device in (laptop, phone):
+        expect(chats(device).get_by_role("button", name=f"Open {bob_name}")).to_be_visible()
+        expect(device.get_by_role("button", name="Archived (1)")).to_have_count(0)
+    expect(texts(laptop)).to_have_text(["See you later", "Still on?"])
+    expect(laptop.get_by_role("button", name="Archive chat")).to_be_visible()
+    # The server agrees: a fresh load shows it in the list
+    phone.reload()
+    expect(chats(phone).get_by_role("button", name=f"Open {bob_name}")).to_be_visible()
+    expect(phone.get_by_role("button", name="Archived (1)")).to_have_count(0)

@@ -1,0 +1,115 @@
+"""The archive's stores: the MongoDB adapters (embedded store, or a real MongoDB when
+MONGODB_URI is set) and S3 (moto) behave as the in-memory fakes the unit tests use."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chat.adapters.mongo_archive import MongoArchivableMessages, MongoArchiveIndex
+from chat.adapters.mongo_store import MongoMessageStore
+from chat.adapters.s3_archive import S3ArchiveStorage
+from chat.clock import utc_now
+from chat.models.chat import Message
+from chat.models.ports import ArchiveChunk, HistorySlice
+from chat.services.ids import new_id
+from tests.fakes import FakeArchivableMessages, FakeArchiveIndex, FakeArchiveStorage, FakeMessageStore
+
+T0 = utc_now() - timedelta(days=100)
+
+
+def a_message(conversation_id: str, seq: int, days_old: float) -> Message:
+    return Message(
+        id=new_id(),
+        conversationId=conversation_id,
+        senderId="alice",
+        text=f"message {seq}",
+        clientMsgId=f"c{seq}",
+        seq=seq,
+        createdAt=utc_now() - timedelta(days=days_old),
+    )
+
+
+@pytest.fixture(params=["fake", "mongo"])
+def stores(request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
+    """(message store, the archiver's view of it, chunk index)"""
+    if request.param == "fake":
+        messages = FakeMessageStore()
+        return messages, FakeArchivableMessages(messages), FakeArchiveIndex()
+    db = request.getfixturevalue("mongo_db")
+    return MongoMessageStore(db), MongoArchivableMessages(db), MongoArchiveIndex(db)
+
+
+def chunk(conversation_id: str, first: int, last: int) -> ArchiveChunk:
+    return ArchiveChunk(conversation_id, first, last, f"archive/{conversation_id}/{first}-{last}", [f"m{first}"])
+
+
+def test_the_index_finds_chunks_by_seq_and_by_message(stores: tuple[Any, Any, Any]) -> None:
+    _, _, index = stores
+    for first, last in ((1, 100), (101, 200), (201, 250)):
+        index.record(chunk("c1", first, last))
+    index.record(chunk("c1", 101, 200))  # recorded again: nothing changes
+    index.record(chunk("c2", 1, 10))
+    assert index.archived_through("c1") == 250
+    assert index.archived_through("nowhere") == 0
+    assert [c.first_seq for c in index.below("c1", 150, limit=5)] == [101, 1]
+    assert [c.first_seq for c in index.below("c1", 2**62, limit=2)] == [201, 101]
+    assert [c.last_seq for c in index.above("c1", 150, limit=5)] == [200, 250]
+    assert index.above("c1", 250, limit=5) == []
+    found = index.holding("m101")
+    assert found is not None
+    assert (found.conversation_id, found.first_seq, found.last_seq) == ("c1", 101, 200)
+    assert index.holding("m999") is None
+
+
+def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: tuple[Any, Any, Any]) -> None:
+    messages, hot, _ = stores
+    for seq, days_old in ((1, 120), (2, 110), (4, 100), (5, 1), (6, 100)):
+        messages.insert(a_message("c1", seq, days_old))
+    messages.mark_skipped("c1", 3, utc_now() - timedelta(days=105))
+    messages.insert(a_message("c2", 1, 0.5))
+    cutoff = utc_now() - timedelta(days=90)
+
+    assert hot.conversations_older_than(cutoff, limit=10) == ["c1"]
+    batch = hot.oldest("c1", 0, cutoff, limit=10)
+    # 1, 2, the reserved 3, and 4: then 5 is recent, and 6 waits behind it
+    assert [m.seq for m in batch.messages] == [1, 2, 4]
+    assert batch.skipped == {3}
+    assert [m.seq for m in hot.oldest("c1", 2, cutoff, limit=1).messages] == []  # 3 is a reserved seq
+    assert hot.oldest("c1", 2, cutoff, limit=1).skipped == {3}
+
+
+def test_forgetting_keeps_a_copy_changed_since_and_clears_reserved_seqs(stores: tuple[Any, Any, Any]) -> None:
+    messages, hot, _ = stores
+    for seq in (1, 2, 3):
+        messages.insert(a_message("c1", seq, 120))
+    messages.mark_skipped("c1", 4, T0)
+    batch = hot.oldest("c1", 0, utc_now(), limit=10)
+    changed = next(m for m in batch.messages if m.seq == 2)
+    messages.edit(changed.id, "alice", "edited meanwhile", utc_now())
+
+    assert hot.forget("c1", batch) == 2
+
+    left = hot.at_or_below("c1", 10, limit=10)
+    assert [(m.seq, m.text) for m in left.messages] == [(2, "edited meanwhile")]
+    assert left.skipped == set()
+
+
+@pytest.fixture(params=["fake", "s3"])
+def storage(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "fake":
+        yield FakeArchiveStorage()
+        return
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="chat-archive-test")
+        yield S3ArchiveStorage("chat-archive-test")
+
+
+def test_a_chunk_reads_back_as_written(storage: Any) -> None:
+    written = HistorySlice(messages=[a_message("c1", 1, 100), a_message("c1", 3, 99)], skipped={2})
+    storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)
+    storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)  # a rerun: the same object
+    assert storage.read("archive/c1/000000000001-000000000003.jsonl.gz") == written

@@ -1,0 +1,224 @@
+"""The archiver with the in-memory stores: history reads the same before and after, a run
+that dies anywhere and runs again loses and doubles nothing, a change racing the archiver
+keeps its newer copy, and archived messages are read-only."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chat.clock import utc_now
+from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
+from chat.models.errors import Archived, Forbidden
+from chat.models.ports import ArchiveChunk, HistorySlice
+from chat.services.archive import Archiver
+from chat.services.message_changes import MessageChangeService
+from chat.services.push import FanOut
+from tests.fakes import FakeArchivableMessages
+from tests.unit.conftest import Chat
+
+
+def user(chat: Chat, name: str) -> str:
+    return chat.auth.signup(SignupRequest(username=name, password="password1")).user.id
+
+
+def a_group_with_history(chat: Chat, messages: int) -> tuple[str, str, str]:
+    alice, bob = user(chat, "alice"), user(chat, "bob")
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob])).id
+    for n in range(messages):
+        sender = alice if n % 3 else bob
+        chat.messages.send_message(sender, SendMessageRequest(conversationId=group, text=f"m{n}", clientMsgId=f"c{n}"))
+    return alice, bob, group
+
+
+def archiver(chat: Chat, **kwargs: Any) -> Archiver:
+    options: dict[str, Any] = {"after": timedelta(0), "max_messages": 100_000, "chunk_size": 100} | kwargs
+    return Archiver(FakeArchivableMessages(chat.message_store), chat.archive_index, chat.archive_storage, **options)
+
+
+def every_page(chat: Chat, reader: str, conversation_id: str, limit: int) -> tuple[list[Any], list[Any]]:
+    """The whole history read back page by page, and read forward page by page."""
+    back: list[Any] = []
+    page = chat.messages.history(reader, conversation_id, limit, None, None)
+    while True:
+        back = [m.model_dump() for m in page.items] + back
+        if page.nextBefore is None:
+            break
+        page = chat.messages.history(reader, conversation_id, limit, page.nextBefore, None)
+    forward: list[Any] = []
+    after = 0
+    while True:
+        page = chat.messages.history(reader, conversation_id, limit, None, after)
+        if not page.items:
+            break
+        forward += [m.model_dump() for m in page.items]
+        after = page.items[-1].seq
+    return back, forward
+
+
+def forever() -> float:
+    return 900.0
+
+
+def soon() -> datetime:
+    """A moment after the messages just sent (the clock keeps milliseconds: "now" may be theirs)."""
+    return utc_now() + timedelta(seconds=1)
+
+
+def test_history_reads_the_same_page_by_page_both_ways_after_everything_is_archived(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 250)
+    before = every_page(chat, alice, group, 40)
+    assert len(before[0]) == 250
+
+    report = archiver(chat).run(soon(), forever)
+
+    assert (report.archived, report.chunks, report.done) == (250, 3, True)
+    assert chat.message_store.messages == []  # nothing left hot
+    assert every_page(chat, alice, group, 40) == before
+    # And a send afterwards carries on from the archived seqs
+    sent = chat.messages.send_message(alice, SendMessageRequest(conversationId=group, text="new", clientMsgId="n1"))
+    assert sent.message.seq == 251
+    newest = chat.messages.history(alice, group, 3, None, None)
+    assert [m.text for m in newest.items] == ["m248", "m249", "new"]
+
+
+def test_only_what_is_older_than_the_cut_off_moves(chat: Chat) -> None:
+    a_group_with_history(chat, 30)
+    report = archiver(chat, after=timedelta(days=90)).run(soon(), forever)
+    assert report.archived == 0
+    assert len(chat.message_store.messages) == 30
+    # Ninety days on, they all go
+    assert archiver(chat, after=timedelta(days=90)).run(soon() + timedelta(days=91), forever).archived == 30
+
+
+def test_a_run_stops_at_its_bounds_and_the_next_picks_up_where_it_stopped(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 250)
+    before = every_page(chat, alice, group, 50)
+    first = archiver(chat, max_messages=100).run(soon(), forever)
+    assert (first.archived, first.done) == (100, False)
+    assert every_page(chat, alice, group, 50) == before  # half archived reads the same
+    second = archiver(chat).run(soon(), forever)
+    assert (second.archived, second.done) == (150, True)
+    # Out of time: not even a chunk
+    assert archiver(chat).run(soon(), lambda: 5.0).archived == 0
+
+
+class DiesOnce:
+    """Wraps a store; its `method` raises once, as a run that dies at that step."""
+
+    def __init__(self, store: Any, method: str) -> None:
+        self._store, self._method, self.died = store, method, False
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._store, name)
+        if name != self._method or self.died:
+            return target
+
+        def die(*args: Any, **kwargs: Any) -> Any:
+            self.died = True
+            raise RuntimeError(f"the run died in {name}")
+
+        return die
+
+
+@pytest.mark.parametrize("dies_in", ["record", "forget"], ids=["after-the-s3-write", "after-the-index-write"])
+def test_a_run_that_dies_and_runs_again_loses_and_doubles_nothing(chat: Chat, dies_in: str) -> None:
+    alice, _, group = a_group_with_history(chat, 150)
+    before = every_page(chat, alice, group, 40)
+    hot = FakeArchivableMessages(chat.message_store)
+    index: Any = chat.archive_index
+    if dies_in == "record":
+        index = DiesOnce(chat.archive_index, "record")
+    else:
+        hot = DiesOnce(hot, "forget")  # type: ignore[assignment]
+    dying = Archiver(hot, index, chat.archive_storage, after=timedelta(0), max_messages=1000, chunk_size=100)
+
+    with pytest.raises(RuntimeError, match="died"):
+        dying.run(soon(), forever)
+    assert every_page(chat, alice, group, 40) == before  # mid-way, reads are whole
+
+    again = archiver(chat).run(soon(), forever)
+
+    assert chat.message_store.messages == []
+    assert sorted(chat.archive_storage.objects) == sorted(c.key for c in chat.archive_index.chunks.values())
+    archived_seqs = [
+        m.seq for key in sorted(chat.archive_storage.objects) for m in chat.archive_storage.read(key).messages
+    ]
+    assert archived_seqs == list(range(1, 151))  # every message once
+    assert every_page(chat, alice, group, 40) == before
+    assert again.done
+
+
+def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 20)
+    edited = next(m for m in chat.message_store.messages if m.senderId == alice)
+    changes = MessageChangeService(
+        chat.conversations,
+        chat.conversation_store,
+        chat.message_store,
+        chat.connections,
+        FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
+        archive=chat.archive_index,
+    )
+
+    class EditDuringWrite:
+        def __init__(self, storage: Any) -> None:
+            self._storage = storage
+
+        def write(self, key: str, history: HistorySlice) -> None:
+            self._storage.write(key, history)
+            changes.edit(alice, edited.id, "edited while archiving")
+
+        def read(self, key: str) -> HistorySlice:
+            return self._storage.read(key)  # type: ignore[no-any-return]
+
+    Archiver(
+        FakeArchivableMessages(chat.message_store),
+        chat.archive_index,
+        EditDuringWrite(chat.archive_storage),
+        after=timedelta(0),
+        max_messages=1000,
+    ).run(soon(), forever)
+
+    # The edit is not lost: its copy stayed hot, and reads take it over the archived one
+    assert [m.id for m in chat.message_store.messages] == [edited.id]
+    texts = [m.text for m in chat.messages.history(alice, group, 50, None, None).items]
+    assert texts.count("edited while archiving") == 1
+    assert len(texts) == 20
+
+
+def test_archived_messages_can_be_read_not_changed(chat: Chat) -> None:
+    alice, bob, group = a_group_with_history(chat, 5)
+    archiver(chat).run(soon(), forever)
+    changes = MessageChangeService(
+        chat.conversations,
+        chat.conversation_store,
+        chat.message_store,
+        chat.connections,
+        FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
+        archive=chat.archive_index,
+    )
+    message = chat.messages.history(alice, group, 5, None, None).items[1]
+    assert message.senderId == alice
+    with pytest.raises(Archived):
+        changes.edit(alice, message.id, "too late")
+    with pytest.raises(Archived):
+        changes.react(bob, message.id, "👍", True)
+    with pytest.raises(Archived):
+        changes.delete(alice, message.id)
+    eve = user(chat, "eve")
+    with pytest.raises(Forbidden):  # a stranger learns nothing more than for a hot message
+        changes.react(eve, message.id, "👍", True)
+
+
+def test_a_page_that_the_hot_collection_answers_whole_never_reads_the_archive(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 120)
+    archiver(chat, max_messages=50).run(soon(), forever)  # seqs 1..100 archived (chunks of 100)
+    chat.archive_storage.reads.clear()
+    chat.messages.history(alice, group, 20, None, None)  # the newest 20: all hot
+    chat.messages.history(alice, group, 10, None, 105)  # after 105: hot
+    assert chat.archive_storage.reads == {}
+    chat.messages.history(alice, group, 30, None, None)  # reaches below 101: the archive
+    chat.messages.history(alice, group, 30, 50, None)
+    assert list(chat.archive_storage.reads.values()) == [1]  # one chunk, read once (then cached)
+    assert isinstance(next(iter(chat.archive_index.chunks.values())), ArchiveChunk)
