@@ -1,8 +1,9 @@
 """The chat backend's stack: composes one construct per concern."""
 
+import math
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, triggers
+from aws_cdk import CfnOutput, Duration, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -75,6 +76,14 @@ class ChatStack(Stack):
                 media.grant_archive(functions[module], write=sizing.archives)
         for name, value in stage.archive.environment().items():
             functions[ARCHIVER].add_environment(name, value)
+        if stage.archive.retention_days is not None:
+            # The archiver deletes expired chunks itself; this catches any object it never
+            # recorded (a run that died after writing one). Objects are younger than their messages.
+            media.bucket.add_lifecycle_rule(
+                id="ArchiveRetention",
+                prefix="archive/",
+                expiration=Duration.days(math.ceil(stage.archive.retention_days)),
+            )
         schedule_role = iam.Role(
             self, "ArchiveScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
         )

@@ -58,9 +58,15 @@ class ArchiveSettings:
     schedule: str = "rate(1 day)"  # an EventBridge Scheduler expression
     after_days: float = 90  # messages older than this move
     max_messages: int = 100_000  # per run; the next run goes on from there
+    retention_days: float | None = None  # archived history older than this is deleted; None: kept
 
     def environment(self) -> dict[str, str]:
-        return {"ARCHIVE_AFTER_DAYS": f"{self.after_days:g}", "ARCHIVE_MAX_MESSAGES": str(self.max_messages)}
+        retention = {} if self.retention_days is None else {"RETENTION_DAYS": f"{self.retention_days:g}"}
+        return {
+            "ARCHIVE_AFTER_DAYS": f"{self.after_days:g}",
+            "ARCHIVE_MAX_MESSAGES": str(self.max_messages),
+            **retention,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 MongoDB adapters (tests/contract), so unit tests can trust them."""
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from chat.models.chat import Connection, Conversation, Message, Receipt, User
@@ -654,11 +654,12 @@ class FakeArchivableMessages:
 
 
 class FakeArchiveIndex:
-    def __init__(self) -> None:
+    def __init__(self, conversations: "FakeConversationStore | None" = None) -> None:
         self.chunks: dict[str, ArchiveChunk] = {}
+        self._conversations = conversations  # where `drop` records that history starts later
 
     def record(self, chunk: ArchiveChunk) -> None:
-        self.chunks[chunk.key] = chunk
+        self.chunks.setdefault(chunk.key, chunk)
 
     def _of(self, conversation_id: str) -> list[ArchiveChunk]:
         return sorted(
@@ -676,6 +677,26 @@ class FakeArchiveIndex:
 
     def holding(self, message_id: str) -> ArchiveChunk | None:
         return next((c for c in self.chunks.values() if message_id in c.message_ids), None)
+
+    def older_than(self, cutoff: datetime, limit: int) -> list[ArchiveChunk]:
+        old = [c for c in self.chunks.values() if c.newest_at is not None and c.newest_at < cutoff]
+        return sorted(old, key=lambda c: c.newest_at or cutoff)[:limit]
+
+    def drop(self, chunk: ArchiveChunk) -> None:
+        stored = self._conversations.conversations.get(chunk.conversation_id) if self._conversations else None
+        if stored is not None:
+            kept = max(stored.conversation.keptFrom, chunk.last_seq + 1)
+            stored.conversation = stored.conversation.model_copy(update={"keptFrom": kept})
+        for first_key, held in list(self.chunks.items()):
+            if (held.conversation_id, held.first_seq) == (chunk.conversation_id, chunk.first_seq):
+                del self.chunks[first_key]
+
+    def move(self, chunk: ArchiveChunk, key: str) -> bool:
+        for first_key, held in self.chunks.items():
+            if (held.conversation_id, held.first_seq, held.key) == (chunk.conversation_id, chunk.first_seq, chunk.key):
+                self.chunks[first_key] = replace(held, key=key, revision=held.revision + 1)
+                return True
+        return False
 
 
 class FakeArchiveStorage:
@@ -695,3 +716,6 @@ class FakeArchiveStorage:
 
         self.reads[key] = self.reads.get(key, 0) + 1
         return decode_chunk(self.objects[key])
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)

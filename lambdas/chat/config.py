@@ -54,6 +54,8 @@ class Settings:
     # moves at most archive_max_messages.
     archive_after_days: float = 90.0
     archive_max_messages: int = 100_000
+    # Archived history older than this many days is deleted for good; None: kept for ever.
+    retention_days: float | None = None
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -98,7 +100,17 @@ def settings() -> Settings:
         max_sockets_per_user=positive_setting("MAX_SOCKETS_PER_USER", 20),
         archive_after_days=_days("ARCHIVE_AFTER_DAYS", 90.0),
         archive_max_messages=positive_setting("ARCHIVE_MAX_MESSAGES", 100_000),
+        retention_days=_retention_days(),
     )
+
+
+def _retention_days() -> float | None:
+    if not os.environ.get("RETENTION_DAYS", "").strip():
+        return None
+    days = _days("RETENTION_DAYS", 0.0)
+    if days <= _days("ARCHIVE_AFTER_DAYS", 90.0):
+        raise RuntimeError("RETENTION_DAYS must be more than ARCHIVE_AFTER_DAYS: history is archived before it goes")
+    return days
 
 
 def _days(name: str, default: float) -> float:

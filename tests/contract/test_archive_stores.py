@@ -65,6 +65,19 @@ def test_the_index_finds_chunks_by_seq_and_by_message(stores: tuple[Any, Any, An
     assert index.holding("m999") is None
 
 
+def test_a_chunk_moves_to_its_rewritten_object_once(stores: tuple[Any, Any, Any]) -> None:
+    _, _, index = stores
+    index.record(chunk("c1", 1, 100))
+    read = index.below("c1", 2**62, limit=1)[0]
+    assert index.move(read, "archive/c1/1-100.r1-a")
+    assert not index.move(read, "archive/c1/1-100.r1-b")  # moved since it was read: read it again
+    moved = index.holding("m1")
+    assert moved is not None
+    assert (moved.key, moved.revision) == ("archive/c1/1-100.r1-a", 1)
+    index.record(chunk("c1", 1, 100))  # a rerun recording the chunk again does not move it back
+    assert index.below("c1", 2**62, limit=1)[0].key == "archive/c1/1-100.r1-a"
+
+
 def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: tuple[Any, Any, Any]) -> None:
     messages, hot, _ = stores
     for seq, days_old in ((1, 120), (2, 110), (4, 100), (5, 1), (6, 100)):
@@ -113,3 +126,19 @@ def test_a_chunk_reads_back_as_written(storage: Any) -> None:
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)  # a rerun: the same object
     assert storage.read("archive/c1/000000000001-000000000003.jsonl.gz") == written
+    storage.delete("archive/c1/000000000001-000000000003.jsonl.gz")
+    storage.delete("archive/c1/000000000001-000000000003.jsonl.gz")  # already gone: fine
+
+
+def test_retention_finds_the_chunks_whose_newest_message_is_older_and_drops_them(stores: tuple[Any, Any, Any]) -> None:
+    _, _, index = stores
+    now = utc_now()
+    for first, last, days_old in ((1, 100, 400), (101, 200, 350), (201, 250, 10)):
+        record = chunk("c1", first, last)
+        index.record(ArchiveChunk(**{**record.__dict__, "newest_at": now - timedelta(days=days_old)}))
+    old = index.older_than(now - timedelta(days=300), limit=10)
+    assert [c.first_seq for c in old] == [1, 101]  # oldest first
+    for dropped in old:
+        index.drop(dropped)
+    assert [c.first_seq for c in index.below("c1", 2**62, limit=10)] == [201]
+    assert index.older_than(now - timedelta(days=300), limit=10) == []

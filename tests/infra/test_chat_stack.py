@@ -532,3 +532,29 @@ def test_a_custom_domain_gets_its_certificate_and_tls_1_2(tmp_path: Path) -> Non
 def test_a_domain_without_a_certificate_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="certificateArn"):
         build_app(outdir=str(tmp_path), context={"domainName": "chat.example.com"})
+
+
+def test_retention_when_set_expires_archive_objects_and_tells_the_archiver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from infra.stages import STAGES, ArchiveSettings
+
+    monkeypatch.setitem(STAGES, "prod", replace(STAGES["prod"], archive=ArchiveSettings(retention_days=365)))
+    app = build_app(outdir=str(tmp_path), context={"stage": "prod"})
+    template = Template.from_stack(app.node.find_child("Chat-prod"))  # type: ignore[arg-type]
+    (bucket_id,) = [k for k in resources(template, "AWS::S3::Bucket") if k.startswith("MediaBucket")]
+    rules = resources(template, "AWS::S3::Bucket")[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (retention,) = [r for r in rules if r.get("Id") == "ArchiveRetention"]
+    assert (retention["Prefix"], retention["ExpirationInDays"], retention["Status"]) == ("archive/", 365, "Enabled")
+    variables = resources(template, "AWS::Lambda::Function")[function_logical_id(template, ARCHIVER)]["Properties"][
+        "Environment"
+    ]["Variables"]
+    assert variables["RETENTION_DAYS"] == "365"
+
+
+def test_without_retention_archived_history_is_kept(template: Template) -> None:
+    (bucket_id,) = [k for k in resources(template, "AWS::S3::Bucket") if k.startswith("MediaBucket")]
+    rules = resources(template, "AWS::S3::Bucket")[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert not [r for r in rules if r.get("Id") == "ArchiveRetention"]

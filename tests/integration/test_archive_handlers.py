@@ -58,13 +58,16 @@ def test_archived_history_reads_as_before_and_is_read_only(archive_now: None) ->
     time.sleep(0.01)  # the clock keeps milliseconds: the last send is then before "now"
     result = run_archiver()
 
-    assert result == {"archived": 120, "chunks": 1, "conversations": 1, "done": True}
+    assert result == {"archived": 120, "chunks": 1, "conversations": 1, "expired": 0, "done": True}
     assert history(bob, chat, limit="50") == newest
     assert history(bob, chat, limit="50", before=str(newest["nextBefore"])) == older
     assert history(bob, chat, limit="100", after="0") == from_start
-    # Archived: readable, not changeable
+    # Archived: readable and deletable, not changeable
     message_id = newest["items"][0]["id"]
     refused = call_http("PATCH", f"/api/messages/{message_id}", {"text": "late"}, token=alice.access_token)
     assert (refused.status, refused.body["error"]["code"]) == (409, "archived")
+    deleted = call_http("DELETE", f"/api/messages/{message_id}", token=alice.access_token)
+    assert (deleted.status, deleted.body["text"], deleted.body["deletedAt"] is not None) == (200, "", True)
+    assert history(bob, chat, limit="50")["items"][0]["deletedAt"] is not None
     # A second run finds nothing more to do
     assert run_archiver()["archived"] == 0

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chat.models.limits import RATE_LIMITS
-from chat.services.archive import ArchivedHistory
+from chat.services.archive import ArchivedHistory, ArchivedMessages
 from chat.services.auth import AuthService
 from chat.services.conversations import ConversationService
 from chat.services.media import MediaLinks, MediaService
@@ -82,8 +82,9 @@ def chat() -> Chat:
     logins = FakeLoginStore()
     access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900, logins=logins)
     fan_out = FanOut(pusher, connections, threads=8, sleep=lambda _: None)
-    archive_index, archive_storage = FakeArchiveIndex(), FakeArchiveStorage()
+    archive_index, archive_storage = FakeArchiveIndex(conversation_store), FakeArchiveStorage()
     archived_history = ArchivedHistory(archive_index, archive_storage)
+    archived_messages = ArchivedMessages(archive_index, lambda: archive_storage)
     links = MediaLinks(FakeLinkSigner())
     rate_limits = RateLimits(FakeRateLimitStore(), {name: limit for name, (limit, _) in RATE_LIMITS.items()})
     conversations = ConversationService(
@@ -125,6 +126,7 @@ def chat() -> Chat:
             media=lambda: media,
             links=lambda: links,
             archive=lambda: archived_history,
+            archived_messages=lambda: archived_messages,
         ),
         archive_index=archive_index,
         archive_storage=archive_storage,

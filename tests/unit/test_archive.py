@@ -2,6 +2,7 @@
 that dies anywhere and runs again loses and doubles nothing, a change racing the archiver
 keeps its newer copy, and archived messages are read-only."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,9 +10,9 @@ import pytest
 
 from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
-from chat.models.errors import Archived, Forbidden
+from chat.models.errors import Archived, Conflict, Forbidden
 from chat.models.ports import ArchiveChunk, HistorySlice
-from chat.services.archive import Archiver
+from chat.services.archive import ArchivedMessages, Archiver
 from chat.services.message_changes import MessageChangeService
 from chat.services.push import FanOut
 from tests.fakes import FakeArchivableMessages
@@ -158,7 +159,7 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
         chat.message_store,
         chat.connections,
         FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
-        archive=chat.archive_index,
+        archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
     )
 
     class EditDuringWrite:
@@ -187,28 +188,84 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
     assert len(texts) == 20
 
 
-def test_archived_messages_can_be_read_not_changed(chat: Chat) -> None:
-    alice, bob, group = a_group_with_history(chat, 5)
-    archiver(chat).run(soon(), forever)
-    changes = MessageChangeService(
+def changes_service(chat: Chat) -> MessageChangeService:
+    return MessageChangeService(
         chat.conversations,
         chat.conversation_store,
         chat.message_store,
         chat.connections,
         FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
-        archive=chat.archive_index,
+        archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
     )
+
+
+def test_archived_messages_can_be_read_and_deleted_not_changed(chat: Chat) -> None:
+    alice, bob, group = a_group_with_history(chat, 5)
+    archiver(chat).run(soon(), forever)
+    changes = changes_service(chat)
     message = chat.messages.history(alice, group, 5, None, None).items[1]
     assert message.senderId == alice
     with pytest.raises(Archived):
         changes.edit(alice, message.id, "too late")
     with pytest.raises(Archived):
         changes.react(bob, message.id, "👍", True)
-    with pytest.raises(Archived):
-        changes.delete(alice, message.id)
     eve = user(chat, "eve")
     with pytest.raises(Forbidden):  # a stranger learns nothing more than for a hot message
         changes.react(eve, message.id, "👍", True)
+    with pytest.raises(Forbidden):  # only the sender takes a message back
+        changes.delete(bob, message.id)
+
+    version = chat.conversation_store.get(group).version  # type: ignore[union-attr]
+    tombstone = changes.delete(alice, message.id)
+
+    # The tombstone is in the archive: history, and the change feed from before it, show it
+    assert (tombstone.text, tombstone.deletedAt is not None, tombstone.revision) == ("", True, message.revision + 1)
+    page = chat.messages.history(bob, group, 5, None, None)
+    assert [(m.id, m.text) for m in page.items if m.id == message.id] == [(message.id, "")]
+    feed = chat.messages.changes(bob, group, version)
+    assert [m.id for m in feed.messages] == [message.id]
+    assert feed.messages[0].deletedAt is not None
+    # Its chunk moved to a new object; the old one is gone, and nothing else changed
+    (chunk,) = chat.archive_index.chunks.values()
+    assert (chunk.revision, sorted(chat.archive_storage.objects)) == (1, [chunk.key])
+    assert len(chat.archive_storage.read(chunk.key).messages) == 5
+    with pytest.raises(Conflict):  # a tombstone cannot be deleted again
+        changes.delete(alice, message.id)
+
+
+def test_two_deletions_in_one_chunk_at_once_both_stay_deleted(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 6)
+    archiver(chat).run(soon(), forever)
+    mine = [m for m in chat.messages.history(alice, group, 6, None, None).items if m.senderId == alice]
+    first, second = mine[0], mine[1]
+    storage = chat.archive_storage
+
+    class AnotherDeletionFirst:
+        """The second deletion's rewrite lands while the first is writing its own."""
+
+        def __init__(self) -> None:
+            self.raced = False
+
+        def write(self, key: str, history: HistorySlice) -> None:
+            if not self.raced:
+                self.raced = True
+                ArchivedMessages(chat.archive_index, lambda: storage).delete(second.id, alice, utc_now())
+            storage.write(key, history)
+
+        def read(self, key: str) -> HistorySlice:
+            return storage.read(key)
+
+        def delete(self, key: str) -> None:
+            storage.delete(key)
+
+    racing = AnotherDeletionFirst()
+    ArchivedMessages(chat.archive_index, lambda: racing).delete(first.id, alice, utc_now())
+
+    (chunk,) = chat.archive_index.chunks.values()
+    kept = {m.id: m for m in storage.read(chunk.key).messages}
+    assert kept[first.id].deletedAt is not None
+    assert kept[second.id].deletedAt is not None  # not undone by the first rewrite
+    assert sorted(storage.objects) == [chunk.key]
 
 
 def test_a_page_that_the_hot_collection_answers_whole_never_reads_the_archive(chat: Chat) -> None:
@@ -222,3 +279,26 @@ def test_a_page_that_the_hot_collection_answers_whole_never_reads_the_archive(ch
     chat.messages.history(alice, group, 30, 50, None)
     assert list(chat.archive_storage.reads.values()) == [1]  # one chunk, read once (then cached)
     assert isinstance(next(iter(chat.archive_index.chunks.values())), ArchiveChunk)
+
+
+def test_retention_deletes_archived_history_for_good_and_pages_say_where_it_starts(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 250)
+    archiver(chat).run(soon(), forever)  # chunks of 100: seqs 1-100, 101-200, 201-250
+    # A year on, with a retention of 300 days: every chunk is older than that
+    year_on = soon() + timedelta(days=365)
+    chunks = sorted(chat.archive_index.chunks.values(), key=lambda c: c.first_seq)
+    # (as if the first two were sent a year before the third: only they go)
+    for old in chunks[:2]:
+        chat.archive_index.chunks[old.key] = replace(old, newest_at=year_on - timedelta(days=400))
+    chat.archive_index.chunks[chunks[2].key] = replace(chunks[2], newest_at=year_on - timedelta(days=10))
+
+    report = archiver(chat, retention=timedelta(days=300)).run(year_on, forever)
+
+    assert report.expired == 200
+    assert sorted(chat.archive_storage.objects) == [chunks[2].key]
+    page = chat.messages.history(alice, group, 100, None, None)
+    assert [m.seq for m in page.items] == list(range(201, 251))
+    assert (page.keptFrom, page.nextBefore) == (201, None)  # nothing below 201 will come
+    assert chat.messages.history(alice, group, 10, 201, None).items == []
+    # A run that stopped after the record went and before the object: nothing to do next time
+    assert archiver(chat, retention=timedelta(days=300)).run(year_on, forever).expired == 0

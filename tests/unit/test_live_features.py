@@ -12,6 +12,7 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
 from chat.models.chat import Attachment, Connection, Message, Receipt
 from chat.models.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from chat.services.archive import ArchivedMessages
 from chat.services.groups import GroupService
 from chat.services.ids import new_id
 from chat.services.media import MediaLinks
@@ -47,7 +48,7 @@ def live(chat: Chat) -> Live:
             chat.connections,
             fan_out,
             links=lambda: links,
-            archive=chat.archive_index,
+            archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
         ),
         groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
         presence=PresenceService(

@@ -44,6 +44,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("conversationId", ASCENDING), ("firstSeq", DESCENDING)], name="by_first_seq"),
         IndexModel([("conversationId", ASCENDING), ("lastSeq", ASCENDING)], name="by_last_seq"),
         IndexModel([("messageIds", ASCENDING)], name="by_message"),
+        IndexModel([("newestAt", ASCENDING)], name="oldest_first"),  # retention
     ],
     "receipts": [
         # _id is "<conversationId>:<userId>"; this one serves "every receipt of a conversation".

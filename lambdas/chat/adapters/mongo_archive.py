@@ -16,8 +16,10 @@ def _chunk(doc: Document) -> ArchiveChunk:
         conversation_id=doc["conversationId"],
         first_seq=doc["firstSeq"],
         last_seq=doc["lastSeq"],
-        key=doc["_id"],
+        key=doc["key"],
         message_ids=doc.get("messageIds", []),
+        revision=doc.get("revision", 0),
+        newest_at=doc.get("newestAt"),
     )
 
 
@@ -32,20 +34,34 @@ def _slice(docs: list[Document]) -> HistorySlice:
 class MongoArchiveIndex:
     def __init__(self, db: Any) -> None:
         self._chunks = db["archive_chunks"]
+        self._conversations = db["conversations"]
 
     def record(self, chunk: ArchiveChunk) -> None:
-        # Keyed by the object's key: recording a chunk twice (a rerun) writes the same record.
-        self._chunks.replace_one(
+        # Keyed by the chunk's first key: recording it again (a rerun) changes nothing, not
+        # even a rewrite made since.
+        self._chunks.update_one(
             {"_id": chunk.key},
             {
-                "conversationId": chunk.conversation_id,
-                "firstSeq": chunk.first_seq,
-                "lastSeq": chunk.last_seq,
-                "count": len(chunk.message_ids),
-                "messageIds": chunk.message_ids,
+                "$setOnInsert": {
+                    "conversationId": chunk.conversation_id,
+                    "firstSeq": chunk.first_seq,
+                    "lastSeq": chunk.last_seq,
+                    "count": len(chunk.message_ids),
+                    "messageIds": chunk.message_ids,
+                    "key": chunk.key,
+                    "revision": 0,
+                    "newestAt": chunk.newest_at,
+                }
             },
             upsert=True,
         )
+
+    def move(self, chunk: ArchiveChunk, key: str) -> bool:
+        moved = self._chunks.update_one(
+            {"conversationId": chunk.conversation_id, "firstSeq": chunk.first_seq, "key": chunk.key},
+            {"$set": {"key": key}, "$inc": {"revision": 1}},
+        )
+        return bool(moved.modified_count)
 
     def archived_through(self, conversation_id: str) -> int:
         newest = self._chunks.find_one(
@@ -62,6 +78,15 @@ class MongoArchiveIndex:
     def above(self, conversation_id: str, seq: int, limit: int) -> list[ArchiveChunk]:
         query = {"conversationId": conversation_id, "lastSeq": {"$gt": seq}}
         return [_chunk(d) for d in self._chunks.find(query, {"messageIds": 0}).sort("lastSeq", ASCENDING).limit(limit)]
+
+    def older_than(self, cutoff: datetime, limit: int) -> list[ArchiveChunk]:
+        found = self._chunks.find({"newestAt": {"$lt": cutoff}}, {"messageIds": 0}).sort("newestAt", ASCENDING)
+        return [_chunk(doc) for doc in found.limit(limit)]
+
+    def drop(self, chunk: ArchiveChunk) -> None:
+        # The conversation first: once it says where history starts, no page looks further.
+        self._conversations.update_one({"_id": chunk.conversation_id}, {"$max": {"keptFrom": chunk.last_seq + 1}})
+        self._chunks.delete_one({"conversationId": chunk.conversation_id, "firstSeq": chunk.first_seq})
 
     def holding(self, message_id: str) -> ArchiveChunk | None:
         doc = self._chunks.find_one({"messageIds": message_id}, {"messageIds": 0})

@@ -81,6 +81,7 @@ def _conversation(doc: Document) -> Conversation:
         version=doc.get("version", 0),
         formerMembers=doc.get("formerMembers") or {},
         archivedBy=doc.get("archivedBy") or {},
+        keptFrom=doc.get("keptFrom", 0),
     )
 
 

@@ -68,6 +68,12 @@ class S3ArchiveStorage:
         if stored["ContentLength"] != len(body) or stored.get("ChecksumSHA256", checksum) != checksum:
             raise ServiceUnavailable(f"The archive chunk {key} did not read back as written.")
 
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        except Exception as error:
+            raise ServiceUnavailable("The archive is unavailable right now.") from error
+
     def read(self, key: str) -> HistorySlice:
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=key)

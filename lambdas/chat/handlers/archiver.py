@@ -20,5 +20,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "archived": report.archived,
         "chunks": report.chunks,
         "conversations": len(report.conversations),
+        "expired": report.expired,
         "done": report.done,
     }

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from chat.adapters.mongo_archive import MongoArchiveIndex
     from chat.adapters.mongo_store import MongoConnectionStore
     from chat.adapters.s3_archive import S3ArchiveStorage
-    from chat.services.archive import ArchivedHistory, Archiver
+    from chat.services.archive import ArchivedHistory, ArchivedMessages, Archiver
     from chat.services.archived_chats import ArchivedChatService
     from chat.services.auth import AuthService
     from chat.services.conversations import ConversationService
@@ -181,6 +181,13 @@ def archived_history() -> "ArchivedHistory":
 
 
 @cache
+def archived_messages() -> "ArchivedMessages":
+    from chat.services.archive import ArchivedMessages
+
+    return ArchivedMessages(archive_index(), archive_storage)
+
+
+@cache
 def archiver() -> "Archiver":
     from chat.adapters.mongo import database
     from chat.adapters.mongo_archive import MongoArchivableMessages
@@ -193,6 +200,7 @@ def archiver() -> "Archiver":
         archive_storage(),
         after=timedelta(days=config.archive_after_days),
         max_messages=config.archive_max_messages,
+        retention=timedelta(days=config.retention_days) if config.retention_days is not None else None,
     )
 
 
@@ -212,6 +220,7 @@ def message_service() -> "MessageService":
         media=media_service,
         links=media_links,
         archive=archived_history,
+        archived_messages=archived_messages,
     )
 
 
@@ -296,7 +305,7 @@ def message_change_service() -> "MessageChangeService":
         connection_store(),
         fan_out(),
         links=media_links,
-        archive=archive_index(),
+        archive=archived_messages,
     )
 
 

@@ -235,6 +235,11 @@ class ConversationPage(BaseModel):
 class MessagePage(BaseModel):
     items: list[Message] = Field(description="Ascending by seq.")
     nextBefore: int | None = Field(description="Pass as `before` to load the page before this one.")
+    keptFrom: int | None = Field(
+        default=None,
+        description="When the deployment's retention has deleted older history: the first seq still kept "
+        "(nothing below it will come). null when all history is kept.",
+    )
 
 
 class Health(BaseModel):

@@ -101,6 +101,8 @@ class Conversation(ChatObject):
     formerMembers: dict[str, int] = Field(default_factory=dict, exclude=True)
     # Never sent: who archived it, and the seq of its last message when they did.
     archivedBy: dict[str, int] = Field(default_factory=dict, exclude=True)
+    # Never sent here (history pages say it): the first seq retention kept; 0 when all is kept.
+    keptFrom: int = Field(default=0, exclude=True)
 
     def archived_for(self, user_id: str) -> bool:
         """Whether `user_id` archived it and no message came after: a new message (any seq

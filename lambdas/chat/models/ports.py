@@ -362,13 +362,16 @@ class FanOutQueue(Protocol):
 @dataclass(frozen=True)
 class ArchiveChunk:
     """One archived run of a conversation's history: seqs `first_seq`..`last_seq` (messages,
-    and seqs reserved but never used), stored as one object at `key`."""
+    and seqs reserved but never used), stored as one object at `key`. A chunk rewritten (a
+    message deleted) moves to a new key, and `revision` counts the moves."""
 
     conversation_id: str
     first_seq: int
     last_seq: int
     key: str
     message_ids: list[str]
+    revision: int = 0
+    newest_at: datetime | None = None  # when its newest message was sent: retention goes by it
 
 
 class ArchiveIndex(Protocol):
@@ -389,12 +392,24 @@ class ArchiveIndex(Protocol):
     def holding(self, message_id: str) -> ArchiveChunk | None:
         """The chunk that holds the message, if it is archived."""
 
+    def move(self, chunk: ArchiveChunk, key: str) -> bool:
+        """Points the chunk at its rewritten object, unless someone moved it since `chunk` was
+        read (then False: read it again)."""
+
+    def older_than(self, cutoff: datetime, limit: int) -> list[ArchiveChunk]:
+        """Chunks whose newest message was sent before `cutoff` (retention's)."""
+
+    def drop(self, chunk: ArchiveChunk) -> None:
+        """Forgets the chunk for good, and records on its conversation that history now starts
+        after it (`keptFrom`, which only moves up)."""
+
 
 class ArchiveStorage(Protocol):
     """Chunk objects (S3, under archive/): what was written is verified before `write` returns."""
 
     def write(self, key: str, history: HistorySlice) -> None: ...
     def read(self, key: str) -> HistorySlice: ...
+    def delete(self, key: str) -> None: ...
 
 
 class ArchivableMessages(Protocol):

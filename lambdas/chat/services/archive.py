@@ -15,17 +15,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chat.models.chat import Message
+from chat.models.errors import Conflict, Forbidden, ServiceUnavailable
 from chat.models.ports import ArchivableMessages, ArchiveChunk, ArchiveIndex, ArchiveStorage, HistorySlice
 from chat.observability import logger
+from chat.services.ids import new_id
 
 CHUNK_SIZE = 500  # seqs per chunk: a page of history reads one chunk, two at a boundary
 CHUNKS_CACHED = 32  # decoded chunks a container keeps: scrolling back reads each once
 CHUNKS_PER_PAGE = 4  # at most this many chunk reads complete one page (chunks hold up to 500)
 
 
-def chunk_key(conversation_id: str, first_seq: int, last_seq: int) -> str:
+def chunk_key(conversation_id: str, first_seq: int, last_seq: int, rewrite: str = "") -> str:
     # Fixed-width seqs: a conversation's chunks list in order, and a rerun writes the same key.
-    return f"archive/{conversation_id}/{first_seq:012d}-{last_seq:012d}.jsonl.gz"
+    # A rewrite goes to a key of its own (two at once never share one), so no cached copy of
+    # an old object is ever taken for it.
+    suffix = f".{rewrite}" if rewrite else ""
+    return f"archive/{conversation_id}/{first_seq:012d}-{last_seq:012d}{suffix}.jsonl.gz"
 
 
 def seqs_of(history: HistorySlice) -> list[int]:
@@ -36,6 +41,7 @@ def seqs_of(history: HistorySlice) -> list[int]:
 class ArchiveReport:
     archived: int = 0  # messages moved out of the hot collection
     chunks: int = 0
+    expired: int = 0  # archived messages deleted for good (retention)
     conversations: list[str] = field(default_factory=list)
     done: bool = True  # False: stopped at the run's bounds, with more to do next time
 
@@ -50,6 +56,7 @@ class Archiver:
         after: timedelta,
         max_messages: int,
         chunk_size: int = CHUNK_SIZE,
+        retention: timedelta | None = None,
     ) -> None:
         self._hot = hot
         self._index = index
@@ -57,6 +64,7 @@ class Archiver:
         self._after = after
         self._max_messages = max_messages
         self._chunk_size = chunk_size
+        self._retention = retention  # None: archived history is kept for ever
 
     def run(self, now: datetime, time_left: Callable[[], float]) -> ArchiveReport:
         """Archives what is older than the cut-off, within `max_messages` and while
@@ -69,7 +77,22 @@ class Archiver:
                 break
             if self._archive_conversation(conversation_id, cutoff, report, time_left):
                 report.conversations.append(conversation_id)
+        if self._retention is not None:
+            self._expire(now - self._retention, report, time_left)
         return report
+
+    def _expire(self, cutoff: datetime, report: ArchiveReport, time_left: Callable[[], float]) -> None:
+        """Deletes archived chunks whose newest message is older than retention, oldest
+        first: the conversation learns where its history now starts, then the record goes,
+        then the object (a run that stops between them finishes the job next time; S3's
+        lifecycle rule on archive/ catches any object left behind)."""
+        for chunk in self._index.older_than(cutoff, limit=1000):
+            if time_left() <= 10:
+                report.done = False
+                return
+            self._index.drop(chunk)
+            self._storage.delete(chunk.key)
+            report.expired += len(chunk.message_ids)
 
     def _room(self, report: ArchiveReport, time_left: Callable[[], float]) -> bool:
         # A chunk takes well under 10 s (a read, a write of ~100 KB, a verify, two deletes).
@@ -92,6 +115,7 @@ class Archiver:
                 last_seq=seqs[-1],
                 key=chunk_key(conversation_id, seqs[0], seqs[-1]),
                 message_ids=[m.id for m in batch.messages],
+                newest_at=max((m.createdAt for m in batch.messages), default=cutoff),
             )
             self._storage.write(chunk.key, batch)  # verified before it returns
             self._index.record(chunk)  # from here on, reads find these seqs in the archive
@@ -194,3 +218,54 @@ def _merged(hot: HistorySlice, archived: HistorySlice, limit: int, *, newest: bo
         messages=[by_seq[s] for s in sorted(kept) if s in by_seq],
         skipped={s for s in skipped if s in kept},
     )
+
+
+# How often a deletion re-reads a chunk that another deletion rewrote under it.
+REWRITE_ATTEMPTS = 5
+
+
+class ArchivedMessages:
+    """Archived messages by id: for the change feed, and for the one change an archived
+    message takes, its deletion (a rewrite of its chunk)."""
+
+    def __init__(self, index: ArchiveIndex, storage: Callable[[], ArchiveStorage]) -> None:
+        self._index = index
+        self._storage = storage  # built on first use: finding a chunk needs only the index
+
+    def chunk_of(self, message_id: str) -> ArchiveChunk | None:
+        return self._index.holding(message_id)
+
+    def get_many(self, message_ids: list[str]) -> list[Message]:
+        found: list[Message] = []
+        for message_id in message_ids:
+            chunk = self._index.holding(message_id)
+            if chunk is not None:
+                found += [m for m in self._storage().read(chunk.key).messages if m.id == message_id]
+        return found
+
+    def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
+        """Leaves a tombstone in the message's chunk, as a hot deletion does: a new object,
+        then the index moved to it only if no other rewrite came first (else read again).
+        None if it is not archived; Forbidden if not the sender's; Conflict if deleted."""
+        for _ in range(REWRITE_ATTEMPTS):
+            chunk = self._index.holding(message_id)
+            if chunk is None:
+                return None
+            stored = self._storage().read(chunk.key)
+            message = next(m for m in stored.messages if m.id == message_id)
+            if message.senderId != sender_id:
+                raise Forbidden("Only the sender can change a message.")
+            if message.deletedAt is not None:
+                raise Conflict("That message was deleted.")
+            gone = {"text": "", "attachments": [], "reactions": {}, "deletedAt": at}
+            tombstone = message.model_copy(update={**gone, "revision": message.revision + 1})
+            rewritten = HistorySlice(
+                messages=[tombstone if m.id == message_id else m for m in stored.messages], skipped=stored.skipped
+            )
+            key = chunk_key(chunk.conversation_id, chunk.first_seq, chunk.last_seq, f"r{chunk.revision + 1}-{new_id()}")
+            self._storage().write(key, rewritten)
+            if self._index.move(chunk, key):
+                self._storage().delete(chunk.key)  # nothing points at it now
+                return tombstone
+            self._storage().delete(key)  # another rewrite came first: start again from it
+        raise ServiceUnavailable("The archive is busy; try again.")

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 from chat.clock import utc_now
 from chat.models.chat import Message
 from chat.models.errors import Archived, Conflict, Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ArchiveIndex, ConnectionStore, ConversationStore, MessageStore
+from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
 from chat.services.conversations import ConversationService
 from chat.services.messages import linked
 from chat.services.push import FanOut, connection_ids
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 
 if TYPE_CHECKING:
+    from chat.services.archive import ArchivedMessages
     from chat.services.media import MediaLinks
 
 
@@ -31,7 +32,7 @@ class MessageChangeService:
         fan_out: FanOut,
         *,
         links: "Callable[[], MediaLinks] | None" = None,
-        archive: ArchiveIndex,
+        archive: "Callable[[], ArchivedMessages]",
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -39,7 +40,7 @@ class MessageChangeService:
         self._connections = connections
         self._fan_out = fan_out
         self._links = links  # built on first use: only messages with files need it
-        self._archive = archive
+        self._archive = archive  # built on first use: only a message not in the hot collection needs it
 
     def edit(self, user_id: str, message_id: str, text: str) -> Message:
         """The sender replaces the text; empty text only if the message carries files."""
@@ -53,7 +54,12 @@ class MessageChangeService:
 
     def delete(self, user_id: str, message_id: str) -> Message:
         """The sender takes a message back: a tombstone keeps its seq, so order and every
-        reader's cursors stay as they were."""
+        reader's cursors stay as they were. An archived one is rewritten in its chunk."""
+        if self._messages.get(message_id) is None:
+            archived = self._archive().chunk_of(message_id)
+            if archived is not None:
+                members = self._conversations.require_member(archived.conversation_id, user_id).memberIds
+                return self._publish(members, self._archive().delete(message_id, user_id, utc_now()))
         _, members = self._own_message(user_id, message_id)
         return self._publish(members, self._messages.delete(message_id, user_id, utc_now()))
 
@@ -77,11 +83,11 @@ class MessageChangeService:
         """The message and its conversation's members, if the caller is one of them."""
         message = self._messages.get(message_id)
         if message is None:
-            archived = self._archive.holding(message_id)
+            archived = self._archive().chunk_of(message_id)
             if archived is None:
                 raise NotFound("No message has that id.")
             self._conversations.require_member(archived.conversation_id, user_id)
-            raise Archived("That message is in the archive: it can be read, not changed.")
+            raise Archived("That message is in the archive: it can be read and deleted, not changed.")
         # Someone who was removed cannot change anything any more, their own messages included.
         return message, self._conversations.require_member(message.conversationId, user_id).memberIds
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import ChangesPage, MessagePage, SendMessageRequest
-from chat.models.chat import Attachment, Message
+from chat.models.chat import Attachment, Conversation, Message
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import (
     ConnectionStore,
@@ -27,7 +27,7 @@ from chat.services.ids import new_id
 from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
-    from chat.services.archive import ArchivedHistory
+    from chat.services.archive import ArchivedHistory, ArchivedMessages
     from chat.services.media import MediaLinks, MediaService
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
@@ -67,6 +67,7 @@ class MessageService:
         media: "Callable[[], MediaService] | None" = None,
         links: "Callable[[], MediaLinks] | None" = None,
         archive: "Callable[[], ArchivedHistory]",
+        archived_messages: "Callable[[], ArchivedMessages]",
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -76,7 +77,10 @@ class MessageService:
         # Built on first use: a text-only chat never loads the media code.
         self._media = media
         self._links = links
-        self._archive = archive  # built on first use: only a page that reaches the archive needs it
+        # Built on first use: only a page that reaches the archive, or a feed entry changed in
+        # it, needs them.
+        self._archive = archive
+        self._archived_messages = archived_messages
 
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
@@ -125,16 +129,18 @@ class MessageService:
     ) -> MessagePage:
         conversation, up_to = self._conversations.require_reader(conversation_id, reader_id)
         found = self._messages.page(conversation_id, limit, before, after, up_to)
-        if _has_hole(found, conversation.lastSeq, limit, before, after):
+        if _has_hole(found, conversation, limit=limit, before=before, after=after):
             # Older history may be in the archive: read on there, as if it were not apart.
             found = self._archive().complete(
                 conversation_id, found, limit=limit, before=before, after=after, up_to=up_to
             )
         seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
-        reading_back = after is None and len(seqs) == limit and seqs[0] > 1
+        first_kept = max(conversation.keptFrom, 1)
+        reading_back = after is None and len(seqs) == limit and seqs[0] > first_kept
         return MessagePage(
             items=[self._linked(m) for m in settled(found.messages, found.skipped, after, utc_now())],
             nextBefore=seqs[0] if reading_back else None,
+            keptFrom=conversation.keptFrom or None,
         )
 
     def changes(self, reader_id: str, conversation_id: str, since: int) -> ChangesPage:
@@ -157,6 +163,9 @@ class MessageService:
             return ChangesPage(conversation=current, messages=[], cursor=conversation.version, resync=True)
         message_ids = list(dict.fromkeys(message_id for version, message_id in log if version > since and message_id))
         changed = self._messages.get_many(message_ids) if message_ids else []
+        missing = [i for i in message_ids if i not in {m.id for m in changed}]
+        if missing:  # changed in the archive since (a deletion)
+            changed += self._archived_messages().get_many(missing)
         return ChangesPage(
             conversation=current, messages=[self._linked(m) for m in changed], cursor=conversation.version, resync=False
         )
@@ -208,17 +217,21 @@ def linked(message: Message, links: "Callable[[], MediaLinks] | None") -> Messag
     return links().message(message)
 
 
-def _has_hole(found: HistorySlice, last_seq: int, limit: int, before: int | None, after: int | None) -> bool:
+def _has_hole(
+    found: HistorySlice, conversation: Conversation, *, limit: int, before: int | None, after: int | None
+) -> bool:
     """Whether a hot page may be missing archived seqs (so a conversation never archived, or a
     page that is whole, costs nothing more): catching up, it does not start right after the
-    cursor though newer seqs exist; reading back, it is short and does not reach seq 1."""
+    cursor though newer seqs exist; reading back, it is short and does not reach the first
+    seq kept (1, or where retention left history)."""
+    last_seq, first_kept = conversation.lastSeq, max(conversation.keptFrom, 1)
     seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
     if after is not None:
         return after < last_seq and (not seqs or seqs[0] != after + 1)
     if len(seqs) >= limit:
         return False
     lowest = seqs[0] if seqs else min(before or last_seq + 1, last_seq + 1)
-    return lowest > 1
+    return lowest > first_kept
 
 
 def settled(page: list[Message], skipped: set[int], after: int | None, now: datetime) -> list[Message]:
