@@ -1,10 +1,16 @@
 """Archiving a chat, as people see it in Chromium: out of the list, under Archived, and back
 with the next message."""
 
+import json
+import time
+import urllib.request
+
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.test_live_features import log_in
 from tests.browser.test_web_client import OpenPage, open_chat_with, send, sign_up, texts, unique
+from tests.conftest import reset_containers
 
 
 def chats(page: Page) -> Locator:
@@ -54,3 +60,45 @@ def test_an_archived_chat_leaves_the_list_until_a_new_message_brings_it_back(new
     phone.reload()
     expect(chats(phone).get_by_role("button", name=f"Open {bob_name}")).to_be_visible()
     expect(phone.get_by_role("button", name="Archived (1)")).to_have_count(0)
+
+
+def test_history_moved_to_the_archive_scrolls_back_as_before(
+    new_page: OpenPage, web_stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Alice and Bob with 70 messages, more than one page
+    monkeypatch.setenv("RATE_LIMIT_SEND", "100000/1")
+    monkeypatch.setenv("ARCHIVE_AFTER_DAYS", "0")
+    reset_containers()
+    try:
+        alice, bob = unique("alice"), unique("bob")
+        bob_name = f"Bob {bob[-6:]}"
+        a, b = new_page(), new_page()
+        sign_up(a, alice, "Alice")
+        sign_up(b, bob, bob_name)
+        open_chat_with(a, bob_name)
+        written = [f"line {n}" for n in range(70)]
+        for text in written:
+            send(a, text)
+        expect(texts(a).last).to_have_text("line 69")
+        time.sleep(0.01)
+
+        # When the archiver runs, as the scheduler would, and moves them all out of MongoDB
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{web_stack}/@schedules/archive", method="POST", data=b""), timeout=60
+        ) as answer:
+            assert json.loads(answer.read())["archived"] >= 70
+
+        # Then Bob, opening the chat fresh, scrolls back through every line, in order
+        b.reload()
+        b.get_by_role("button", name="Open Alice").click()
+        expect(texts(b).last).to_have_text("line 69")
+        older = b.get_by_role("button", name="Load older messages")
+        for _ in range(5):  # 70 lines: one page back at most; more would mean it never ends
+            if not older.count():
+                break
+            older.click()
+            expect(older.or_(b.get_by_text("line 0", exact=True))).to_be_visible()
+        expect(texts(b)).to_have_text(written)
+    finally:
+        monkeypatch.undo()
+        reset_containers()
