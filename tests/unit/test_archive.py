@@ -2,6 +2,7 @@
 that dies anywhere and runs again loses and doubles nothing, a change racing the archiver
 keeps its newer copy, and archived messages are read-only."""
 
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,9 +11,11 @@ import pytest
 
 from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
+from chat.models.chat import Attachment, Message
 from chat.models.errors import Archived, Conflict, Forbidden
 from chat.models.ports import ArchiveChunk, HistorySlice
 from chat.services.archive import ArchivedMessages, Archiver
+from chat.services.ids import new_id
 from chat.services.message_changes import MessageChangeService
 from chat.services.push import FanOut
 from tests.fakes import FakeArchivableMessages
@@ -302,3 +305,52 @@ def test_retention_deletes_archived_history_for_good_and_pages_say_where_it_star
     assert chat.messages.history(alice, group, 10, 201, None).items == []
     # A run that stopped after the record went and before the object: nothing to do next time
     assert archiver(chat, retention=timedelta(days=300)).run(year_on, forever).expired == 0
+
+
+def test_an_archived_file_still_gets_a_signed_link(chat: Chat) -> None:
+    alice, _, group = a_group_with_history(chat, 2)
+    allocation = chat.conversation_store.allocate_seq(group, alice)
+    assert allocation is not None
+    with_file = Message(
+        id=new_id(), conversationId=group, senderId=alice, text="caption", clientMsgId="f1",
+        seq=allocation.seq, createdAt=utc_now(),
+        attachments=[Attachment(mediaId="media1", name="cat.png", contentType="image/png", size=10)],
+    )  # fmt: skip
+    chat.message_store.insert(with_file)
+    chat.conversation_store.record_change(with_file, new=True)
+    archiver(chat).run(soon(), forever)
+    assert chat.message_store.messages == []
+    (archived,) = [m for m in chat.messages.history(alice, group, 10, None, None).items if m.id == with_file.id]
+    assert archived.attachments[0].url is not None  # signed per read, never stored in the chunk
+    (chunk,) = chat.archive_index.chunks.values()
+    assert chat.archive_storage.read(chunk.key).messages[-1].attachments[0].url is None
+
+
+def test_a_send_racing_the_archiver_stays_hot_and_in_order(chat: Chat) -> None:
+    alice, bob, group = a_group_with_history(chat, 30)
+    storage = chat.archive_storage
+    time.sleep(0.005)
+    now = utc_now()  # the run's clock: the 30 are older; a send during the run is newer
+    time.sleep(0.005)
+
+    class SendDuringWrite:
+        def write(self, key: str, history: HistorySlice) -> None:
+            storage.write(key, history)
+            chat.messages.send_message(
+                bob, SendMessageRequest(conversationId=group, text="meanwhile", clientMsgId="mw")
+            )
+
+        def read(self, key: str) -> HistorySlice:
+            return storage.read(key)
+
+        def delete(self, key: str) -> None:
+            storage.delete(key)
+
+    Archiver(
+        FakeArchivableMessages(chat.message_store), chat.archive_index, SendDuringWrite(),
+        after=timedelta(0), max_messages=1000, chunk_size=100,
+    ).run(now, forever)  # fmt: skip
+
+    assert [m.text for m in chat.message_store.messages] == ["meanwhile"]  # newer than the cut-off: hot
+    texts = [m.text for m in chat.messages.history(alice, group, 50, None, None).items]
+    assert texts == [f"m{n}" for n in range(30)] + ["meanwhile"]
