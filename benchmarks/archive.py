@@ -172,15 +172,19 @@ def write_history(
         first = rng.randrange(len(PROSE) - length)
         return " ".join(PROSE[first : first + length])
 
+    def sent_at(seq: int) -> datetime:
+        return start + seq * step
+
     messages = [
         Message(
-            id=new_id(),
+            # As new_id() made it when it was sent: ids begin with their time (the archiver walks them)
+            id=f"{int(sent_at(seq).timestamp() * 1000):012x}{new_id()[12:]}",
             conversationId=conversation_id,
             senderId=senders[seq % 2],
             text=text(),
             clientMsgId=uuid.uuid4().hex,  # as the web client makes them
             seq=seq,
-            createdAt=start + seq * step,
+            createdAt=sent_at(seq),
         )
         for seq in range(1, count + 1)
     ]

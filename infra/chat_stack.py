@@ -72,8 +72,8 @@ class ChatStack(Stack):
             media.grant_linking(linker)
         # Archived history: the archiver writes it, history pages read it.
         for module, sizing in SIZING.items():
-            if sizing.archives or sizing.reads_archive:
-                media.grant_archive(functions[module], write=sizing.archives)
+            if sizing.archives or sizing.uses_archive:
+                media.grant_archive(functions[module])
         for name, value in stage.archive.environment().items():
             functions[ARCHIVER].add_environment(name, value)
         if stage.archive.retention_days is not None:

@@ -627,12 +627,10 @@ class FakeArchivableMessages:
             messages=[m for _, _, m in entries if m is not None], skipped={seq for seq, _, m in entries if m is None}
         )
 
-    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
-        old = {m.conversationId for m in self.store.messages if m.createdAt < cutoff}
-        old |= {
-            c for (c, _), at in self.store.skipped_at.items() if at < cutoff and _ in self.store.skipped.get(c, set())
-        }
-        return sorted(old)[:limit]
+    def old_conversations(self, cutoff: datetime, after_id: str, limit: int) -> tuple[list[str], str]:
+        before = f"{int(cutoff.timestamp() * 1000):012x}"
+        old = sorted((m.id, m.conversationId) for m in self.store.messages if after_id < m.id < before)[:limit]
+        return list(dict.fromkeys(c for _, c in old)), old[-1][0] if len(old) == limit else ""
 
     def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
         taken = []
@@ -660,6 +658,13 @@ class FakeArchiveIndex:
 
     def record(self, chunk: ArchiveChunk) -> None:
         self.chunks.setdefault(chunk.key, chunk)
+        stored = self._conversations.conversations.get(chunk.conversation_id) if self._conversations else None
+        if stored is not None:
+            through = max(stored.conversation.archivedThrough, chunk.last_seq)
+            stored.conversation = stored.conversation.model_copy(update={"archivedThrough": through})
+
+    def holding_many(self, message_ids: list[str]) -> list[ArchiveChunk]:
+        return [c for c in self.chunks.values() if set(message_ids) & set(c.message_ids)]
 
     def _of(self, conversation_id: str) -> list[ArchiveChunk]:
         return sorted(

@@ -38,8 +38,8 @@ class Sizing:
     handles_media: bool = False  # signs uploads and links, checks uploads' first bytes
     links_media: bool = False  # signs links to files, nothing more
     pushes: bool = False  # posts frames to sockets through the Management API
-    reads_archive: bool = False  # reads archived history (archive/ in the media bucket)
-    archives: bool = False  # writes archive chunks
+    uses_archive: bool = False  # reads archived history and rewrites a chunk to delete a message in it
+    archives: bool = False  # the archiver: writes, rewrites and (retention) deletes chunks
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -54,7 +54,7 @@ SIZING = {
         "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
         handles_media=True,
         pushes=True,
-        reads_archive=True,
+        uses_archive=True,
     ),
     WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of the token's login"),
     WS_ROUTES["$connect"]: Sizing(
@@ -105,6 +105,7 @@ SIZING = {
         "signs links of files",
         links_media=True,
         pushes=True,
+        uses_archive=True,
     ),
     ARCHIVER: Sizing(
         1024,
@@ -174,6 +175,8 @@ class ChatFunctions(Construct):
                 timeout=Duration.seconds(sizing.timeout_s),
                 tracing=lambda_.Tracing.ACTIVE,
                 environment=environment,
+                # The archiver runs one at a time: two runs would race for the same seqs.
+                reserved_concurrent_executions=1 if sizing.archives else None,
                 log_group=logs.LogGroup(
                     self,
                     f"{name}Logs",

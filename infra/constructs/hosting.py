@@ -282,10 +282,11 @@ class MediaHosting(Construct):
                 "exactly PutObject/GetObject.",
             )
 
-    def grant_archive(self, function: lambda_.Function, *, write: bool) -> None:
-        """Archived history: read it (history pages), or also write it (the archiver); archive/ only."""
+    def grant_archive(self, function: lambda_.Function) -> None:
+        """Archived history, archive/ only: read chunks, write them (the archiver; a deletion's
+        rewrite) and delete the ones a rewrite or retention leaves behind."""
         function.add_environment("MEDIA_BUCKET", self.bucket.bucket_name)
-        actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
+        actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
         function.add_to_role_policy(
             iam.PolicyStatement(actions=actions, resources=[f"{self.bucket.bucket_arn}/{ARCHIVE_PREFIX}*"])
         )

@@ -22,14 +22,15 @@ T0 = utc_now() - timedelta(days=100)
 
 
 def a_message(conversation_id: str, seq: int, days_old: float) -> Message:
+    sent = utc_now() - timedelta(days=days_old)
     return Message(
-        id=new_id(),
+        id=f"{int(sent.timestamp() * 1000):012x}{new_id()[12:]}",  # as new_id() made it then
         conversationId=conversation_id,
         senderId="alice",
         text=f"message {seq}",
         clientMsgId=f"c{seq}",
         seq=seq,
-        createdAt=utc_now() - timedelta(days=days_old),
+        createdAt=sent,
     )
 
 
@@ -86,7 +87,9 @@ def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: t
     messages.insert(a_message("c2", 1, 0.5))
     cutoff = utc_now() - timedelta(days=90)
 
-    assert hot.conversations_older_than(cutoff, limit=10) == ["c1"]
+    assert hot.old_conversations(cutoff, "", limit=10) == (["c1"], "")  # the walk is over
+    first, after = hot.old_conversations(cutoff, "", limit=2)  # a page at a time
+    assert (first, hot.old_conversations(cutoff, after, limit=10)[0]) == (["c1"], ["c1"])
     batch = hot.oldest("c1", 0, cutoff, limit=10)
     # 1, 2, the reserved 3, and 4: then 5 is recent, and 6 waits behind it
     assert [m.seq for m in batch.messages] == [1, 2, 4]

@@ -312,6 +312,8 @@ def test_the_archiver_runs_daily_by_the_scheduler_with_the_stages_settings(templ
     ]["Variables"]
     assert (variables["ARCHIVE_AFTER_DAYS"], variables["ARCHIVE_MAX_MESSAGES"]) == ("90", "100000")
     assert "MEDIA_BUCKET" in variables
+    archiver = resources(template, "AWS::Lambda::Function")[function_logical_id(template, ARCHIVER)]
+    assert archiver["Properties"]["ReservedConcurrentExecutions"] == 1  # one run at a time
 
 
 def test_every_stages_limit_overrides_name_a_known_limit() -> None:
@@ -420,10 +422,12 @@ def test_only_media_handlers_touch_media_and_only_where_they_must(template: Temp
             for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
             for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         }
-        # Archived history: the archiver reads and writes it, history pages read it; nothing else
+        # Archived history: the archiver, history pages and deletions use it; nothing else
         archive = {(a, p) for a, p in granted if p == "archive"}
-        expected_archive = {("s3:GetObject", "archive")} if sizing.archives or sizing.reads_archive else set()
-        assert archive == expected_archive | ({("s3:PutObject", "archive")} if sizing.archives else set()), module
+        uses = sizing.archives or sizing.uses_archive
+        assert archive == (
+            {(a, "archive") for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")} if uses else set()
+        )
         granted -= archive
         if not sizing.handles_media:
             assert granted == set(), module

@@ -35,13 +35,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="idempotent_send",
         ),
-        # The archiver's "which conversations have old messages", read from the index alone.
-        IndexModel([("createdAt", ASCENDING), ("conversationId", ASCENDING)], name="old_first"),
     ],
     "archive_chunks": [
         # _id is the chunk's S3 key. Reading back and catching up find chunks by seq range;
         # an edit or reaction finds an archived message's chunk by its id.
-        IndexModel([("conversationId", ASCENDING), ("firstSeq", DESCENDING)], name="by_first_seq"),
+        # Unique: two runs at once can never both record a chunk for the same seqs.
+        IndexModel([("conversationId", ASCENDING), ("firstSeq", DESCENDING)], unique=True, name="first_seq_unique"),
         IndexModel([("conversationId", ASCENDING), ("lastSeq", ASCENDING)], name="by_last_seq"),
         IndexModel([("messageIds", ASCENDING)], name="by_message"),
         IndexModel([("newestAt", ASCENDING)], name="oldest_first"),  # retention
@@ -84,6 +83,8 @@ INDEXES: dict[str, list[IndexModel]] = {
 RETIRED: dict[str, list[str]] = {
     "connections": ["by_user"],  # replaced by by_user_newest_first
     "refresh_tokens": ["by_login"],  # nothing asks for a login's tokens: logins are on record
+    "messages": ["old_first"],  # the archiver walks the _id index instead
+    "archive_chunks": ["by_first_seq"],  # replaced by first_seq_unique
 }
 
 

@@ -20,6 +20,7 @@ def _chunk(doc: Document) -> ArchiveChunk:
         message_ids=doc.get("messageIds", []),
         revision=doc.get("revision", 0),
         newest_at=doc.get("newestAt"),
+        count=doc.get("count", len(doc.get("messageIds", []))),
     )
 
 
@@ -55,6 +56,7 @@ class MongoArchiveIndex:
             },
             upsert=True,
         )
+        self._conversations.update_one({"_id": chunk.conversation_id}, {"$max": {"archivedThrough": chunk.last_seq}})
 
     def move(self, chunk: ArchiveChunk, key: str) -> bool:
         moved = self._chunks.update_one(
@@ -88,6 +90,9 @@ class MongoArchiveIndex:
         self._conversations.update_one({"_id": chunk.conversation_id}, {"$max": {"keptFrom": chunk.last_seq + 1}})
         self._chunks.delete_one({"conversationId": chunk.conversation_id, "firstSeq": chunk.first_seq})
 
+    def holding_many(self, message_ids: list[str]) -> list[ArchiveChunk]:
+        return [_chunk(doc) for doc in self._chunks.find({"messageIds": {"$in": message_ids}})]
+
     def holding(self, message_id: str) -> ArchiveChunk | None:
         doc = self._chunks.find_one({"messageIds": message_id}, {"messageIds": 0})
         return _chunk(doc) if doc else None
@@ -98,10 +103,17 @@ class MongoArchivableMessages:
     def __init__(self, db: Any) -> None:
         self._messages = db["messages"]
 
-    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
-        # Served by the old_first index (createdAt, conversationId): it never reads a message.
-        ids = self._messages.distinct("conversationId", {"createdAt": {"$lt": cutoff}})
-        return sorted(ids)[:limit]
+    def old_conversations(self, cutoff: datetime, after_id: str, limit: int) -> tuple[list[str], str]:
+        # Ids begin with their millisecond timestamp in hex: the _id index is a walk in time,
+        # so no index of its own (and no write on every send) is needed.
+        before = f"{int(cutoff.timestamp() * 1000):012x}"
+        docs = list(
+            self._messages.find({"_id": {"$gt": after_id, "$lt": before}}, {"conversationId": 1})
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        conversations = list(dict.fromkeys(doc["conversationId"] for doc in docs))
+        return conversations, docs[-1]["_id"] if len(docs) == limit else ""
 
     def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
         docs = self._messages.find({"conversationId": conversation_id, "seq": {"$gt": after_seq}})

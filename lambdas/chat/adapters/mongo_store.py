@@ -82,6 +82,7 @@ def _conversation(doc: Document) -> Conversation:
         formerMembers=doc.get("formerMembers") or {},
         archivedBy=doc.get("archivedBy") or {},
         keptFrom=doc.get("keptFrom", 0),
+        archivedThrough=doc.get("archivedThrough", 0),
     )
 
 

@@ -1,4 +1,5 @@
-"""The scheduled archiver (EventBridge Scheduler, daily): moves old messages to S3 chunks.
+"""The scheduled archiver (EventBridge Scheduler, daily; one at a time): moves old messages
+to S3 chunks.
 A run is bounded by ARCHIVE_MAX_MESSAGES and by the invocation's time, and the next run
 picks up where it stopped."""
 

@@ -103,6 +103,9 @@ class Conversation(ChatObject):
     archivedBy: dict[str, int] = Field(default_factory=dict, exclude=True)
     # Never sent here (history pages say it): the first seq retention kept; 0 when all is kept.
     keptFrom: int = Field(default=0, exclude=True)
+    # Never sent: the highest seq in the archive (0: none), so a history page knows, for free,
+    # whether to look there.
+    archivedThrough: int = Field(default=0, exclude=True)
 
     def archived_for(self, user_id: str) -> bool:
         """Whether `user_id` archived it and no message came after: a new message (any seq

@@ -372,13 +372,16 @@ class ArchiveChunk:
     message_ids: list[str]
     revision: int = 0
     newest_at: datetime | None = None  # when its newest message was sent: retention goes by it
+    count: int = 0  # messages in it (its message_ids may be left out of a listing)
 
 
 class ArchiveIndex(Protocol):
     """Where each conversation's archived history is (MongoDB, small: one record per chunk)."""
 
     def record(self, chunk: ArchiveChunk) -> None:
-        """Records a chunk that is written and verified; recording it again changes nothing."""
+        """Records a chunk that is written and verified (and on its conversation, how far its
+        history is archived: `archivedThrough`, which only moves up); recording it again
+        changes nothing."""
 
     def archived_through(self, conversation_id: str) -> int:
         """The highest seq archived in the conversation; 0 if none."""
@@ -391,6 +394,9 @@ class ArchiveIndex(Protocol):
 
     def holding(self, message_id: str) -> ArchiveChunk | None:
         """The chunk that holds the message, if it is archived."""
+
+    def holding_many(self, message_ids: list[str]) -> list[ArchiveChunk]:
+        """The chunks that hold any of these messages (one query)."""
 
     def move(self, chunk: ArchiveChunk, key: str) -> bool:
         """Points the chunk at its rewritten object, unless someone moved it since `chunk` was
@@ -415,8 +421,10 @@ class ArchiveStorage(Protocol):
 class ArchivableMessages(Protocol):
     """The hot collection, as the archiver sees it."""
 
-    def conversations_older_than(self, cutoff: datetime, limit: int) -> list[str]:
-        """Conversations with a hot message (or reserved seq) created before `cutoff`."""
+    def old_conversations(self, cutoff: datetime, after_id: str, limit: int) -> tuple[list[str], str]:
+        """The conversations of the next `limit` messages sent before `cutoff`, walking them in
+        id order (ids are time-ordered) from just after `after_id`: the conversations in the
+        order first met, and the id to go on from ("" when the walk is over)."""
 
     def oldest(self, conversation_id: str, after_seq: int, cutoff: datetime, limit: int) -> HistorySlice:
         """Up to `limit` seqs after `after_seq`, ascending and contiguous, up to (not including)

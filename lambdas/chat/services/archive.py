@@ -8,6 +8,7 @@ finishes the job: a chunk written but not recorded is written again (same key); 
 recorded but not yet cleared is cleared first thing. A message changed while its chunk was
 being written keeps its newer copy hot, and reads prefer the hot copy of a seq."""
 
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,15 +23,17 @@ from chat.services.ids import new_id
 
 CHUNK_SIZE = 500  # seqs per chunk: a page of history reads one chunk, two at a boundary
 CHUNKS_CACHED = 32  # decoded chunks a container keeps: scrolling back reads each once
-CHUNKS_PER_PAGE = 4  # at most this many chunk reads complete one page (chunks hold up to 500)
+CHUNKS_PER_PAGE = 4  # chunks asked of the index at a time while a page fills
+WALK_PAGE = 1000  # old messages (or expired chunks) a run looks at a time
+PARTIAL_WAIT = timedelta(days=30)
 
 
-def chunk_key(conversation_id: str, first_seq: int, last_seq: int, rewrite: str = "") -> str:
-    # Fixed-width seqs: a conversation's chunks list in order, and a rerun writes the same key.
-    # A rewrite goes to a key of its own (two at once never share one), so no cached copy of
-    # an old object is ever taken for it.
+def chunk_key(conversation_id: str, first_seq: int, rewrite: str = "") -> str:
+    # By the first seq alone: a rerun after a crash writes the same object, however far its
+    # batch reaches. A rewrite goes to a key of its own (two at once never share one), so no
+    # cached copy of an old object is ever taken for it. Fixed width: keys list in order.
     suffix = f".{rewrite}" if rewrite else ""
-    return f"archive/{conversation_id}/{first_seq:012d}-{last_seq:012d}{suffix}.jsonl.gz"
+    return f"archive/{conversation_id}/{first_seq:012d}{suffix}.jsonl.gz"
 
 
 def seqs_of(history: HistorySlice) -> list[int]:
@@ -65,18 +68,32 @@ class Archiver:
         self._max_messages = max_messages
         self._chunk_size = chunk_size
         self._retention = retention  # None: archived history is kept for ever
+        # A chunk of fewer than chunk_size seqs waits until its newest is this much past the
+        # cut-off, so a quiet conversation is archived a month at a time, not a day at a time.
+        self._partial_wait = min(after, PARTIAL_WAIT)
 
     def run(self, now: datetime, time_left: Callable[[], float]) -> ArchiveReport:
         """Archives what is older than the cut-off, within `max_messages` and while
-        `time_left()` (seconds) allows another chunk."""
+        `time_left()` (seconds) allows another chunk, walking the old messages in the order
+        they were sent (their ids are time-ordered): a run that stops, the next goes on."""
         cutoff = now - self._after
         report = ArchiveReport()
-        for conversation_id in self._hot.conversations_older_than(cutoff, limit=1000):
+        seen: set[str] = set()
+        after_id = ""
+        while True:
             if not self._room(report, time_left):
                 report.done = False
                 break
-            if self._archive_conversation(conversation_id, cutoff, report, time_left):
-                report.conversations.append(conversation_id)
+            conversations, after_id = self._hot.old_conversations(cutoff, after_id, limit=WALK_PAGE)
+            for conversation_id in (c for c in conversations if c not in seen):
+                seen.add(conversation_id)
+                if not self._room(report, time_left):
+                    report.done = False
+                    break
+                if self._archive_conversation(conversation_id, cutoff, report, time_left):
+                    report.conversations.append(conversation_id)
+            if not after_id:
+                break  # walked every old message
         if self._retention is not None:
             self._expire(now - self._retention, report, time_left)
         return report
@@ -86,13 +103,17 @@ class Archiver:
         first: the conversation learns where its history now starts, then the record goes,
         then the object (a run that stops between them finishes the job next time; S3's
         lifecycle rule on archive/ catches any object left behind)."""
-        for chunk in self._index.older_than(cutoff, limit=1000):
-            if time_left() <= 10:
-                report.done = False
+        while True:
+            chunks = self._index.older_than(cutoff, limit=WALK_PAGE)
+            for chunk in chunks:
+                if time_left() <= 10:
+                    report.done = False
+                    return
+                self._index.drop(chunk)
+                self._storage.delete(chunk.key)
+                report.expired += chunk.count
+            if len(chunks) < WALK_PAGE:
                 return
-            self._index.drop(chunk)
-            self._storage.delete(chunk.key)
-            report.expired += len(chunk.message_ids)
 
     def _room(self, report: ArchiveReport, time_left: Callable[[], float]) -> bool:
         # A chunk takes well under 10 s (a read, a write of ~100 KB, a verify, two deletes).
@@ -102,20 +123,22 @@ class Archiver:
         self, conversation_id: str, cutoff: datetime, report: ArchiveReport, time_left: Callable[[], float]
     ) -> bool:
         through = self._index.archived_through(conversation_id)
-        self._clear_leftovers(conversation_id, through)
+        self._fold_leftovers(conversation_id, through, time_left)
         moved = False
         while self._room(report, time_left):
             batch = self._hot.oldest(conversation_id, through, cutoff, self._chunk_size)
             seqs = seqs_of(batch)
-            if not seqs:
-                return moved
+            newest = max((m.createdAt for m in batch.messages), default=cutoff)
+            if not seqs or (len(seqs) < self._chunk_size and newest >= cutoff - self._partial_wait):
+                return moved  # nothing old, or too few yet: a fuller chunk later
             chunk = ArchiveChunk(
                 conversation_id=conversation_id,
                 first_seq=seqs[0],
                 last_seq=seqs[-1],
-                key=chunk_key(conversation_id, seqs[0], seqs[-1]),
+                key=chunk_key(conversation_id, seqs[0]),
                 message_ids=[m.id for m in batch.messages],
-                newest_at=max((m.createdAt for m in batch.messages), default=cutoff),
+                newest_at=newest,
+                count=len(batch.messages),
             )
             self._storage.write(chunk.key, batch)  # verified before it returns
             self._index.record(chunk)  # from here on, reads find these seqs in the archive
@@ -125,20 +148,53 @@ class Archiver:
         report.done = False
         return moved
 
-    def _clear_leftovers(self, conversation_id: str, through: int) -> None:
-        """Deletes hot copies of seqs already archived (a run that stopped between recording a
-        chunk and deleting them), each only if it is unchanged since it was archived."""
+    def _fold_leftovers(self, conversation_id: str, through: int, time_left: Callable[[], float]) -> None:
+        """Hot copies of seqs already archived: left by a run that stopped between recording
+        a chunk and deleting them, or changed (edited, reacted to, deleted) while their chunk
+        was written. A copy newer than the archived one is folded into its chunk first (so a
+        deletion reaches the archive too); then the hot copy goes."""
         if through == 0:
             return
         leftovers = self._hot.at_or_below(conversation_id, through, self._chunk_size)
-        if not seqs_of(leftovers):
-            return
-        for chunk in self._index.below(conversation_id, through + 1, limit=1000):
-            stored = self._storage.read(chunk.key)
-            self._hot.forget(conversation_id, stored)
-            if chunk.first_seq <= seqs_of(leftovers)[0]:
-                break
-        logger.info("cleared hot copies an earlier run archived", extra={"conversation_id": conversation_id})
+        for message in leftovers.messages:
+            if time_left() <= 10:
+                return
+            newest = _rewrite(self._index, self._storage, message.id, functools.partial(_newer, hot=message))
+            if newest is not None:
+                self._hot.forget(conversation_id, HistorySlice(messages=[message], skipped=set()))
+        if leftovers.skipped:
+            self._hot.forget(conversation_id, HistorySlice(messages=[], skipped=leftovers.skipped))
+
+
+def _newer(archived: Message, *, hot: Message) -> Message:
+    return hot if hot.revision > archived.revision else archived
+
+
+def _rewrite(
+    index: ArchiveIndex, storage: ArchiveStorage, message_id: str, change: Callable[[Message], Message]
+) -> Message | None:
+    """Applies `change` to an archived message in its chunk: a new object, then the index
+    moved to it only if no other rewrite came first (else read again), then the old object
+    deleted. The message as it now is; None if it is not archived."""
+    for _ in range(REWRITE_ATTEMPTS):
+        chunk = index.holding(message_id)
+        if chunk is None:
+            return None
+        stored = storage.read(chunk.key)
+        archived = next(m for m in stored.messages if m.id == message_id)
+        changed = change(archived)
+        if changed is archived:
+            return archived  # nothing to write
+        rewritten = HistorySlice(
+            messages=[changed if m.id == message_id else m for m in stored.messages], skipped=stored.skipped
+        )
+        key = chunk_key(chunk.conversation_id, chunk.first_seq, f"r{chunk.revision + 1}-{new_id()}")
+        storage.write(key, rewritten)
+        if index.move(chunk, key):
+            storage.delete(chunk.key)  # nothing points at it now
+            return changed
+        storage.delete(key)  # another rewrite came first: start again from it
+    raise ServiceUnavailable("The archive is busy; try again.")
 
 
 class ArchivedHistory:
@@ -172,20 +228,31 @@ class ArchivedHistory:
         self, conversation_id: str, below: int | None, above: int | None, up_to: int | None, want: int
     ) -> HistorySlice:
         """Archived seqs strictly between `above` and `below` (either open), at most `up_to`:
-        the chunks nearest the hot page first, until `want` seqs are found."""
-        if above is None:
-            ceiling = min(below or 2**62, (up_to or 2**62) + 1)
-            chunks = self._index.below(conversation_id, ceiling, limit=CHUNKS_PER_PAGE)
-        else:
-            chunks = self._index.above(conversation_id, above, limit=CHUNKS_PER_PAGE)
+        the chunks nearest the hot page first, asked of the index a few at a time, until
+        `want` seqs are found or the archive has no more."""
         messages: list[Message] = []
         skipped: set[int] = set()
-        for chunk in chunks:
-            stored = self._chunk(chunk.key)
-            messages += [m for m in stored.messages if _within(m.seq, above, below, up_to)]
-            skipped |= {seq for seq in stored.skipped if _within(seq, above, below, up_to)}
-            if len(messages) + len(skipped) >= want:
+        ceiling = min(below or 2**62, (up_to or 2**62) + 1)
+        floor = above
+        while len(messages) + len(skipped) < want:
+            if floor is None:
+                chunks = self._index.below(conversation_id, ceiling, limit=CHUNKS_PER_PAGE)
+            else:
+                chunks = self._index.above(conversation_id, floor, limit=CHUNKS_PER_PAGE)
+            for chunk in chunks:
+                stored = self._chunk(chunk.key)
+                messages += [m for m in stored.messages if _within(m.seq, above, below, up_to)]
+                skipped |= {seq for seq in stored.skipped if _within(seq, above, below, up_to)}
+                if len(messages) + len(skipped) >= want:
+                    break
+            if len(chunks) < CHUNKS_PER_PAGE:
                 break
+            if floor is None:
+                ceiling = min(c.first_seq for c in chunks)
+            else:
+                floor = max(c.last_seq for c in chunks)
+                if up_to is not None and floor >= up_to:
+                    break
         return HistorySlice(messages=messages, skipped=skipped)
 
     def _chunk(self, key: str) -> HistorySlice:
@@ -236,36 +303,23 @@ class ArchivedMessages:
         return self._index.holding(message_id)
 
     def get_many(self, message_ids: list[str]) -> list[Message]:
+        """One index query for all of them, one read per chunk."""
+        wanted = set(message_ids)
         found: list[Message] = []
-        for message_id in message_ids:
-            chunk = self._index.holding(message_id)
-            if chunk is not None:
-                found += [m for m in self._storage().read(chunk.key).messages if m.id == message_id]
+        for chunk in self._index.holding_many(message_ids):
+            found += [m for m in self._storage().read(chunk.key).messages if m.id in wanted]
         return found
 
     def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
-        """Leaves a tombstone in the message's chunk, as a hot deletion does: a new object,
-        then the index moved to it only if no other rewrite came first (else read again).
-        None if it is not archived; Forbidden if not the sender's; Conflict if deleted."""
-        for _ in range(REWRITE_ATTEMPTS):
-            chunk = self._index.holding(message_id)
-            if chunk is None:
-                return None
-            stored = self._storage().read(chunk.key)
-            message = next(m for m in stored.messages if m.id == message_id)
+        """Leaves a tombstone in the message's chunk, as a hot deletion does. None if it is not
+        archived; Forbidden if not the sender's; Conflict if it is deleted already."""
+
+        def tombstone(message: Message) -> Message:
             if message.senderId != sender_id:
                 raise Forbidden("Only the sender can change a message.")
             if message.deletedAt is not None:
                 raise Conflict("That message was deleted.")
             gone = {"text": "", "attachments": [], "reactions": {}, "deletedAt": at}
-            tombstone = message.model_copy(update={**gone, "revision": message.revision + 1})
-            rewritten = HistorySlice(
-                messages=[tombstone if m.id == message_id else m for m in stored.messages], skipped=stored.skipped
-            )
-            key = chunk_key(chunk.conversation_id, chunk.first_seq, chunk.last_seq, f"r{chunk.revision + 1}-{new_id()}")
-            self._storage().write(key, rewritten)
-            if self._index.move(chunk, key):
-                self._storage().delete(chunk.key)  # nothing points at it now
-                return tombstone
-            self._storage().delete(key)  # another rewrite came first: start again from it
-        raise ServiceUnavailable("The archive is busy; try again.")
+            return message.model_copy(update={**gone, "revision": message.revision + 1})
+
+        return _rewrite(self._index, self._storage(), message_id, tombstone)

@@ -129,7 +129,7 @@ class MessageService:
     ) -> MessagePage:
         conversation, up_to = self._conversations.require_reader(conversation_id, reader_id)
         found = self._messages.page(conversation_id, limit, before, after, up_to)
-        if _has_hole(found, conversation, limit=limit, before=before, after=after):
+        if _reaches_archive(found, conversation, limit=limit, after=after):
             # Older history may be in the archive: read on there, as if it were not apart.
             found = self._archive().complete(
                 conversation_id, found, limit=limit, before=before, after=after, up_to=up_to
@@ -217,21 +217,19 @@ def linked(message: Message, links: "Callable[[], MediaLinks] | None") -> Messag
     return links().message(message)
 
 
-def _has_hole(
-    found: HistorySlice, conversation: Conversation, *, limit: int, before: int | None, after: int | None
-) -> bool:
-    """Whether a hot page may be missing archived seqs (so a conversation never archived, or a
-    page that is whole, costs nothing more): catching up, it does not start right after the
-    cursor though newer seqs exist; reading back, it is short and does not reach the first
-    seq kept (1, or where retention left history)."""
-    last_seq, first_kept = conversation.lastSeq, max(conversation.keptFrom, 1)
-    seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
-    if after is not None:
-        return after < last_seq and (not seqs or seqs[0] != after + 1)
-    if len(seqs) >= limit:
+def _reaches_archive(found: HistorySlice, conversation: Conversation, *, limit: int, after: int | None) -> bool:
+    """Whether a page's range reaches archived seqs (the conversation, read anyway, says how
+    far its archive goes): a conversation never archived, or a page above the archive, costs
+    nothing more. Catching up, from a cursor below the archive's end; reading back, when the
+    hot page is short or reaches down into archived seqs (a copy changed while its chunk was
+    written stays hot among them until the next run folds it in)."""
+    through = conversation.archivedThrough
+    if through == 0:
         return False
-    lowest = seqs[0] if seqs else min(before or last_seq + 1, last_seq + 1)
-    return lowest > first_kept
+    if after is not None:
+        return after < through
+    seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
+    return len(seqs) < limit or seqs[0] <= through
 
 
 def settled(page: list[Message], skipped: set[int], after: int | None, now: datetime) -> list[Message]:
