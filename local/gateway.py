@@ -281,7 +281,7 @@ class LocalGateway:
             task.add_done_callback(pending.discard)
 
     async def _route_frame(self, socket: Socket, body: str) -> None:
-        route_key = _select_route(body)
+        route_key = select_route(body)
         try:
             result = await self._invoke(WS_ROUTES[route_key], socket.event(route_key, "MESSAGE", body=body))
         except Exception:
@@ -403,7 +403,7 @@ class LocalGateway:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _select_route(body: str) -> str:
+def select_route(body: str) -> str:
     """Route selection on `$request.body.action`, with `$default` as the fallback."""
     if nested_too_deeply(body):
         return "$default"  # whose handler answers it; parsing here would overflow the stack

@@ -176,21 +176,7 @@ class MediaHosting(Construct):
             self,
             "MediaHeaders",
             comment="Media: never a page (no scripts, no framing, no sniffing), HSTS",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=MEDIA_CSP, override=True
-                ),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
-                ),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
-                ),
-            ),
+            security_headers_behavior=_security_headers(MEDIA_CSP, cloudfront.HeadersReferrerPolicy.NO_REFERRER),
         )
         cached_public = cloudfront.BehaviorOptions(
             origin=origin,
@@ -338,20 +324,9 @@ class WebHosting(Construct):
             self,
             "SecurityHeaders",
             comment="The web app: a strict CSP, HSTS, no framing",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(AWS_CONNECT, AWS_IMAGES), override=True
-                ),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
-                ),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
-                ),
+            security_headers_behavior=_security_headers(
+                content_security_policy(AWS_CONNECT, AWS_IMAGES),
+                cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
             ),
         )
         self.distribution = _distribution(
@@ -424,3 +399,22 @@ class WebHosting(Construct):
             "AwsSolutions-L1",
             "CDK pins the runtime of its own copy function; the chat's functions run the newest Python.",
         )
+
+
+def _security_headers(
+    csp: str, referrer: cloudfront.HeadersReferrerPolicy
+) -> cloudfront.ResponseSecurityHeadersBehavior:
+    """What both distributions send: their CSP, HSTS for two years, no framing, no sniffing."""
+    return cloudfront.ResponseSecurityHeadersBehavior(
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=csp, override=True
+        ),
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.days(730), include_subdomains=True, override=True
+        ),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+        ),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(referrer_policy=referrer, override=True),
+    )

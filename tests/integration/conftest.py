@@ -16,6 +16,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
+from local.gateway import select_route
 from tests.conftest import reset_containers
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -172,20 +173,9 @@ def ws_call(module: str, template: str, account: Account | None, connection_id: 
         )
     if template == "ws_message":
         event["body"] = body if isinstance(body, str) else json.dumps(body)
-        event["requestContext"]["routeKey"] = _route_key(event["body"])
+        event["requestContext"]["routeKey"] = select_route(event["body"])  # as API Gateway picks it
     handler = importlib.import_module(f"chat.handlers.{module}").lambda_handler
     return handler(event, CONTEXT)
-
-
-def _route_key(body: str) -> str:
-    """The route API Gateway picks by the frame's action, $default when it knows none."""
-    from infra.routes import WS_ROUTES
-
-    try:
-        action = json.loads(body).get("action")
-    except (ValueError, AttributeError, RecursionError):
-        return "$default"
-    return action if isinstance(action, str) and action in WS_ROUTES and not action.startswith("$") else "$default"
 
 
 def ws_frame(module: str, account: Account, connection_id: str, body: Any) -> dict[str, Any]:

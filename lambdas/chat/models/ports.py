@@ -207,6 +207,10 @@ class HistorySlice:
     messages: list[Message]
     skipped: set[int]
 
+    def seqs(self) -> list[int]:
+        """Every seq it covers, used or reserved, ascending."""
+        return sorted([m.seq for m in self.messages] + list(self.skipped))
+
 
 class MessageStore(Protocol):
     def insert(self, message: Message) -> None:

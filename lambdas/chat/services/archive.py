@@ -36,10 +36,6 @@ def chunk_key(conversation_id: str, first_seq: int, rewrite: str = "") -> str:
     return f"archive/{conversation_id}/{first_seq:012d}{suffix}.jsonl.gz"
 
 
-def seqs_of(history: HistorySlice) -> list[int]:
-    return sorted([m.seq for m in history.messages] + list(history.skipped))
-
-
 @dataclass
 class ArchiveReport:
     archived: int = 0  # messages moved out of the hot collection
@@ -127,7 +123,7 @@ class Archiver:
         moved = False
         while self._room(report, time_left):
             batch = self._hot.oldest(conversation_id, through, cutoff, self._chunk_size)
-            seqs = seqs_of(batch)
+            seqs = batch.seqs()
             newest = max((m.createdAt for m in batch.messages), default=cutoff)
             if not seqs or (len(seqs) < self._chunk_size and newest >= cutoff - self._partial_wait):
                 return moved  # nothing old, or too few yet: a fuller chunk later

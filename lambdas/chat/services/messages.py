@@ -134,7 +134,7 @@ class MessageService:
             found = self._archive().complete(
                 conversation_id, found, limit=limit, before=before, after=after, up_to=up_to
             )
-        seqs = sorted([m.seq for m in found.messages] + list(found.skipped))
+        seqs = found.seqs()
         first_kept = max(conversation.keptFrom, 1)
         reading_back = after is None and len(seqs) == limit and seqs[0] > first_kept
         return MessagePage(
