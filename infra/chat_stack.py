@@ -14,9 +14,17 @@ from infra.constructs.dependency_layer import DependencyLayer
 from infra.constructs.fan_out import FanOutQueue
 from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
+from infra.constructs.notifications import Notifications
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
-from infra.routes import ARCHIVER, DB_SETUP_HANDLER, FAN_OUT_WORKER, MEDIA_KEY_SETUP_HANDLER, WS_AUTHORIZER
+from infra.routes import (
+    ARCHIVER,
+    DB_SETUP_HANDLER,
+    FAN_OUT_WORKER,
+    HTTP_HANDLER,
+    MEDIA_KEY_SETUP_HANDLER,
+    WS_AUTHORIZER,
+)
 from infra.stages import StageSettings
 
 
@@ -49,6 +57,9 @@ class ChatStack(Stack):
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
         fan_out = FanOutQueue(self, "FanOut", stage=stage, functions=functions)
+        notifications = Notifications(
+            self, "Notifications", stage=stage, functions=functions, vapid_key=secrets.vapid_key, subject=web.url
+        )
 
         # Whoever pushes frames (the HTTP API, most WebSocket routes, the fan-out worker) may post to this
         # stage's sockets only; all but the worker hand the sockets beyond their own share to the queue.
@@ -70,6 +81,10 @@ class ChatStack(Stack):
             media.grant_media_handling(media_handler)
         for linker in (functions[m] for m, sizing in SIZING.items() if sizing.links_media):
             media.grant_linking(linker)
+        # Whoever stores a message queues its notifications; the HTTP API hands browsers the key to subscribe with.
+        for notifying in (functions[m] for m, sizing in SIZING.items() if sizing.notifies):
+            notifications.enqueue_from(notifying)
+        functions[HTTP_HANDLER].add_environment("VAPID_PUBLIC_KEY", notifications.public_key)
         # Archived history: the archiver writes it, history pages read it.
         for module, sizing in SIZING.items():
             if sizing.archives or sizing.uses_archive:
@@ -101,7 +116,14 @@ class ChatStack(Stack):
             "The scheduler's role may invoke the archiver function (any version of it) and nothing else.",
         )
 
-        web.publish({"apiUrl": http_api.url.rstrip("/"), "wsUrl": websocket_api.url, "mediaUrl": media.url})
+        web.publish(
+            {
+                "apiUrl": http_api.url.rstrip("/"),
+                "wsUrl": websocket_api.url,
+                "mediaUrl": media.url,
+                "vapidPublicKey": notifications.public_key,
+            }
+        )
         # Only the web app's pages (and native clients, which send no Origin) may open a socket.
         functions[WS_AUTHORIZER].add_environment("WS_ALLOWED_ORIGINS", ",".join([web.url, *stage.local_origins]))
 

@@ -26,6 +26,8 @@ HTTP_ROUTES = (
     ("GET", "/api/conversations/{id}/changes"),
     ("PUT", "/api/conversations/{id}/archived"),
     ("DELETE", "/api/conversations/{id}/archived"),
+    ("PUT", "/api/conversations/{id}/mute"),
+    ("DELETE", "/api/conversations/{id}/mute"),
     ("GET", "/api/conversations/{id}/receipts"),
     ("POST", "/api/conversations/{id}/receipts"),
     ("POST", "/api/groups/{id}/members"),
@@ -38,6 +40,9 @@ HTTP_ROUTES = (
     ("DELETE", "/api/messages/{id}"),
     ("POST", "/api/messages/{id}/reactions"),
     ("POST", "/api/media/upload-url"),
+    ("GET", "/api/push/config"),
+    ("POST", "/api/push/subscriptions"),
+    ("DELETE", "/api/push/subscriptions"),
     ("ANY", "/api/{proxy+}"),
 )
 
@@ -62,9 +67,13 @@ WS_TOKEN_SOURCE = "route.request.querystring.token"  # noqa: S105 - where the to
 # Deploy-time jobs.
 DB_SETUP_HANDLER = "chat.handlers.db_setup"
 MEDIA_KEY_SETUP_HANDLER = "chat.handlers.media_key_setup"
+VAPID_KEY_SETUP_HANDLER = "chat.handlers.vapid_key_setup"
 
 # Fan-out jobs from the SQS queue: one frame to one batch of sockets per invocation.
 FAN_OUT_WORKER = "chat.handlers.fan_out_worker"
 
 # On a schedule (EventBridge Scheduler): old messages move to S3 chunks.
 ARCHIVER = "chat.handlers.archiver"
+
+# Web Push jobs from the notification queue: one message's notifications to members who are away.
+NOTIFIER = "chat.handlers.notifier"

@@ -41,14 +41,27 @@ class LimitSettings:
     rate_limits: bool = True  # False: RATE_LIMITS=off, for a load test's stage
     overrides: tuple[tuple[str, str], ...] = ()
     max_sockets_per_user: int = 20
+    max_push_subscriptions_per_user: int = 10  # devices (browsers) notified per user; a new one past this is refused
 
     def environment(self) -> dict[str, str]:
         """Every function that checks a limit or opens a socket (those that read MongoDB)."""
         return {
             "RATE_LIMITS": "on" if self.rate_limits else "off",
             "MAX_SOCKETS_PER_USER": str(self.max_sockets_per_user),
+            "MAX_PUSH_SUBSCRIPTIONS_PER_USER": str(self.max_push_subscriptions_per_user),
             **{f"RATE_LIMIT_{name.upper()}": value for name, value in self.overrides},
         }
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Web Push to members who are away, read by the notifier from its environment."""
+
+    ttl_seconds: int = 86_400  # how long a push service keeps a notification for a device that is offline
+    max_attempts: int = 5  # deliveries tried per notification (retries go back on the queue, delayed)
+
+    def environment(self) -> dict[str, str]:
+        return {"PUSH_TTL_SECONDS": str(self.ttl_seconds), "PUSH_MAX_ATTEMPTS": str(self.max_attempts)}
 
 
 @dataclass(frozen=True)
@@ -80,8 +93,12 @@ class StageSettings:
     local_origins: tuple[str, ...]  # extra CORS origins, for a web client run from `make dev`
     # Fan-out workers running at once: bounds the @connections posts per second a burst of big groups causes.
     fan_out_max_concurrency: int
+    # Notifiers running at once: bounds their MongoDB connections and the rate push services see from
+    # this sender; a burst waits in the queue instead.
+    notify_max_concurrency: int
     push: PushSettings = PushSettings()
     limits: LimitSettings = LimitSettings()
+    notifications: NotificationSettings = NotificationSettings()
     archive: ArchiveSettings = ArchiveSettings()
 
 
@@ -95,6 +112,7 @@ STAGES = {
         throttle_burst=100,
         local_origins=("http://127.0.0.1:8000", "http://localhost:8000"),
         fan_out_max_concurrency=5,
+        notify_max_concurrency=5,
     ),
     "prod": StageSettings(
         name="prod",
@@ -105,6 +123,7 @@ STAGES = {
         throttle_burst=1000,
         local_origins=(),
         fan_out_max_concurrency=50,
+        notify_max_concurrency=20,
     ),
 }
 

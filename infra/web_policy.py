@@ -8,7 +8,8 @@ from collections.abc import Sequence
 def content_security_policy(connect: Sequence[str], images: Sequence[str]) -> str:
     """Scripts and styles only from the app itself; calls only to the app, the APIs and the
     media bucket's upload endpoint (`connect`); pictures from the app, the media CDN
-    (`images`) and the browser's own previews; no framing, no plugins, no base or forms."""
+    (`images`) and the browser's own previews; the app's own service worker (/sw.js, for
+    Web Push) and web app manifest; no framing, no plugins, no base or forms."""
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
@@ -16,6 +17,10 @@ def content_security_policy(connect: Sequence[str], images: Sequence[str]) -> st
         "img-src": ["'self'", "data:", "blob:", *images],
         "connect-src": ["'self'", *connect],
         "font-src": ["'self'"],
+        # default-src already allows both; named so that tightening it cannot silently break
+        # notifications and installing the app.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'none'"],

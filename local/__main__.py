@@ -35,6 +35,12 @@ def _configure_environment(host: str, port: int) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     sys.path.insert(0, str(ROOT / "lambdas"))
+    # Push notifications: a VAPID key pair of this run's own (the deploy makes one in Secrets
+    # Manager), and test push services on 127.0.0.1 allowed beside the real ones.
+    from chat.push_keys import new_vapid_key
+
+    os.environ.setdefault("VAPID_PRIVATE_KEY", new_vapid_key())
+    os.environ.setdefault("PUSH_ALLOW_LOOPBACK", "true")
 
 
 def main() -> int:
@@ -45,8 +51,8 @@ def main() -> int:
     _configure_environment(args.host, args.port)
 
     from chat.config import positive_setting
-    from local.fan_out import LocalFanOut
     from local.media import LocalMedia
+    from local.queues import LocalFanOut, LocalNotifier
 
     # S3 behind an endpoint that checks upload forms, and media from an origin of its own, as on AWS;
     # the same pages may upload as may open a socket. Its settings go into the environment before
@@ -56,9 +62,13 @@ def main() -> int:
     # Large fan-outs go through SQS (moto's, the server behind S3) to local fan-out workers.
     fan_out = LocalFanOut(media.moto_url, workers=positive_setting("LOCAL_FAN_OUT_WORKERS", 4)).start()
     os.environ.update(fan_out.environment())
+    # Push notifications go through SQS to the notifier, as on AWS.
+    notifier = LocalNotifier(media.moto_url, workers=positive_setting("LOCAL_NOTIFIER_WORKERS", 2)).start()
+    os.environ.update(notifier.environment())
     try:
         return _serve(args.host, args.port, media)
     finally:
+        notifier.stop()
         fan_out.stop()
         media.stop()
 

@@ -141,7 +141,10 @@ class LocalGateway:
     async def web_config(self, request: web.Request) -> web.StreamResponse:
         """What the deploy writes to the web bucket as config.json. Locally the APIs share the
         page's origin (also behind Vite's dev proxy), so the URLs are relative to the page."""
-        return web.json_response({"apiUrl": "", "wsUrl": "/ws"}, headers={"Cache-Control": "no-store"})
+        from chat.config import vapid_public_key
+
+        config = {"apiUrl": "", "wsUrl": "/ws", "vapidPublicKey": vapid_public_key() or ""}
+        return web.json_response(config, headers={"Cache-Control": "no-store"})
 
     async def web_client(self, request: web.Request) -> web.StreamResponse:
         if self.web_root is None:
@@ -152,7 +155,10 @@ class LocalGateway:
         target = (root / request.match_info["path"]).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             target = root / "index.html"  # client-side routes, as CloudFront's SPA fallback
-        cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
+        # Only Vite's hashed assets never change under their name; the page, the service worker
+        # (whose updates browsers look for) and the manifest are asked for afresh.
+        hashed = target.parent.name == "assets"
+        cache = "public, max-age=31536000, immutable" if hashed else "no-cache"
         return web.FileResponse(target, headers={"Cache-Control": cache, **self._web_headers(request.host)})
 
     def _web_headers(self, host: str) -> dict[str, str]:

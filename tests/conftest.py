@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chat.adapters.cloudfront_links import new_key_pair
+from chat.push_keys import new_vapid_key
 
 os.environ.update(
     {
@@ -17,6 +18,8 @@ os.environ.update(
         "MEDIA_URL": "https://media.test",
         "MEDIA_KEY_PAIR_ID": "KTESTKEYPAIR",
         "MEDIA_SIGNING_KEY": new_key_pair()[0],
+        # Push notifications: the e2e stacks set their own key, as `make dev` makes one per start.
+        "VAPID_PRIVATE_KEY": new_vapid_key(),
         "JWT_SECRET": "test-secret-" + "k" * 40,
         "WS_MANAGEMENT_ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/live",
         "AWS_ACCESS_KEY_ID": "testing",

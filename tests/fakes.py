@@ -16,6 +16,9 @@ from chat.models.ports import (
     HistorySlice,
     LoginState,
     MediaUpload,
+    NotificationJob,
+    PushOutcome,
+    PushSubscription,
     RefreshGrant,
     SeqAllocation,
     StoredObject,
@@ -45,6 +48,9 @@ class FakeUserStore:
     def get_user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
 
+    def get_users(self, user_ids: list[str]) -> list[User]:
+        return [self.users[u] for u in dict.fromkeys(user_ids) if u in self.users]
+
     def mark_online(self, user_id: str) -> bool:
         user = self.users.get(user_id)
         if user is None or user.online:
@@ -59,7 +65,7 @@ class FakeUserStore:
         self.users[user_id] = user.model_copy(update={"online": False, "lastSeenAt": at})
         return self.users[user_id]
 
-    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+    def update_profile(self, user_id: str, changes: dict[str, str | bool | None]) -> User | None:
         if user_id not in self.users:
             return None
         self.users[user_id] = self.users[user_id].model_copy(update=changes)
@@ -207,6 +213,20 @@ class FakeConversationStore:
                 marks[user_id] = stored.last_message.seq if stored.last_message else 0
             # Not a change: no version, nothing logged.
             stored.conversation = stored.conversation.model_copy(update={"archivedBy": marks})
+            return before, stored.view()
+
+    def set_muted(
+        self, conversation_id: str, user_id: str, muted: bool, until: datetime | None = None
+    ) -> tuple[Conversation, Conversation] | None:
+        stored = self.conversations.get(conversation_id)
+        if stored is None or user_id not in stored.conversation.memberIds:
+            return None
+        with self._lock:
+            before = stored.view()
+            mutes = {u: t for u, t in before.mutedBy.items() if u != user_id}
+            if muted:
+                mutes[user_id] = until
+            stored.conversation = stored.conversation.model_copy(update={"mutedBy": mutes})
             return before, stored.view()
 
     def _allocate(self, stored: _StoredConversation | None) -> SeqAllocation | None:
@@ -493,6 +513,9 @@ class FakeLoginStore:
             return "unknown"
         return "going on" if login.ended_at is None else "ended"
 
+    def going_on_among(self, login_ids: list[str]) -> set[str]:
+        return {i for i in login_ids if (login := self.logins.get(i)) is not None and login.ended_at is None}
+
 
 @dataclass
 class FakePusher:
@@ -724,3 +747,72 @@ class FakeArchiveStorage:
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
+
+
+class FakePushSubscriptionStore:
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, PushSubscription] = {}
+
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
+        self.subscriptions[subscription.id] = subscription
+        mine = sorted(
+            (s for s in self.subscriptions.values() if s.user_id == subscription.user_id),
+            key=lambda s: (s.created_at, s.id),
+        )
+        for oldest in mine[: max(0, len(mine) - keep_at_most)][:1]:
+            del self.subscriptions[oldest.id]
+
+    def delete(self, user_id: str, subscription_id: str) -> None:
+        found = self.subscriptions.get(subscription_id)
+        if found is not None and found.user_id == user_id:
+            del self.subscriptions[subscription_id]
+
+    def delete_ids(self, subscription_ids: list[str]) -> None:
+        for subscription_id in subscription_ids:
+            self.subscriptions.pop(subscription_id, None)
+
+    def for_users(self, user_ids: list[str]) -> list[PushSubscription]:
+        return [s for s in self.subscriptions.values() if s.user_id in user_ids]
+
+    def get_many(self, subscription_ids: list[str]) -> list[PushSubscription]:
+        return [self.subscriptions[i] for i in dict.fromkeys(subscription_ids) if i in self.subscriptions]
+
+
+class FakePushDeliveryLog:
+    def __init__(self) -> None:
+        self.claims: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, message_id: str, subscription_ids: list[str], keep_until: datetime) -> set[str]:
+        with self._lock:
+            claimed = {s for s in subscription_ids if f"{message_id}:{s}" not in self.claims}
+            self.claims.update({f"{message_id}:{s}": keep_until for s in claimed})
+            return claimed
+
+    def release(self, message_id: str, subscription_ids: list[str]) -> None:
+        with self._lock:
+            for subscription_id in subscription_ids:
+                self.claims.pop(f"{message_id}:{subscription_id}", None)
+
+
+@dataclass
+class FakeNotificationQueue:
+    jobs: list[tuple[NotificationJob, int]] = field(default_factory=list)
+
+    def enqueue(self, job: NotificationJob, delay_seconds: int = 0) -> None:
+        self.jobs.append((job, delay_seconds))
+
+
+@dataclass
+class FakeWebPush:
+    """Records each push; answers with `statuses` per endpoint (201 when none is set)."""
+
+    statuses: dict[str, list[PushOutcome]] = field(default_factory=dict)
+    sent: list[tuple[PushSubscription, bytes, dict[str, object]]] = field(default_factory=list)
+
+    def send(
+        self, subscription: PushSubscription, payload: bytes, *, ttl: int, urgency: str, topic: str
+    ) -> PushOutcome:
+        self.sent.append((subscription, payload, {"ttl": ttl, "urgency": urgency, "topic": topic}))
+        answers = self.statuses.get(subscription.endpoint)
+        return answers.pop(0) if answers else PushOutcome(201)

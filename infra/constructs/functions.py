@@ -17,6 +17,8 @@ from infra.routes import (
     FAN_OUT_WORKER,
     HTTP_HANDLER,
     MEDIA_KEY_SETUP_HANDLER,
+    NOTIFIER,
+    VAPID_KEY_SETUP_HANDLER,
     WS_AUTHORIZER,
     WS_ROUTES,
 )
@@ -40,6 +42,7 @@ class Sizing:
     pushes: bool = False  # posts frames to sockets through the Management API
     uses_archive: bool = False  # reads archived history and rewrites a chunk to delete a message in it
     archives: bool = False  # the archiver: writes, rewrites and (retention) deletes chunks
+    notifies: bool = False  # stores messages, so queues Web Push jobs for the members who are away
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -55,6 +58,7 @@ SIZING = {
         handles_media=True,
         pushes=True,
         uses_archive=True,
+        notifies=True,
     ),
     WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of the token's login"),
     WS_ROUTES["$connect"]: Sizing(
@@ -78,6 +82,7 @@ SIZING = {
         "5 MongoDB round trips (1 the rate limit), then parallel pushes; a large group's go through the fan-out queue",
         handles_media=True,
         pushes=True,
+        notifies=True,
     ),
     WS_ROUTES["typing"]: Sizing(
         512,
@@ -123,8 +128,17 @@ SIZING = {
         "one queued frame to one batch of sockets, in parallel pushes; deletes the connections that are gone",
         pushes=True,
     ),
+    NOTIFIER: Sizing(
+        512,
+        60,
+        False,
+        True,
+        "one message's Web Push notifications: who is away and their devices from MongoDB, then one encrypted "
+        "request per device, PUSH_THREADS at once; a retry goes back on the queue, delayed",
+    ),
     DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
     MEDIA_KEY_SETUP_HANDLER: Sizing(512, 30, False, False, "generates one RSA-2048 key pair per stack, at deploy"),
+    VAPID_KEY_SETUP_HANDLER: Sizing(256, 30, False, False, "generates one P-256 (VAPID) key pair per stack, at deploy"),
 }
 
 

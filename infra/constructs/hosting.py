@@ -4,19 +4,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from infra.constructs.secrets import generated_public_key
 from infra.nag import acknowledge, as_nag_writes
 from infra.stages import StageSettings
 from infra.web_policy import AWS_CONNECT, AWS_IMAGES, MEDIA_CSP, content_security_policy
@@ -167,7 +166,14 @@ class MediaHosting(Construct):
         self.public_key = cloudfront.PublicKey(
             self,
             "SigningPublicKey",
-            encoded_key=self._generated_public_key(signing_key, key_setup, stage),
+            encoded_key=generated_public_key(
+                self,
+                "SigningKey",
+                secret=signing_key,
+                key_setup=key_setup,
+                resource_type="Custom::MediaSigningKey",
+                stage=stage,
+            ),
             comment="Checks the chat's signed media URLs; the private key is in Secrets Manager",
         )
         key_group = cloudfront.KeyGroup(self, "SigningKeyGroup", items=[self.public_key])
@@ -197,50 +203,6 @@ class MediaHosting(Construct):
             origin=origin,
             additional_behaviors={f"{PUBLIC_PREFIX}*": cached_public},
         )
-
-    def _generated_public_key(
-        self, signing_key: secretsmanager.ISecret, key_setup: lambda_.IFunction, stage: StageSettings
-    ) -> str:
-        signing_key.grant_read(key_setup)
-        signing_key.grant_write(key_setup)
-        provider = cr.Provider(
-            self,
-            "SigningKeyProvider",
-            on_event_handler=key_setup,
-            log_group=logs.LogGroup(
-                self, "SigningKeyProviderLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
-            ),
-        )
-        generated = CustomResource(
-            self,
-            "SigningKey",
-            service_token=provider.service_token,
-            properties={"SecretArn": signing_key.secret_arn},
-            resource_type="Custom::MediaSigningKey",
-        )
-        framework = provider.node.find_child("framework-onEvent")
-        acknowledge(
-            framework,
-            as_nag_writes(
-                self,
-                "AwsSolutions-IAM4[Policy::arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            ),
-            "CDK's custom-resource framework function uses AWSLambdaBasicExecutionRole only to write its logs.",
-        )
-        acknowledge(
-            framework,
-            "AwsSolutions-L1",
-            "CDK pins the runtime of its custom-resource framework function; the chat's functions run the "
-            "newest Python.",
-        )
-        key_setup_id = Stack.of(self).get_logical_id(key_setup.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            framework,
-            f"AwsSolutions-IAM5[Resource::<{key_setup_id}.Arn>:*]",
-            "The framework invokes the key-setup function, any version: CDK's grant is lambda:InvokeFunction "
-            "on that one function.",
-        )
-        return generated.get_att_string("PublicKey")
 
     def grant_media_handling(self, function: lambda_.Function) -> None:
         """What a function that signs uploads and checks them needs, and no more: presigned POSTs
@@ -358,7 +320,9 @@ class WebHosting(Construct):
             sources=sources,
             destination_bucket=self.bucket,
             distribution=self.distribution,
-            distribution_paths=["/index.html", "/config.json"],
+            # The files whose names never change (the rest are content-hashed): without this, CloudFront
+            # would serve the old ones, the old service worker included, for up to a day.
+            distribution_paths=["/index.html", "/config.json", "/sw.js", "/manifest.webmanifest"],
             memory_limit=512,
         )
         # CDK runs the copy in one shared function of its own, outside this construct.
@@ -383,7 +347,7 @@ class WebHosting(Construct):
         acknowledge(
             copier,
             "AwsSolutions-IAM5[Resource::*]",
-            "cloudfront:CreateInvalidation, which the copy uses to refresh index.html and config.json, "
+            "cloudfront:CreateInvalidation, which the copy uses to refresh the files whose names never change, "
             "takes no resource-level permission.",
         )
         acknowledge(

@@ -1,11 +1,15 @@
 """The JWT signing key (generated), the MongoDB connection string (given at
-deploy) and the media signing key (an RSA key made at deploy by a custom resource)."""
+deploy), and two private keys made at deploy by custom resources: the media
+signing key (RSA) and the Web Push (VAPID) key (P-256)."""
 
-from aws_cdk import CfnParameter, SecretValue
+from aws_cdk import CfnParameter, CustomResource, SecretValue, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from infra.nag import acknowledge
+from infra.nag import acknowledge, as_nag_writes
 from infra.stages import StageSettings
 
 
@@ -52,6 +56,20 @@ class ChatSecrets(Construct):
             reason="CloudFront trusts this key through the stack's key group; rotate it by replacing the "
             "MediaSigningKey resource, which writes a new key pair and updates the key group in one deploy.",
         )
+        self.vapid_key = secretsmanager.Secret(
+            self,
+            "VapidKey",
+            description="Private P-256 key that signs the chat's Web Push requests (written by the VapidKey resource)",
+            # A placeholder until the deploy-time resource replaces it with a PEM key.
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
+            removal_policy=stage.removal_policy,
+        )
+        acknowledge(
+            self.vapid_key,
+            "AwsSolutions-SMG4",
+            reason="Push services bind every browser subscription to this key's public half: a new key silently "
+            "ends every subscription until each browser subscribes again, so it lives as long as the stack.",
+        )
         acknowledge(
             self.jwt_key,
             "AwsSolutions-SMG4",
@@ -64,3 +82,56 @@ class ChatSecrets(Construct):
             reason="The Atlas database user's password is rotated in Atlas; the new URI is stored with "
             "`make deploy MONGODB_URI=...`. Secrets Manager cannot rotate an Atlas credential itself.",
         )
+
+
+def generated_public_key(
+    scope: Construct,
+    construct_id: str,
+    *,
+    secret: secretsmanager.ISecret,
+    key_setup: lambda_.IFunction,
+    resource_type: str,
+    stage: StageSettings,
+) -> str:
+    """A deploy-time custom resource: `key_setup` writes a private key into `secret` (once: it keeps
+    a key already there) and answers the public half, returned here (its `PublicKey` attribute).
+    `key_setup` is granted read and write on that one secret."""
+    secret.grant_read(key_setup)
+    secret.grant_write(key_setup)
+    provider = cr.Provider(
+        scope,
+        f"{construct_id}Provider",
+        on_event_handler=key_setup,
+        log_group=logs.LogGroup(
+            scope, f"{construct_id}ProviderLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        ),
+    )
+    generated = CustomResource(
+        scope,
+        construct_id,
+        service_token=provider.service_token,
+        properties={"SecretArn": secret.secret_arn},
+        resource_type=resource_type,
+    )
+    framework = provider.node.find_child("framework-onEvent")
+    acknowledge(
+        framework,
+        as_nag_writes(
+            scope,
+            "AwsSolutions-IAM4[Policy::arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        ),
+        "CDK's custom-resource framework function uses AWSLambdaBasicExecutionRole only to write its logs.",
+    )
+    acknowledge(
+        framework,
+        "AwsSolutions-L1",
+        "CDK pins the runtime of its custom-resource framework function; the chat's functions run the newest Python.",
+    )
+    key_setup_id = Stack.of(scope).get_logical_id(key_setup.node.default_child)  # type: ignore[arg-type]
+    acknowledge(
+        framework,
+        f"AwsSolutions-IAM5[Resource::<{key_setup_id}.Arn>:*]",
+        "The framework invokes the key-setup function, any version: CDK's grant is lambda:InvokeFunction "
+        "on that one function.",
+    )
+    return generated.get_att_string("PublicKey")

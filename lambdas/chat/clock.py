@@ -4,9 +4,13 @@ from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
-    # MongoDB stores milliseconds; truncating here keeps stored and returned values equal.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return as_stored(datetime.now(UTC))
+
+
+def as_stored(moment: datetime) -> datetime:
+    """In UTC, to the millisecond: MongoDB stores milliseconds, so stored and returned values stay equal."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def iso(moment: datetime) -> str:

@@ -11,6 +11,10 @@ from functools import cache
 
 from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
 
+# The push services of Chrome, Edge, Opera and Samsung (FCM), Firefox (Mozilla), Edge on
+# Windows (WNS) and Safari (Apple): an endpoint's host is one of these or under one.
+KNOWN_PUSH_SERVICES = ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com")
+
 # A dataclass, not a pydantic model: the authorizer and ping handlers import
 # this, and pydantic would add ~70 ms to their cold start.
 
@@ -56,6 +60,18 @@ class Settings:
     archive_max_messages: int = 100_000
     # Archived history older than this many days is deleted for good; None: kept for ever.
     retention_days: float | None = None
+    # Push notifications: where sends queue them (None: no notifications), the server's VAPID
+    # identity, and how the notifier sends (see services/notifications.py).
+    notify_queue_url: str | None = None
+    vapid_subject: str = "mailto:admin@example.com"
+    push_services: tuple[str, ...] = KNOWN_PUSH_SERVICES
+    push_allow_loopback: bool = False
+    push_ttl_seconds: int = 86_400
+    push_max_attempts: int = 5
+    push_first_retry_seconds: int = 10
+    push_timeout_seconds: int = 10
+    push_threads: int = 20
+    max_push_subscriptions_per_user: int = 10
 
 
 def _secret(value_var: str, arn_var: str) -> str | None:
@@ -101,7 +117,40 @@ def settings() -> Settings:
         archive_after_days=_days("ARCHIVE_AFTER_DAYS", 90.0),
         archive_max_messages=positive_setting("ARCHIVE_MAX_MESSAGES", 100_000),
         retention_days=_retention_days(),
+        notify_queue_url=os.environ.get("NOTIFY_QUEUE_URL") or None,
+        vapid_subject=_vapid_subject(),
+        push_services=_push_services(),
+        push_allow_loopback=_switch("PUSH_ALLOW_LOOPBACK", default=False),
+        push_ttl_seconds=positive_setting("PUSH_TTL_SECONDS", 86_400),
+        push_max_attempts=positive_setting("PUSH_MAX_ATTEMPTS", 5),
+        push_first_retry_seconds=positive_setting("PUSH_FIRST_RETRY_SECONDS", 10),
+        push_timeout_seconds=positive_setting("PUSH_TIMEOUT_SECONDS", 10),
+        push_threads=positive_setting("PUSH_THREADS", 20),
+        max_push_subscriptions_per_user=positive_setting("MAX_PUSH_SUBSCRIPTIONS_PER_USER", 10),
     )
+
+
+def _vapid_subject() -> str:
+    subject = os.environ.get("VAPID_SUBJECT", "").strip() or "mailto:admin@example.com"
+    if not subject.startswith(("mailto:", "https://")):
+        raise RuntimeError(f"VAPID_SUBJECT must be a mailto: or https: URL (push services want one), not {subject!r}")
+    return subject
+
+
+def _push_services() -> tuple[str, ...]:
+    raw = os.environ.get("PUSH_SERVICE_HOSTS", "").strip()
+    if not raw:
+        return KNOWN_PUSH_SERVICES
+    return tuple(host.strip().lower().lstrip(".") for host in raw.split(",") if host.strip())
+
+
+def _switch(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise RuntimeError(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"
 
 
 def _retention_days() -> float | None:
@@ -157,6 +206,26 @@ def positive_setting(name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise RuntimeError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
+
+
+@cache
+def vapid_private_key() -> str | None:
+    """The VAPID private key (PEM), read by the notifier on its first job."""
+    return _secret("VAPID_PRIVATE_KEY", "VAPID_SECRET_ARN")
+
+
+@cache
+def vapid_public_key() -> str | None:
+    """The application server key browsers subscribe with: set by the deploy, or derived from
+    the private key where that is at hand (the local stack)."""
+    if key := os.environ.get("VAPID_PUBLIC_KEY", "").strip():
+        return key
+    private = os.environ.get("VAPID_PRIVATE_KEY")
+    if not private:
+        return None
+    from chat.push_keys import vapid_public_key as public_of
+
+    return public_of(private)
 
 
 @cache

@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 def web_stack() -> Iterator[str]:
     assert (WEB_BUILD / "index.html").is_file(), "build the client first: make test does (npm run build in web/)"
     port = free_port()
-    with local_stack(port) as (_, gateway, _, _):
+    with local_stack(port) as (_, gateway, _, _, _):
         gateway.web_root = WEB_BUILD
         yield f"http://127.0.0.1:{port}"
 

@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 import websockets
 
+from chat.push_keys import new_vapid_key
 from local.background import gateway_in_background
-from local.fan_out import LocalFanOut
 from local.gateway import LocalGateway
 from local.media import LocalMedia
+from local.queues import LocalFanOut, LocalNotifier
 from tests.conftest import database_installed, fresh_database, reset_containers
 
+# One VAPID key for the test run, as `make dev` makes one per run.
+TEST_VAPID_KEY = new_vapid_key()
 RECEIVE_TIMEOUT = 5.0
 QUIET_PERIOD = 0.4  # how long "nothing more arrives" is watched for
 
@@ -38,6 +41,7 @@ class Stack:
     gateway: LocalGateway
     media: LocalMedia
     fan_out: LocalFanOut
+    notifier: LocalNotifier
 
     def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         request = urllib.request.Request(
@@ -61,25 +65,30 @@ class Stack:
 
 
 @contextmanager
-def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, LocalFanOut]]:
+def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, LocalFanOut, LocalNotifier]]:
     """What `make dev` runs, in this process on `port`: the gateway, the local S3 endpoint,
-    media origin and SQS with the fan-out workers, a fresh database, and the environment the
-    handlers read, put back afterwards."""
+    media origin and SQS with the fan-out workers and the notifier, a fresh database, and the
+    environment the handlers read, put back afterwards."""
     media = LocalMedia([f"http://127.0.0.1:{port}"]).start()
     fan_out = LocalFanOut(media.moto_url).start()
+    notifier = LocalNotifier(media.moto_url).start()
     environment = {
         "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}",
         "WS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+        "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
+        "PUSH_ALLOW_LOOPBACK": "true",
         **media.environment(),
         **fan_out.environment(),
+        **notifier.environment(),
     }
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     reset_containers()
     try:
         with fresh_database() as db, database_installed(db), gateway_in_background(port, media=media) as gateway:
-            yield db, gateway, media, fan_out
+            yield db, gateway, media, fan_out, notifier
     finally:
+        notifier.stop()
         fan_out.stop()
         media.stop()
         for name, value in previous.items():
@@ -93,8 +102,8 @@ def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, Loca
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     port = free_port()
-    with local_stack(port) as (db, gateway, media, fan_out):
-        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out)
+    with local_stack(port) as (db, gateway, media, fan_out, notifier):
+        yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out, notifier)
 
 
 class Client:

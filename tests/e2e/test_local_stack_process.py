@@ -42,7 +42,9 @@ def test_starts_serves_and_stops_cleanly_on_ctrl_c() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/config.json", timeout=10) as response:
-            assert json.loads(response.read()) == {"apiUrl": "", "wsUrl": "/ws"}
+            config = json.loads(response.read())
+        # the page's own origin, and this run's own VAPID key (87 base64url characters)
+        assert (config["apiUrl"], config["wsUrl"], len(config["vapidPublicKey"])) == ("", "/ws", 87)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             page = response.read().decode()
         # `make test` builds the client first, so the front page is the web app.

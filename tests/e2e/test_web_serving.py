@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from chat.config import vapid_public_key
 from local.background import gateway_in_background
 from tests.e2e.conftest import free_port
 
@@ -16,6 +17,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "index.html").write_text('<!doctype html><div id="root"></div>')
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app-1234.js").write_text("console.log('app')")
+    (tmp_path / "sw.js").write_text("self.addEventListener('push', () => {})")
     (tmp_path.parent / "secret.txt").write_text("not for the web")
     return tmp_path
 
@@ -36,6 +38,9 @@ def test_serves_files_falls_back_to_the_app_and_never_leaves_the_folder(site: Pa
         status, body, headers = fetch(base + "/assets/app-1234.js")
         assert (status, body) == (200, "console.log('app')")
         assert "immutable" in headers["Cache-Control"]
+        # The service worker keeps its name from build to build: browsers must see a new one.
+        status, _, headers = fetch(base + "/sw.js")
+        assert (status, headers["Cache-Control"]) == (200, "no-cache")
         status, body, headers = fetch(base + "/conversations/abc")  # a client-side route
         assert (status, body) == (200, '<!doctype html><div id="root"></div>')
         assert headers["Cache-Control"] == "no-cache"
@@ -44,7 +49,8 @@ def test_serves_files_falls_back_to_the_app_and_never_leaves_the_folder(site: Pa
         status, body, _ = fetch(base + "/%2e%2e/secret.txt")
         assert "not for the web" not in body
         status, body, _ = fetch(base + "/config.json")
-        assert json.loads(body) == {"apiUrl": "", "wsUrl": "/ws"}  # the page's own origin
+        # the page's own origin, and the application server key, if this environment has one
+        assert json.loads(body) == {"apiUrl": "", "wsUrl": "/ws", "vapidPublicKey": vapid_public_key() or ""}
         # the API is still the API
         status, body, _ = fetch(base + "/api/nope")
         assert status == 404

@@ -2,12 +2,10 @@
 cfn-lint clean, and has the properties that matter for security and operation."""
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_cdk import App, Validations
@@ -21,58 +19,15 @@ from infra.routes import (
     HTTP_HANDLER,
     HTTP_ROUTES,
     MEDIA_KEY_SETUP_HANDLER,
+    NOTIFIER,
+    VAPID_KEY_SETUP_HANDLER,
     WS_AUTHORIZER,
     WS_ROUTE_SELECTION,
     WS_ROUTES,
     WS_TOKEN_SOURCE,
 )
 from infra.web_policy import AWS_CONNECT, AWS_IMAGES, content_security_policy
-
-STAGES = ("dev", "prod")
-
-
-# dev synthesizes environment-agnostic (as in CI); prod with a concrete account and region (as `cdk deploy` does).
-ENVIRONMENTS = {"dev": {}, "prod": {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}}
-
-
-def synthesize(stage: str, outdir: Path) -> tuple[App, Template]:
-    saved = {k: os.environ.get(k) for k in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
-    os.environ.update(ENVIRONMENTS[stage])
-    try:
-        app = build_app(outdir=str(outdir), context={"stage": stage})
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    # cdk-nag runs as a validation plugin: synth raises on any unacknowledged finding.
-    assembly = app.synth()
-    template = json.loads(Path(assembly.get_stack_by_name(f"Chat-{stage}").template_full_path).read_text())
-    return app, Template.from_json(template)
-
-
-@pytest.fixture(scope="module", params=STAGES)
-def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, App, Template]:
-    outdir = tmp_path_factory.mktemp(f"cdk-{request.param}")
-    app, template = synthesize(request.param, outdir)
-    return request.param, app, template
-
-
-@pytest.fixture(scope="module")
-def template(synthesized: tuple[str, App, Template]) -> Template:
-    return synthesized[2]
-
-
-def resources(template: Template, kind: str) -> dict[str, Any]:
-    return dict(template.find_resources(kind))
-
-
-def function_logical_id(template: Template, module: str) -> str:
-    for logical_id, resource in resources(template, "AWS::Lambda::Function").items():
-        if resource["Properties"].get("Handler") == f"{module}.lambda_handler":
-            return logical_id
-    raise AssertionError(f"no function runs {module}")
+from tests.infra.stack_template import function_logical_id, job_queues, queues_sent_to, resources, statements_of
 
 
 def test_cfn_lint_passes_on_every_template(synthesized: tuple[str, App, Template]) -> None:
@@ -147,24 +102,14 @@ def test_functions_run_the_newest_python_on_arm64_with_the_layer_and_tracing(tem
 
 def test_secrets_come_from_secrets_manager_never_plain_environment(template: Template) -> None:
     secrets = resources(template, "AWS::SecretsManager::Secret")
-    assert len(secrets) == 3  # JWT key, MongoDB URI, media signing key
+    assert len(secrets) == 4  # JWT key, MongoDB URI, media signing key, VAPID key
     for function in resources(template, "AWS::Lambda::Function").values():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert "JWT_SECRET" not in variables
         assert "MONGODB_URI" not in variables
         assert "MEDIA_SIGNING_KEY" not in variables
+        assert "VAPID_PRIVATE_KEY" not in variables
     template.has_parameter("MongoDbUri", {"NoEcho": True})
-
-
-def statements_of(template: Template, module: str) -> list[dict[str, Any]]:
-    functions = resources(template, "AWS::Lambda::Function")
-    role = functions[function_logical_id(template, module)]["Properties"]["Role"]["Fn::GetAtt"][0]
-    return [
-        s
-        for p in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in p["Properties"]["Roles"]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> None:
@@ -173,7 +118,8 @@ def test_each_function_reads_only_the_secrets_it_uses(template: Template) -> Non
         statements = statements_of(template, module)
         read = {s["Resource"]["Ref"] for s in statements if "secretsmanager:GetSecretValue" in s["Action"]}
         reads_media_key = sizing.handles_media or sizing.links_media or module == MEDIA_KEY_SETUP_HANDLER
-        assert len(read) == sizing.reads_jwt_key + sizing.reads_mongodb + reads_media_key, module
+        reads_vapid_key = module in (NOTIFIER, VAPID_KEY_SETUP_HANDLER)
+        assert len(read) == sizing.reads_jwt_key + sizing.reads_mongodb + reads_media_key + reads_vapid_key, module
         assert read <= secret_ids
         for statement in statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -202,10 +148,7 @@ def test_only_the_senders_may_push_and_only_to_this_stage(template: Template) ->
 
 def fan_out_queues(template: Template) -> tuple[str, str]:
     """The logical ids of the fan-out jobs queue and of its dead-letter queue."""
-    queues = resources(template, "AWS::SQS::Queue")
-    (jobs,) = (k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
-    (dead_letters,) = set(queues) - {jobs}
-    return jobs, dead_letters
+    return job_queues(template, "FanOut")
 
 
 def test_fan_out_jobs_are_encrypted_ssl_only_and_failures_are_set_aside(template: Template) -> None:
@@ -213,7 +156,8 @@ def test_fan_out_jobs_are_encrypted_ssl_only_and_failures_are_set_aside(template
     jobs, dead_letters = fan_out_queues(template)
     queues = resources(template, "AWS::SQS::Queue")
 
-    # Then both are encrypted and refuse plain HTTP
+    # Then every queue, these two included, is encrypted and refuses plain HTTP
+    assert {jobs, dead_letters} <= set(queues)
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     ssl_only = {
@@ -223,7 +167,7 @@ def test_fan_out_jobs_are_encrypted_ssl_only_and_failures_are_set_aside(template
         if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         for q in p["Properties"]["Queues"]
     }
-    assert ssl_only == {jobs, dead_letters}
+    assert ssl_only == set(queues)
     # And a job that fails three times is kept 14 days for a look, not retried for ever
     assert queues[jobs]["Properties"]["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
@@ -242,7 +186,11 @@ def test_the_worker_takes_one_job_at_a_time_with_the_stages_concurrency(
     jobs, _ = fan_out_queues(template)
 
     # When the queue's event source mapping is found
-    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = (
+        m
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [jobs, "Arn"]}
+    )
 
     # Then it runs the worker, one job per invocation, retrying only the jobs it reports failed
     assert mapping["Properties"] == {
@@ -254,7 +202,11 @@ def test_the_worker_takes_one_job_at_a_time_with_the_stages_concurrency(
     }
     # And only the worker may take jobs off the queue
     for module in SIZING:
-        receives = [s for s in statements_of(template, module) if "sqs:ReceiveMessage" in s["Action"]]
+        receives = [
+            s
+            for s in statements_of(template, module)
+            if "sqs:ReceiveMessage" in s["Action"] and s["Resource"] == {"Fn::GetAtt": [jobs, "Arn"]}
+        ]
         assert bool(receives) == (module == FAN_OUT_WORKER), module
 
 
@@ -270,6 +222,9 @@ def test_the_web_app_is_served_with_a_strict_csp_hsts_and_no_framing(template: T
     assert csp == content_security_policy(AWS_CONNECT, AWS_IMAGES)
     assert "script-src 'self';" in csp
     assert "frame-ancestors 'none'" in csp
+    # And the app may register its own service worker (Web Push) and link its manifest (installing it)
+    assert "worker-src 'self';" in csp
+    assert "manifest-src 'self';" in csp
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 365 * 24 * 3600
     assert security["FrameOptions"]["FrameOption"] == "DENY"
 
@@ -294,6 +249,7 @@ def test_the_authorizer_reads_ended_logins_and_every_store_reader_gets_the_limit
         if sizing.reads_mongodb:
             assert variables["RATE_LIMITS"] == "on", module
             assert variables["MAX_SOCKETS_PER_USER"] == "20", module
+            assert variables["MAX_PUSH_SUBSCRIPTIONS_PER_USER"] == "10", module
         else:
             assert "RATE_LIMITS" not in variables, module
 
@@ -325,23 +281,25 @@ def test_every_stages_limit_overrides_name_a_known_limit() -> None:
 
 
 def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template: Template) -> None:
-    # Given the fan-out queue and every function
+    # Given the fan-out and notification queues and every function
     jobs, _ = fan_out_queues(template)
+    notification_jobs, _ = job_queues(template, "Notifications")
     functions = resources(template, "AWS::Lambda::Function")
 
     for module, sizing in SIZING.items():
         # When a function's environment and grants are read
         variables = functions[function_logical_id(template, module)]["Properties"]["Environment"]["Variables"]
-        sends = [s for s in statements_of(template, module) if "sqs:SendMessage" in s["Action"]]
         enqueues = sizing.pushes and module != FAN_OUT_WORKER
+        notifies = sizing.notifies or module == NOTIFIER
 
-        # Then a pusher knows the queue and may send to it, and to nothing else; the worker never re-enqueues
+        # Then a pusher knows the fan-out queue and may send to it; the worker never re-enqueues; and no
+        # function may send to any queue but these two jobs queues (never straight to dead letters)
         if enqueues:
             assert variables["FAN_OUT_QUEUE_URL"] == {"Ref": jobs}, module
-            assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [jobs, "Arn"]}], module
         else:
             assert "FAN_OUT_QUEUE_URL" not in variables, module
-            assert sends == [], module
+        expected = {jobs} if enqueues else set()
+        assert queues_sent_to(template, module) == expected | ({notification_jobs} if notifies else set()), module
         # And every pusher bounds its pushes in flight and its inline share the same way
         fan_out = {"FAN_OUT_THREADS": "100", "FAN_OUT_INLINE_MAX": "200", "FAN_OUT_BATCH_SIZE": "500"}
         assert {k: variables.get(k) for k in fan_out} == (fan_out if sizing.pushes else dict.fromkeys(fan_out)), module
@@ -446,10 +404,19 @@ def test_only_media_handlers_touch_media_and_only_where_they_must(template: Temp
         )
 
 
-def test_only_the_key_setup_writes_the_signing_key(template: Template) -> None:
+def test_only_each_key_setup_writes_its_own_key(template: Template) -> None:
+    # Given the secrets each deploy-time key setup fills
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    (media_key,) = (k for k in secrets if k.startswith("SecretsMediaSigningKey"))
+    (vapid_key,) = (k for k in secrets if k.startswith("SecretsVapidKey"))
+    writers = {MEDIA_KEY_SETUP_HANDLER: media_key, VAPID_KEY_SETUP_HANDLER: vapid_key}
+
     for module in SIZING:
+        # When a function's grants to change a secret are read
         writes = [s for s in statements_of(template, module) if "secretsmanager:PutSecretValue" in s["Action"]]
-        assert bool(writes) == (module == MEDIA_KEY_SETUP_HANDLER), module
+
+        # Then only the key setups may, each on its own secret
+        assert [s["Resource"] for s in writes] == ([{"Ref": writers[module]}] if module in writers else []), module
 
 
 def test_both_distributions_use_origin_access_control_and_https(template: Template) -> None:

@@ -34,6 +34,7 @@ def test_signup_shape_and_conflict(installed_db: Any) -> None:
     assert response.status == 201
     assert set(response.body) == {"user", "accessToken", "refreshToken", "expiresIn"}
     user_fields = {"id", "username", "displayName", "createdAt", "avatarUrl", "online", "lastSeenAt"}
+    user_fields |= {"notificationPreviews"}  # the user's own setting, in their own profile only
     assert set(response.body["user"]) == user_fields
     assert response.body["user"]["createdAt"].endswith("Z")
     clash = call_http("POST", "/api/auth/signup", {"username": "dora", "password": "password123"})
@@ -163,9 +164,11 @@ def test_direct_conversation_200_or_201(alice: Account, bob: Account) -> None:
         "version",
         "unreadCount",
         "archived",
+        "muted",
+        "mutedUntil",
     }
     assert (created.body["adminIds"], created.body["receipts"], created.body["unreadCount"]) == ([], {}, 0)
-    assert created.body["archived"] is False
+    assert (created.body["archived"], created.body["muted"], created.body["mutedUntil"]) == (False, False, None)
     assert call_http("POST", "/api/conversations/direct", {"userId": "ghost"}, token=alice.access_token).status == 404
 
 

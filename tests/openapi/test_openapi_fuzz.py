@@ -46,6 +46,8 @@ REFUSED_THOUGH_SCHEMA_VALID: dict[str, tuple[list[str], str]] = {
     "POST /api/messages": (["422"], "not one target, nothing to say, to yourself, a bad upload"),
     "PATCH /api/messages/{id}": (["422"], "blank text on a message without files"),
     "POST /api/messages/{message_id}/reactions": (["422"], "not one emoji, or too many kinds"),
+    "PUT /api/conversations/{conversation_id}/mute": (["422"], "a time that is not in the future"),
+    "POST /api/push/subscriptions": (["422"], "an endpoint off the push services, or keys not on P-256"),
 }
 
 
@@ -58,8 +60,8 @@ def own_stack() -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as env:
         for name in RATE_LIMITS:
             env.setenv(f"RATE_LIMIT_{name.upper()}", "1000000/1")
-        with local_stack(port) as (db, gateway, media, fan_out):
-            yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out)
+        with local_stack(port) as (db, gateway, media, fan_out, notifier):
+            yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out, notifier)
 
 
 def authenticate(schema: Any, stack: Stack) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Account
+from tests.push_service import Browser
 from tests.security.conftest import MISSING_ID, PASSWORD, Answer, World, assert_error, filled, http, ws_reply
 
 pytestmark = pytest.mark.usefixtures("restored")
@@ -108,6 +109,17 @@ CONVERSATION_ROUTES: dict[tuple[str, str], Row] = {
         lambda s: Request(f"/api/conversations/{s.conversation}/archived"),
         expect(member=200, non_admin=200, admin=200, removed=403),
         _that(lambda body, s: (body["id"], body["archived"]) == (s.conversation, False)),
+    ),
+    ("PUT", "/api/conversations/<conversation_id>/mute"): Row(
+        lambda s: Request(f"/api/conversations/{s.conversation}/mute", {"until": None}),
+        # for oneself only, as archiving
+        expect(member=200, non_admin=200, admin=200, removed=403),
+        _that(lambda body, s: (body["id"], body["muted"], body["mutedUntil"]) == (s.conversation, True, None)),
+    ),
+    ("DELETE", "/api/conversations/<conversation_id>/mute"): Row(
+        lambda s: Request(f"/api/conversations/{s.conversation}/mute"),
+        expect(member=200, non_admin=200, admin=200, removed=403),
+        _that(lambda body, s: (body["id"], body["muted"]) == (s.conversation, False)),
     ),
     ("GET", "/api/conversations/<conversation_id>/receipts"): Row(
         lambda s: Request(f"/api/conversations/{s.conversation}/receipts"),
@@ -238,6 +250,9 @@ HISTORY = ("GET", "/api/messages/<id>")
 SEND = ("POST", "/api/messages")
 LIST = ("GET", "/api/conversations")
 PROFILE = ("PUT", "/api/users/me")
+SUBSCRIBE = ("POST", "/api/push/subscriptions")
+UNSUBSCRIBE = ("DELETE", "/api/push/subscriptions")
+A_SUBSCRIPTION = {**Browser("any", "https://fcm.googleapis.com/fcm/send/matrix").subscription()}
 USER = ("GET", "/api/users/<id>")
 THUMBS_UP = {"emoji": "\N{THUMBS UP SIGN}", "on": True}
 AVATAR = {"contentType": "image/png", "size": 9}
@@ -495,8 +510,31 @@ CASES = [
         204,
         check=_alice_still_logged_in,
     ),
+    # push notifications
+    Case(SUBSCRIBE, None, "subscribes a browser", "/api/push/subscriptions", 401, A_SUBSCRIPTION),
+    Case(
+        SUBSCRIBE,
+        "mallory",
+        "subscribes her browser",
+        "/api/push/subscriptions",
+        201,
+        A_SUBSCRIPTION,
+        check=lambda body, w: body["endpoint"] == A_SUBSCRIPTION["endpoint"],
+    ),
+    Case(UNSUBSCRIBE, None, "unsubscribes", "/api/push/subscriptions", 401, {"endpoint": A_SUBSCRIPTION["endpoint"]}),
+    Case(
+        UNSUBSCRIBE, "mallory", "unsubscribes", "/api/push/subscriptions", 204, {"endpoint": A_SUBSCRIPTION["endpoint"]}
+    ),
     # needing no token
     Case(("GET", "/api/health"), None, "asks for health", "/api/health", 200),
+    Case(
+        ("GET", "/api/push/config"),
+        None,
+        "asks for the push key",
+        "/api/push/config",
+        200,
+        check=lambda body, w: set(body) == {"vapidPublicKey"},
+    ),
     Case(("GET", "/api/openapi.json"), None, "reads the OpenAPI document", "/api/openapi.json", 200),
     Case(("GET", "/api/docs"), None, "opens Swagger UI", "/api/docs", 200),
 ]

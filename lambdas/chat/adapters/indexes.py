@@ -76,6 +76,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         # A login lasts 30 days at most: its record, going on or ended, goes then.
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_with_login"),
     ],
+    "push_subscriptions": [
+        # _id derives from the endpoint; this one serves "a user's subscriptions", oldest first (the cap).
+        IndexModel([("userId", ASCENDING), ("createdAt", ASCENDING)], name="by_user_oldest_first"),
+        # The browser said when its subscription ends: the record goes then (none if it did not say).
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_with_subscription"),
+    ],
+    "push_deliveries": [
+        # _id is "<messageId>:<subscriptionId>": a claim, kept while SQS could still deliver its job again.
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_claims"),
+    ],
 }
 
 

@@ -49,6 +49,10 @@ class MongoLoginStore:
             return "unknown"
         return "going on" if login["endedAt"] is None else "ended"
 
+    def going_on_among(self, login_ids: list[str]) -> set[str]:
+        found = self._logins.find({"_id": {"$in": login_ids}, "endedAt": None}, {"_id": 1})
+        return {login["_id"] for login in found}
+
 
 def _everywhere(user_id: str) -> str:
     # Login ids are hex: this can never be one.

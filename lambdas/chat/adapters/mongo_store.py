@@ -34,6 +34,7 @@ def _user(doc: Document) -> User:
         avatarUrl=doc.get("avatarUrl"),
         online=doc.get("online", False),
         lastSeenAt=doc.get("lastSeenAt"),
+        notificationPreviews=doc.get("notificationPreviews", True),
     )
 
 
@@ -81,6 +82,7 @@ def _conversation(doc: Document) -> Conversation:
         version=doc.get("version", 0),
         formerMembers=doc.get("formerMembers") or {},
         archivedBy=doc.get("archivedBy") or {},
+        mutedBy=doc.get("mutedBy") or {},
         keptFrom=doc.get("keptFrom", 0),
         archivedThrough=doc.get("archivedThrough", 0),
     )
@@ -123,6 +125,11 @@ class MongoUserStore:
         doc = self._users.find_one({"_id": user_id}, {"passwordHash": 0})
         return _user(doc) if doc else None
 
+    def get_users(self, user_ids: list[str]) -> list[User]:
+        if not user_ids:
+            return []
+        return [_user(doc) for doc in self._users.find({"_id": {"$in": user_ids}}, {"passwordHash": 0})]
+
     def mark_online(self, user_id: str) -> bool:
         marked = self._users.update_one({"_id": user_id, "online": {"$ne": True}}, {"$set": {"online": True}})
         return bool(marked.modified_count == 1)
@@ -136,14 +143,14 @@ class MongoUserStore:
         )
         return _user(doc) if doc else None
 
-    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+    def update_profile(self, user_id: str, changes: dict[str, str | bool | None]) -> User | None:
         update: Document = {"$set": {}, "$unset": {}}
         for name, value in changes.items():
             if value is None:
                 update["$unset"][name] = ""
             else:
                 update["$set"][name] = value
-                if name == "displayName":
+                if name == "displayName" and isinstance(value, str):
                     update["$set"]["displayNameLower"] = value.lower()
         doc = self._users.find_one_and_update(
             {"_id": user_id},
@@ -283,7 +290,7 @@ class MongoConversationStore:
         self._conversations = db["conversations"]
 
     def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
-        doc = conversation.model_dump(exclude={"id", "unreadCount", "archived"})
+        doc = conversation.model_dump(exclude={"id", "unreadCount", "archived", "muted", "mutedUntil"})
         doc.update(_id=conversation.id, lastActivityAt=conversation.createdAt, lastMessageSeq=0)
         if direct_key is not None:
             doc["directKey"] = direct_key
@@ -356,6 +363,24 @@ class MongoConversationStore:
         if archived:
             marks[user_id] = doc.get("lastMessageSeq", 0)
         return before, before.model_copy(update={"archivedBy": marks})
+
+    def set_muted(
+        self, conversation_id: str, user_id: str, muted: bool, until: datetime | None = None
+    ) -> tuple[Conversation, Conversation] | None:
+        path = f"mutedBy.{user_id}"  # present with None: muted until unmuted
+        doc = self._conversations.find_one_and_update(
+            {"_id": conversation_id, "memberIds": user_id},
+            {"$set": {path: until}} if muted else {"$unset": {path: ""}},
+            projection=WITHOUT_LOG,
+            return_document=ReturnDocument.BEFORE,
+        )
+        if doc is None:
+            return None
+        before = _conversation(doc)
+        mutes = {u: t for u, t in before.mutedBy.items() if u != user_id}
+        if muted:
+            mutes[user_id] = until
+        return before, before.model_copy(update={"mutedBy": mutes})
 
     def _allocate(self, query: Document) -> SeqAllocation | None:
         doc = self._conversations.find_one_and_update(

@@ -1,9 +1,9 @@
 """Hands fan-out jobs to the fan-out workers through an SQS queue."""
 
 import json
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from chat.adapters.sqs import SqsQueue
 from chat.observability import logger
 
 if TYPE_CHECKING:
@@ -17,26 +17,7 @@ MAX_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
 
 
-class SqsFanOutQueue:
-    def __init__(self, queue_url: str) -> None:
-        self._queue_url = queue_url
-        self._sqs: Any = None
-        self._building = threading.Lock()  # boto3's default session is not safe to share while building
-
-    @property
-    def _client(self) -> Any:
-        """Built on the first large fan-out: most functions' events never need it, and boto3
-        costs a cold start a few hundred milliseconds."""
-        with self._building:
-            if self._sqs is None:
-                import boto3
-
-                # The region is the queue's; locally AWS_ENDPOINT_URL_SQS points boto3 at moto's server.
-                url = self._queue_url
-                region = url.split(".")[1] if url.startswith("https://sqs.") else None
-                self._sqs = boto3.session.Session().client("sqs", region_name=region)
-            return self._sqs
-
+class SqsFanOutQueue(SqsQueue):
     def enqueue(self, jobs: list["Job"]) -> list["Job"]:
         """Every call is made even if one fails: what SQS did not take goes back to the caller."""
         encoded = [(job, job_body(job)) for job in jobs]

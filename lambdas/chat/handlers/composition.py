@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from chat.config import media_signing_key, settings
+from chat.config import media_signing_key, settings, vapid_private_key, vapid_public_key
 
 if TYPE_CHECKING:
     from chat.adapters.apigw_push import ApiGatewayPusher
@@ -14,15 +14,17 @@ if TYPE_CHECKING:
     from chat.adapters.mongo_store import MongoConnectionStore
     from chat.adapters.s3_archive import S3ArchiveStorage
     from chat.services.archive import ArchivedHistory, ArchivedMessages, Archiver
-    from chat.services.archived_chats import ArchivedChatService
     from chat.services.auth import AuthService
+    from chat.services.chat_settings import ChatSettingsService
     from chat.services.conversations import ConversationService
     from chat.services.groups import GroupService
     from chat.services.media import MediaLinks, MediaService
     from chat.services.message_changes import MessageChangeService
     from chat.services.messages import MessageService
+    from chat.services.notifications import NotificationsOnSend, Notifier
     from chat.services.presence import PresenceService
     from chat.services.push import FanOut
+    from chat.services.push_subscriptions import PushSubscriptionService
     from chat.services.rate_limits import RateLimits
     from chat.services.receipts import ReceiptService
     from chat.services.tokens import AccessTokens
@@ -221,6 +223,72 @@ def message_service() -> "MessageService":
         links=media_links,
         archive=archived_history,
         archived_messages=archived_messages,
+        notifications=notifications_on_send if settings().notify_queue_url else None,
+    )
+
+
+@cache
+def notifications_on_send() -> "NotificationsOnSend":
+    from chat.adapters.sqs_notifications import SqsNotificationQueue
+    from chat.services.notifications import NotificationsOnSend
+
+    return NotificationsOnSend(SqsNotificationQueue(_notify_queue_url()))
+
+
+def _notify_queue_url() -> str:
+    url = settings().notify_queue_url
+    if not url:
+        raise RuntimeError("NOTIFY_QUEUE_URL must name the notification queue")
+    return url
+
+
+@cache
+def push_subscription_service() -> "PushSubscriptionService":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_push import MongoPushSubscriptionStore
+    from chat.services.push_subscriptions import PushSubscriptionService
+
+    config = settings()
+    return PushSubscriptionService(
+        MongoPushSubscriptionStore(database()),
+        vapid_public_key=vapid_public_key(),
+        push_services=config.push_services,
+        allow_loopback=config.push_allow_loopback,
+        max_per_user=config.max_push_subscriptions_per_user,
+    )
+
+
+@cache
+def notifier() -> "Notifier":
+    from chat.adapters.mongo import database
+    from chat.adapters.mongo_logins import MongoLoginStore
+    from chat.adapters.mongo_push import MongoPushDeliveryLog, MongoPushSubscriptionStore
+    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore, MongoUserStore
+    from chat.adapters.sqs_notifications import SqsNotificationQueue
+    from chat.adapters.web_push import HttpWebPush
+    from chat.services.notifications import Notifier, PushRules
+
+    config = settings()
+    private_key = vapid_private_key()
+    if not private_key:
+        raise RuntimeError("VAPID_PRIVATE_KEY or VAPID_SECRET_ARN must give the notifier its VAPID key")
+    db = database()
+    return Notifier(
+        messages=MongoMessageStore(db),
+        conversations=MongoConversationStore(db),
+        users=MongoUserStore(db),
+        connections=connection_store(),
+        logins=MongoLoginStore(db),
+        subscriptions=MongoPushSubscriptionStore(db),
+        deliveries=MongoPushDeliveryLog(db),
+        sender=HttpWebPush(private_key, config.vapid_subject, timeout_seconds=config.push_timeout_seconds),
+        queue=SqsNotificationQueue(_notify_queue_url()),
+        rules=PushRules(
+            ttl_seconds=config.push_ttl_seconds,
+            max_attempts=config.push_max_attempts,
+            first_retry_seconds=config.push_first_retry_seconds,
+        ),
+        threads=config.push_threads,
     )
 
 
@@ -322,12 +390,12 @@ def group_service() -> "GroupService":
 
 
 @cache
-def archived_chat_service() -> "ArchivedChatService":
+def chat_settings_service() -> "ChatSettingsService":
     from chat.adapters.mongo import database
     from chat.adapters.mongo_store import MongoConversationStore
-    from chat.services.archived_chats import ArchivedChatService
+    from chat.services.chat_settings import ChatSettingsService
 
-    return ArchivedChatService(
+    return ChatSettingsService(
         conversation_service(), MongoConversationStore(database()), connection_store(), fan_out()
     )
 

@@ -6,9 +6,9 @@ edge and never reaches a query."""
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from chat.models.chat import Conversation, Message, Receipt, User
+from chat.models.chat import Conversation, Message, Receipt, Timestamp, User
 
 MAX_TEXT_LENGTH = 4000
 MAX_ATTACHMENTS = 10
@@ -167,13 +167,19 @@ class UpdateProfileRequest(Request):
     avatarMediaId: Id | None = Field(
         default=None, description="An uploaded avatar (POST /api/users/me/avatar); null removes the picture."
     )
+    notificationPreviews: bool | None = Field(
+        default=None,
+        description="false: your push notifications say only that a message came, not what it says.",
+        json_schema_extra=not_null,
+    )
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
         if not self.model_fields_set:
-            raise ValueError("give displayName, avatarMediaId or both")
-        if "displayName" in self.model_fields_set and self.displayName is None:
-            raise ValueError("displayName cannot be null")
+            raise ValueError("give displayName, avatarMediaId, notificationPreviews or several")
+        for name in ("displayName", "notificationPreviews"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
         return self
 
 
@@ -205,6 +211,57 @@ class AddMembersRequest(Request):
 
 class RenameGroupRequest(Request):
     name: GroupName
+
+
+class MuteRequest(Request):
+    until: AwareDatetime | None = Field(
+        strict=False,  # an ISO 8601 string, as JSON carries times
+        description="When the mute ends: an ISO 8601 time in the future, with its offset; null mutes until you unmute.",
+    )
+
+
+# --- push notifications --------------------------------------------------------------
+
+Base64Url = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
+
+
+class PushKeys(Request):
+    p256dh: Annotated[Base64Url, StringConstraints(min_length=86, max_length=88)] = Field(
+        description="The browser's P-256 public key (65 bytes, uncompressed), base64url."
+    )
+    auth: Annotated[Base64Url, StringConstraints(min_length=22, max_length=24)] = Field(
+        description="The browser's 16-byte authentication secret, base64url."
+    )
+
+
+class PushSubscriptionRequest(Request):
+    """What the browser's `PushSubscription.toJSON()` gives."""
+
+    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
+        description="The push service's URL for this browser: https on a known push service."
+    )
+    expirationTime: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(whole_number)] | None = Field(
+        default=None, description="When the subscription ends (milliseconds since 1970), if the browser says."
+    )
+    keys: PushKeys
+
+
+class PushEndpointRequest(Request):
+    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class PushSubscriptionView(BaseModel):
+    id: str
+    endpoint: str
+    expirationTime: int | None
+    createdAt: Timestamp
+
+
+class PushConfig(BaseModel):
+    vapidPublicKey: str | None = Field(
+        description="The application server key for `pushManager.subscribe` (base64url); null when this deploy "
+        "sends no push notifications."
+    )
 
 
 class ChangesPage(BaseModel):

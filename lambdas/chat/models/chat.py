@@ -29,6 +29,11 @@ class User(ChatObject):
     lastSeenAt: Timestamp | None = Field(
         default=None, description="When the user's last socket closed; null to anyone who shares no conversation."
     )
+    notificationPreviews: bool | None = Field(
+        default=True,
+        description="Yours only (null in anyone else's profile): whether your push notifications show a preview "
+        "of the message (true by default) or only that one came.",
+    )
 
 
 class Attachment(ChatObject):
@@ -97,6 +102,16 @@ class Conversation(ChatObject):
         description="For the caller: archived (out of their main list) and no message since. null in frames "
         "pushed to every member alike.",
     )
+    muted: bool | None = Field(
+        default=None,
+        description="For the caller: true while they have muted it (no push notifications). null in frames pushed "
+        "to every member alike.",
+    )
+    mutedUntil: Timestamp | None = Field(
+        default=None, description="For the caller: when their mute ends; null while muted means until unmuted."
+    )
+    # Never sent: who muted it, and until when (None: until they unmute).
+    mutedBy: dict[str, datetime | None] = Field(default_factory=dict, exclude=True)
     # Never sent: who was removed, and the last seq each of them may still read.
     formerMembers: dict[str, int] = Field(default_factory=dict, exclude=True)
     # Never sent: who archived it, and the seq of its last message when they did.
@@ -112,6 +127,19 @@ class Conversation(ChatObject):
         above the one kept) brings it back to their main list without a write of its own."""
         mark = self.archivedBy.get(user_id)
         return mark is not None and (self.lastMessage.seq if self.lastMessage else 0) <= mark
+
+    def muted_for(self, user_id: str, now: datetime) -> bool:
+        """Whether `user_id` has it muted at `now`: a mute whose time has passed is over, with
+        no write to end it."""
+        if user_id not in self.mutedBy:
+            return False
+        until = self.mutedBy[user_id]
+        return until is None or until > now
+
+    def mute_of(self, user_id: str, now: datetime) -> dict[str, object]:
+        """The caller's `muted` and `mutedUntil`, as their view of the conversation shows them."""
+        muted = self.muted_for(user_id, now)
+        return {"muted": muted, "mutedUntil": self.mutedBy.get(user_id) if muted else None}
 
 
 class Connection(ChatObject):

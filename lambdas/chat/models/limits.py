@@ -27,6 +27,7 @@ LimitName = Literal[
     "direct",
     "membership",
     "upload",
+    "subscription",
     "connect",
     "signup",
     "login",
@@ -45,6 +46,7 @@ RATE_LIMITS: dict[LimitName, tuple[RateLimit, str]] = {
     "direct": (RateLimit(60, 3600), "new direct chats"),  # each one shares presence
     "membership": (RateLimit(60, 60), "membership changes"),  # members added or removed, renames
     "upload": (RateLimit(60, 60), "uploads"),  # upload forms (one per file)
+    "subscription": (RateLimit(30, 3600), "notification subscription changes"),  # push subscribe/unsubscribe
     "connect": (RateLimit(30, 60), "connections"),  # WebSocket handshakes
     "signup": (RateLimit(60, 3600), "sign-ups from this address"),  # per address
     "login": (RateLimit(60, 60), "log-ins from this address"),  # per address, beside the wrong-password limit

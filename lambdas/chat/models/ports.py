@@ -1,7 +1,7 @@
 """What the services need from the outside world. The MongoDB and API Gateway
 adapters implement these, and so do the in-memory fakes the unit tests use."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -50,10 +50,12 @@ class UserStore(Protocol):
     def find_credentials(self, username: str) -> Credentials | None: ...
     def update_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
-    def update_profile(self, user_id: str, changes: dict[str, str | None]) -> User | None:
+    def update_profile(self, user_id: str, changes: dict[str, str | bool | None]) -> User | None:
         """Sets `displayName` and/or `avatarUrl` (None removes the picture); returns the user after."""
 
     def get_user(self, user_id: str) -> User | None: ...
+    def get_users(self, user_ids: list[str]) -> list[User]:
+        """Those of these users who exist, in one query, in no particular order."""
 
     def mark_online(self, user_id: str) -> bool:
         """Sets `online`; True if the user was offline (so this is news to tell)."""
@@ -104,6 +106,9 @@ class LoginStore(Protocol):
     def state(self, login_id: str, user_id: str) -> LoginState:
         """Where the user's login stands (one read by id); another user's login is "unknown"."""
 
+    def going_on_among(self, login_ids: list[str]) -> set[str]:
+        """Those of these logins that are on record and going on, in one query."""
+
 
 class LoginAttemptStore(Protocol):
     """Log-in attempts per key (a username and source), counted in windows that start with
@@ -145,6 +150,13 @@ class ConversationStore(Protocol):
         """Archives the conversation for `user_id` at the seq of its last message (or unarchives
         it), if they are a member, in one atomic write: (before, after); None if they are not a
         member or there is no such conversation. Not a change of the conversation (no version)."""
+
+    def set_muted(
+        self, conversation_id: str, user_id: str, muted: bool, until: datetime | None = None
+    ) -> tuple[Conversation, Conversation] | None:
+        """Mutes the conversation for `user_id` until `until` (None: until they unmute), or
+        unmutes it, if they are a member, in one atomic write: (before, after), or None as
+        `set_archived`. Not a change of the conversation (no version)."""
 
     def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
         """Atomically takes the next seq if `sender_id` is a member; None otherwise."""
@@ -358,6 +370,86 @@ class FanOutQueue(Protocol):
         returns the jobs it could not hand on. A job SQS confirmed is never returned; one whose
         call failed without an answer is, and may then reach its sockets twice (delivery is at
         least once)."""
+
+
+# --- push notifications -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    """One browser's Web Push subscription: where to POST (`endpoint`, a push service's URL)
+    and the keys to encrypt for it (RFC 8291). It belongs to the user and login that made it,
+    so a login that ends stops its browser's notifications."""
+
+    id: str  # derived from the endpoint: the same browser subscribing again is the same record
+    user_id: str
+    login_id: str | None
+    endpoint: str
+    p256dh: str  # the browser's P-256 public key, base64url
+    auth: str  # its 16-byte authentication secret, base64url
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class PushSubscriptionStore(Protocol):
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
+        """Records the subscription (replacing one with the same id, whoever held it) and
+        forgets the user's oldest beyond `keep_at_most`."""
+
+    def delete(self, user_id: str, subscription_id: str) -> None:
+        """Forgets the user's subscription with this id; nothing if it is not theirs."""
+
+    def delete_ids(self, subscription_ids: list[str]) -> None: ...
+
+    def for_users(self, user_ids: list[str]) -> list[PushSubscription]:
+        """Every subscription of these users, in one query."""
+
+    def get_many(self, subscription_ids: list[str]) -> list[PushSubscription]: ...
+
+
+class PushDeliveryLog(Protocol):
+    """Which (message, subscription) pairs were handed a push, so a job SQS delivers twice
+    sends nothing twice."""
+
+    def claim(self, message_id: str, subscription_ids: list[str], keep_until: datetime) -> set[str]:
+        """Claims each pair not claimed before, in one write; the subscription ids claimed now."""
+
+    def release(self, message_id: str, subscription_ids: list[str]) -> None:
+        """Gives claims back (a push to retry later)."""
+
+
+@dataclass(frozen=True)
+class NotificationJob:
+    """The notifications one message owes: on the first attempt to its members who had no
+    socket when it was sent (`recipient_ids`); on a retry to the subscriptions whose push
+    service asked to try again (`subscription_ids`)."""
+
+    conversation_id: str
+    message_id: str
+    recipient_ids: list[str] = field(default_factory=list)
+    subscription_ids: list[str] = field(default_factory=list)
+    attempt: int = 1
+
+
+class NotificationQueue(Protocol):
+    def enqueue(self, job: NotificationJob, delay_seconds: int = 0) -> None:
+        """Hands the job to the notifier (after `delay_seconds`, at most 900)."""
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What the push service answered: 201 taken; 404/410 the subscription is gone; 429 and
+    5xx (and no answer, status 0) worth another try, after `retry_after` seconds if it said."""
+
+    status: int
+    retry_after: float | None = None
+
+
+class WebPushSender(Protocol):
+    def send(
+        self, subscription: PushSubscription, payload: bytes, *, ttl: int, urgency: str, topic: str
+    ) -> PushOutcome:
+        """One encrypted (aes128gcm), VAPID-signed POST to the subscription's endpoint."""
 
 
 # --- archive ----------------------------------------------------------------------

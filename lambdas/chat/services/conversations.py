@@ -62,7 +62,9 @@ class ConversationService:
             lastMessage=None,
             adminIds=[creator_id],
         )
-        return self._conversations.create(conversation).model_copy(update={"unreadCount": 0, "archived": False})
+        return self._conversations.create(conversation).model_copy(
+            update={"unreadCount": 0, "archived": False, "muted": False}
+        )
 
     def open_direct(self, caller_id: str, other_id: str) -> tuple[Conversation, bool]:
         """The direct conversation between the two users, created on first use. True if created now."""
@@ -117,13 +119,17 @@ class ConversationService:
 
     def for_reader(self, conversation: Conversation, reader_id: str) -> Conversation:
         """The conversation as `reader_id` sees it: media linked, with their unread count and
-        whether they archived it."""
+        whether they archived or muted it."""
         return self._for_reader([conversation], reader_id)[0]
 
     def for_push(self, conversation: Conversation) -> Conversation:
-        """The conversation as pushed to every member alike: no one's unread count or archived
-        state, and no receipts (clients keep the cursors they hold; see `receipts`)."""
-        return self._linked(conversation.model_copy(update={"unreadCount": None, "receipts": {}, "archived": None}))
+        """The conversation as pushed to every member alike: no one's unread count, archived or
+        muted state, and no receipts (clients keep the cursors they hold; see `receipts`)."""
+        return self._linked(
+            conversation.model_copy(
+                update={"unreadCount": None, "receipts": {}, "archived": None, "muted": None, "mutedUntil": None}
+            )
+        )
 
     def receipts(self, user_id: str, conversation_id: str) -> dict[str, Receipt]:
         """Every current member's cursors, a member who never sent a receipt at 0: "read by
@@ -150,14 +156,14 @@ class ConversationService:
         stored = self._receipts.visible_to(reader_id, conversations)
         read_seqs = {}
         views = []
+        now = utc_now()
         for conversation in conversations:
             receipts = _visible_receipts(conversation, reader_id, stored.get(conversation.id, {}))
             read = receipts[reader_id].readSeq if reader_id in receipts else 0
             if conversation.lastSeq > read:  # otherwise nothing can be unread: no query
                 read_seqs[conversation.id] = read
-            views.append(
-                conversation.model_copy(update={"receipts": receipts, "archived": conversation.archived_for(reader_id)})
-            )
+            own = {"receipts": receipts, "archived": conversation.archived_for(reader_id)}
+            views.append(conversation.model_copy(update={**own, **conversation.mute_of(reader_id, now)}))
         unread = self._messages.unread_counts(reader_id, read_seqs)
         return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
 

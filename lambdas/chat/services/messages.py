@@ -3,7 +3,8 @@
 A send stores the message first and only then tells anyone. On the usual path
 it costs four MongoDB round trips whatever the group size: seq allocation with
 the membership check, the insert, the conversation's last-message preview, and
-one query for every member's connections."""
+one query for every member's connections; and, when a member has no socket open,
+one SQS message for the notifier (push notifications), sent after the frames."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from chat.services.push import FanOut, except_connection
 if TYPE_CHECKING:
     from chat.services.archive import ArchivedHistory, ArchivedMessages
     from chat.services.media import MediaLinks, MediaService
+    from chat.services.notifications import NotificationsOnSend
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
 SETTLE_WINDOW = timedelta(seconds=30)
@@ -68,6 +70,7 @@ class MessageService:
         links: "Callable[[], MediaLinks] | None" = None,
         archive: "Callable[[], ArchivedHistory]",
         archived_messages: "Callable[[], ArchivedMessages]",
+        notifications: "Callable[[], NotificationsOnSend] | None" = None,
     ) -> None:
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -81,6 +84,8 @@ class MessageService:
         # it, needs them.
         self._archive = archive
         self._archived_messages = archived_messages
+        # Built on the first send that finds a member away (None: this deploy sends no push).
+        self._notifications = notifications
 
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
@@ -122,6 +127,12 @@ class MessageService:
             (acks, message_ack(message, version)),
             (except_connection(sockets, from_connection), message_received(message, version)),
         )
+        if self._notifications is not None:
+            # After the pushes: notifying members who are away never delays the sender's ack.
+            online = {socket.userId for socket in sockets}
+            away = [m for m in allocation.member_ids if m != sender_id and m not in online]
+            if away:
+                self._notifications().message_sent(message, away)
         return SendResult(message, created=True)
 
     def history(

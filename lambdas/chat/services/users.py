@@ -26,9 +26,11 @@ class UserService:
         self._media = media  # built on first use, by the profile calls that need it
 
     def update_profile(self, user_id: str, request: UpdateProfileRequest) -> User:
-        changes: dict[str, str | None] = {}
+        changes: dict[str, str | bool | None] = {}
         if request.displayName is not None:
             changes["displayName"] = request.displayName.strip()
+        if request.notificationPreviews is not None:
+            changes["notificationPreviews"] = request.notificationPreviews
         if "avatarMediaId" in request.model_fields_set:
             if request.avatarMediaId is None:
                 changes["avatarUrl"] = None
@@ -59,12 +61,13 @@ class UserService:
 
     def _seen_by(self, caller_id: str, users: list[User]) -> list[User]:
         """The users as the caller may see them: presence only of those they share a conversation
-        with (one query for a whole page, none for the caller themselves)."""
+        with (one query for a whole page, none for the caller themselves), settings only their own."""
         others = [user.id for user in users if user.id != caller_id]
         shared = self._conversations.sharing_with(caller_id, others) if others else set()
+        hidden = {"online": False, "lastSeenAt": None}
         return [
             user
-            if user.id == caller_id or user.id in shared
-            else user.model_copy(update={"online": False, "lastSeenAt": None})
+            if user.id == caller_id
+            else user.model_copy(update={"notificationPreviews": None, **({} if user.id in shared else hidden)})
             for user in users
         ]

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chat.handlers.composition import (
-    archived_chat_service,
+    chat_settings_service,
     conversation_service,
     group_service,
     message_service,
@@ -23,6 +23,7 @@ from chat.models.api import (
     ConversationReceipts,
     CreateGroupRequest,
     DirectConversationRequest,
+    MuteRequest,
     ReceiptsRequest,
     RenameGroupRequest,
 )
@@ -98,7 +99,7 @@ def get_conversation(user_id: CurrentUserId, conversation_id: ConversationId) ->
 )
 def archive(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
     rate_limits().check("membership", user_id)
-    return archived_chat_service().set_archived(user_id, conversation_id, archived=True)
+    return chat_settings_service().set_archived(user_id, conversation_id, archived=True)
 
 
 @router.delete(
@@ -110,7 +111,31 @@ def archive(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversa
 )
 def unarchive(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
     rate_limits().check("membership", user_id)
-    return archived_chat_service().set_archived(user_id, conversation_id, archived=False)
+    return chat_settings_service().set_archived(user_id, conversation_id, archived=False)
+
+
+@router.put(
+    "/conversations/<conversation_id>/mute",
+    responses=answers(200, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Mute the conversation for yourself: no push notifications from it until `until` (null: until you unmute)",
+)
+def mute(user_id: CurrentUserId, conversation_id: ConversationId, body: MuteRequest) -> Conversation:
+    rate_limits().check("membership", user_id)
+    return chat_settings_service().set_muted(user_id, conversation_id, muted=True, until=body.until)
+
+
+@router.delete(
+    "/conversations/<conversation_id>/mute",
+    responses=answers(200, 401, 403, 404, 422, 429, 500, 503),
+    tags=["conversations"],
+    security=BEARER,
+    summary="Unmute the conversation for yourself",
+)
+def unmute(user_id: CurrentUserId, conversation_id: ConversationId) -> Conversation:
+    rate_limits().check("membership", user_id)
+    return chat_settings_service().set_muted(user_id, conversation_id, muted=False)
 
 
 @router.get(

@@ -11,16 +11,16 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
 from chat.models.chat import Connection, Message
 from chat.models.errors import Forbidden, NotFound
-from chat.services.archived_chats import ArchivedChatService
+from chat.services.chat_settings import ChatSettingsService
 from chat.services.groups import GroupService
 from chat.services.push import FanOut
 from tests.unit.conftest import Chat
 
 
 @pytest.fixture
-def archive(chat: Chat) -> ArchivedChatService:
+def archive(chat: Chat) -> ChatSettingsService:
     fan_out = FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None)
-    return ArchivedChatService(chat.conversations, chat.conversation_store, chat.connections, fan_out)
+    return ChatSettingsService(chat.conversations, chat.conversation_store, chat.connections, fan_out)
 
 
 def new_user(chat: Chat, name: str) -> str:
@@ -48,7 +48,7 @@ def archived_list(chat: Chat, user_id: str) -> list[str]:
     return [c.id for c in chat.conversations.list_for(user_id, 50, None, archived=True).items]
 
 
-def test_archiving_moves_a_chat_to_the_callers_archived_list_only(chat: Chat, archive: ArchivedChatService) -> None:
+def test_archiving_moves_a_chat_to_the_callers_archived_list_only(chat: Chat, archive: ChatSettingsService) -> None:
     # Given alice's chats with bob and with carol
     alice, bob, carol = new_user(chat, "alice"), new_user(chat, "bob"), new_user(chat, "carol")
     with_bob, _ = chat.conversations.open_direct(alice, bob)
@@ -69,7 +69,7 @@ def test_archiving_moves_a_chat_to_the_callers_archived_list_only(chat: Chat, ar
 
 
 @pytest.mark.parametrize("who", ["the other member", "the archiver"])
-def test_a_new_message_brings_it_back_to_the_main_list(chat: Chat, archive: ArchivedChatService, who: str) -> None:
+def test_a_new_message_brings_it_back_to_the_main_list(chat: Chat, archive: ChatSettingsService, who: str) -> None:
     # Given alice archived her chat with bob after its first message
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
@@ -90,7 +90,7 @@ def test_a_new_message_brings_it_back_to_the_main_list(chat: Chat, archive: Arch
     assert after.archivedBy == marks.archivedBy
 
 
-def test_an_empty_chat_archives_and_its_first_message_brings_it_back(chat: Chat, archive: ArchivedChatService) -> None:
+def test_an_empty_chat_archives_and_its_first_message_brings_it_back(chat: Chat, archive: ChatSettingsService) -> None:
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
     archive.set_archived(alice, direct.id, archived=True)
@@ -99,7 +99,7 @@ def test_an_empty_chat_archives_and_its_first_message_brings_it_back(chat: Chat,
     assert main_list(chat, alice) == [direct.id]
 
 
-def test_edits_and_reactions_keep_it_archived(chat: Chat, archive: ArchivedChatService) -> None:
+def test_edits_and_reactions_keep_it_archived(chat: Chat, archive: ChatSettingsService) -> None:
     # Only a new message is news: a change to one already there is not
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
@@ -111,7 +111,7 @@ def test_edits_and_reactions_keep_it_archived(chat: Chat, archive: ArchivedChatS
     assert archived_list(chat, alice) == [direct.id]
 
 
-def test_unarchiving_brings_it_back_and_both_are_idempotent(chat: Chat, archive: ArchivedChatService) -> None:
+def test_unarchiving_brings_it_back_and_both_are_idempotent(chat: Chat, archive: ChatSettingsService) -> None:
     # Given alice on two devices, and bob connected too
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
@@ -145,7 +145,7 @@ def test_unarchiving_brings_it_back_and_both_are_idempotent(chat: Chat, archive:
     assert (page.messages, page.cursor, page.resync) == ([], version, False)
 
 
-def test_archiving_again_after_a_new_message_archives_at_that_message(chat: Chat, archive: ArchivedChatService) -> None:
+def test_archiving_again_after_a_new_message_archives_at_that_message(chat: Chat, archive: ChatSettingsService) -> None:
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
     archive.set_archived(alice, direct.id, archived=True)
@@ -159,7 +159,7 @@ def test_archiving_again_after_a_new_message_archives_at_that_message(chat: Chat
     assert [f["conversation"]["archived"] for f in frames(chat, "alice-1")] == [True]  # it had come back
 
 
-def test_the_change_feed_carries_the_callers_archived_state(chat: Chat, archive: ArchivedChatService) -> None:
+def test_the_change_feed_carries_the_callers_archived_state(chat: Chat, archive: ChatSettingsService) -> None:
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     direct, _ = chat.conversations.open_direct(alice, bob)
     send(chat, bob, direct.id)
@@ -168,7 +168,7 @@ def test_the_change_feed_carries_the_callers_archived_state(chat: Chat, archive:
     assert chat.messages.changes(bob, direct.id, 0).conversation.archived is False
 
 
-def test_only_members_archive(chat: Chat, archive: ArchivedChatService) -> None:
+def test_only_members_archive(chat: Chat, archive: ChatSettingsService) -> None:
     # Given a group alice runs, from which she removed dave
     alice, bob, dave, mallory = (new_user(chat, n) for n in ("alice", "bob", "dave", "mallory"))
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob, dave]))
@@ -186,7 +186,7 @@ def test_only_members_archive(chat: Chat, archive: ArchivedChatService) -> None:
     assert archive.set_archived(bob, group.id, archived=True).archived is True
 
 
-def test_frames_pushed_to_every_member_leave_the_archived_state_out(chat: Chat, archive: ArchivedChatService) -> None:
+def test_frames_pushed_to_every_member_leave_the_archived_state_out(chat: Chat, archive: ChatSettingsService) -> None:
     # A rename goes to every member alike: it cannot say whose archive it is in
     alice, bob = new_user(chat, "alice"), new_user(chat, "bob")
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob]))
@@ -203,7 +203,7 @@ def test_frames_pushed_to_every_member_leave_the_archived_state_out(chat: Chat, 
     assert archived_list(chat, bob) == [group.id]  # a rename is no message
 
 
-def test_both_lists_page_with_their_own_cursors(chat: Chat, archive: ArchivedChatService) -> None:
+def test_both_lists_page_with_their_own_cursors(chat: Chat, archive: ChatSettingsService) -> None:
     # Given six chats of alice's, the even ones archived
     alice = new_user(chat, "alice")
     chats = []

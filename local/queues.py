@@ -1,8 +1,8 @@
-"""The fan-out workers on this machine: the queue lives in moto's SQS (the server that
-also stands in for S3), and pollers do what Lambda's SQS event source does on AWS:
-receive one job at a time, call `chat.handlers.fan_out_worker` with the event SQS would
-send, and delete the job unless the handler reported it failed (then it comes back when
-its visibility timeout ends, as on AWS)."""
+"""The queue-fed functions on this machine, the fan-out workers and the notifier: each
+queue lives in moto's SQS (the server that also stands in for S3), and pollers do what
+Lambda's SQS event source does on AWS: receive one job at a time, call the function's
+handler with the event SQS would send, and delete the job unless the handler reported it
+failed (then it comes back when its visibility timeout ends, as on AWS)."""
 
 import hashlib
 import importlib
@@ -10,19 +10,22 @@ import threading
 import time
 from typing import Any
 
-from infra.routes import FAN_OUT_WORKER
+from infra.routes import FAN_OUT_WORKER, NOTIFIER
 from local import events
 
-QUEUE_NAME = "chat-fan-out"
 SQS_REGION = "us-east-1"
 VISIBILITY_TIMEOUT_SECONDS = 30
 LONG_POLL_SECONDS = 1
 
 
-class LocalFanOut:
-    def __init__(self, sqs_endpoint_url: str, *, workers: int = 4) -> None:
+class LocalQueue:
+    """One queue and the function it feeds: `handler` (a module) is called by `workers` pollers;
+    `url_variable` is the setting that tells the sending functions where the queue is."""
+
+    def __init__(self, sqs_endpoint_url: str, *, name: str, handler: str, url_variable: str, workers: int) -> None:
         import boto3
 
+        self.name, self._handler, self._url_variable = name, handler, url_variable
         self.endpoint_url = sqs_endpoint_url
         # moto keeps queues per real region name; the functions use the same (AWS_DEFAULT_REGION).
         self._sqs: Any = boto3.client("sqs", endpoint_url=sqs_endpoint_url, region_name=SQS_REGION)
@@ -36,17 +39,17 @@ class LocalFanOut:
 
     def environment(self) -> dict[str, str]:
         """What the sending functions read to queue jobs, as the stack sets it on AWS."""
-        return {"FAN_OUT_QUEUE_URL": self.queue_url, "AWS_ENDPOINT_URL_SQS": self.endpoint_url}
+        return {self._url_variable: self.queue_url, "AWS_ENDPOINT_URL_SQS": self.endpoint_url}
 
-    def start(self) -> "LocalFanOut":
+    def start(self) -> "LocalQueue":
         self.queue_url = self._sqs.create_queue(
-            QueueName=QUEUE_NAME, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS)}
+            QueueName=self.name, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS)}
         )["QueueUrl"]
         self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
         for index in range(self._workers):
-            thread = threading.Thread(target=self._poll, name=f"fan-out-worker-{index}", daemon=True)
+            thread = threading.Thread(target=self._poll, name=f"{self.name}-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -77,9 +80,10 @@ class LocalFanOut:
                 self._invoke(messages)
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        handler = importlib.import_module(FAN_OUT_WORKER).lambda_handler
+        handler = importlib.import_module(self._handler).lambda_handler
+        context = events.lambda_context(self._handler.rsplit(".", 1)[-1])
         try:
-            result = handler(sqs_event(messages, self._queue_arn), events.lambda_context("fan_out_worker"))
+            result = handler(sqs_event(messages, self._queue_arn), context)
         except Exception:
             return  # the whole batch comes back after its visibility timeout
         failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures") or []}
@@ -88,6 +92,22 @@ class LocalFanOut:
                 with self._counting:
                     self.jobs_done += 1
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class LocalFanOut(LocalQueue):
+    """Large fan-outs, from the sending functions to the fan-out workers."""
+
+    def __init__(self, sqs_endpoint_url: str, *, workers: int = 4) -> None:
+        name, variable = "chat-fan-out", "FAN_OUT_QUEUE_URL"
+        super().__init__(sqs_endpoint_url, name=name, handler=FAN_OUT_WORKER, url_variable=variable, workers=workers)
+
+
+class LocalNotifier(LocalQueue):
+    """Push notifications, from the sending functions to the notifier."""
+
+    def __init__(self, sqs_endpoint_url: str, *, workers: int = 2) -> None:
+        name, variable = "chat-notifications", "NOTIFY_QUEUE_URL"
+        super().__init__(sqs_endpoint_url, name=name, handler=NOTIFIER, url_variable=variable, workers=workers)
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""Push subscriptions and the claims that keep a push from going twice, in MongoDB."""
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import BulkWriteError
+
+from chat.adapters.mongo import translated
+from chat.models.ports import PushSubscription
+
+Document = dict[str, Any]
+DUPLICATE_KEY = 11000
+
+
+def _subscription(doc: Document) -> PushSubscription:
+    return PushSubscription(
+        id=doc["_id"],
+        user_id=doc["userId"],
+        login_id=doc.get("loginId"),
+        endpoint=doc["endpoint"],
+        p256dh=doc["p256dh"],
+        auth=doc["auth"],
+        expires_at=doc.get("expiresAt"),
+        created_at=doc["createdAt"],
+    )
+
+
+@translated
+class MongoPushSubscriptionStore:
+    def __init__(self, db: Any) -> None:
+        self._subscriptions = db["push_subscriptions"]
+
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
+        doc: Document = {
+            "userId": subscription.user_id,
+            "loginId": subscription.login_id,
+            "endpoint": subscription.endpoint,
+            "p256dh": subscription.p256dh,
+            "auth": subscription.auth,
+            "createdAt": subscription.created_at,
+        }
+        if subscription.expires_at is not None:
+            doc["expiresAt"] = subscription.expires_at
+        # One document per endpoint, whoever subscribed it last: a browser shared by two people
+        # notifies only the one logged in now.
+        self._subscriptions.replace_one({"_id": subscription.id}, doc, upsert=True)
+        beyond = (
+            self._subscriptions.find({"userId": subscription.user_id}, {"_id": 1})
+            .sort([("createdAt", ASCENDING), ("_id", ASCENDING)])
+            .limit(keep_at_most + 1)
+        )
+        ids = [found["_id"] for found in beyond]
+        if len(ids) > keep_at_most:  # one over: the oldest goes (one save adds at most one)
+            self._subscriptions.delete_one({"_id": ids[0], "userId": subscription.user_id})
+
+    def delete(self, user_id: str, subscription_id: str) -> None:
+        self._subscriptions.delete_one({"_id": subscription_id, "userId": user_id})
+
+    def delete_ids(self, subscription_ids: list[str]) -> None:
+        if subscription_ids:
+            self._subscriptions.delete_many({"_id": {"$in": subscription_ids}})
+
+    def for_users(self, user_ids: list[str]) -> list[PushSubscription]:
+        if not user_ids:
+            return []
+        return [_subscription(doc) for doc in self._subscriptions.find({"userId": {"$in": user_ids}})]
+
+    def get_many(self, subscription_ids: list[str]) -> list[PushSubscription]:
+        if not subscription_ids:
+            return []
+        return [_subscription(doc) for doc in self._subscriptions.find({"_id": {"$in": subscription_ids}})]
+
+
+@translated
+class MongoPushDeliveryLog:
+    def __init__(self, db: Any) -> None:
+        self._claims = db["push_deliveries"]
+
+    def claim(self, message_id: str, subscription_ids: list[str], keep_until: datetime) -> set[str]:
+        if not subscription_ids:
+            return set()
+        ids = [f"{message_id}:{subscription_id}" for subscription_id in subscription_ids]
+        try:
+            # Unordered: every pair not claimed before is claimed, whatever others fail on.
+            self._claims.insert_many([{"_id": i, "expiresAt": keep_until} for i in ids], ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors") or []
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            taken = {ids[e["index"]] for e in errors}
+            return {s for s, i in zip(subscription_ids, ids, strict=True) if i not in taken}
+        return set(subscription_ids)
+
+    def release(self, message_id: str, subscription_ids: list[str]) -> None:
+        if subscription_ids:
+            self._claims.delete_many({"_id": {"$in": [f"{message_id}:{s}" for s in subscription_ids]}})

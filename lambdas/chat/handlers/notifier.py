@@ -1,0 +1,36 @@
+"""The notifier: SQS hands it notification jobs (one message's push notifications to members
+who were away) and it sends them as Web Push (see services/notifications.py).
+
+A job that cannot be read is dropped with an error log: retrying it would fail the same
+way. A job that raises goes back to the queue alone (a partial batch response); the pushes
+it had claimed are not sent twice."""
+
+from typing import Any
+
+from chat.adapters.sqs_notifications import job_from_body
+from chat.handlers.composition import notifier
+from chat.observability import logger
+
+
+def deliver_job(body: str) -> None:
+    try:
+        job = job_from_body(body)
+    except ValueError as error:
+        logger.error("notification job dropped: it cannot be read", extra={"error": str(error)})
+        return
+    counts = notifier().deliver(job)
+    logger.debug("notification job done", extra={"message_id": job.message_id, "attempt": job.attempt, **counts})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            deliver_job(record["body"])
+        except Exception:
+            logger.exception(
+                "notification job failed; SQS will retry it", extra={"message_id": record.get("messageId")}
+            )
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
