@@ -23,7 +23,7 @@ help:
 	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale and archive figures"
+	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale, archive and notification figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/catch_up.py
 	$(BIN)/python benchmarks/group_scale.py
 	$(BIN)/python benchmarks/archive.py
+	$(BIN)/python benchmarks/notifications.py
 	$(BIN)/python benchmarks/hot_document.py
 
 clean:

@@ -50,6 +50,7 @@ OPERATIONS = {
     "find_one",
     "find_one_and_update",
     "insert_one",
+    "insert_many",
     "update_one",
     "delete_many",
     "replace_one",

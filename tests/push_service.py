@@ -30,6 +30,7 @@ class Delivery:
     payload: dict[str, Any]
     headers: dict[str, str]
     claims: dict[str, Any]
+    received_at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -60,7 +61,11 @@ class Browser:
 
 
 class PushService:
-    def __init__(self) -> None:
+    """`latency_s` is how long each answer takes (a push service across the network, for the
+    benchmarks)."""
+
+    def __init__(self, *, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
         self.browsers: dict[str, Browser] = {}
         self.refusals: list[str] = []  # pushes the service refused, and why
         self._lock = threading.Lock()
@@ -89,6 +94,8 @@ class PushService:
         return browser.payloads()
 
     def _receive(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        if self.latency_s:
+            time.sleep(self.latency_s)
         browser = self.browsers.get(path.removeprefix("/push/"))
         if browser is None:
             return 404, {}

@@ -71,6 +71,7 @@ class Settings:
     push_first_retry_seconds: int = 10
     push_timeout_seconds: int = 10
     push_threads: int = 20
+    push_batch_size: int = 500
     max_push_subscriptions_per_user: int = 10
 
 
@@ -126,6 +127,7 @@ def settings() -> Settings:
         push_first_retry_seconds=positive_setting("PUSH_FIRST_RETRY_SECONDS", 10),
         push_timeout_seconds=positive_setting("PUSH_TIMEOUT_SECONDS", 10),
         push_threads=positive_setting("PUSH_THREADS", 20),
+        push_batch_size=positive_setting("PUSH_BATCH_SIZE", 500),
         max_push_subscriptions_per_user=positive_setting("MAX_PUSH_SUBSCRIPTIONS_PER_USER", 10),
     )
 

@@ -259,3 +259,23 @@ def test_muting_is_the_callers_own_and_told_to_their_devices(push: Push, setting
         settings_service.set_muted(alice, group.id, muted=True, until=utc_now() - timedelta(seconds=1))
     with pytest.raises(Forbidden):
         settings_service.set_muted(carol, group.id, muted=True)
+
+
+def test_a_large_group_is_split_into_jobs_of_a_batch(chat: Chat) -> None:
+    push = Push(chat)
+    push.notifier._rules = PushRules(ttl_seconds=60, max_attempts=3, batch_size=2)
+    (alice, _), *others = [push.user(f"user{i}") for i in range(6)]
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="Big", memberIds=[u for u, _ in others]))
+    for user, login in others:
+        push.subscribe(user, login, user)
+    push.send(alice, group.id)
+
+    first = push.queue.jobs.pop(0)[0]
+    assert push.notifier.deliver(first)["sent"] == 2
+    # The other three went back to the queue, two and one, for the same message
+    assert [(j.message_id, len(j.subscription_ids), j.attempt) for j, _ in push.queue.jobs] == [
+        (first.message_id, 2, 1),
+        (first.message_id, 1, 1),
+    ]
+    push.run_queue()
+    assert sorted(s.id for s, _, _ in push.web_push.sent) == sorted(u for u, _ in others)

@@ -287,6 +287,7 @@ def notifier() -> "Notifier":
             ttl_seconds=config.push_ttl_seconds,
             max_attempts=config.push_max_attempts,
             first_retry_seconds=config.push_first_retry_seconds,
+            batch_size=config.push_batch_size,
         ),
         threads=config.push_threads,
     )

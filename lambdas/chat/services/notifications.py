@@ -7,7 +7,9 @@ notifier function takes the job and does the rest (`Notifier`).
 Per message, whatever the group's size: six reads (the message, the conversation, the away
 members' subscriptions, their sockets now, the subscriptions' logins, the users' names and
 settings) and one write (the claims), then one push per subscription of a member who is
-away, has not muted the chat, and whose login still goes on. A push service that answers
+away, has not muted the chat, and whose login still goes on. Beyond PUSH_BATCH_SIZE
+subscriptions, the rest go back to the queue in jobs of that many (one SQS call each), each
+paying the same reads for its own. A push service that answers
 404 or 410 has forgotten the subscription: it goes (one write). One that answers 429 or
 5xx, or not at all, gets another try in a job of its own, later (one more write to give the
 claims back, one SQS call), up to PUSH_MAX_ATTEMPTS, after its Retry-After when it gives
@@ -112,6 +114,9 @@ class PushRules:
     ttl_seconds: int
     max_attempts: int
     first_retry_seconds: int = 10  # doubled for each attempt after
+    # Pushes one job sends at most; the rest go back to the queue as jobs of their own, so one
+    # invocation stays well inside its timeout however many browsers a group has.
+    batch_size: int = 500
 
 
 class Notifier:
@@ -153,6 +158,10 @@ class Notifier:
         targets = self._targets(job, message, conversation)
         if not targets:
             return {"sent": 0}
+        targets, later = targets[: self._rules.batch_size], targets[self._rules.batch_size :]
+        for start in range(0, len(later), self._rules.batch_size):
+            batch = [t.id for t in later[start : start + self._rules.batch_size]]
+            self._queue.enqueue(replace(job, recipient_ids=[], subscription_ids=batch))
         names = {user.id: user for user in self._users.get_users([message.senderId, *{t.user_id for t in targets}])}
         claimed = self._deliveries.claim(message.id, [t.id for t in targets], utc_now() + CLAIM_KEEP)
         targets = [t for t in targets if t.id in claimed]
