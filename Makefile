@@ -8,7 +8,7 @@ STAGE ?= dev
 CDK := infra/cli/node_modules/.bin/cdk
 WEB_DEPS := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
-WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json
+WEB_SOURCES := $(shell find web/src web/public -type f) web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.sw.json
 CDK_FLAGS := --no-notices -c stage=$(STAGE) \
 	$(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME) -c certificateArn=$(CERTIFICATE_ARN))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20

@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./components/App";
+import { registerServiceWorker } from "./lib/push";
 import { ChatStore, type Config } from "./lib/store";
 import "./index.css";
 
@@ -17,6 +18,8 @@ async function boot(): Promise<void> {
     );
     return;
   }
+  // Notifications need it; without it (a private window, say) the app works all the same.
+  registerServiceWorker();
   const store = new ChatStore(config);
   store.start();
   root.render(

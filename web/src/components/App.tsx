@@ -1,5 +1,7 @@
 import { useEffect, useState } from "react";
-import { type ChatStore, isArchived, unreadTotal } from "../lib/store";
+import { onWorkerMessage } from "../lib/push";
+import { type ChatStore, isArchived, isMuted, unreadTotal } from "../lib/store";
+import { CONVERSATION_PARAM, conversationFromUrl } from "../sw/notifications";
 import { AuthScreen } from "./AuthScreen";
 import { ConversationView } from "./ConversationView";
 import { Sidebar } from "./Sidebar";
@@ -29,13 +31,33 @@ const TITLE = "Chat";
 
 export function App({ store }: { store: ChatStore }) {
   const state = useChat(store);
-  const [openId, setOpenId] = useState<string | null>(null);
-  // Archived chats stay quiet: their unread messages are not counted in the title.
-  const unread = unreadTotal(state.conversations.filter((c) => !isArchived(c)));
+  // Opened from a notification with no window of the app open: /?conversation=<id>.
+  const [openId, setOpenId] = useState<string | null>(() => conversationFromUrl(window.location.href));
+  // Archived and muted chats stay quiet: their unread messages are not counted in the title.
+  const unread = unreadTotal(state.conversations.filter((c) => !isArchived(c) && !isMuted(c)));
 
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) ${TITLE}` : TITLE;
   }, [unread]);
+
+  useEffect(() => {
+    // Taken once: a reload or a link copied later should not open it again.
+    const url = new URL(window.location.href);
+    if (url.searchParams.has(CONVERSATION_PARAM)) {
+      url.searchParams.delete(CONVERSATION_PARAM);
+      window.history.replaceState(window.history.state, "", url);
+    }
+    return onWorkerMessage((message) => {
+      if (message.type === "openConversation") setOpenId(message.conversationId);
+      else void store.checkNotifications(); // a new subscription: the server learns it
+    });
+  }, [store]);
+
+  // A conversation a notification named may be past the list's first page: fetch it.
+  const signedIn = state.session !== null;
+  useEffect(() => {
+    if (openId && signedIn) void store.ensureConversation(openId);
+  }, [store, openId, signedIn]);
 
   if (!state.session) return <AuthScreen store={store} notice={state.notice} />;
   const open = state.conversations.find((c) => c.id === openId) ?? null;

@@ -16,6 +16,7 @@ import { Avatar, ConversationAvatar } from "./Avatar";
 import { GroupInfoDialog } from "./GroupInfoDialog";
 import { ArchiveIcon, FileIcon, InfoIcon, PaperclipIcon } from "./Icons";
 import { MessageBubble } from "./MessageBubble";
+import { MuteMenu } from "./MuteMenu";
 import { conversationTitle, lastSeenText } from "./useChat";
 
 interface Props {
@@ -162,6 +163,7 @@ export function ConversationView({ store, state, conversation, onBack }: Props) 
             </p>
           )}
         </div>
+        {member && <MuteMenu store={store} conversation={conversation} />}
         {member && (
           <button
             type="button"

@@ -111,3 +111,37 @@ export function InfoIcon() {
     </svg>
   );
 }
+
+export function BellIcon() {
+  return (
+    <svg
+      aria-hidden="true"
+      viewBox="0 0 24 24"
+      className="h-5 w-5"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+    >
+      <path d="M18 16V11a6 6 0 00-12 0v5l-2 2h16z" />
+      <path d="M10 20a2 2 0 004 0" />
+    </svg>
+  );
+}
+
+/** A bell struck through: the conversation is muted. */
+export function MutedIcon({ small = false }: { small?: boolean }) {
+  return (
+    <svg
+      aria-hidden="true"
+      viewBox="0 0 24 24"
+      className={small ? "h-3.5 w-3.5 shrink-0" : "h-5 w-5"}
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+    >
+      <path d="M18 16V11a6 6 0 00-9.5-4.9M6.3 8.7A6 6 0 006 11v5l-2 2h14" />
+      <path d="M10 20a2 2 0 004 0" />
+      <path d="M3 3l18 18" />
+    </svg>
+  );
+}

@@ -5,6 +5,7 @@ import { type Conversation, MAX_MESSAGE_LENGTH, type Message, REACTIONS } from "
 import { Attachments } from "./Attachments";
 import { Dialog } from "./Dialog";
 import { ClockIcon, DoubleTickIcon, TickIcon } from "./Icons";
+import { moveInMenu } from "./menu";
 import { formatTime } from "./useChat";
 
 type Item = MessageGroup["items"][number];
@@ -36,14 +37,6 @@ export function MessageBubble({ store, conversation, users, myId, item, mine, ca
   useEffect(() => {
     if (menu === "actions") actions.current?.querySelector("button")?.focus();
   }, [menu]);
-
-  function moveInMenu(event: KeyboardEvent<HTMLDivElement>) {
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    event.preventDefault();
-    const items = [...event.currentTarget.querySelectorAll("button")];
-    const at = items.indexOf(document.activeElement as HTMLButtonElement);
-    items[(at + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
-  }
   const deleted = !!message?.deletedAt;
   const reactions =
     message && !deleted ? Object.entries(message.reactions).filter(([, ids]) => ids.length) : [];

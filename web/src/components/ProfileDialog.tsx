@@ -1,9 +1,11 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media";
+import type { PushStatus } from "../lib/push";
 import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { Dialog, TextField } from "./Dialog";
+import { NotificationSettings } from "./NotificationSettings";
 
 /** Pictures are cropped to the centre square at this size: sharp on any screen, well under 2 MB. */
 const AVATAR_PIXELS = 512;
@@ -41,10 +43,12 @@ async function cropToSquare(file: File): Promise<Blob> {
 export function ProfileDialog({
   store,
   user,
+  webPush,
   onClose,
 }: {
   store: ChatStore;
   user: User;
+  webPush: PushStatus;
   onClose: () => void;
 }) {
   const [displayName, setDisplayName] = useState(user.displayName);
@@ -119,6 +123,7 @@ export function ProfileDialog({
         </div>
         <p className="text-xs text-slate-500">JPEG, PNG, GIF or WebP; cropped to a square.</p>
         <TextField label="Display name" value={displayName} onChange={setDisplayName} maxLength={64} />
+        <NotificationSettings store={store} status={webPush} user={user} />
         {progress !== null && (
           <progress
             className="h-1.5 w-full accent-teal-700"

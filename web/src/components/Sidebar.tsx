@@ -1,8 +1,8 @@
 import { useState } from "react";
-import { type ChatState, type ChatStore, isArchived } from "../lib/store";
+import { type ChatState, type ChatStore, isArchived, isMuted } from "../lib/store";
 import type { Conversation, Message } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
-import { ArchiveIcon } from "./Icons";
+import { ArchiveIcon, MutedIcon } from "./Icons";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { ProfileDialog } from "./ProfileDialog";
@@ -143,7 +143,14 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           ))}
         </ul>
       </nav>
-      {editingProfile && <ProfileDialog store={store} user={me} onClose={() => setEditingProfile(false)} />}
+      {editingProfile && (
+        <ProfileDialog
+          store={store}
+          user={me}
+          webPush={state.webPush}
+          onClose={() => setEditingProfile(false)}
+        />
+      )}
       {creatingGroup && (
         <NewGroupDialog
           store={store}
@@ -170,13 +177,14 @@ function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps
   const title = conversationTitle(conversation, state.users, myId);
   const last = conversation.lastMessage;
   const unread = conversation.unreadCount ?? 0;
+  const muted = isMuted(conversation);
   return (
     <li>
       <button
         type="button"
         onClick={() => onOpen(conversation.id)}
         aria-current={open ? "page" : undefined}
-        aria-label={`Open ${title}${unread ? `, ${unread} unread` : ""}`}
+        aria-label={`Open ${title}${muted ? ", muted" : ""}${unread ? `, ${unread} unread` : ""}`}
         className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
           open ? "bg-teal-50" : ""
         }`}
@@ -184,7 +192,14 @@ function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps
         <ConversationAvatar conversation={conversation} title={title} users={state.users} myId={myId} />
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
-            <span className={`truncate ${unread ? "font-bold" : "font-medium"}`}>{title}</span>
+            <span className="flex min-w-0 items-center gap-1">
+              <span className={`truncate ${unread ? "font-bold" : "font-medium"}`}>{title}</span>
+              {muted && (
+                <span data-testid="muted-icon" title="Muted" className="text-slate-400">
+                  <MutedIcon small />
+                </span>
+              )}
+            </span>
             {last && <span className="shrink-0 text-xs text-slate-500">{formatTime(last.createdAt)}</span>}
           </span>
           <span className="flex items-center justify-between gap-2">
@@ -198,7 +213,8 @@ function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps
                 role="img"
                 data-testid="unread-badge"
                 aria-label={`${unread} unread`}
-                className="min-w-5 shrink-0 rounded-full bg-teal-700 px-1.5 text-center text-xs font-semibold leading-5 text-white"
+                // A muted chat's count is grey: there, but not calling for attention.
+                className={`min-w-5 shrink-0 rounded-full ${muted ? "bg-slate-400" : "bg-teal-700"} px-1.5 text-center text-xs font-semibold leading-5 text-white`}
               >
                 {unread > 99 ? "99+" : unread}
               </span>

@@ -31,3 +31,12 @@ export function lastSeenText(iso: string, now: Date = new Date()): string {
   if (seen.toDateString() === yesterday.toDateString()) return `last seen yesterday at ${formatTime(iso)}`;
   return `last seen ${seen.toLocaleDateString([], { day: "numeric", month: "short" })} at ${formatTime(iso)}`;
 }
+
+/** How long a conversation stays muted, for its menu: "until 18:00", "until Tue 14 Jan, 18:00". */
+export function mutedUntilText(iso: string | null, now: Date = new Date()): string {
+  if (iso === null) return "until you unmute";
+  const until = new Date(iso);
+  if (until.toDateString() === now.toDateString()) return `until ${formatTime(iso)}`;
+  const day = until.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
+  return `until ${day}, ${formatTime(iso)}`;
+}

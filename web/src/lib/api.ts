@@ -5,6 +5,7 @@ import type {
   Message,
   MessagePage,
   Page,
+  PushSubscriptionRecord,
   Receipt,
   Session,
   UploadTicket,
@@ -114,6 +115,35 @@ export class ApiClient {
     return this.request(archived ? "PUT" : "DELETE", `/api/conversations/${encodeURIComponent(id)}/archived`);
   }
 
+  /**
+   * Mutes the conversation's push notifications for the caller until `until` (ISO, in the future),
+   * or until unmuted when null.
+   */
+  mute(id: string, until: string | null): Promise<Conversation> {
+    return this.request("PUT", `/api/conversations/${encodeURIComponent(id)}/mute`, { until });
+  }
+
+  unmute(id: string): Promise<Conversation> {
+    return this.request("DELETE", `/api/conversations/${encodeURIComponent(id)}/mute`);
+  }
+
+  /** The server's VAPID public key (base64url), or null when this deployment sends no push notifications. */
+  async pushConfig(): Promise<{ vapidPublicKey: string | null }> {
+    return (await this.send("GET", "/api/push/config", undefined, false)) as {
+      vapidPublicKey: string | null;
+    };
+  }
+
+  /** Registers this browser's subscription for the caller (again is fine: it moves to the caller). */
+  addPushSubscription(subscription: PushSubscriptionJSON): Promise<PushSubscriptionRecord> {
+    return this.request("POST", "/api/push/subscriptions", subscription);
+  }
+
+  /** Stops pushes to this endpoint; the server answers 204 whether it knew it or not. */
+  async removePushSubscription(endpoint: string): Promise<void> {
+    await this.request("DELETE", "/api/push/subscriptions", { endpoint });
+  }
+
   /** One conversation, with the caller's unreadCount. */
   conversation(id: string): Promise<Conversation> {
     return this.request("GET", `/api/conversations/${encodeURIComponent(id)}`);
@@ -197,7 +227,11 @@ export class ApiClient {
     return this.request("POST", "/api/users/me/avatar", { contentType: file.type, size: file.size });
   }
 
-  updateProfile(changes: { displayName?: string; avatarMediaId?: string | null }): Promise<User> {
+  updateProfile(changes: {
+    displayName?: string;
+    avatarMediaId?: string | null;
+    notificationPreviews?: boolean;
+  }): Promise<User> {
     return this.request("PUT", "/api/users/me", changes);
   }
 

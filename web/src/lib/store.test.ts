@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readBy, receiptStatus } from "./messages";
+import type { BrowserSubscription, PushBrowser } from "./push";
 import type { SocketPort } from "./socket";
 import {
   ChatStore,
@@ -7,6 +8,7 @@ import {
   GAP_WAIT_MS,
   isArchived,
   isMember,
+  isMuted,
   resolveWsUrl,
   unreadTotal,
 } from "./store";
@@ -44,6 +46,8 @@ function conversation(id: string, patch: Partial<Conversation> = {}): Conversati
     receipts: {},
     unreadCount: 0,
     archived: false,
+    muted: false,
+    mutedUntil: null,
     version: 1,
     ...patch,
   };
@@ -66,13 +70,48 @@ class FakeServer {
   /** Every member's receipts per conversation, as GET /api/conversations/{id}/receipts gives them. */
   receipts: Record<string, Record<string, Receipt>> = {};
   users: Record<string, User> = { u1: user("u1"), u2: user("u2") };
+  /** The caller's own profile setting (GET and PUT /api/users/me). */
+  notificationPreviews = true;
+  /** Push endpoints registered, and what /api/auth/refresh answers. */
+  pushEndpoints = new Set<string>();
+  refreshStatus = 200;
   requests: string[] = [];
+  /** Each request's JSON body and Authorization header, in order. */
+  sent: Array<{ request: string; body: unknown; auth: string | undefined }> = [];
 
   fetch = async (input: string, init?: RequestInit): Promise<Response> => {
     const url = new URL(input);
     const method = init?.method ?? "GET";
     this.requests.push(`${method} ${url.pathname}${url.search}`);
+    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+    const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
+    this.sent.push({ request: `${method} ${url.pathname}`, body, auth });
     const path = url.pathname.split("/").slice(2); // after /api
+    if (path[0] === "auth") {
+      if (path[1] !== "refresh") return new Response(null, { status: 204 });
+      if (this.refreshStatus !== 200) return json({ error: { code: "unauthorized", message: "No." } }, 401);
+      return json({ accessToken: "t2", refreshToken: "r2", expiresIn: 900 });
+    }
+    if (path[0] === "push" && path[1] === "config") return json({ vapidPublicKey: VAPID_KEY });
+    if (path[0] === "push" && method === "POST") {
+      this.pushEndpoints.add(body.endpoint);
+      return json({ id: "s1", endpoint: body.endpoint, expirationTime: null, createdAt: CREATED }, 201);
+    }
+    if (path[0] === "push") {
+      this.pushEndpoints.delete(body.endpoint);
+      return new Response(null, { status: 204 });
+    }
+    if (path[0] === "users" && path[1] === "me") {
+      if (method === "PUT") this.notificationPreviews = body.notificationPreviews;
+      return json({ ...this.users.u1, notificationPreviews: this.notificationPreviews });
+    }
+    if (path[0] === "conversations" && path[2] === "mute") {
+      const found = this.conversations.find((c) => c.id === path[1]);
+      if (!found) return json({ error: { code: "not_found", message: "No conversation has that id." } }, 404);
+      found.muted = method === "PUT";
+      found.mutedUntil = method === "PUT" ? body.until : null;
+      return json(found);
+    }
     if (path[0] === "conversations" && path.length === 1) {
       const archived = url.searchParams.get("archived") === "true";
       return json({ items: this.conversations.filter((c) => !!c.archived === archived), nextCursor: null });
@@ -133,13 +172,45 @@ class FakeSocket implements SocketPort {
   }
 }
 
+const VAPID_KEY = `BA${"E".repeat(85)}`;
+
+/** This browser's notifications: permission already granted, and a subscription when `subscribed`. */
+class FakePushBrowser implements PushBrowser {
+  current: (BrowserSubscription & { unsubscribed: boolean }) | null = null;
+  dismissed: string[] = [];
+  subscribed(endpoint = "https://push.example/1"): this {
+    const subscription = {
+      endpoint,
+      unsubscribed: false,
+      options: { applicationServerKey: null, userVisibleOnly: true },
+      toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: "p", auth: "a" } }),
+      unsubscribe: async () => {
+        subscription.unsubscribed = true;
+        return true;
+      },
+    };
+    this.current = subscription;
+    return this;
+  }
+  supported = () => true;
+  permission = (): NotificationPermission => "granted";
+  requestPermission = async (): Promise<NotificationPermission> => "granted";
+  subscription = async () => (this.current?.unsubscribed ? null : this.current);
+  subscribe = async () => this.subscribed().current as BrowserSubscription;
+  dismiss = async (conversationId: string) => {
+    this.dismissed.push(conversationId);
+  };
+  clearBadge = () => {};
+}
+
 let server: FakeServer;
 let socket: FakeSocket;
 let focused: boolean;
 let windowListeners: Record<string, () => void>;
+let storage: Map<string, string>;
 
 beforeEach(() => {
-  const storage = new Map<string, string>();
+  storage = new Map<string, string>();
   const session = { user: user("u1"), accessToken: "t", refreshToken: "r", expiresAt: Date.now() + 600_000 };
   storage.set("chat.session", JSON.stringify(session));
   windowListeners = {};
@@ -167,8 +238,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function newStore(): ChatStore {
-  return new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" }, () => socket);
+function newStore(pushBrowser?: PushBrowser): ChatStore {
+  return new ChatStore({ apiUrl: "http://x", wsUrl: "ws://x/ws" }, () => socket, pushBrowser);
 }
 
 function held(store: ChatStore, id = "c1"): Conversation | undefined {
@@ -966,5 +1037,178 @@ describe("ChatStore slowing down when the server says rate_limited", () => {
     await settle();
     expect(store.getState().notice).toBe("Too many reactions");
     expect(store.getState().slowDownUntil).toBeNull();
+  });
+});
+
+describe("ChatStore muted chats", () => {
+  const HOUR = 60 * 60 * 1000;
+
+  beforeEach(() => {
+    server.conversations = [conversation("c1", { version: 3 }), conversation("c2", { version: 1 })];
+  });
+
+  const mutedIds = (store: ChatStore) =>
+    store
+      .getState()
+      .conversations.filter((c) => isMuted(c))
+      .map((c) => c.id);
+
+  it("mutes for a while or until unmuted, and unmutes", async () => {
+    vi.useFakeTimers({ now: Date.parse(CREATED), toFake: ["Date"] });
+    const store = newStore();
+    await store.loadConversations();
+    server.sent = [];
+    await store.mute("c1", 8 * HOUR);
+    expect(server.sent.map((r) => [r.request, r.body])).toEqual([
+      ["PUT /api/conversations/c1/mute", { until: "2026-11-24T20:00:00.000Z" }],
+    ]);
+    expect(mutedIds(store)).toEqual(["c1"]);
+    expect(held(store)?.mutedUntil).toBe("2026-11-24T20:00:00.000Z");
+    await store.mute("c2", null);
+    expect(server.sent.at(-1)?.body).toEqual({ until: null });
+    expect(mutedIds(store).sort()).toEqual(["c1", "c2"]);
+    await store.unmute("c1");
+    expect(server.sent.at(-1)?.request).toBe("DELETE /api/conversations/c1/mute");
+    expect(mutedIds(store)).toEqual(["c2"]);
+  });
+
+  it("takes the mute pushed from another device whatever its version, and keeps it through copies for all", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    // Muted elsewhere: a copy below the version held (muting is no change of the conversation)
+    store.onFrame({
+      type: "mutedChanged",
+      conversation: conversation("c1", { version: 1, muted: true, mutedUntil: null }),
+    });
+    expect(mutedIds(store)).toEqual(["c1"]);
+    // A group-wide update carries no one's mute: the one held stays
+    store.onFrame({
+      type: "conversationUpdated",
+      conversation: conversation("c1", { version: 4, muted: null, mutedUntil: null }),
+    });
+    expect(mutedIds(store)).toEqual(["c1"]);
+    expect(held(store)?.version).toBe(4);
+    store.onFrame({
+      type: "mutedChanged",
+      conversation: conversation("c1", { version: 4, muted: false, mutedUntil: null }),
+    });
+    expect(mutedIds(store)).toEqual([]);
+  });
+
+  it("shows a mute as ended once its time has passed", async () => {
+    vi.useFakeTimers({ now: Date.parse(CREATED) });
+    const ends = new Date(Date.parse(CREATED) + HOUR).toISOString();
+    server.conversations = [conversation("c1", { muted: true, mutedUntil: ends })];
+    const store = newStore();
+    await store.loadConversations();
+    expect(mutedIds(store)).toEqual(["c1"]);
+    expect(isMuted({ muted: true, mutedUntil: ends }, Date.parse(ends))).toBe(false);
+    await vi.advanceTimersByTimeAsync(HOUR - 1);
+    expect(held(store)?.muted).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(held(store)).toMatchObject({ muted: false, mutedUntil: null });
+  });
+
+  it("says why when muting fails", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    await store.mute("nope", null);
+    expect(store.getState().notice).toBe("No conversation has that id.");
+  });
+});
+
+describe("ChatStore push notifications", () => {
+  function subscribedAs(userId: string): FakePushBrowser {
+    storage.set("chat.push.owner", userId);
+    return new FakePushBrowser().subscribed();
+  }
+
+  it("finds this browser subscribed on start and registers it with the server again", async () => {
+    const browser = subscribedAs("u1");
+    const store = newStore(browser);
+    expect(store.getState().webPush).toBe("checking");
+    store.start();
+    await settle();
+    expect(store.getState().webPush).toBe("on");
+    expect([...server.pushEndpoints]).toEqual(["https://push.example/1"]);
+  });
+
+  it("turns on when asked, and off again", async () => {
+    const browser = new FakePushBrowser();
+    const store = newStore(browser);
+    await store.checkNotifications();
+    expect(store.getState().webPush).toBe("off");
+    await store.enableNotifications();
+    expect(store.getState().webPush).toBe("on");
+    expect(server.pushEndpoints.size).toBe(1);
+    await store.disableNotifications();
+    expect(store.getState().webPush).toBe("off");
+    expect(server.pushEndpoints.size).toBe(0);
+    expect(browser.current?.unsubscribed).toBe(true);
+  });
+
+  it("log-out removes this browser's subscription while the login still stands, then ends it", async () => {
+    const browser = subscribedAs("u1");
+    const store = newStore(browser);
+    await store.logOut();
+    expect(server.sent.map((r) => [r.request, r.auth])).toEqual([
+      ["DELETE /api/push/subscriptions", "Bearer t"],
+      ["POST /api/auth/logout", undefined],
+    ]);
+    expect(server.sent[0]?.body).toEqual({ endpoint: "https://push.example/1" });
+    expect(browser.current?.unsubscribed).toBe(true);
+    expect(store.getState().session).toBeNull();
+  });
+
+  it("log-out everywhere does the same first", async () => {
+    const browser = subscribedAs("u1");
+    const store = newStore(browser);
+    await store.logOutEverywhere();
+    expect(server.sent.map((r) => r.request)).toEqual([
+      "DELETE /api/push/subscriptions",
+      "POST /api/auth/logout-all",
+    ]);
+    expect(browser.current?.unsubscribed).toBe(true);
+  });
+
+  it("a login that ends on its own unsubscribes this browser, with no one to tell the server", async () => {
+    const session = { user: user("u1"), accessToken: "t", refreshToken: "r", expiresAt: Date.now() };
+    storage.set("chat.session", JSON.stringify(session));
+    server.refreshStatus = 401;
+    const browser = subscribedAs("u1");
+    const store = newStore(browser);
+    await store.loadConversations();
+    await settle();
+    expect(store.getState().session).toBeNull();
+    expect(browser.current?.unsubscribed).toBe(true);
+    expect(server.asked("DELETE /api/push")).toEqual([]);
+  });
+
+  it("closes a conversation's notifications when it is read here", async () => {
+    server.messages.c1 = [message(1)];
+    server.conversations = [conversation("c1", { lastSeq: 1, lastMessage: message(1), unreadCount: 1 })];
+    const browser = new FakePushBrowser();
+    const store = newStore(browser);
+    await store.loadConversations();
+    store.viewConversation("c1");
+    expect(browser.dismissed).toEqual(["c1"]);
+    focused = false;
+    store.viewConversation("c2"); // not looked at: its notifications stay
+    expect(browser.dismissed).toEqual(["c1"]);
+  });
+
+  it("loads and saves whether notifications show previews, on the caller's own profile", async () => {
+    server.notificationPreviews = false;
+    const store = newStore();
+    expect(store.getState().session?.user.notificationPreviews).toBeUndefined();
+    await store.loadProfile();
+    expect(store.getState().session?.user.notificationPreviews).toBe(false);
+    await store.setNotificationPreviews(true);
+    expect(server.sent.at(-1)).toMatchObject({
+      request: "PUT /api/users/me",
+      body: { notificationPreviews: true },
+    });
+    expect(store.getState().session?.user.notificationPreviews).toBe(true);
+    expect(JSON.parse(storage.get("chat.session") ?? "{}").user.notificationPreviews).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { ApiClient, ApiError, type SessionKeeper } from "./api";
 import { fileProblem, isImage, MAX_ATTACHMENTS, uploadWithTicket } from "./media";
 import { lastSeq, mergeMessages, newClientMsgId, newestFromOthers, withinLoaded } from "./messages";
+import { browserPush, type PushBrowser, PushNotifications, type PushStatus } from "./push";
 import { ChatSocket, type ChatSocketOptions, type ConnectionStatus, type SocketPort } from "./socket";
 import type {
   Attachment,
@@ -30,6 +31,10 @@ export const DELIVERY_DELAY_MS = 300;
  * parallel senders can arrive out of order, so most holes fill by themselves within it.
  */
 export const GAP_WAIT_MS = 1_000;
+/** Log-out waits at most this long for the server to forget this browser's push subscription. */
+const PUSH_FORGET_WAIT_MS = 3_000;
+/** The longest setTimeout the browser keeps (about 24.8 days); a longer mute is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Error codes from the socket worth telling the reader about (e.g. editing a deleted message). */
 const REPORTED_SOCKET_ERRORS = new Set(["conflict", "forbidden", "not_found", "rate_limited"]);
 
@@ -50,6 +55,8 @@ export interface ChatState {
   notice: string | null;
   /** Until when the server asked this user to slow down (epoch ms): sends wait until then. */
   slowDownUntil: number | null;
+  /** Web Push notifications in this browser, for this user. */
+  webPush: PushStatus;
 }
 
 export interface Config {
@@ -57,6 +64,8 @@ export interface Config {
   apiUrl: string;
   /** The WebSocket URL; a path ("/ws") means the page's own host. */
   wsUrl: string;
+  /** The VAPID public key (base64url); absent or "" when the deployment sends no push notifications. */
+  vapidPublicKey?: string;
 }
 
 export function resolveWsUrl(wsUrl: string, location: { protocol: string; host: string }): string {
@@ -91,6 +100,12 @@ export function isMember(conversation: Pick<Conversation, "memberIds">, userId: 
 /** Archived by this user and no message since: listed under "Archived", not in the main list. */
 export function isArchived(conversation: Pick<Conversation, "archived">): boolean {
   return conversation.archived === true;
+}
+
+/** The caller muted it and the mute has not ended: no notifications, a muted icon, a quiet count. */
+export function isMuted(conversation: Pick<Conversation, "muted" | "mutedUntil">, now = Date.now()): boolean {
+  if (conversation.muted !== true) return false;
+  return conversation.mutedUntil === null || Date.parse(conversation.mutedUntil) > now;
 }
 
 /** Unread messages across the conversations given: the number in the tab title. */
@@ -136,6 +151,10 @@ function refreshed(held: Conversation, incoming: Conversation): Conversation {
     lastMessage: heldNewer ? mine : theirs,
     unreadCount: incoming.unreadCount === null || heldNewer ? held.unreadCount : incoming.unreadCount,
     archived: archivedNow(held, incoming),
+    // A pushed copy (null) says nothing about this user's mute: the one held stays.
+    muted: incoming.muted ?? held.muted,
+    mutedUntil:
+      incoming.muted === null || incoming.muted === undefined ? held.mutedUntil : incoming.mutedUntil,
   };
 }
 
@@ -202,10 +221,14 @@ export class ChatStore {
     string,
     { missing: Array<[number, number]>; timer: ReturnType<typeof setTimeout> }
   >();
+  private readonly webPush: PushNotifications;
+  /** Ends the earliest timed mute held, so it shows as unmuted when its time is up. */
+  private muteTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     config: Config,
     makeSocket: (options: ChatSocketOptions) => SocketPort = (options) => new ChatSocket(options),
+    pushBrowser: PushBrowser = browserPush(),
   ) {
     const keeper: SessionKeeper = {
       get: () => this.state.session,
@@ -229,8 +252,10 @@ export class ChatStore {
       typing: {},
       notice: null,
       slowDownUntil: null,
+      webPush: "checking",
     };
     this.api = new ApiClient(config.apiUrl, keeper, () => this.signedOut());
+    this.webPush = new PushNotifications(this.api, pushBrowser, config.vapidPublicKey, localStorage);
     this.socket = makeSocket({
       url: async () => {
         const token = await this.api.accessToken();
@@ -251,8 +276,8 @@ export class ChatStore {
     window.addEventListener("online", () => this.socket.reconnectNow());
     window.addEventListener("offline", () => this.socket.drop());
     // Coming back to the tab or the window is when the reader sees what arrived meanwhile.
-    window.addEventListener("focus", () => this.noteReading());
-    window.addEventListener("visibilitychange", () => this.noteReading());
+    window.addEventListener("focus", () => this.noteAttention());
+    window.addEventListener("visibilitychange", () => this.noteAttention());
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -286,8 +311,10 @@ export class ChatStore {
     this.pushedVersions.clear();
     if (this.slowDownTimer) clearTimeout(this.slowDownTimer);
     this.slowDownTimer = null;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = null;
     this.released = null;
-    this.update({ slowDownUntil: null });
+    this.update({ slowDownUntil: null, webPush: "checking" });
   }
 
   // --- session ---------------------------------------------------------------
@@ -296,6 +323,7 @@ export class ChatStore {
     if (this.state.session) {
       this.socket.start();
       void this.loadConversations();
+      void this.checkNotifications();
     }
   }
 
@@ -315,10 +343,12 @@ export class ChatStore {
     this.socket.stop();
     this.socket.start();
     void this.loadConversations();
+    void this.checkNotifications();
   }
 
   async logOut(): Promise<void> {
     this.socket.stop();
+    await this.stopNotifications();
     await this.api.logout();
     this.forgetAccount();
     this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
@@ -328,14 +358,82 @@ export class ChatStore {
   async logOutEverywhere(): Promise<void> {
     // The server closes this tab's socket too: stopped first, it does not try to come back.
     this.socket.stop();
+    // This browser's notifications end with the login, while its token can still tell the server.
+    await this.stopNotifications();
     try {
       await this.api.logoutEverywhere();
     } catch (error) {
       this.socket.start();
+      void this.checkNotifications();
       throw error;
     }
     this.forgetAccount();
     this.update({ conversations: [], messages: {}, pending: {}, hasOlder: {}, uploads: {}, notice: null });
+  }
+
+  // --- notifications -------------------------------------------------------------
+
+  /** Finds out where notifications stand in this browser (asked again each time the profile opens). */
+  async checkNotifications(): Promise<void> {
+    const userId = this.me;
+    if (!userId) return;
+    try {
+      const status = await this.webPush.check(userId);
+      if (this.me === userId) this.update({ webPush: status });
+    } catch {
+      // Offline: the status stays as it was until the next check.
+    }
+  }
+
+  /** Turns notifications on for this browser: the permission prompt comes from the click calling this. */
+  async enableNotifications(): Promise<void> {
+    this.update({ webPush: await this.webPush.enable(this.me) });
+  }
+
+  async disableNotifications(): Promise<void> {
+    await this.webPush.disable();
+    this.update({ webPush: "off" });
+  }
+
+  /** Log-out's first step: the server forgets this browser's subscription, waiting a little at most. */
+  private async stopNotifications(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, PUSH_FORGET_WAIT_MS);
+    });
+    try {
+      await Promise.race([this.webPush.disable(), waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The reader is back: the badge has done its job, and what is on screen gets read. */
+  private noteAttention(): void {
+    if (pageHasAttention()) this.webPush.clearBadge();
+    this.noteReading();
+  }
+
+  /** Loads the caller's own profile, which alone says whether notifications show previews. */
+  async loadProfile(): Promise<void> {
+    try {
+      this.takeProfile(await this.api.me());
+    } catch {
+      // Offline: the previews switch waits (disabled) for the next opening.
+    }
+  }
+
+  /** Whether this user's notifications (on every device) show what messages say. Errors go to the caller. */
+  async setNotificationPreviews(on: boolean): Promise<void> {
+    this.takeProfile(await this.api.updateProfile({ notificationPreviews: on }));
+  }
+
+  private takeProfile(user: User): void {
+    const session = this.state.session;
+    if (!session || session.user.id !== user.id) return;
+    const updated = { ...session, user };
+    localStorage.setItem(SESSION_KEY, JSON.stringify(updated));
+    this.update({ session: updated, users: { ...this.state.users, [user.id]: user } });
   }
 
   /** The server said "too fast": hold sends for `seconds`, and say so until then. */
@@ -398,6 +496,9 @@ export class ChatStore {
 
   private signedOut(): void {
     this.socket.stop();
+    // The login is over, so the server cannot be told; unsubscribed, the push service refuses the
+    // server's next push and the server forgets the endpoint then.
+    void this.webPush.drop();
     // Drafts stay (they are saved per conversation), so nothing typed is lost.
     this.update({ notice: "Your session ended. Log in again to carry on; your unsent text is kept." });
   }
@@ -497,6 +598,62 @@ export class ChatStore {
     if (held && held.archived !== archived) this.patchConversation(conversation.id, { archived });
   }
 
+  /** Mutes a conversation's notifications for this user for `forMs`, or until unmuted when null. */
+  async mute(conversationId: string, forMs: number | null): Promise<void> {
+    const until = forMs === null ? null : new Date(Date.now() + forMs).toISOString();
+    try {
+      this.takeMuted(await this.api.mute(conversationId, until));
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  async unmute(conversationId: string): Promise<void> {
+    try {
+      this.takeMuted(await this.api.unmute(conversationId));
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /**
+   * A copy that says where this user's mute stands (the answer to muting, or its push to every device of
+   * the user). Like archiving, muting is no change of the conversation: its state is taken whatever the
+   * copy's version.
+   */
+  private takeMuted(conversation: Conversation): void {
+    this.takeConversations([conversation]);
+    if (conversation.muted === null || conversation.muted === undefined) return;
+    const held = this.find(conversation.id);
+    if (held && (held.muted !== conversation.muted || held.mutedUntil !== conversation.mutedUntil)) {
+      this.patchConversation(conversation.id, {
+        muted: conversation.muted,
+        mutedUntil: conversation.mutedUntil,
+      });
+    }
+    this.scheduleMuteEnd();
+  }
+
+  /** Waits for the earliest timed mute held to end, then shows it (and any other ended) as unmuted. */
+  private scheduleMuteEnd(): void {
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = null;
+    const ends = this.state.conversations
+      .filter((c) => c.muted === true && c.mutedUntil !== null)
+      .map((c) => Date.parse(c.mutedUntil as string));
+    if (ends.length === 0) return;
+    const wait = Math.min(Math.max(0, Math.min(...ends) - Date.now()), MAX_TIMER_MS);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      const now = Date.now();
+      const conversations = this.state.conversations.map((c) =>
+        c.muted === true && !isMuted(c, now) ? { ...c, muted: false, mutedUntil: null } : c,
+      );
+      this.update({ conversations });
+      this.scheduleMuteEnd();
+    }, wait);
+  }
+
   private upsertConversation(conversation: Conversation): void {
     const others = this.state.conversations.filter((c) => c.id !== conversation.id);
     this.update({ conversations: sortConversations([conversation, ...others]) });
@@ -528,11 +685,19 @@ export class ChatStore {
           ...conversation,
           unreadCount: conversation.unreadCount ?? 0,
           archived: conversation.archived ?? false,
+          muted: conversation.muted ?? false,
+          mutedUntil: conversation.mutedUntil ?? null,
         });
       else if (conversation.version >= before.version)
         held.set(conversation.id, refreshed(before, conversation));
     }
     this.update({ conversations: sortConversations([...held.values()]) });
+    if (incoming.some((c) => c.muted)) this.scheduleMuteEnd();
+  }
+
+  /** Makes sure a conversation is held (one a notification opened may be past the list's first page). */
+  async ensureConversation(conversationId: string): Promise<void> {
+    if (!this.find(conversationId)) await this.refreshConversation(conversationId);
   }
 
   /** Asks the server for one conversation (e.g. for its unread count after reading on another device). */
@@ -865,6 +1030,7 @@ export class ChatStore {
   /** The view says which conversation is on screen and whether its newest message is in view. */
   viewConversation(conversationId: string | null, atBottom = true): void {
     this.viewing = conversationId ? { conversationId, atBottom } : null;
+    if (conversationId && pageHasAttention()) this.webPush.dismiss(conversationId);
     this.noteReading();
   }
 
@@ -881,7 +1047,10 @@ export class ChatStore {
     const conversation = this.find(conversationId);
     if (!messages || !conversation || !isMember(conversation, this.me)) return;
     const seq = newestFromOthers(messages, this.me);
-    if (seq > this.ownReceipt(conversationId).readSeq) this.sendReceipt(conversationId, "readSeq", seq);
+    if (seq > this.ownReceipt(conversationId).readSeq) {
+      this.sendReceipt(conversationId, "readSeq", seq);
+      this.webPush.dismiss(conversationId); // read here: its notification has nothing left to say
+    }
     // Holding the newest message means nothing from others is left unread.
     if (lastSeq(messages) >= conversation.lastSeq && conversation.unreadCount) {
       this.patchConversation(conversationId, { unreadCount: 0 });
@@ -1119,13 +1288,7 @@ export class ChatStore {
       changes.avatarMediaId = ticket.mediaId;
     }
     if (!Object.keys(changes).length) return;
-    const user = await this.api.updateProfile(changes);
-    const session = this.state.session;
-    if (session) {
-      const updated = { ...session, user };
-      localStorage.setItem(SESSION_KEY, JSON.stringify(updated));
-      this.update({ session: updated, users: { ...this.state.users, [user.id]: user } });
-    }
+    this.takeProfile(await this.api.updateProfile(changes));
   }
 
   /** Sends a failed message again with the same clientMsgId, so it can never arrive twice. */
@@ -1267,6 +1430,10 @@ export class ChatStore {
       case "archivedChanged":
         // Archived or unarchived on one of this user's devices: its version moves no cursor.
         this.takeArchived(frame.conversation);
+        break;
+      case "mutedChanged":
+        // Muted or unmuted on one of this user's devices: likewise.
+        this.takeMuted(frame.conversation);
         break;
       case "conversationUpdated":
         // unreadCount is null here: the held count stays. The copy itself moves no cursor (it only

@@ -7,6 +7,8 @@ export interface User {
   /** True while any of the user's sockets is open (absent on copies from before presence existed). */
   online?: boolean;
   lastSeenAt?: string | null;
+  /** Whether push notifications show what a message says; only on the caller's own profile (GET /api/users/me). */
+  notificationPreviews?: boolean;
 }
 
 export interface Attachment {
@@ -64,6 +66,10 @@ export interface Conversation {
    * null in frames pushed to every member alike (the client keeps what it holds then).
    */
   archived: boolean | null;
+  /** The caller muted its notifications; like `archived`, only the caller's own (null in frames pushed to all). */
+  muted: boolean | null;
+  /** When the mute ends (ISO); null while muted means until unmuted. A time passed means unmuted. */
+  mutedUntil: string | null;
   /** Bumped by every change in the conversation except receipts: the catch-up cursor. */
   version: number;
 }
@@ -148,6 +154,8 @@ export type ServerFrame =
   | { type: "conversationUpdated"; conversation: Conversation }
   // This user archived or unarchived it (on any device): no change of the conversation, so no cursor moves.
   | { type: "archivedChanged"; conversation: Conversation }
+  // This user muted or unmuted it (on any device): like archivedChanged, no change of the conversation.
+  | { type: "mutedChanged"; conversation: Conversation }
   | {
       type: "error";
       code: string;
@@ -158,6 +166,14 @@ export type ServerFrame =
       retryAfter?: number;
     }
   | { type: "pong" };
+
+/** This browser's push subscription as the server keeps it: POST /api/push/subscriptions. */
+export interface PushSubscriptionRecord {
+  id: string;
+  endpoint: string;
+  expirationTime: number | null;
+  createdAt: string;
+}
 
 export const MAX_MESSAGE_LENGTH = 4000;
 

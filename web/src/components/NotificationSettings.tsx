@@ -1,0 +1,114 @@
+import { useEffect, useState } from "react";
+import type { PushStatus } from "../lib/push";
+import type { ChatStore } from "../lib/store";
+import type { User } from "../lib/types";
+
+const STATUS_TEXT: Record<PushStatus, string> = {
+  checking: "Checking what this browser allows…",
+  unsupported:
+    "This browser cannot show notifications from Chat. On an iPhone or iPad, add Chat to your Home Screen first.",
+  unconfigured: "This server does not send notifications.",
+  blocked:
+    "Blocked by your browser. Allow notifications for this site in the browser's site settings, then open this again.",
+  off: "Off in this browser.",
+  on: "On in this browser: new messages show while you are away from Chat.",
+};
+
+/**
+ * Push notifications for this browser, and whether they show message previews (for every device).
+ * Both take effect at once, apart from the profile form's Save.
+ */
+export function NotificationSettings({
+  store,
+  status,
+  user,
+}: {
+  store: ChatStore;
+  status: PushStatus;
+  user: User;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // The switch moves at once; if saving fails it goes back to what the server holds.
+  const [savingPreviews, setSavingPreviews] = useState<boolean | null>(null);
+  const previews = savingPreviews ?? user.notificationPreviews;
+
+  // The browser's permission may have changed since the app started; only the profile says previews.
+  useEffect(() => {
+    void store.checkNotifications();
+    void store.loadProfile();
+  }, [store]);
+
+  async function run(action: () => Promise<void>, failure: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <fieldset className="space-y-2 rounded border border-slate-200 px-3 pb-3" aria-busy={busy}>
+      <legend className="px-1 text-sm font-medium">Notifications</legend>
+      <p data-testid="notifications-status" data-status={status} className="text-sm text-slate-600">
+        {STATUS_TEXT[status]}
+      </p>
+      {status === "off" && (
+        <button
+          type="button"
+          disabled={busy}
+          // The browser's permission prompt opens from this click, never on its own.
+          onClick={() => void run(() => store.enableNotifications(), "Notifications could not be turned on.")}
+          className="rounded bg-teal-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
+        >
+          Enable notifications
+        </button>
+      )}
+      {status === "on" && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() =>
+            void run(() => store.disableNotifications(), "Notifications could not be turned off.")
+          }
+          className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50"
+        >
+          Turn off notifications
+        </button>
+      )}
+      {status !== "unconfigured" && (
+        <div>
+          <label className="flex items-center gap-2 text-sm">
+            <input
+              type="checkbox"
+              checked={previews ?? true}
+              disabled={previews === undefined || busy}
+              aria-describedby="previews-hint"
+              onChange={(event) => {
+                const on = event.target.checked;
+                setSavingPreviews(on);
+                void run(() => store.setNotificationPreviews(on), "The setting could not be saved.").finally(
+                  () => setSavingPreviews(null),
+                );
+              }}
+              className="accent-teal-700"
+            />
+            Show message previews
+          </label>
+          <p id="previews-hint" className="ml-6 text-xs text-slate-500">
+            On every device. When off, notifications say “New message”, not what was written.
+          </p>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="text-sm text-red-700">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}

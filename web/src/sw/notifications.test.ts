@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AppWindow,
+  type AppWindows,
+  conversationFromUrl,
+  conversationUrl,
+  type MessagePush,
+  messageNotification,
+  type NotificationRegistration,
+  type NotificationSpec,
+  notificationData,
+  openConversation,
+  pickWindow,
+  readMessagePush,
+  readWorkerMessage,
+  showMessageNotification,
+  type WorkerMessage,
+} from "./notifications";
+
+const SCOPE = "https://chat.example/";
+
+function push(patch: Partial<MessagePush> = {}): MessagePush {
+  return {
+    type: "message",
+    conversationId: "c1",
+    messageId: "m1",
+    seq: 7,
+    title: "Alice",
+    body: "Lunch at one?",
+    conversationType: "direct",
+    senderId: "u2",
+    ...patch,
+  };
+}
+
+/** The browser's notification tray for one registration: what is shown, by tag, newest replacing. */
+class FakeTray implements NotificationRegistration {
+  readonly scope = SCOPE;
+  shown: Array<{ title: string; options: NotificationSpec; closed: boolean }> = [];
+
+  async showNotification(title: string, options: NotificationSpec): Promise<void> {
+    this.shown = this.shown.filter((n) => n.options.tag !== options.tag);
+    this.shown.push({ title, options, closed: false });
+  }
+
+  async getNotifications(filter?: { tag: string }) {
+    return this.shown
+      .filter((n) => !n.closed && (!filter || n.options.tag === filter.tag))
+      .map((n) => ({
+        data: n.options.data,
+        close: () => {
+          n.closed = true;
+        },
+      }));
+  }
+}
+
+class FakeBadge {
+  count: number | null = null;
+  async setAppBadge(count: number) {
+    this.count = count;
+  }
+  async clearAppBadge() {
+    this.count = null;
+  }
+}
+
+class FakeWindow implements AppWindow {
+  messages: WorkerMessage[] = [];
+  focusedNow = false;
+  constructor(
+    readonly url: string,
+    readonly focused = false,
+    readonly visibilityState = "hidden",
+  ) {}
+  async focus() {
+    this.focusedNow = true;
+  }
+  postMessage(message: WorkerMessage) {
+    this.messages.push(message);
+  }
+}
+
+function windowsOf(list: FakeWindow[]): AppWindows & { opened: string[] } {
+  const opened: string[] = [];
+  return { opened, matchAll: async () => list, openWindow: async (url) => opened.push(url) };
+}
+
+describe("the notification for a pushed message", () => {
+  it("shows the sender (or group) and preview, tagged with the conversation so a burst collapses", () => {
+    const { title, options } = messageNotification(
+      readMessagePush(push({ title: "Team", body: "Bob: hi", conversationType: "group" })),
+    );
+    expect(title).toBe("Team");
+    expect(options).toMatchObject({
+      body: "Bob: hi",
+      tag: "c1",
+      renotify: true,
+      data: { conversationId: "c1", messageId: "m1", count: 1 },
+    });
+  });
+
+  it("counts the messages of a burst in one notification, and a redelivered message once", async () => {
+    const tray = new FakeTray();
+    const badge = new FakeBadge();
+    await showMessageNotification(tray, push(), badge);
+    await showMessageNotification(tray, push({ messageId: "m2", body: "Or two?" }), badge);
+    await showMessageNotification(tray, push({ messageId: "m2", body: "Or two?" }), badge);
+    expect(tray.shown.map((n) => [n.title, n.options.body])).toEqual([["Alice (2 new messages)", "Or two?"]]);
+    expect(badge.count).toBe(1);
+    // Another conversation shows beside it, and the badge counts both
+    await showMessageNotification(tray, push({ conversationId: "c2", title: "Bob" }), badge);
+    expect(tray.shown.map((n) => n.options.tag)).toEqual(["c1", "c2"]);
+    expect(badge.count).toBe(2);
+  });
+
+  it("still shows one, generic, for a push it cannot read", async () => {
+    const tray = new FakeTray();
+    for (const payload of [null, "text", { type: "message" }, { type: "other", conversationId: "c1" }]) {
+      expect(readMessagePush(payload)).toBeNull();
+      await showMessageNotification(tray, payload, new FakeBadge());
+    }
+    expect(tray.shown.map((n) => [n.title, n.options.body, n.options.tag])).toEqual([
+      ["Chat", "New message", "chat"],
+    ]);
+  });
+
+  it("falls back to plain words when the title or body is missing", () => {
+    const message = readMessagePush({ type: "message", conversationId: "c9", title: "", body: 3 });
+    expect(messageNotification(message)).toMatchObject({
+      title: "Chat",
+      options: { body: "New message", tag: "c9" },
+    });
+  });
+
+  it("reads back what a shown notification carries, and nothing from junk", () => {
+    expect(notificationData({ conversationId: "c1", messageId: "m1", count: 3 })).toEqual({
+      conversationId: "c1",
+      messageId: "m1",
+      count: 3,
+    });
+    expect(notificationData(null)).toBeNull();
+    expect(notificationData({})).toEqual({ conversationId: null, messageId: null, count: 1 });
+  });
+});
+
+describe("a click on a notification", () => {
+  it("brings the focused app window forward and tells it which conversation to show", async () => {
+    const other = new FakeWindow("https://elsewhere.example/", true, "visible");
+    const background = new FakeWindow(`${SCOPE}?x=1`, false, "hidden");
+    const focused = new FakeWindow(SCOPE, true, "visible");
+    const windows = windowsOf([other, background, focused]);
+    await openConversation("c1", windows, SCOPE);
+    expect(focused.messages).toEqual([{ type: "openConversation", conversationId: "c1" }]);
+    expect(focused.focusedNow).toBe(true);
+    expect(background.messages).toEqual([]);
+    expect(windows.opened).toEqual([]);
+  });
+
+  it("prefers a visible window, then the one used last (listed first)", () => {
+    const last = new FakeWindow(`${SCOPE}a`);
+    const earlier = new FakeWindow(`${SCOPE}b`);
+    const visible = new FakeWindow(`${SCOPE}c`, false, "visible");
+    expect(pickWindow([last, earlier, visible], SCOPE)).toBe(visible);
+    expect(pickWindow([last, earlier], SCOPE)).toBe(last);
+    expect(pickWindow([new FakeWindow("https://elsewhere.example/")], SCOPE)).toBeNull();
+  });
+
+  it("opens the app on the conversation when no window of it is open", async () => {
+    const windows = windowsOf([]);
+    await openConversation("c 1/2", windows, SCOPE);
+    expect(windows.opened).toEqual(["https://chat.example/?conversation=c+1%2F2"]);
+    expect(conversationFromUrl(windows.opened[0] ?? "")).toBe("c 1/2");
+  });
+
+  it("opens the app itself for a notification about no conversation", async () => {
+    const windows = windowsOf([]);
+    await openConversation(null, windows, SCOPE);
+    expect(windows.opened).toEqual([SCOPE]);
+    const app = new FakeWindow(SCOPE);
+    await openConversation(null, windowsOf([app]), SCOPE);
+    expect(app.messages).toEqual([]);
+    expect(app.focusedNow).toBe(true);
+  });
+});
+
+describe("the page's side", () => {
+  it("takes the conversation from its address, and only well-formed messages from the worker", () => {
+    expect(conversationUrl(SCOPE, "c1")).toBe("https://chat.example/?conversation=c1");
+    expect(conversationFromUrl("https://chat.example/?conversation=c1&x=2")).toBe("c1");
+    expect(conversationFromUrl("https://chat.example/?conversation=")).toBeNull();
+    expect(readWorkerMessage({ type: "openConversation", conversationId: "c1" })).toEqual({
+      type: "openConversation",
+      conversationId: "c1",
+    });
+    expect(readWorkerMessage({ type: "openConversation" })).toBeNull();
+    expect(readWorkerMessage({ type: "pushSubscriptionChanged" })).toEqual({
+      type: "pushSubscriptionChanged",
+    });
+    expect(readWorkerMessage("openConversation")).toBeNull();
+  });
+});
