@@ -41,7 +41,7 @@ class LimitSettings:
     rate_limits: bool = True  # False: RATE_LIMITS=off, for a load test's stage
     overrides: tuple[tuple[str, str], ...] = ()
     max_sockets_per_user: int = 20
-    max_push_subscriptions_per_user: int = 10  # devices (browsers) notified per user; a new one past this is refused
+    max_push_subscriptions_per_user: int = 10  # browsers notified per user; a new one past this replaces the oldest
 
     def environment(self) -> dict[str, str]:
         """Every function that checks a limit or opens a socket (those that read MongoDB)."""

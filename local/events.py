@@ -173,13 +173,14 @@ def scheduler_event(schedule: str) -> dict[str, Any]:
     return {"source": "aws.scheduler", "schedule": schedule}
 
 
-def lambda_context(name: str, memory_mb: int = 1024) -> Any:
-    """What Lambda passes a handler as its context."""
+def lambda_context(name: str, memory_mb: int = 1024, timeout_s: float = 30.0) -> Any:
+    """What Lambda passes a handler as its context; its remaining time counts down from `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
     return SimpleNamespace(
         function_name=name,
         function_version="$LATEST",
         memory_limit_in_mb=memory_mb,
         invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}",
         aws_request_id=base64.b32encode(time.time_ns().to_bytes(8, "big")).decode(),
-        get_remaining_time_in_millis=lambda: 30_000,
+        get_remaining_time_in_millis=lambda: max(0, int((deadline - time.monotonic()) * 1000)),
     )

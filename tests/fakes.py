@@ -753,7 +753,11 @@ class FakePushSubscriptionStore:
     def __init__(self) -> None:
         self.subscriptions: dict[str, PushSubscription] = {}
 
-    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> bool:
+        held = self.subscriptions.get(subscription.id)
+        same_browser = held is not None and (held.p256dh, held.auth) == (subscription.p256dh, subscription.auth)
+        if held is not None and held.user_id != subscription.user_id and not same_browser:
+            return False
         self.subscriptions[subscription.id] = subscription
         mine = sorted(
             (s for s in self.subscriptions.values() if s.user_id == subscription.user_id),
@@ -761,6 +765,7 @@ class FakePushSubscriptionStore:
         )
         for oldest in mine[: max(0, len(mine) - keep_at_most)][:1]:
             del self.subscriptions[oldest.id]
+        return True
 
     def delete(self, user_id: str, subscription_id: str) -> None:
         found = self.subscriptions.get(subscription_id)

@@ -47,6 +47,9 @@ class Notifications(Construct):
             # AWS's rule for a Lambda event source: six times the function's timeout, so a job the notifier
             # still holds is not handed to a second one (and nobody is notified twice).
             visibility_timeout=Duration.seconds(6 * SIZING[NOTIFIER].timeout_s),
+            # A day, as long as push services keep a notification (PUSH_TTL_SECONDS) and less than the
+            # notifier's claims last (two days), so a job handed over again never pushes twice.
+            retention_period=Duration.days(1),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),
         )
         # Anything set aside means notifications nobody got: worth a look. No action yet (the stack has

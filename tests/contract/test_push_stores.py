@@ -27,7 +27,7 @@ def db(request: pytest.FixtureRequest) -> Any:
     return None if request.param == "fake" else request.getfixturevalue("mongo_db")
 
 
-def a_subscription(user_id: str, n: int, *, login_id: str | None = "login-1", minutes_ago: int = 0) -> PushSubscription:
+def a_subscription(user_id: str, n: int, *, login_id: str = "login-1", minutes_ago: int = 0) -> PushSubscription:
     return PushSubscription(
         id=f"sub-{n}",
         user_id=user_id,
@@ -52,12 +52,20 @@ def test_subscriptions_are_one_per_endpoint_and_capped_per_user(db: Any) -> None
     store.save(a_subscription("me", 3), keep_at_most=3)
     assert sorted(s.id for s in store.for_users(["me"])) == ["sub-1", "sub-2", "sub-3"]
 
-    # And the same endpoint subscribed by someone else moves to them (one browser, one person)
-    store.save(replace(a_subscription("you", 1), login_id="login-2"), keep_at_most=3)
+    # And the same endpoint subscribed by someone else with the same keys moves to them (one
+    # browser, a new person logged in)...
+    assert store.save(replace(a_subscription("you", 1), login_id="login-2"), keep_at_most=3) is True
     assert sorted(s.id for s in store.for_users(["me"])) == ["sub-2", "sub-3"]
     moved = store.get_many(["sub-1"])
     assert [(s.user_id, s.login_id) for s in moved] == [("you", "login-2")]
     assert sorted(s.id for s in store.for_users(["me", "you"])) == ["sub-1", "sub-2", "sub-3", "sub-9"]
+    # ...but with other keys it is refused, and nothing changes (an endpoint that is not theirs)
+    taken = replace(a_subscription("me", 9), p256dh="B" + "C" * 86)
+    assert store.save(taken, keep_at_most=3) is False
+    assert [(s.user_id, s.p256dh) for s in store.get_many(["sub-9"])] == [("you", "B" + "A" * 86)]
+    # The owner may replace their own keys
+    assert store.save(replace(a_subscription("you", 9), auth="B" * 22), keep_at_most=3) is True
+    assert [s.auth for s in store.get_many(["sub-9"])] == ["B" * 22]
 
 
 def test_subscriptions_are_deleted_only_by_their_owner_or_by_id(db: Any) -> None:

@@ -125,21 +125,33 @@ def test_a_member_with_a_socket_gets_no_push_but_their_group_does(stack: Stack, 
 
 
 def test_muting_stops_pushes_until_unmuted(stack: Stack, push_service: PushService) -> None:
-    alice, bob = stack.sign_up("np3_alice"), stack.sign_up("np3_bob")
-    phone = push_service.browser("np3-phone")
+    alice, bob, carol = (stack.sign_up(f"np3_{n}") for n in ("alice", "bob", "carol"))
+    phone, sentinel = push_service.browser("np3-phone"), push_service.browser("np3-carol")
     subscribe(stack, bob, phone)
-    chat = direct_chat(stack, alice, bob)
+    subscribe(stack, carol, sentinel)  # hears every message: once she has, bob would have too
+    status, group = stack.http(
+        "POST", "/api/groups/create", {"name": "Quiet", "memberIds": [bob["user"]["id"], carol["user"]["id"]]},
+        alice["accessToken"],
+    )  # fmt: skip
+    assert status == 201, group
 
-    status, muted = stack.http("PUT", f"/api/conversations/{chat}/mute", {"until": None}, bob["accessToken"])
+    status, muted = stack.http("PUT", f"/api/conversations/{group['id']}/mute", {"until": None}, bob["accessToken"])
     assert status == 200, muted
     assert (muted["muted"], muted["mutedUntil"]) == (True, None)
-    send(stack, alice, chat, "you will not hear this")
-    assert settle(push_service, phone, 1) == []
+    send(stack, alice, group["id"], "you will not hear this")
+    assert len(push_service.wait_for(sentinel, 1)) == 1
+    assert phone.attempts == 0
 
-    status, unmuted = stack.http("DELETE", f"/api/conversations/{chat}/mute", None, bob["accessToken"])
+    status, unmuted = stack.http("DELETE", f"/api/conversations/{group['id']}/mute", None, bob["accessToken"])
     assert (status, unmuted["muted"]) == (200, False)
-    send(stack, alice, chat, "but this")
-    assert [p["body"] for p in settle(push_service, phone, 1)] == ["but this"]
+    send(stack, alice, group["id"], "but this")
+    assert [p["body"] for p in settle(push_service, phone, 1)] == [f"{alice['user']['displayName']}: but this"]
+    # A mute must end in the future, within a year
+    for until in ("2020-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "2030-01-01T00:00:00", 1893456000, "soon"):
+        status, answer = stack.http(
+            "PUT", f"/api/conversations/{group['id']}/mute", {"until": until}, bob["accessToken"]
+        )
+        assert status == 422, (until, answer)
 
 
 def test_previews_off_says_only_that_a_message_came(stack: Stack, push_service: PushService) -> None:
@@ -156,19 +168,24 @@ def test_previews_off_says_only_that_a_message_came(stack: Stack, push_service: 
     assert (payload["title"], payload["body"]) == (alice["user"]["displayName"], "New message")
 
 
+def wait_until_gone(stack: Stack, subscription_id: str) -> bool:
+    deadline = time.monotonic() + 10
+    while stack.db["push_subscriptions"].find_one({"_id": subscription_id}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stack.db["push_subscriptions"].find_one({"_id": subscription_id}) is None
+
+
 def test_a_gone_subscription_is_forgotten(stack: Stack, push_service: PushService) -> None:
     alice, bob = stack.sign_up("np5_alice"), stack.sign_up("np5_bob")
-    phone = push_service.browser("np5-phone")
+    phone, laptop = push_service.browser("np5-phone"), push_service.browser("np5-laptop")
     subscription = subscribe(stack, bob, phone)
+    subscribe(stack, bob, laptop)  # still subscribed: once it hears, the phone would have too
     phone.answers = [(410, {})]
     chat = direct_chat(stack, alice, bob)
     send(stack, alice, chat, "anyone there?")
-    deadline = time.monotonic() + 10
-    while stack.db["push_subscriptions"].find_one({"_id": subscription["id"]}) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert stack.db["push_subscriptions"].find_one({"_id": subscription["id"]}) is None
+    assert wait_until_gone(stack, subscription["id"])
     send(stack, alice, chat, "hello?")
-    time.sleep(QUIET)
+    assert len(push_service.wait_for(laptop, 2)) == 2
     assert (phone.attempts, phone.deliveries) == (1, [])  # never asked again
 
 
@@ -185,29 +202,57 @@ def test_a_push_service_that_says_slow_down_is_tried_again_once_delivered(
     assert phone.attempts == 3
 
 
+def log_in(stack: Stack, user: dict[str, Any]) -> dict[str, Any]:
+    status, session = stack.http(
+        "POST", "/api/auth/login", {"username": user["user"]["username"], "password": "password123"}
+    )
+    assert status == 200, session
+    return session  # type: ignore[no-any-return]
+
+
 def test_logging_out_stops_that_browsers_pushes(stack: Stack, push_service: PushService) -> None:
-    alice, bob = stack.sign_up("np7_alice"), stack.sign_up("np7_bob")
-    phone = push_service.browser("np7-phone")
-    subscribe(stack, bob, phone)
-    status, _ = stack.http("POST", "/api/auth/logout", {"refreshToken": bob["refreshToken"]})
+    alice, bob_phone_login = stack.sign_up("np7_alice"), stack.sign_up("np7_bob")
+    bob_laptop_login = log_in(stack, bob_phone_login)
+    phone, laptop = push_service.browser("np7-phone"), push_service.browser("np7-laptop")
+    phone_record = subscribe(stack, bob_phone_login, phone)
+    subscribe(stack, bob_laptop_login, laptop)
+    status, _ = stack.http("POST", "/api/auth/logout", {"refreshToken": bob_phone_login["refreshToken"]})
     assert status == 204
-    send(stack, alice, direct_chat(stack, alice, bob), "after you left")
-    time.sleep(QUIET + 1)
+    send(stack, alice, direct_chat(stack, alice, bob_laptop_login), "after you left")
+    # The laptop's login goes on: it hears; the phone's ended: it does not, and is forgotten
+    assert len(push_service.wait_for(laptop, 1)) == 1
     assert phone.attempts == 0
-    assert stack.db["push_subscriptions"].find_one({"userId": bob["user"]["id"]}) is None
+    assert wait_until_gone(stack, phone_record["id"])
 
 
 def test_unsubscribing_stops_pushes(stack: Stack, push_service: PushService) -> None:
     alice, bob = stack.sign_up("np8_alice"), stack.sign_up("np8_bob")
-    phone = push_service.browser("np8-phone")
+    phone, laptop = push_service.browser("np8-phone"), push_service.browser("np8-laptop")
     subscribe(stack, bob, phone)
+    subscribe(stack, bob, laptop)
     status, _ = stack.http("DELETE", "/api/push/subscriptions", {"endpoint": phone.endpoint}, bob["accessToken"])
     assert status == 204
     status, _ = stack.http("DELETE", "/api/push/subscriptions", {"endpoint": phone.endpoint}, bob["accessToken"])
     assert status == 204  # idempotent
     send(stack, alice, direct_chat(stack, alice, bob), "gone quiet")
-    time.sleep(QUIET + 1)
+    assert len(push_service.wait_for(laptop, 1)) == 1
     assert phone.attempts == 0
+
+
+def test_someone_elses_endpoint_cannot_be_taken(stack: Stack, push_service: PushService) -> None:
+    bob, mallory = stack.sign_up("np11_bob"), stack.sign_up("np11_mallory")
+    phone = push_service.browser("np11-phone")
+    mine = subscribe(stack, bob, phone)
+    other_keys = push_service.browser("np11-mallory").subscription()["keys"]
+    status, answer = stack.http(
+        "POST", "/api/push/subscriptions", {**phone.subscription(), "keys": other_keys}, mallory["accessToken"]
+    )
+    assert status == 409, answer
+    assert answer["error"]["code"] == "conflict"
+    # Her DELETE of it changes nothing either
+    status, _ = stack.http("DELETE", "/api/push/subscriptions", {"endpoint": phone.endpoint}, mallory["accessToken"])
+    assert status == 204
+    assert stack.db["push_subscriptions"].find_one({"_id": mine["id"]})["userId"] == bob["user"]["id"]
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,8 @@ def test_a_job_that_fails_three_times_is_set_aside_for_14_days(template: Templat
         "maxReceiveCount": 3,
     }
     assert queues[dead_letters]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # And a job is kept a day, as long as push services keep a notification, and less than the claims
+    assert queues[jobs]["Properties"]["MessageRetentionPeriod"] == 24 * 3600
     # And a job the notifier still holds is not handed to a second one (nobody is notified twice)
     assert queues[jobs]["Properties"]["VisibilityTimeout"] == 6 * SIZING[NOTIFIER].timeout_s
     # And both are encrypted (plain HTTP is refused for every queue: test_chat_stack)

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from chat.adapters.web_push import HttpWebPush
 from chat.clock import utc_now
-from chat.models.ports import PushSubscription
+from chat.models.ports import PushOutcome, PushSubscription
 from chat.push_keys import new_vapid_key, vapid_public_key
 from tests.push_service import PushService
 
@@ -47,6 +47,6 @@ def test_a_push_services_answers_come_back_as_outcomes() -> None:
         unknown = sender.send(nobody, b"{}", ttl=1, urgency="normal", topic="t")
     assert [(o.status, o.retry_after) for o in outcomes] == [(410, None), (429, 7.0), (503, None)]
     assert unknown.status == 404
-    # Nobody answering is worth another try too: status 0
+    # A push service nobody answers at: the request never left, worth another try
     closed = HttpWebPush(new_vapid_key(), "mailto:a@b.c", timeout_seconds=1)
-    assert closed.send(subscription, b"{}", ttl=1, urgency="normal", topic="t").status == 0
+    assert closed.send(subscription, b"{}", ttl=1, urgency="normal", topic="t").status == PushOutcome.NOT_SENT

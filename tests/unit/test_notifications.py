@@ -23,7 +23,7 @@ from tests.unit.conftest import Chat
 class Push:
     """The notifier and its fakes, beside the chat the messages are sent in."""
 
-    def __init__(self, chat: Chat) -> None:
+    def __init__(self, chat: Chat, rules: PushRules | None = None) -> None:
         self.chat = chat
         self.queue = FakeNotificationQueue()  # what sends queue, and what the notifier queues again
         self.subscriptions = FakePushSubscriptionStore()
@@ -39,7 +39,7 @@ class Push:
             deliveries=self.deliveries,
             sender=self.web_push,
             queue=self.queue,
-            rules=PushRules(ttl_seconds=3600, max_attempts=3, first_retry_seconds=10),
+            rules=rules or PushRules(ttl_seconds=3600, max_attempts=3, first_retry_seconds=10),
             threads=4,
             jitter=lambda: 0.0,
         )
@@ -193,8 +193,8 @@ def test_gone_subscriptions_go_and_slow_services_are_tried_later(push: Push) -> 
     assert push.notifier.deliver(third)["retrying"] == 1
     assert push.queue.jobs == []
     assert [s.id for s, _, _ in push.web_push.sent].count("slow") == 3
-    # Answered pushes keep their claims; the one given up gave its claim back
-    assert sorted(push.deliveries.claims) == [f"{message_id}:broken", f"{message_id}:gone"]
+    # Every claim stays: answered, gone, and given up alike (a redelivered job sends none again)
+    assert sorted(push.deliveries.claims) == [f"{message_id}:{s}" for s in ("broken", "gone", "slow")]
 
 
 def test_previews_follow_each_recipients_setting(push: Push) -> None:
@@ -262,8 +262,7 @@ def test_muting_is_the_callers_own_and_told_to_their_devices(push: Push, setting
 
 
 def test_a_large_group_is_split_into_jobs_of_a_batch(chat: Chat) -> None:
-    push = Push(chat)
-    push.notifier._rules = PushRules(ttl_seconds=60, max_attempts=3, batch_size=2)
+    push = Push(chat, PushRules(ttl_seconds=60, max_attempts=3, batch_size=2))
     (alice, _), *others = [push.user(f"user{i}") for i in range(6)]
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="Big", memberIds=[u for u, _ in others]))
     for user, login in others:
@@ -279,3 +278,98 @@ def test_a_large_group_is_split_into_jobs_of_a_batch(chat: Chat) -> None:
     ]
     push.run_queue()
     assert sorted(s.id for s, _, _ in push.web_push.sent) == sorted(u for u, _ in others)
+
+
+def test_a_member_whose_only_socket_is_dead_is_notified(push: Push) -> None:
+    (alice, _), (bob, bob_login) = push.user("alice"), push.user("bob")
+    push.subscribe(bob, bob_login, "bob-phone")
+    chat, _ = push.chat.conversations.open_direct(alice, bob)
+    # Bob's phone lost its network: API Gateway still lists the socket, and answers 410
+    push.chat.connections.add(Connection(connectionId="bob-dead", userId=bob), utc_now() - timedelta(minutes=5))
+    push.chat.pusher.gone.add("bob-dead")
+
+    message_id = push.send(alice, chat.id, "still there?")
+
+    assert [job for job, _ in push.queue.jobs] == [NotificationJob(chat.id, message_id, recipient_ids=[bob])]
+    push.run_queue()
+    assert [p["messageId"] for p in push.pushed("bob-phone")] == [message_id]
+
+
+def test_one_broken_subscription_does_not_stop_the_others(push: Push) -> None:
+    (alice, _), (bob, bob_login), (carol, carol_login) = push.user("alice"), push.user("bob"), push.user("carol")
+    group = push.chat.conversations.create_group(alice, CreateGroupRequest(name="Team", memberIds=[bob, carol]))
+    broken = push.subscribe(bob, bob_login, "broken")
+    fine, gone = push.subscribe(carol, carol_login, "fine"), push.subscribe(carol, carol_login, "gone")
+    push.web_push.statuses = {gone.endpoint: [PushOutcome(410)]}
+    original = push.web_push.send
+
+    def send(subscription: PushSubscription, payload: bytes, **options: Any) -> PushOutcome:
+        if subscription.id == broken.id:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "what http.client says of a bad URL")
+        return original(subscription, payload, **options)
+
+    push.web_push.send = send  # type: ignore[method-assign]
+    push.send(alice, group.id)
+    assert push.run_queue() == [{"sent": 1, "gone": 1, "retrying": 0, "refused": 1}]
+    # The gone one was still forgotten; the broken one is not tried again
+    assert sorted(push.subscriptions.subscriptions) == sorted([broken.id, fine.id])
+    assert push.queue.jobs == []
+
+
+def test_a_push_that_left_without_an_answer_is_not_sent_again(push: Push) -> None:
+    (alice, _), (bob, bob_login) = push.user("alice"), push.user("bob")
+    unknown, unsent = push.subscribe(bob, bob_login, "unknown"), push.subscribe(bob, bob_login, "unsent")
+    push.web_push.statuses = {
+        unknown.endpoint: [PushOutcome(PushOutcome.UNKNOWN)],
+        unsent.endpoint: [PushOutcome(PushOutcome.NOT_SENT)],
+    }
+    chat, _ = push.chat.conversations.open_direct(alice, bob)
+    push.send(alice, chat.id)
+    push.notifier.deliver(push.queue.jobs.pop(0)[0])
+    # Only the one that never left is tried again
+    assert [(job.subscription_ids, job.attempt) for job, _ in push.queue.jobs] == [(["unsent"], 2)]
+
+
+def test_a_notifier_short_of_time_queues_what_it_cannot_send(chat: Chat) -> None:
+    push = Push(chat, PushRules(ttl_seconds=60, max_attempts=3, timeout_seconds=10))
+    (alice, _), *others = [push.user(f"user{i}") for i in range(7)]
+    group = chat.conversations.create_group(alice, CreateGroupRequest(name="Big", memberIds=[u for u, _ in others]))
+    for user, login in others:
+        push.subscribe(user, login, user)
+    push.send(alice, group.id)
+    job = push.queue.jobs.pop(0)[0]
+    clock = iter([60.0, 14.0])  # time for the first wave of 4 pushes (threads), then too little
+
+    counts = push.notifier.deliver(job, time_left=lambda: next(clock))
+
+    assert counts["sent"] == 4
+    [(rest, delay)] = push.queue.jobs
+    assert (len(rest.subscription_ids), rest.attempt, delay) == (2, 1, 0)
+    assert not set(rest.subscription_ids) & {key.split(":")[1] for key in push.deliveries.claims}  # unclaimed
+    push.run_queue()
+    assert sorted(s.id for s, _, _ in push.web_push.sent) == sorted(u for u, _ in others)
+
+
+def test_previews_fail_closed_and_stale_jobs_send_nothing(push: Push) -> None:
+    (alice, _), (bob, bob_login) = push.user("alice"), push.user("bob")
+    push.subscribe(bob, bob_login, "bob-phone")
+    chat, _ = push.chat.conversations.open_direct(alice, bob)
+    push.send(alice, chat.id, "private")
+    del push.chat.users.users[bob]  # the recipient's profile cannot be read
+    push.run_queue()
+    assert push.pushed("bob-phone")[0]["body"] == "New message"
+    # A job redriven after the push TTL (an hour here) is dropped
+    message = push.chat.message_store.get(push.send(alice, chat.id, "late"))
+    assert message is not None
+    old = message.model_copy(update={"createdAt": utc_now() - timedelta(hours=2)})
+    stored = push.chat.message_store.messages
+    stored[stored.index(message)] = old
+    assert push.run_queue() == [{"sent": 0}]
+
+
+def test_a_mute_is_for_at_most_a_year(push: Push, settings_service: ChatSettingsService) -> None:
+    (alice, _), (bob, _) = push.user("alice"), push.user("bob")
+    chat, _ = push.chat.conversations.open_direct(alice, bob)
+    assert settings_service.set_muted(alice, chat.id, muted=True, until=utc_now() + timedelta(days=365)).muted
+    with pytest.raises(InvalidRequest, match="a year"):
+        settings_service.set_muted(alice, chat.id, muted=True, until=utc_now() + timedelta(days=400))

@@ -5,6 +5,7 @@ sends over HTTP)."""
 import json
 from datetime import timedelta
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 import http_ece
 import pytest
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chat.adapters.cloudfront_links import new_key_pair
 from chat.adapters.push_encryption import MAX_PLAINTEXT, encrypt
 from chat.adapters.sqs_notifications import job_body, job_from_body
-from chat.adapters.web_push import retry_after_seconds
+from chat.adapters.web_push import _origin, retry_after_seconds
 from chat.clock import utc_now
 from chat.config import KNOWN_PUSH_SERVICES
 from chat.models.ports import NotificationJob
@@ -64,12 +65,20 @@ def test_keys_that_are_not_p256_are_refused() -> None:
         vapid_public_key(new_key_pair()[0])  # an RSA key
 
 
+def test_the_vapid_audience_is_the_push_services_origin_however_the_endpoint_spells_it() -> None:
+    for endpoint in ("https://FCM.googleapis.com:443/fcm/send/a", "https://fcm.googleapis.com/fcm/send/a"):
+        parts = urlsplit(endpoint)
+        assert _origin(parts.scheme, parts.hostname or "", parts.port) == "https://fcm.googleapis.com"
+    assert _origin("http", "127.0.0.1", 9000) == "http://127.0.0.1:9000"
+
+
 def test_retry_after_is_read_as_seconds_or_a_date() -> None:
     assert retry_after_seconds("120") == 120.0
     later = format_datetime(utc_now() + timedelta(seconds=90), usegmt=True)
     assert 85 <= (retry_after_seconds(later) or 0) <= 90
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("²") is None  # a digit to str.isdigit, not to float
 
 
 @pytest.mark.parametrize(
@@ -101,6 +110,9 @@ def test_the_known_push_services_are_allowed(endpoint: str) -> None:
         ("http://127.0.0.1:9000/push", "https"),  # loopback only where the local stack allows it
         ("file:///etc/passwd", "https"),
         ("https://fcm.googleapis.com:99999/x", "not a URL"),
+        ("https://fcm.googleapis.com/fcm/send/é", "printable ASCII"),  # http.client could not send it
+        ("https://fcm.googleapis.com/fcm/send/a\r\nX-Injected: 1", "printable ASCII"),
+        ("https://fcm.googleapis.com/fcm/send/a b", "printable ASCII"),
     ],
 )
 def test_other_endpoints_are_refused(endpoint: str, problem: str) -> None:

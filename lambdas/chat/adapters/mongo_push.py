@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from chat.adapters.mongo import translated
 from chat.models.ports import PushSubscription
@@ -17,7 +17,7 @@ def _subscription(doc: Document) -> PushSubscription:
     return PushSubscription(
         id=doc["_id"],
         user_id=doc["userId"],
-        login_id=doc.get("loginId"),
+        login_id=doc["loginId"],
         endpoint=doc["endpoint"],
         p256dh=doc["p256dh"],
         auth=doc["auth"],
@@ -31,7 +31,7 @@ class MongoPushSubscriptionStore:
     def __init__(self, db: Any) -> None:
         self._subscriptions = db["push_subscriptions"]
 
-    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> bool:
         doc: Document = {
             "userId": subscription.user_id,
             "loginId": subscription.login_id,
@@ -42,9 +42,16 @@ class MongoPushSubscriptionStore:
         }
         if subscription.expires_at is not None:
             doc["expiresAt"] = subscription.expires_at
-        # One document per endpoint, whoever subscribed it last: a browser shared by two people
-        # notifies only the one logged in now.
-        self._subscriptions.replace_one({"_id": subscription.id}, doc, upsert=True)
+        # One document per endpoint. It moves to another user only with the same keys: the same
+        # browser, someone else logged in now. Other keys for someone else's endpoint find no
+        # document to replace, and the insert the upsert tries meets the _id: refused.
+        mine_or_same_browser = {
+            "$or": [{"userId": subscription.user_id}, {"p256dh": subscription.p256dh, "auth": subscription.auth}]
+        }
+        try:
+            self._subscriptions.replace_one({"_id": subscription.id, **mine_or_same_browser}, doc, upsert=True)
+        except DuplicateKeyError:
+            return False
         beyond = (
             self._subscriptions.find({"userId": subscription.user_id}, {"_id": 1})
             .sort([("createdAt", ASCENDING), ("_id", ASCENDING)])
@@ -53,6 +60,7 @@ class MongoPushSubscriptionStore:
         ids = [found["_id"] for found in beyond]
         if len(ids) > keep_at_most:  # one over: the oldest goes (one save adds at most one)
             self._subscriptions.delete_one({"_id": ids[0], "userId": subscription.user_id})
+        return True
 
     def delete(self, user_id: str, subscription_id: str) -> None:
         self._subscriptions.delete_one({"_id": subscription_id, "userId": user_id})

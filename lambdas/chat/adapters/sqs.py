@@ -17,9 +17,12 @@ class SqsQueue:
         with self._building:
             if self._sqs is None:
                 import boto3
+                from botocore.config import Config
 
                 # The region is the queue's; locally AWS_ENDPOINT_URL_SQS points boto3 at moto's server.
                 url = self._queue_url
                 region = url.split(".")[1] if url.startswith("https://sqs.") else None
-                self._sqs = boto3.session.Session().client("sqs", region_name=region)
+                # A call answers in milliseconds: a slow SQS must not hold a send for boto3's 60 s.
+                config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 3, "mode": "standard"})
+                self._sqs = boto3.session.Session().client("sqs", region_name=region, config=config)
             return self._sqs

@@ -288,6 +288,7 @@ def notifier() -> "Notifier":
             max_attempts=config.push_max_attempts,
             first_retry_seconds=config.push_first_retry_seconds,
             batch_size=config.push_batch_size,
+            timeout_seconds=config.push_timeout_seconds,
         ),
         threads=config.push_threads,
     )

@@ -12,13 +12,14 @@ from chat.handlers.composition import notifier
 from chat.observability import logger
 
 
-def deliver_job(body: str) -> None:
+def deliver_job(body: str, context: Any) -> None:
     try:
         job = job_from_body(body)
     except ValueError as error:
         logger.error("notification job dropped: it cannot be read", extra={"error": str(error)})
         return
-    counts = notifier().deliver(job)
+    # Waves of pushes start only while the invocation has time for them; the rest is queued.
+    counts = notifier().deliver(job, time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     logger.debug("notification job done", extra={"message_id": job.message_id, "attempt": job.attempt, **counts})
 
 
@@ -27,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
     for record in event.get("Records") or []:
         try:
-            deliver_job(record["body"])
+            deliver_job(record["body"], context)
         except Exception:
             logger.exception(
                 "notification job failed; SQS will retry it", extra={"message_id": record.get("messageId")}

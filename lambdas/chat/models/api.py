@@ -4,6 +4,7 @@ Every request model is strict and forbids unknown fields, so a value of the
 wrong JSON type (say `{"$ne": null}` where a string belongs) is refused at the
 edge and never reaches a query."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
@@ -213,25 +214,36 @@ class RenameGroupRequest(Request):
     name: GroupName
 
 
+def iso_time(value: object) -> object:
+    """A time as JSON carries one: an ISO 8601 string (a number of seconds is refused)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError("expected an ISO 8601 time such as 2026-12-02T08:00:00Z") from error
+    if value is not None:
+        raise ValueError("expected an ISO 8601 time, as a string")
+    return value
+
+
 class MuteRequest(Request):
-    until: AwareDatetime | None = Field(
-        strict=False,  # an ISO 8601 string, as JSON carries times
-        description="When the mute ends: an ISO 8601 time in the future, with its offset; null mutes until you unmute.",
+    until: Annotated[AwareDatetime | None, BeforeValidator(iso_time)] = Field(
+        description="When the mute ends: an ISO 8601 time with its offset, in the future and at most a year "
+        "ahead; null mutes until you unmute.",
     )
 
 
 # --- push notifications --------------------------------------------------------------
 
-Base64Url = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
+# What browsers give: unpadded base64url, of a 65-byte P-256 point and a 16-byte secret.
+P256dh = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{87}$")]
+AuthSecret = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22}$")]
+LATEST_MILLISECONDS = 253_402_300_799_999  # the end of year 9999, as far as times go
 
 
 class PushKeys(Request):
-    p256dh: Annotated[Base64Url, StringConstraints(min_length=86, max_length=88)] = Field(
-        description="The browser's P-256 public key (65 bytes, uncompressed), base64url."
-    )
-    auth: Annotated[Base64Url, StringConstraints(min_length=22, max_length=24)] = Field(
-        description="The browser's 16-byte authentication secret, base64url."
-    )
+    p256dh: P256dh = Field(description="The browser's P-256 public key (65 bytes, uncompressed), base64url.")
+    auth: AuthSecret = Field(description="The browser's 16-byte authentication secret, base64url.")
 
 
 class PushSubscriptionRequest(Request):
@@ -240,7 +252,7 @@ class PushSubscriptionRequest(Request):
     endpoint: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
         description="The push service's URL for this browser: https on a known push service."
     )
-    expirationTime: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(whole_number)] | None = Field(
+    expirationTime: Annotated[int, Field(ge=0, le=LATEST_MILLISECONDS), BeforeValidator(whole_number)] | None = Field(
         default=None, description="When the subscription ends (milliseconds since 1970), if the browser says."
     )
     keys: PushKeys

@@ -3,7 +3,7 @@ adapters implement these, and so do the in-memory fakes the unit tests use."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from chat.models.chat import Connection, Conversation, Message, Receipt, User
 
@@ -383,7 +383,7 @@ class PushSubscription:
 
     id: str  # derived from the endpoint: the same browser subscribing again is the same record
     user_id: str
-    login_id: str | None
+    login_id: str
     endpoint: str
     p256dh: str  # the browser's P-256 public key, base64url
     auth: str  # its 16-byte authentication secret, base64url
@@ -392,9 +392,11 @@ class PushSubscription:
 
 
 class PushSubscriptionStore(Protocol):
-    def save(self, subscription: PushSubscription, keep_at_most: int) -> None:
-        """Records the subscription (replacing one with the same id, whoever held it) and
-        forgets the user's oldest beyond `keep_at_most`."""
+    def save(self, subscription: PushSubscription, keep_at_most: int) -> bool:
+        """Records the subscription, replacing one with the same id that is the user's or has
+        the same keys (the same browser, now someone else's), and forgets the user's oldest
+        beyond `keep_at_most`. False, and nothing written, when another user holds the id with
+        other keys (someone posting an endpoint that is not theirs)."""
 
     def delete(self, user_id: str, subscription_id: str) -> None:
         """Forgets the user's subscription with this id; nothing if it is not theirs."""
@@ -439,10 +441,15 @@ class NotificationQueue(Protocol):
 @dataclass(frozen=True)
 class PushOutcome:
     """What the push service answered: 201 taken; 404/410 the subscription is gone; 429 and
-    5xx (and no answer, status 0) worth another try, after `retry_after` seconds if it said."""
+    5xx worth another try, after `retry_after` seconds if it said. With no answer: NOT_SENT
+    (the request never left: worth another try) or UNKNOWN (it left, and may have been taken:
+    not tried again, so nothing is sent twice)."""
 
     status: int
     retry_after: float | None = None
+
+    NOT_SENT: ClassVar[int] = 0
+    UNKNOWN: ClassVar[int] = -1
 
 
 class WebPushSender(Protocol):

@@ -13,7 +13,7 @@ version, not in the change feed); their devices hear them as `archivedChanged` a
 `mutedChanged`."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chat.clock import as_stored, utc_now
 from chat.models.chat import Conversation
@@ -23,6 +23,7 @@ from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
 
 Change = Callable[[], tuple[Conversation, Conversation] | None]
+MAX_MUTE = timedelta(days=366)  # beyond a year, "until I unmute" says it better
 
 
 def archived_changed(conversation: Conversation) -> dict[str, object]:
@@ -68,8 +69,11 @@ class ChatSettingsService:
         unmutes it; the conversation as they see it after. The same round trips and pushes as
         `set_archived`; a mute that changes nothing pushes nothing."""
         now = utc_now()
-        if muted and until is not None and until <= now:
-            raise InvalidRequest("until must be in the future, or null to mute until you unmute.")
+        if muted and until is not None and not now < until <= now + MAX_MUTE:
+            raise InvalidRequest(
+                "until must be in the future and at most a year ahead; null mutes until you unmute.",
+                details=[{"loc": ["body", "until"], "type": "out_of_range"}],
+            )
         until = as_stored(until) if until is not None else None
         before, view = self._change(
             user_id, conversation_id, lambda: self._store.set_muted(conversation_id, user_id, muted, until)

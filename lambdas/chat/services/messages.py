@@ -123,13 +123,15 @@ class MessageService:
         version = self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
         message = self._linked(message)
-        self._fan_out.send(
+        report = self._fan_out.send(
             (acks, message_ack(message, version)),
             (except_connection(sockets, from_connection), message_received(message, version)),
         )
         if self._notifications is not None:
-            # After the pushes: notifying members who are away never delays the sender's ack.
-            online = {socket.userId for socket in sockets}
+            # After the pushes, so the sender's ack never waits for it. Away: no socket took the
+            # frame (none open, or only dead ones that answered 410), and none has it coming.
+            reached = set(report.delivered) | set(report.queued)
+            online = {socket.userId for socket in sockets if socket.connectionId in reached}
             away = [m for m in allocation.member_ids if m != sender_id and m not in online]
             if away:
                 self._notifications().message_sent(message, away)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from chat.clock import as_stored, utc_now
 from chat.models.api import PushConfig, PushSubscriptionRequest, PushSubscriptionView
-from chat.models.errors import InvalidRequest
+from chat.models.errors import Conflict, InvalidRequest
 from chat.models.ports import PushSubscription, PushSubscriptionStore
 
 
@@ -28,6 +28,8 @@ def endpoint_problem(endpoint: str, push_services: Iterable[str], *, allow_loopb
         port = parts.port
     except ValueError:
         return "endpoint is not a URL"
+    if not endpoint.isascii() or not endpoint.isprintable() or " " in endpoint:
+        return "endpoint must be a URL of printable ASCII characters"  # what http.client can send, as checked
     host = (parts.hostname or "").lower()
     plain = parts.username is None and parts.password is None and not parts.fragment
     if allow_loopback and plain and parts.scheme == "http" and host == "127.0.0.1" and port is not None:
@@ -60,22 +62,24 @@ class PushSubscriptionService:
     def config(self) -> PushConfig:
         return PushConfig(vapidPublicKey=self._vapid_public_key)
 
-    def subscribe(self, user_id: str, login_id: str | None, request: PushSubscriptionRequest) -> PushSubscriptionView:
+    def subscribe(self, user_id: str, login_id: str, request: PushSubscriptionRequest) -> PushSubscriptionView:
         """Stores the browser's subscription for this user and login (ending the login ends its
         notifications). Two round trips; a third when it was one over the cap (the oldest goes)."""
         if self._vapid_public_key is None:
             raise InvalidRequest("This deploy sends no push notifications (it has no VAPID key).")
         problem = endpoint_problem(request.endpoint, self._push_services, allow_loopback=self._allow_loopback)
         if problem:
-            detail = {"loc": ["body", "endpoint"], "msg": problem, "type": "push_endpoint"}
-            raise InvalidRequest(f"{problem[0].upper()}{problem[1:]}.", details=[detail])
+            raise InvalidRequest(f"{problem[0].upper()}{problem[1:]}.", details=[_at(["endpoint"], "push_endpoint")])
         _check_keys(request)
         now = utc_now()
         expires_at = None
         if request.expirationTime is not None:
             expires_at = as_stored(datetime.fromtimestamp(request.expirationTime / 1000, UTC))
             if expires_at <= now:
-                raise InvalidRequest("The subscription has expired already: subscribe again in the browser.")
+                raise InvalidRequest(
+                    "The subscription has expired already: subscribe again in the browser.",
+                    details=[_at(["expirationTime"], "expired")],
+                )
         subscription = PushSubscription(
             id=subscription_id(request.endpoint),
             user_id=user_id,
@@ -86,7 +90,8 @@ class PushSubscriptionService:
             expires_at=expires_at,
             created_at=now,
         )
-        self._subscriptions.save(subscription, self._max_per_user)
+        if not self._subscriptions.save(subscription, self._max_per_user):
+            raise Conflict("That endpoint is subscribed with other keys: subscribe again in the browser.")
         return PushSubscriptionView(
             id=subscription.id, endpoint=subscription.endpoint, expirationTime=request.expirationTime, createdAt=now
         )
@@ -102,7 +107,17 @@ def _check_keys(request: PushSubscriptionRequest) -> None:
 
     try:
         browser_key(request.keys.p256dh)
-    except ValueError as error:
-        raise InvalidRequest("keys.p256dh is not a P-256 public key.") from error
-    if len(b64url_decode(request.keys.auth)) != 16:
-        raise InvalidRequest("keys.auth is not a 16-byte secret.")
+    except ValueError as error:  # binascii.Error included
+        details = [_at(["keys", "p256dh"], "not_p256")]
+        raise InvalidRequest("keys.p256dh is not a P-256 public key.", details=details) from error
+    try:
+        auth = b64url_decode(request.keys.auth)
+    except ValueError:
+        auth = b""
+    if len(auth) != 16:
+        raise InvalidRequest("keys.auth is not a 16-byte secret.", details=[_at(["keys", "auth"], "not_16_bytes")])
+
+
+def _at(field: list[str], kind: str) -> dict[str, object]:
+    """An error detail: where in the body, and why."""
+    return {"loc": ["body", *field], "type": kind}

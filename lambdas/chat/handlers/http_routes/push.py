@@ -22,7 +22,7 @@ def push_config() -> PushConfig:
 @router.post(
     "/subscriptions",
     status_code=201,
-    responses=answers(201, 401, 413, 415, 422, 429, 500, 503),
+    responses=answers(201, 401, 409, 413, 415, 422, 429, 500, 503),
     tags=["push"],
     security=BEARER,
     summary="Get push notifications in this browser: its PushSubscription, as toJSON() gives it",
