@@ -14,6 +14,9 @@ const STATUS_TEXT: Record<PushStatus, string> = {
   on: "On in this browser: new messages show while you are away from Chat.",
 };
 
+/** What is under way, from a click here: its control says so, and every control waits for it. */
+type Change = "turning on" | "turning off" | "saving previews";
+
 /**
  * Push notifications for this browser, and whether they show message previews (for every device).
  * Both take effect at once, apart from the profile form's Save.
@@ -27,7 +30,8 @@ export function NotificationSettings({
   status: PushStatus;
   user: User;
 }) {
-  const [busy, setBusy] = useState(false);
+  const [change, setChange] = useState<Change | null>(null);
+  const busy = change !== null;
   const [error, setError] = useState<string | null>(null);
   // The switch moves at once; if saving fails it goes back to what the server holds.
   const [savingPreviews, setSavingPreviews] = useState<boolean | null>(null);
@@ -39,33 +43,41 @@ export function NotificationSettings({
     void store.loadProfile();
   }, [store]);
 
-  async function run(action: () => Promise<void>, failure: string) {
-    setBusy(true);
+  async function run(under: Change, action: () => Promise<void>, failure: string) {
+    setChange(under);
     setError(null);
     try {
       await action();
     } catch (reason) {
       setError(reason instanceof Error ? reason.message : failure);
     } finally {
-      setBusy(false);
+      setChange(null);
     }
   }
 
   return (
     <fieldset className="space-y-2 rounded border border-slate-200 px-3 pb-3" aria-busy={busy}>
       <legend className="px-1 text-sm font-medium">Notifications</legend>
-      <p data-testid="notifications-status" data-status={status} className="text-sm text-slate-600">
-        {STATUS_TEXT[status]}
+      {/* Turning on can wait on the browser's prompt and its push service: say so meanwhile. */}
+      <p
+        data-testid="notifications-status"
+        data-status={status}
+        aria-live="polite"
+        className="text-sm text-slate-600"
+      >
+        {change === "turning on" ? "Turning on notifications in this browser…" : STATUS_TEXT[status]}
       </p>
       {status === "off" && (
         <button
           type="button"
           disabled={busy}
           // The browser's permission prompt opens from this click, never on its own.
-          onClick={() => void run(() => store.enableNotifications(), "Notifications could not be turned on.")}
+          onClick={() =>
+            void run("turning on", () => store.enableNotifications(), "Notifications could not be turned on.")
+          }
           className="rounded bg-teal-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
         >
-          Enable notifications
+          {change === "turning on" ? "Turning on…" : "Enable notifications"}
         </button>
       )}
       {status === "on" && (
@@ -73,11 +85,15 @@ export function NotificationSettings({
           type="button"
           disabled={busy}
           onClick={() =>
-            void run(() => store.disableNotifications(), "Notifications could not be turned off.")
+            void run(
+              "turning off",
+              () => store.disableNotifications(),
+              "Notifications could not be turned off.",
+            )
           }
           className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50"
         >
-          Turn off notifications
+          {change === "turning off" ? "Turning off…" : "Turn off notifications"}
         </button>
       )}
       {status !== "unconfigured" && (
@@ -91,9 +107,11 @@ export function NotificationSettings({
               onChange={(event) => {
                 const on = event.target.checked;
                 setSavingPreviews(on);
-                void run(() => store.setNotificationPreviews(on), "The setting could not be saved.").finally(
-                  () => setSavingPreviews(null),
-                );
+                void run(
+                  "saving previews",
+                  () => store.setNotificationPreviews(on),
+                  "The setting could not be saved.",
+                ).finally(() => setSavingPreviews(null));
               }}
               className="accent-teal-700"
             />

@@ -95,6 +95,30 @@ describe("ApiClient token handling", () => {
     expect(refreshes).toBe(1);
   });
 
+  it("notes when a login began at log-in and sign-up, and keeps it through refreshes", async () => {
+    let now = 1_000_000;
+    const sessions = keeper(null);
+    let pair = 0;
+    const fetchImpl = async () => {
+      pair += 1;
+      return json(200, { user, accessToken: `a${pair}`, refreshToken: `r${pair}`, expiresIn: 900 });
+    };
+    const api = new ApiClient(
+      "http://x",
+      sessions,
+      () => {},
+      fetchImpl,
+      () => now,
+    );
+    await api.login("alice", "correct horse");
+    expect(sessions.current?.loggedInAt).toBe(1_000_000);
+    now += 1_000;
+    expect(await api.refresh()).toBe(true);
+    expect(sessions.current).toMatchObject({ refreshToken: "r2", loggedInAt: 1_000_000 });
+    await api.signup("alice2", "correct horse");
+    expect(sessions.current?.loggedInAt).toBe(1_001_000);
+  });
+
   it("ends the session when the refresh token is refused", async () => {
     const sessions = keeper({ user, accessToken: "a", refreshToken: "reused", expiresAt: 0 });
     let signedOut = 0;

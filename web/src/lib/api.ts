@@ -265,17 +265,18 @@ export class ApiClient {
 
   private async startSession(path: string, body: unknown): Promise<Session> {
     const result = (await this.send("POST", path, body, false)) as TokenPair & { user: User };
-    const session = this.toSession(result.user, result);
+    const session = this.toSession(result.user, result, this.now());
     this.sessions.set(session);
     return session;
   }
 
-  private toSession(user: User, pair: TokenPair): Session {
+  private toSession(user: User, pair: TokenPair, loggedInAt: number | undefined): Session {
     return {
       user,
       accessToken: pair.accessToken,
       refreshToken: pair.refreshToken,
       expiresAt: this.now() + pair.expiresIn * 1000,
+      ...(loggedInAt === undefined ? {} : { loggedInAt }),
     };
   }
 
@@ -358,7 +359,7 @@ export class ApiClient {
       return false;
     }
     if (!response.ok) return false; // busy (429) or down (5xx): keep the session, try again later
-    this.sessions.set(this.toSession(session.user, (await response.json()) as TokenPair));
+    this.sessions.set(this.toSession(session.user, (await response.json()) as TokenPair, session.loggedInAt));
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import { readWorkerMessage, type WorkerMessage } from "../sw/notifications";
 import { type ApiClient, ApiError } from "./api";
+import type { Session } from "./types";
 
 /**
  * Where notifications stand in this browser: "checking" until known; "unsupported" without service
@@ -24,8 +25,73 @@ export interface PushBrowser {
   clearBadge(): void;
 }
 
+/** The login notifications are for: the server ties each subscription to the login that registered it. */
+export type PushLogin = Pick<Session, "user" | "loggedInAt">;
+
 /** Where the user whose login made this browser's subscription is noted, across tabs and reloads. */
 const OWNER_KEY = "chat.push.owner";
+/** Where what the server last accepted from this browser is noted (a `Registration`), across tabs and reloads. */
+const REGISTERED_KEY = "chat.push.registered";
+/** How long to hold off after a 429 that gave no Retry-After. */
+const RETRY_AFTER_DEFAULT_S = 60;
+/**
+ * How long the browser's subscribe may take. It asks the browser's push service (Google's, for
+ * Chrome) for an endpoint, and without a way there (offline, say) Chrome's never settles.
+ */
+export const SUBSCRIBE_TIMEOUT_MS = 20_000;
+
+/** What the user is told when the browser's subscribe does not answer in time. */
+export const PUSH_SERVICE_UNREACHABLE =
+  "Your browser could not reach its push service. Notifications need an internet connection; try again later.";
+/**
+ * What the user is told when the browser refuses a subscription although notifications are allowed:
+ * Chrome's private windows have no push service, and say "permission denied".
+ */
+export const PUSH_REFUSED_HERE =
+  "This window cannot receive notifications (private windows and some browser settings turn them off). " +
+  "Use a normal window, or check the browser's notification settings.";
+
+/** The browser's subscribe gave no answer within SUBSCRIBE_TIMEOUT_MS. */
+class SubscribeTimeout extends Error {}
+
+/**
+ * Whether the browser refused to subscribe as not allowed: Chrome says so with a NotAllowedError, or
+ * (in some versions) an AbortError "Registration failed - permission denied".
+ */
+function refused(error: unknown): boolean {
+  if (!(error instanceof Error)) return false; // a DOMException is an Error too
+  return (
+    error.name === "NotAllowedError" ||
+    (error.name === "AbortError" && /permission denied/i.test(error.message))
+  );
+}
+
+/** Why the browser could not subscribe, as the user is told. */
+function subscribeProblem(error: unknown): string {
+  if (error instanceof SubscribeTimeout) return PUSH_SERVICE_UNREACHABLE;
+  if (refused(error)) return PUSH_REFUSED_HERE;
+  const reason = error instanceof Error ? ` (${error.message})` : "";
+  return `This browser could not subscribe to notifications${reason}. Try again later.`;
+}
+
+/**
+ * A subscription as the server last accepted it: which endpoint, for which user and login, made with
+ * which server key. A start posts the subscription again only when one of them differs, since every
+ * post spends one of the user's subscription requests (a few dozen an hour).
+ */
+interface Registration {
+  endpoint: string;
+  userId: string;
+  /** The login's Session.loggedInAt; null for a session saved before logins were told apart. */
+  loggedInAt: number | null;
+  key: string;
+}
+
+function sameRegistration(a: Registration, b: Registration): boolean {
+  return (
+    a.endpoint === b.endpoint && a.userId === b.userId && a.loggedInAt === b.loggedInAt && a.key === b.key
+  );
+}
 
 /** The VAPID public key as the bytes pushManager.subscribe takes (base64url, unpadded, in). */
 export function applicationServerKey(base64url: string): Uint8Array<ArrayBuffer> {
@@ -42,16 +108,28 @@ function madeWith(subscription: BrowserSubscription, key: Uint8Array): boolean {
   return bytes.length === key.length && bytes.every((b, i) => b === key[i]);
 }
 
+function registrationOf(subscription: BrowserSubscription, login: PushLogin, key: string): Registration {
+  return {
+    endpoint: subscription.endpoint,
+    userId: login.user.id,
+    loggedInAt: login.loggedInAt ?? null,
+    key,
+  };
+}
+
 /**
  * This browser's Web Push subscription for the signed-in user. It is made only when the user asks
- * (the permission prompt must come from a click), registered with the server, kept registered when
- * the app starts (the server drops subscriptions that fail; the browser may replace one), and ended
- * with the login: a browser nobody is logged in on shows no one's messages.
+ * (the permission prompt must come from a click), registered with the server, registered again when
+ * the app starts and finds the endpoint, user, login or server key changed since (the browser may
+ * replace a subscription; the server ties one to the login that posted it), and ended with the
+ * login: a browser nobody is logged in on shows no one's messages.
  */
 export class PushNotifications {
   private key: Promise<string | null> | null = null;
-  /** The endpoint registered with the server since this page loaded: registered once per load. */
-  private registered: string | null = null;
+  /** After a 429, no post before this time (epoch ms); a new page load starts afresh. */
+  private holdUntil = 0;
+  /** Calls of the browser's subscribe so far: a late answer is undone only if no later call was made. */
+  private subscribeCalls = 0;
 
   constructor(
     private readonly api: ApiClient,
@@ -59,10 +137,14 @@ export class PushNotifications {
     /** From config.json; when absent the server is asked (GET /api/push/config). */
     private readonly configuredKey: string | undefined,
     private readonly storage: Pick<Storage, "getItem" | "setItem" | "removeItem">,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** Where things stand for `userId`; a subscription this browser holds is registered with the server again. */
-  async check(userId: string): Promise<PushStatus> {
+  /**
+   * Where things stand for this login; a subscription this browser holds is posted to the server again
+   * if it, the login or the key changed since the server last accepted it.
+   */
+  async check(login: PushLogin): Promise<PushStatus> {
     if (!this.browser.supported()) return "unsupported";
     const key = await this.publicKey();
     if (!key) return "unconfigured";
@@ -70,7 +152,7 @@ export class PushNotifications {
     if (permission === "denied") return "blocked";
     let subscription = await this.browser.subscription();
     if (!subscription) return "off";
-    if (permission !== "granted" || this.storage.getItem(OWNER_KEY) !== userId) {
+    if (permission !== "granted" || this.storage.getItem(OWNER_KEY) !== login.user.id) {
       // Someone else's, left by a login that ended without logging out, or no longer allowed.
       await this.drop(subscription);
       return "off";
@@ -78,25 +160,37 @@ export class PushNotifications {
     const bytes = applicationServerKey(key);
     if (!madeWith(subscription, bytes)) {
       await subscription.unsubscribe();
-      subscription = await this.browser.subscribe(bytes);
-      this.registered = null;
-    }
-    if (this.registered === subscription.endpoint) return "on";
-    try {
-      await this.api.addPushSubscription(subscription.toJSON());
-      this.registered = subscription.endpoint;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 422) {
-        await this.drop(); // the server will not push to it: say so rather than show "on"
+      try {
+        subscription = await this.subscribe(bytes);
+      } catch {
+        // The old one is gone and no new one came: off, so the user can turn them on again.
+        await this.drop();
         return "off";
       }
-      // Offline or busy: the server still has it from before, and the next start registers it again.
+    }
+    const registration = registrationOf(subscription, login, key);
+    const registered = this.registered();
+    if (registered && sameRegistration(registered, registration)) return "on";
+    if (this.now() < this.holdUntil) return "on"; // told to wait: the server keeps what it had
+    try {
+      await this.api.addPushSubscription(subscription.toJSON());
+      this.storage.setItem(REGISTERED_KEY, JSON.stringify(registration));
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 422 || error.status === 409)) {
+        // The server will not push to it (refused, or the endpoint is held with other keys): say so
+        // rather than show "on".
+        await this.drop();
+        return "off";
+      }
+      if (error instanceof ApiError && error.status === 429)
+        this.holdUntil = this.now() + (error.retryAfter ?? RETRY_AFTER_DEFAULT_S) * 1000;
+      // Offline or busy: the server still has it from before, and a later start posts it again.
     }
     return "on";
   }
 
   /** Asks the browser's permission (from a click), subscribes and registers the subscription with the server. */
-  async enable(userId: string): Promise<PushStatus> {
+  async enable(login: PushLogin): Promise<PushStatus> {
     const key = await this.publicKey();
     if (!key) return "unconfigured";
     const permission = await this.browser.requestPermission();
@@ -109,10 +203,11 @@ export class PushNotifications {
       subscription = null;
     }
     try {
-      subscription ??= await this.browser.subscribe(bytes);
+      subscription ??= await this.subscribe(bytes);
     } catch (error) {
-      const reason = error instanceof Error ? ` (${error.message})` : "";
-      throw new Error(`This browser could not subscribe to notifications${reason}. Try again later.`);
+      // Refused because the user has since blocked notifications: "blocked" says what to do.
+      if (refused(error) && this.browser.permission() === "denied") return "blocked";
+      throw new Error(subscribeProblem(error));
     }
     try {
       await this.api.addPushSubscription(subscription.toJSON());
@@ -120,8 +215,8 @@ export class PushNotifications {
       await subscription.unsubscribe().catch(() => false); // half on would be worse than off
       throw error;
     }
-    this.registered = subscription.endpoint;
-    this.storage.setItem(OWNER_KEY, userId);
+    this.storage.setItem(OWNER_KEY, login.user.id);
+    this.storage.setItem(REGISTERED_KEY, JSON.stringify(registrationOf(subscription, login, key)));
     return "on";
   }
 
@@ -141,7 +236,7 @@ export class PushNotifications {
   /** Unsubscribes this browser without telling the server (the login that could tell it is over). */
   async drop(held?: BrowserSubscription): Promise<void> {
     this.storage.removeItem(OWNER_KEY);
-    this.registered = null;
+    this.storage.removeItem(REGISTERED_KEY);
     const subscription = held ?? (await this.browser.subscription().catch(() => null));
     await subscription?.unsubscribe().catch(() => false);
   }
@@ -153,6 +248,42 @@ export class PushNotifications {
 
   clearBadge(): void {
     if (this.browser.supported()) this.browser.clearBadge();
+  }
+
+  /**
+   * The browser's subscribe, given up after SUBSCRIBE_TIMEOUT_MS (rejecting with a SubscribeTimeout).
+   * A subscription the browser makes after that is unsubscribed: nobody is waiting for it, and the
+   * server never heard of it. Unless a later call was made since: in Chrome it returns that same
+   * subscription, and that call decides what becomes of it.
+   */
+  private async subscribe(key: Uint8Array<ArrayBuffer>): Promise<BrowserSubscription> {
+    const call = ++this.subscribeCalls;
+    const subscribing = this.browser.subscribe(key);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<"time up">((resolve) => {
+      timer = setTimeout(() => resolve("time up"), SUBSCRIBE_TIMEOUT_MS);
+    });
+    let answer: BrowserSubscription | "time up";
+    try {
+      answer = await Promise.race([subscribing, timeUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (answer !== "time up") return answer;
+    void subscribing
+      .then((late) => (call === this.subscribeCalls ? late.unsubscribe() : false))
+      .catch(() => false);
+    throw new SubscribeTimeout("The browser's push service did not answer in time.");
+  }
+
+  /** What the server last accepted, as noted; null when nothing (readable) is. */
+  private registered(): Registration | null {
+    try {
+      const noted = JSON.parse(this.storage.getItem(REGISTERED_KEY) ?? "null") as Registration | null;
+      return typeof noted?.endpoint === "string" ? noted : null;
+    } catch {
+      return null; // not JSON: post again, which notes it afresh
+    }
   }
 
   private publicKey(): Promise<string | null> {

@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readBy, receiptStatus } from "./messages";
-import type { BrowserSubscription, PushBrowser } from "./push";
+import {
+  type BrowserSubscription,
+  PUSH_SERVICE_UNREACHABLE,
+  type PushBrowser,
+  SUBSCRIBE_TIMEOUT_MS,
+} from "./push";
 import type { SocketPort } from "./socket";
 import {
   ChatStore,
@@ -88,6 +93,8 @@ class FakeServer {
     this.sent.push({ request: `${method} ${url.pathname}`, body, auth });
     const path = url.pathname.split("/").slice(2); // after /api
     if (path[0] === "auth") {
+      if (path[1] === "login")
+        return json({ user: user("u1"), accessToken: "t3", refreshToken: "r3", expiresIn: 900 });
       if (path[1] !== "refresh") return new Response(null, { status: 204 });
       if (this.refreshStatus !== 200) return json({ error: { code: "unauthorized", message: "No." } }, 401);
       return json({ accessToken: "t2", refreshToken: "r2", expiresIn: 900 });
@@ -1133,6 +1140,35 @@ describe("ChatStore push notifications", () => {
     expect([...server.pushEndpoints]).toEqual(["https://push.example/1"]);
   });
 
+  it("posts the subscription once per login: not at each start or refresh, again after a new log-in", async () => {
+    // Given notifications on, enabled in an earlier page load of a login made at 5
+    const session = JSON.parse(storage.get("chat.session") ?? "{}");
+    storage.set("chat.session", JSON.stringify({ ...session, loggedInAt: 5 }));
+    const browser = subscribedAs("u1");
+    newStore(browser).start();
+    await settle();
+    expect(server.asked("POST /api/push")).toHaveLength(1);
+    // When the app starts again, refreshing its tokens on the way, and the profile is opened
+    const expiring = JSON.parse(storage.get("chat.session") ?? "{}");
+    storage.set("chat.session", JSON.stringify({ ...expiring, expiresAt: Date.now() }));
+    const reloaded = newStore(browser);
+    reloaded.start();
+    await settle();
+    await reloaded.checkNotifications();
+    expect(server.asked("POST /api/auth/refresh")).toHaveLength(1);
+    // Then the server is not asked again: each post spends one of the user's subscription requests
+    expect(server.asked("POST /api/push")).toHaveLength(1);
+    expect(reloaded.getState().webPush).toBe("on");
+    // When the user logs in anew (the earlier login ended without log-out, say)
+    await reloaded.logIn("u1", "password123");
+    await settle();
+    // Then the subscription is posted with the new login, so the server ties it to that one
+    expect(
+      server.sent.filter((r) => r.request === "POST /api/push/subscriptions").map((r) => r.auth),
+    ).toEqual(["Bearer t", "Bearer t3"]);
+    expect(reloaded.getState().webPush).toBe("on");
+  });
+
   it("turns on when asked, and off again", async () => {
     const browser = new FakePushBrowser();
     const store = newStore(browser);
@@ -1145,6 +1181,20 @@ describe("ChatStore push notifications", () => {
     expect(store.getState().webPush).toBe("off");
     expect(server.pushEndpoints.size).toBe(0);
     expect(browser.current?.unsubscribed).toBe(true);
+  });
+
+  it("gives up turning on when the browser's push service never answers, and stays off", async () => {
+    const browser = new FakePushBrowser();
+    browser.subscribe = () => new Promise<BrowserSubscription>(() => {}); // offline Chrome
+    const store = newStore(browser);
+    await store.checkNotifications();
+    vi.useFakeTimers();
+    // The profile's controls wait for this, so it must end
+    const told = expect(store.enableNotifications()).rejects.toThrow(PUSH_SERVICE_UNREACHABLE);
+    await vi.advanceTimersByTimeAsync(SUBSCRIBE_TIMEOUT_MS);
+    await told;
+    expect(store.getState().webPush).toBe("off");
+    expect(server.pushEndpoints.size).toBe(0);
   });
 
   it("log-out removes this browser's subscription while the login still stands, then ends it", async () => {

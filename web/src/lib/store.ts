@@ -375,11 +375,11 @@ export class ChatStore {
 
   /** Finds out where notifications stand in this browser (asked again each time the profile opens). */
   async checkNotifications(): Promise<void> {
-    const userId = this.me;
-    if (!userId) return;
+    const session = this.state.session;
+    if (!session) return;
     try {
-      const status = await this.webPush.check(userId);
-      if (this.me === userId) this.update({ webPush: status });
+      const status = await this.webPush.check(session);
+      if (this.me === session.user.id) this.update({ webPush: status });
     } catch {
       // Offline: the status stays as it was until the next check.
     }
@@ -387,7 +387,8 @@ export class ChatStore {
 
   /** Turns notifications on for this browser: the permission prompt comes from the click calling this. */
   async enableNotifications(): Promise<void> {
-    this.update({ webPush: await this.webPush.enable(this.me) });
+    const session = this.state.session;
+    if (session) this.update({ webPush: await this.webPush.enable(session) });
   }
 
   async disableNotifications(): Promise<void> {

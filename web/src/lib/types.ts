@@ -98,6 +98,12 @@ export interface Session {
   refreshToken: string;
   /** Epoch milliseconds when the access token expires. */
   expiresAt: number;
+  /**
+   * Epoch milliseconds of the log-in or sign-up this session comes from, kept through refreshes: a new
+   * value is a new login. Made here (the access token is opaque to clients); absent on sessions saved
+   * before it was kept.
+   */
+  loggedInAt?: number;
 }
 
 export interface Page<T> {

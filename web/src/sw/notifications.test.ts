@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AppWindow,
   type AppWindows,
+  COUNTED_IDS_KEPT,
   conversationFromUrl,
   conversationUrl,
   type MessagePush,
@@ -96,7 +97,7 @@ describe("the notification for a pushed message", () => {
       body: "Bob: hi",
       tag: "c1",
       renotify: true,
-      data: { conversationId: "c1", messageId: "m1", count: 1 },
+      data: { conversationId: "c1", messageIds: ["m1"], count: 1 },
     });
   });
 
@@ -112,6 +113,36 @@ describe("the notification for a pushed message", () => {
     await showMessageNotification(tray, push({ conversationId: "c2", title: "Bob" }), badge);
     expect(tray.shown.map((n) => n.options.tag)).toEqual(["c1", "c2"]);
     expect(badge.count).toBe(2);
+  });
+
+  it("counts an earlier message of the burst once when its push comes again", async () => {
+    // Given a notification counting m1, m2 and m3
+    const tray = new FakeTray();
+    const badge = new FakeBadge();
+    for (const id of ["m1", "m2", "m3"]) await showMessageNotification(tray, push({ messageId: id }), badge);
+    expect(tray.shown.map((n) => n.title)).toEqual(["Alice (3 new messages)"]);
+    // When the push service delivers m1 again (a retry), then a new m4
+    await showMessageNotification(tray, push({ messageId: "m1" }), badge);
+    expect(tray.shown.map((n) => n.title)).toEqual(["Alice (3 new messages)"]);
+    await showMessageNotification(tray, push({ messageId: "m4" }), badge);
+    // Then m1 counted once, and m4 once
+    expect(tray.shown.map((n) => n.title)).toEqual(["Alice (4 new messages)"]);
+    expect(tray.shown[0]?.options.data.messageIds).toEqual(["m1", "m2", "m3", "m4"]);
+  });
+
+  it("remembers only the latest ids of a long burst, and counts pushes without an id", () => {
+    let data = messageNotification(readMessagePush(push({ messageId: "m0" }))).options.data;
+    for (let i = 1; i <= COUNTED_IDS_KEPT; i++)
+      data = messageNotification(readMessagePush(push({ messageId: `m${i}` })), data).options.data;
+    expect(data.count).toBe(COUNTED_IDS_KEPT + 1);
+    expect(data.messageIds).toHaveLength(COUNTED_IDS_KEPT);
+    expect(data.messageIds[0]).toBe("m1");
+    const anonymous = readMessagePush({ type: "message", conversationId: "c1" });
+    const once = messageNotification(anonymous, data).options.data;
+    expect(messageNotification(anonymous, once).options.data).toMatchObject({
+      count: COUNTED_IDS_KEPT + 3,
+      messageIds: data.messageIds,
+    });
   });
 
   it("still shows one, generic, for a push it cannot read", async () => {
@@ -134,13 +165,19 @@ describe("the notification for a pushed message", () => {
   });
 
   it("reads back what a shown notification carries, and nothing from junk", () => {
-    expect(notificationData({ conversationId: "c1", messageId: "m1", count: 3 })).toEqual({
+    expect(notificationData({ conversationId: "c1", messageIds: ["m1", "m2", 3, ""], count: 3 })).toEqual({
       conversationId: "c1",
-      messageId: "m1",
+      messageIds: ["m1", "m2"],
       count: 3,
     });
     expect(notificationData(null)).toBeNull();
-    expect(notificationData({})).toEqual({ conversationId: null, messageId: null, count: 1 });
+    expect(notificationData({})).toEqual({ conversationId: null, messageIds: [], count: 1 });
+    // One shown by the worker before it kept every id: its latest message counts as seen
+    const earlier = { conversationId: "c1", messageId: "m1", count: 2 };
+    expect(notificationData(earlier)).toEqual({ conversationId: "c1", messageIds: ["m1"], count: 2 });
+    expect(messageNotification(readMessagePush(push()), notificationData(earlier)).title).toBe(
+      "Alice (2 new messages)",
+    );
   });
 });
 

@@ -29,7 +29,11 @@ export type WorkerMessage =
 /** What a shown notification carries, read back from `notification.data`. */
 export interface NotificationData {
   conversationId: string | null;
-  messageId: string | null;
+  /**
+   * The messages already counted, oldest first, at most COUNTED_IDS_KEPT of them: a push delivered
+   * again (a retry, any of the burst's) is not counted twice.
+   */
+  messageIds: string[];
   /** Messages collapsed into this notification (a burst in one conversation shows once). */
   count: number;
 }
@@ -89,6 +93,11 @@ const ICON = "/icons/icon-192.png";
 const BADGE = "/icons/badge-96.png";
 /** Pushes the worker cannot read share one notification, as one conversation's do. */
 const UNKNOWN_TAG = "chat";
+/**
+ * How many message ids a notification remembers: far more than a push service redelivers across
+ * (a retry comes within minutes), few enough to keep its data small (about 3 KB).
+ */
+export const COUNTED_IDS_KEPT = 100;
 
 function text(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value : null;
@@ -116,18 +125,20 @@ export function readMessagePush(payload: unknown): MessagePush | null {
 export function notificationData(data: unknown): NotificationData | null {
   if (typeof data !== "object" || data === null) return null;
   const d = data as Record<string, unknown>;
+  // A notification shown by an earlier version of this worker has only the latest `messageId`.
+  const ids = Array.isArray(d.messageIds) ? d.messageIds : [d.messageId];
   return {
     conversationId: text(d.conversationId),
-    messageId: text(d.messageId),
+    messageIds: ids.map(text).filter((id): id is string => id !== null),
     count: typeof d.count === "number" && d.count > 0 ? d.count : 1,
   };
 }
 
 /**
  * The notification for a pushed message. Tagged with its conversation, so a burst replaces one
- * notification (alerting again, `renotify`) that counts the messages; the same message pushed twice
- * (a retried delivery) is not counted twice. A push that is not a message still shows one: a push
- * with userVisibleOnly must.
+ * notification (alerting again, `renotify`) that counts the messages; a message pushed again (a
+ * retried delivery, of the latest or an earlier one) is not counted twice. A push that is not a
+ * message still shows one: a push with userVisibleOnly must.
  */
 export function messageNotification(
   message: MessagePush | null,
@@ -142,12 +153,15 @@ export function messageNotification(
         renotify: true,
         icon: ICON,
         badge: BADGE,
-        data: { conversationId: null, messageId: null, count: 1 },
+        data: { conversationId: null, messageIds: [], count: 1 },
       },
     };
   }
-  const repeated = previous !== null && previous.messageId === message.messageId;
+  // A push without a message id cannot be told from another: it counts.
+  const repeated = message.messageId !== "" && (previous?.messageIds.includes(message.messageId) ?? false);
   const count = previous ? previous.count + (repeated ? 0 : 1) : 1;
+  const counted = previous?.messageIds ?? [];
+  const messageIds = repeated || message.messageId === "" ? counted : [...counted, message.messageId];
   return {
     title: count > 1 ? `${message.title} (${count} new messages)` : message.title,
     options: {
@@ -156,7 +170,11 @@ export function messageNotification(
       renotify: true,
       icon: ICON,
       badge: BADGE,
-      data: { conversationId: message.conversationId, messageId: message.messageId, count },
+      data: {
+        conversationId: message.conversationId,
+        messageIds: messageIds.slice(-COUNTED_IDS_KEPT),
+        count,
+      },
     },
   };
 }
