@@ -14,10 +14,11 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE) \
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: dev test lint typecheck unit web-check browser synth layer bootstrap deploy destroy bench clean help
+.PHONY: dev check test lint typecheck unit web-check browser synth layer bootstrap deploy destroy bench clean help
 
 help:
 	@echo "make dev    run the chat backend locally on http://127.0.0.1:8000 (Ctrl-C stops)"
+	@echo "make check  the fast loop: lint, type-check, unit, contract and integration tests (no browser, no local stack)"
 	@echo "make test   lint, type-check and run every test (Python, Vitest, and the browser in Chromium)"
 	@echo "make synth  write the CloudFormation template to cdk.out/ (STAGE=dev|prod), offline"
 	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
@@ -48,7 +49,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-web-check: $(WEB_DEPS)
+# The client's types are generated from the server's schemas (npm run --prefix web types): fail when stale.
+.PHONY: web-types-check
+web-types-check: $(STAMP) $(WEB_DEPS)
+	npm run --prefix web --silent types:check
+
+web-check: $(WEB_DEPS) web-types-check
 	npm run --prefix web --silent typecheck
 	npm run --prefix web --silent lint
 	npm run --prefix web --silent test
@@ -60,6 +66,10 @@ unit: $(STAMP) $(WEB_BUILD) browser
 	$(BIN)/pytest -q
 
 test: lint typecheck web-check unit
+
+# While working: seconds, not minutes. `make test` (what CI runs) before a commit.
+check: lint typecheck
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests/unit tests/contract tests/integration
 
 $(CDK): infra/cli/package.json infra/cli/package-lock.json
 	npm ci --prefix infra/cli --no-audit --no-fund --silent

@@ -41,9 +41,10 @@ import bson
 import requests
 from send_path import _Client, _CountingDb, free_port
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
-from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.conversations import MongoConversationStore
+from chat.adapters.mongo.indexes import ensure_indexes
+from chat.adapters.mongo.messages import MongoMessageStore
 from chat.clock import utc_now
 from chat.handlers import composition
 from chat.models.chat import Message

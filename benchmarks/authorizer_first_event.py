@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
 CHECK_ONLY = "import chat.handlers.ws_authorizer, chat.services.tokens"
 WITH_LOGIN_READ = (
-    CHECK_ONLY + "; import chat.adapters.mongo_logins; from pymongo import MongoClient; "
+    CHECK_ONLY + "; import chat.adapters.mongo.logins; from pymongo import MongoClient; "
     "MongoClient('mongodb://127.0.0.1:1', connect=False, tz_aware=True)"
 )
 

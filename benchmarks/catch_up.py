@@ -22,8 +22,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from send_path import _Client, _CountingDb, free_port, post
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.indexes import ensure_indexes
 from local.background import gateway_in_background
 from local.embedded_store import embedded_client
 

@@ -40,9 +40,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from send_path import _Client, _CountingDb, free_port
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
-from chat.adapters.mongo_store import MongoUserStore
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.accounts import MongoUserStore
+from chat.adapters.mongo.indexes import ensure_indexes
 from chat.clock import utc_now
 from chat.config import settings
 from chat.handlers import composition

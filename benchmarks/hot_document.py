@@ -25,8 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
-from chat.adapters.indexes import ensure_indexes  # noqa: E402
-from chat.adapters.mongo_store import MongoConversationStore, MongoReceiptStore  # noqa: E402
+from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore  # noqa: E402
+from chat.adapters.mongo.indexes import ensure_indexes  # noqa: E402
 from chat.clock import utc_now  # noqa: E402
 from chat.models.chat import Conversation, Message  # noqa: E402
 from chat.services.ids import new_id  # noqa: E402

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requests
 from send_path import free_port
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.indexes import ensure_indexes
 from chat.services.media_types import HEAD_BYTES
 from local.background import gateway_in_background
 from local.embedded_store import embedded_client

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import websockets
 from send_path import _Client, _CountingDb, free_port, post
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.indexes import ensure_indexes
 from chat.config import settings
 from chat.handlers import composition
 from chat.models.ports import NotificationJob

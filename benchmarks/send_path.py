@@ -40,8 +40,8 @@ for name, value in {
 
 import websockets  # noqa: E402
 
-from chat.adapters import mongo  # noqa: E402
-from chat.adapters.indexes import ensure_indexes  # noqa: E402
+from chat.adapters.mongo import client as mongo  # noqa: E402
+from chat.adapters.mongo.indexes import ensure_indexes  # noqa: E402
 from local.background import gateway_in_background  # noqa: E402
 from local.embedded_store import embedded_client  # noqa: E402
 

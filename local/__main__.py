@@ -50,7 +50,14 @@ def main() -> int:
     args = parser.parse_args()
     _configure_environment(args.host, args.port)
 
-    from chat.config import positive_setting
+    from chat.config import environment_settings, positive_setting
+
+    try:
+        environment_settings()  # a setting that makes no sense stops here, named, before anything starts
+    except RuntimeError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 1
+
     from local.media import LocalMedia
     from local.queues import LocalFanOut, LocalNotifier
 
@@ -76,8 +83,8 @@ def main() -> int:
 def _serve(host: str, port: int, media: "LocalMedia") -> int:
     from aiohttp import web
 
-    from chat.adapters import mongo
-    from chat.adapters.indexes import ensure_indexes
+    from chat.adapters.mongo import client as mongo
+    from chat.adapters.mongo.indexes import ensure_indexes
     from chat.config import positive_setting, settings
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
@@ -90,7 +97,7 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
         mongo.use_client(embedded_client())
         store = "the embedded store (in memory: data is gone when this stops; set MONGODB_URI for a real MongoDB)"
     try:
-        settings()  # a setting that makes no sense stops here, named, before anything starts
+        settings()  # the secrets, read once (a JWT_SECRET too short stops here)
     except RuntimeError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 1

@@ -33,8 +33,8 @@ os.environ.update(
     }
 )
 
-from chat.adapters import mongo
-from chat.adapters.indexes import ensure_indexes
+from chat.adapters.mongo import client as mongo
+from chat.adapters.mongo.indexes import ensure_indexes
 from chat.config import media_signing_key, settings
 from chat.handlers import composition
 from local.embedded_store import embedded_client

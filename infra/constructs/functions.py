@@ -30,8 +30,10 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sizing:
+    """What one function is given: its memory and timeout, what it may read or write, and why."""
+
     memory_mb: int
     timeout_s: int
     reads_jwt_key: bool
@@ -50,95 +52,127 @@ class Sizing:
 # function talks to the database, so a dead cluster ends in a clear 503, not a Lambda timeout.
 SIZING = {
     HTTP_HANDLER: Sizing(
-        1024,
-        15,
-        True,
-        True,
-        "argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
+        memory_mb=1024,
+        timeout_s=15,
+        reads_jwt_key=True,
+        reads_mongodb=True,
+        why="argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
         handles_media=True,
         pushes=True,
         uses_archive=True,
         notifies=True,
     ),
-    WS_AUTHORIZER: Sizing(256, 15, True, True, "one HMAC check and one read of the token's login"),
+    WS_AUTHORIZER: Sizing(
+        memory_mb=256,
+        timeout_s=15,
+        reads_jwt_key=True,
+        reads_mongodb=True,
+        why="one HMAC check and one read of the token's login",
+    ),
     WS_ROUTES["$connect"]: Sizing(
-        256,
-        15,
-        False,
-        True,
-        "the connect limit, the socket, the login and socket-cap reads; a first socket also tells contacts",
+        memory_mb=256,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="the connect limit, the socket, the login and socket-cap reads; a first socket also tells contacts",
         pushes=True,
     ),
     WS_ROUTES["$disconnect"]: Sizing(
-        256, 15, False, True, "a MongoDB delete and a check; a last socket also tells contacts", pushes=True
+        memory_mb=256,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="a MongoDB delete and a check; a last socket also tells contacts",
+        pushes=True,
     ),
-    WS_ROUTES["$default"]: Sizing(128, 3, False, False, "parses a frame, answers an error"),
-    WS_ROUTES["ping"]: Sizing(128, 3, False, False, "answers pong"),
+    WS_ROUTES["$default"]: Sizing(
+        memory_mb=128, timeout_s=3, reads_jwt_key=False, reads_mongodb=False, why="parses a frame, answers an error"
+    ),
+    WS_ROUTES["ping"]: Sizing(memory_mb=128, timeout_s=3, reads_jwt_key=False, reads_mongodb=False, why="answers pong"),
     WS_ROUTES["sendMessage"]: Sizing(
-        1024,
-        15,
-        False,
-        True,
-        "5 MongoDB round trips (1 the rate limit), then parallel pushes; a large group's go through the fan-out queue",
+        memory_mb=1024,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="5 MongoDB round trips (1 the rate limit), then parallel pushes; a large group's go through the "
+        "fan-out queue",
         handles_media=True,
         pushes=True,
         notifies=True,
     ),
     WS_ROUTES["typing"]: Sizing(
-        512,
-        15,
-        False,
-        True,
-        "4 MongoDB round trips (1 the rate limit), then parallel pushes (conversations of up to 50 members)",
+        memory_mb=512,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="4 MongoDB round trips (1 the rate limit), then parallel pushes (conversations of up to 50 members)",
         pushes=True,
     ),
     WS_ROUTES["markRead"]: Sizing(
-        512,
-        15,
-        False,
-        True,
-        "receipts (markDelivered too): the rate limit, 1 MongoDB read, 1 write, 1 author lookup, 1 connection "
+        memory_mb=512,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="receipts (markDelivered too): the rate limit, 1 MongoDB read, 1 write, 1 author lookup, 1 connection "
         "query, then pushes to the reader's devices and the authors; a large group's go through the fan-out queue",
         pushes=True,
     ),
     WS_ROUTES["editMessage"]: Sizing(
-        512,
-        15,
-        False,
-        True,
-        "edits, deletions and reactions: 6 MongoDB round trips (1 the rate limit), then parallel pushes; "
+        memory_mb=512,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="edits, deletions and reactions: 6 MongoDB round trips (1 the rate limit), then parallel pushes; "
         "signs links of files",
         links_media=True,
         pushes=True,
         uses_archive=True,
     ),
     ARCHIVER: Sizing(
-        1024,
-        900,
-        False,
-        True,
-        "moves old messages to S3 chunks, within ARCHIVE_MAX_MESSAGES and its 15 minutes; the next run goes on",
+        memory_mb=1024,
+        timeout_s=900,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="moves old messages to S3 chunks, within ARCHIVE_MAX_MESSAGES and its 15 minutes; the next run goes on",
         archives=True,
     ),
     FAN_OUT_WORKER: Sizing(
-        512,
-        30,
-        False,
-        True,
-        "one queued frame to one batch of sockets, in parallel pushes; deletes the connections that are gone",
+        memory_mb=512,
+        timeout_s=30,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="one queued frame to one batch of sockets, in parallel pushes; deletes the connections that are gone",
         pushes=True,
     ),
     NOTIFIER: Sizing(
-        512,
-        60,
-        False,
-        True,
-        "one message's Web Push notifications: who is away and their devices from MongoDB, then one encrypted "
+        memory_mb=512,
+        timeout_s=60,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="one message's Web Push notifications: who is away and their devices from MongoDB, then one encrypted "
         "request per device, PUSH_THREADS at once; a retry goes back on the queue, delayed",
     ),
-    DB_SETUP_HANDLER: Sizing(256, 60, False, True, "creates indexes once per deploy; index builds can take a while"),
-    MEDIA_KEY_SETUP_HANDLER: Sizing(512, 30, False, False, "generates one RSA-2048 key pair per stack, at deploy"),
-    VAPID_KEY_SETUP_HANDLER: Sizing(256, 30, False, False, "generates one P-256 (VAPID) key pair per stack, at deploy"),
+    DB_SETUP_HANDLER: Sizing(
+        memory_mb=256,
+        timeout_s=60,
+        reads_jwt_key=False,
+        reads_mongodb=True,
+        why="creates indexes once per deploy; index builds can take a while",
+    ),
+    MEDIA_KEY_SETUP_HANDLER: Sizing(
+        memory_mb=512,
+        timeout_s=30,
+        reads_jwt_key=False,
+        reads_mongodb=False,
+        why="generates one RSA-2048 key pair per stack, at deploy",
+    ),
+    VAPID_KEY_SETUP_HANDLER: Sizing(
+        memory_mb=256,
+        timeout_s=30,
+        reads_jwt_key=False,
+        reads_mongodb=False,
+        why="generates one P-256 (VAPID) key pair per stack, at deploy",
+    ),
 }
 
 

@@ -6,7 +6,7 @@ Parameters). Locally and in tests the values come straight from the
 environment."""
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
@@ -87,15 +87,22 @@ def _secret(value_var: str, arn_var: str) -> str | None:
 
 @cache
 def settings() -> Settings:
+    """Every setting, the secrets included (fetched once per container)."""
     jwt_secret = _secret("JWT_SECRET", "JWT_SECRET_ARN")
     if jwt_secret is not None and len(jwt_secret.encode()) < 32:
         raise RuntimeError("JWT_SECRET (or JWT_SECRET_ARN) must hold a random key of at least 256 bits")
     mongodb_uri = _secret("MONGODB_URI", "MONGODB_URI_SECRET_ARN")
+    return replace(environment_settings(), jwt_secret=jwt_secret, mongodb_uri=mongodb_uri)
+
+
+def environment_settings() -> Settings:
+    """The settings read from the environment alone, no secret fetched: cheap enough for
+    every cold start to check them first (chat.handlers does), so a setting that makes no
+    sense stops the function there, named, instead of failing its first request. Not
+    cached: `settings()` is the one read the functions keep."""
     return Settings(
-        jwt_secret=jwt_secret,
         jwt_issuer=os.environ.get("JWT_ISSUER", "chat"),
         jwt_audience=os.environ.get("JWT_AUDIENCE", "chat-api"),
-        mongodb_uri=mongodb_uri,
         mongodb_database=os.environ.get("MONGODB_DATABASE", "chat"),
         ws_management_endpoint=os.environ.get("WS_MANAGEMENT_ENDPOINT"),
         media_bucket=os.environ.get("MEDIA_BUCKET"),

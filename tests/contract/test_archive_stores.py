@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat.adapters.mongo_archive import MongoArchivableMessages, MongoArchiveIndex
-from chat.adapters.mongo_store import MongoMessageStore
+from chat.adapters.mongo.archive import MongoArchivableMessages, MongoArchiveIndex
+from chat.adapters.mongo.messages import MongoMessageStore
 from chat.adapters.s3_archive import S3ArchiveStorage
 from chat.clock import utc_now
 from chat.models.chat import Message

@@ -10,13 +10,10 @@ from typing import Any
 
 import pytest
 
-from chat.adapters.mongo_store import (
-    MongoConnectionStore,
-    MongoConversationStore,
-    MongoMessageStore,
-    MongoReceiptStore,
-    MongoUserStore,
-)
+from chat.adapters.mongo.accounts import MongoUserStore
+from chat.adapters.mongo.connections import MongoConnectionStore
+from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
+from chat.adapters.mongo.messages import MongoMessageStore
 from chat.clock import utc_now
 from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
 from chat.services.ids import new_id

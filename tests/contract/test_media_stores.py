@@ -10,7 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat.adapters.mongo_store import MongoMediaStore, MongoMessageStore, MongoTypingThrottle, MongoUserStore
+from chat.adapters.mongo.accounts import MongoUserStore
+from chat.adapters.mongo.limits import MongoTypingThrottle
+from chat.adapters.mongo.media import MongoMediaStore
+from chat.adapters.mongo.messages import MongoMessageStore
 from chat.adapters.s3_media import S3MediaStorage
 from chat.clock import utc_now
 from chat.models.chat import Attachment

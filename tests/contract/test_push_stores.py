@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from chat.adapters.mongo_logins import MongoLoginStore
-from chat.adapters.mongo_push import MongoPushDeliveryLog, MongoPushSubscriptionStore
-from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+from chat.adapters.mongo.accounts import MongoUserStore
+from chat.adapters.mongo.conversations import MongoConversationStore
+from chat.adapters.mongo.logins import MongoLoginStore
+from chat.adapters.mongo.push import MongoPushDeliveryLog, MongoPushSubscriptionStore
 from chat.clock import utc_now
 from chat.models.ports import PushSubscription
 from tests.contract.test_stores import a_group, a_user

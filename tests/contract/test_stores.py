@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from chat.adapters.mongo_logins import MongoLoginStore
-from chat.adapters.mongo_store import (
-    MongoConnectionStore,
-    MongoConversationStore,
-    MongoLoginAttemptStore,
-    MongoMessageStore,
-    MongoRateLimitStore,
-    MongoRefreshTokenStore,
-    MongoUserStore,
-)
+from chat.adapters.mongo.accounts import MongoRefreshTokenStore, MongoUserStore
+from chat.adapters.mongo.connections import MongoConnectionStore
+from chat.adapters.mongo.conversations import MongoConversationStore
+from chat.adapters.mongo.limits import MongoLoginAttemptStore, MongoRateLimitStore
+from chat.adapters.mongo.logins import MongoLoginStore
+from chat.adapters.mongo.messages import MongoMessageStore
 from chat.clock import utc_now
 from chat.models.chat import Connection, Conversation, Message, User
 from chat.models.errors import UsernameTaken

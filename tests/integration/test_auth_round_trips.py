@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from chat.adapters import mongo
+from chat.adapters.mongo import client as mongo
 from tests.conftest import SingleDatabaseClient, reset_containers
 from tests.integration.conftest import Pushed, call_http
 from tests.integration.test_send_round_trips import CountingDatabase

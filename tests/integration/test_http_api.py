@@ -76,6 +76,16 @@ def test_oversized_body_is_413(installed_db: Any) -> None:
     assert (response.status, error_code(response)) == (413, "payload_too_large")
 
 
+def test_the_body_limit_counts_bytes_not_characters(installed_db: Any) -> None:
+    # 20,000 emoji are 20,000 characters here but 80,000 bytes on the wire, over the 64 KiB
+    over = json.dumps({"username": "🙂" * 20_000, "password": "x"}, ensure_ascii=False)
+    response = call_http("POST", "/api/auth/login", raw_body=over)
+    assert (response.status, error_code(response)) == (413, "payload_too_large")
+    # while 16,000 of them (64,000 bytes) are under it, and meet the schema's own limits instead
+    under = json.dumps({"username": "🙂" * 16_000, "password": "x"}, ensure_ascii=False)
+    assert call_http("POST", "/api/auth/login", raw_body=under).status == 422
+
+
 def test_login_and_the_same_401_for_wrong_name_or_password(alice: Account) -> None:
     assert call_http("POST", "/api/auth/login", {"username": "ALICE", "password": "password123"}).status == 200
     wrong_password = call_http("POST", "/api/auth/login", {"username": "alice", "password": "password124"})
@@ -408,7 +418,7 @@ def test_a_whole_number_written_with_a_point_is_an_integer(alice: Account, bob: 
 def test_database_down_is_a_clear_503(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from pymongo import MongoClient
 
-    from chat.adapters import mongo
+    from chat.adapters.mongo import client as mongo
     from tests.conftest import reset_containers
 
     # Nothing listens on port 9: the driver gives up after its server-selection timeout.

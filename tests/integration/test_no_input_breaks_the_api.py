@@ -67,7 +67,7 @@ _tokens: dict[int, str] = {}
 
 def _token() -> str:
     # One account per database: the store is fresh for each test function.
-    from chat.adapters import mongo
+    from chat.adapters.mongo import client as mongo
 
     key = id(mongo._client)
     if key not in _tokens:

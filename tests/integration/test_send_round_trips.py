@@ -3,7 +3,7 @@
 from collections import Counter
 from typing import Any
 
-from chat.adapters import mongo
+from chat.adapters.mongo import client as mongo
 from tests.conftest import SingleDatabaseClient, reset_containers
 from tests.integration.conftest import Pushed, call_http, connect, sign_up, ws_call
 

@@ -167,7 +167,7 @@ def test_non_member_send_is_forbidden(pushed: Pushed) -> None:
 def test_database_down_gives_an_error_frame_and_refuses_connect(installed_db: Any, monkeypatch: Any) -> None:
     from pymongo import MongoClient
 
-    from chat.adapters import mongo
+    from chat.adapters.mongo import client as mongo
     from tests.conftest import reset_containers
 
     alice = sign_up("alice")
@@ -227,7 +227,7 @@ def test_local_gateway_builds_the_same_event_shapes(installed_db: Any) -> None:
 
 
 def test_deploy_time_index_set_up_creates_every_index(installed_db: Any) -> None:
-    from chat.adapters.indexes import INDEXES
+    from chat.adapters.mongo.indexes import INDEXES
     from chat.handlers import db_setup
 
     # Given a database with none of the indexes, but one an earlier version made

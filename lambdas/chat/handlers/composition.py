@@ -10,8 +10,8 @@ from chat.config import media_signing_key, settings, vapid_private_key, vapid_pu
 if TYPE_CHECKING:
     from chat.adapters.apigw_push import ApiGatewayPusher
     from chat.adapters.cloudfront_links import CloudFrontLinks
-    from chat.adapters.mongo_archive import MongoArchiveIndex
-    from chat.adapters.mongo_store import MongoConnectionStore
+    from chat.adapters.mongo.archive import MongoArchiveIndex
+    from chat.adapters.mongo.connections import MongoConnectionStore
     from chat.adapters.s3_archive import S3ArchiveStorage
     from chat.services.archive import ArchivedHistory, ArchivedMessages, Archiver
     from chat.services.auth import AuthService
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 @cache
 def access_tokens() -> "AccessTokens":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_logins import MongoLoginStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.logins import MongoLoginStore
     from chat.services.tokens import AccessTokens
 
     config = settings()
@@ -52,8 +52,8 @@ def access_tokens() -> "AccessTokens":
 
 @cache
 def rate_limits() -> "RateLimits":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoRateLimitStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.limits import MongoRateLimitStore
     from chat.services.rate_limits import RateLimits
 
     return RateLimits(MongoRateLimitStore(database()), settings().rate_limits)
@@ -61,9 +61,10 @@ def rate_limits() -> "RateLimits":
 
 @cache
 def auth_service() -> "AuthService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_logins import MongoLoginStore
-    from chat.adapters.mongo_store import MongoLoginAttemptStore, MongoRefreshTokenStore, MongoUserStore
+    from chat.adapters.mongo.accounts import MongoRefreshTokenStore, MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.limits import MongoLoginAttemptStore
+    from chat.adapters.mongo.logins import MongoLoginStore
     from chat.services.auth import AuthService
     from chat.services.passwords import Passwords
 
@@ -83,8 +84,9 @@ def auth_service() -> "AuthService":
 
 @cache
 def user_service() -> "UserService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.adapters.mongo.accounts import MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
     from chat.services.users import UserService
 
     db = database()
@@ -93,13 +95,10 @@ def user_service() -> "UserService":
 
 @cache
 def conversation_service() -> "ConversationService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import (
-        MongoConversationStore,
-        MongoMessageStore,
-        MongoReceiptStore,
-        MongoUserStore,
-    )
+    from chat.adapters.mongo.accounts import MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
+    from chat.adapters.mongo.messages import MongoMessageStore
     from chat.services.conversations import ConversationService
 
     db = database()
@@ -133,8 +132,8 @@ def media_links() -> "MediaLinks":
 
 @cache
 def media_service() -> "MediaService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoMediaStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.media import MongoMediaStore
     from chat.adapters.s3_media import S3MediaStorage
     from chat.services.media import MediaService
 
@@ -151,16 +150,16 @@ def media_service() -> "MediaService":
 
 @cache
 def connection_store() -> "MongoConnectionStore":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConnectionStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.connections import MongoConnectionStore
 
     return MongoConnectionStore(database())
 
 
 @cache
 def archive_index() -> "MongoArchiveIndex":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_archive import MongoArchiveIndex
+    from chat.adapters.mongo.archive import MongoArchiveIndex
+    from chat.adapters.mongo.client import database
 
     return MongoArchiveIndex(database())
 
@@ -191,8 +190,8 @@ def archived_messages() -> "ArchivedMessages":
 
 @cache
 def archiver() -> "Archiver":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_archive import MongoArchivableMessages
+    from chat.adapters.mongo.archive import MongoArchivableMessages
+    from chat.adapters.mongo.client import database
     from chat.services.archive import Archiver
 
     config = settings()
@@ -208,8 +207,9 @@ def archiver() -> "Archiver":
 
 @cache
 def message_service() -> "MessageService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
+    from chat.adapters.mongo.messages import MongoMessageStore
     from chat.services.messages import MessageService
 
     db = database()
@@ -244,8 +244,8 @@ def _notify_queue_url() -> str:
 
 @cache
 def push_subscription_service() -> "PushSubscriptionService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_push import MongoPushSubscriptionStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.push import MongoPushSubscriptionStore
     from chat.services.push_subscriptions import PushSubscriptionService
 
     config = settings()
@@ -260,10 +260,12 @@ def push_subscription_service() -> "PushSubscriptionService":
 
 @cache
 def notifier() -> "Notifier":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_logins import MongoLoginStore
-    from chat.adapters.mongo_push import MongoPushDeliveryLog, MongoPushSubscriptionStore
-    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore, MongoUserStore
+    from chat.adapters.mongo.accounts import MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
+    from chat.adapters.mongo.logins import MongoLoginStore
+    from chat.adapters.mongo.messages import MongoMessageStore
+    from chat.adapters.mongo.push import MongoPushDeliveryLog, MongoPushSubscriptionStore
     from chat.adapters.sqs_notifications import SqsNotificationQueue
     from chat.adapters.web_push import HttpWebPush
     from chat.services.notifications import Notifier, PushRules
@@ -335,8 +337,9 @@ def fan_out_worker() -> "FanOut":
 
 @cache
 def typing_service() -> "TypingService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoTypingThrottle
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
+    from chat.adapters.mongo.limits import MongoTypingThrottle
     from chat.services.typing import TypingService
 
     db = database()
@@ -351,8 +354,9 @@ def typing_service() -> "TypingService":
 
 @cache
 def receipt_service() -> "ReceiptService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoMessageStore, MongoReceiptStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoReceiptStore
+    from chat.adapters.mongo.messages import MongoMessageStore
     from chat.services.receipts import ReceiptService
 
     db = database()
@@ -363,8 +367,9 @@ def receipt_service() -> "ReceiptService":
 
 @cache
 def message_change_service() -> "MessageChangeService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoMessageStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
+    from chat.adapters.mongo.messages import MongoMessageStore
     from chat.services.message_changes import MessageChangeService
 
     db = database()
@@ -381,8 +386,9 @@ def message_change_service() -> "MessageChangeService":
 
 @cache
 def group_service() -> "GroupService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.adapters.mongo.accounts import MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
     from chat.services.groups import GroupService
 
     db = database()
@@ -393,8 +399,8 @@ def group_service() -> "GroupService":
 
 @cache
 def chat_settings_service() -> "ChatSettingsService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_store import MongoConversationStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
     from chat.services.chat_settings import ChatSettingsService
 
     return ChatSettingsService(
@@ -404,9 +410,10 @@ def chat_settings_service() -> "ChatSettingsService":
 
 @cache
 def presence_service() -> "PresenceService":
-    from chat.adapters.mongo import database
-    from chat.adapters.mongo_logins import MongoLoginStore
-    from chat.adapters.mongo_store import MongoConversationStore, MongoUserStore
+    from chat.adapters.mongo.accounts import MongoUserStore
+    from chat.adapters.mongo.client import database
+    from chat.adapters.mongo.conversations import MongoConversationStore
+    from chat.adapters.mongo.logins import MongoLoginStore
     from chat.services.presence import PresenceService
 
     db = database()

@@ -3,8 +3,8 @@ a fresh Atlas cluster is ready without manual steps."""
 
 from typing import Any
 
-from chat.adapters.indexes import ensure_indexes
-from chat.adapters.mongo import database
+from chat.adapters.mongo.client import database
+from chat.adapters.mongo.indexes import ensure_indexes
 from chat.observability import logger
 
 

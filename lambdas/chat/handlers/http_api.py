@@ -53,12 +53,6 @@ def is_powertools_422(response: Any) -> bool:
 
 
 class ChatHttpResolver(APIGatewayHttpResolver):
-    # The contract writes some paths with a trailing slash (`/api/users/`);
-    # accept both spellings, as Powertools' REST resolver does.
-    @staticmethod
-    def _compile_regex(rule: str, base_regex: str = "") -> Any:
-        return APIGatewayHttpResolver._compile_regex(rule.rstrip("/") or "/", "^{}/*$")
-
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
         """Each operation lists the statuses its route declares, and only those."""
         document = super().get_openapi_schema(**kwargs)
@@ -170,11 +164,20 @@ def refusal(error: ChatError) -> dict[str, Any]:
 NOT_JSON = "Send the body as JSON, with Content-Type: application/json."
 
 
+def body_bytes(body: str, *, base64_encoded: bool) -> int:
+    """The body's size as sent, in bytes (API Gateway's limits count bytes, not characters)."""
+    if base64_encoded:
+        return len(body) * 3 // 4 - body[-2:].count("=")
+    if len(body) * 4 <= MAX_BODY_BYTES:  # four bytes a character at most: small enough either way
+        return len(body)
+    return len(body.encode("utf-8", "surrogatepass"))
+
+
 def body_refusal(event: dict[str, Any]) -> ChatError | None:
     """What is wrong with the body before anything parses it: too large, not JSON (what a
     cross-site form or a plain fetch sends: text/plain, form-urlencoded), or not UTF-8."""
     body = event.get("body") or ""
-    if len(body) > MAX_BODY_BYTES:
+    if body_bytes(body, base64_encoded=bool(event.get("isBase64Encoded"))) > MAX_BODY_BYTES:
         return PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
     if not body:
         return None
@@ -215,9 +218,19 @@ def unreadable_json(text: str) -> InvalidRequest | None:
     return None
 
 
+def without_trailing_slashes(event: dict[str, Any]) -> dict[str, Any]:
+    """The contract writes some paths with a trailing slash (`/api/users/`): both spellings
+    reach the same route, as in Powertools' REST resolver, by routing on the path without
+    them (a route's own rule never ends in one)."""
+    path = event.get("rawPath") or ""
+    if len(path) < 2 or not path.endswith("/"):
+        return event
+    return {**event, "rawPath": path.rstrip("/") or "/"}
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = body_refusal(event)
     if refused is not None:
         return refusal(refused)
-    return app.resolve(event, context)
+    return app.resolve(without_trailing_slashes(event), context)

@@ -1,9 +1,13 @@
 """WebSocket route `$default`: frames whose action no route knows."""
 
 import json
+from typing import TYPE_CHECKING
 
-from chat.handlers.ws_protocol import Event, Frame, frame_route, parse_frame
+from chat.handlers.ws_protocol import Event, frame_route, parse_frame
 from chat.models.errors import ChatError, InvalidRequest
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 KNOWN_ACTIONS = (
     "sendMessage",
@@ -23,7 +27,7 @@ class UnknownAction(ChatError):
 
 
 @frame_route
-def lambda_handler(event: Event) -> Frame:
+def lambda_handler(event: Event) -> "ServerFrame":
     action = parse_frame(event).get("action")
     if action is None:
         raise InvalidRequest('A frame needs an "action", e.g. {"action": "ping"}.')

@@ -1,13 +1,18 @@
 """WebSocket routes `editMessage`, `deleteMessage` and `react`: every member's sockets,
 this one included, get `messageUpdated`."""
 
+from typing import TYPE_CHECKING
+
 from chat.handlers.composition import message_change_service, rate_limits
-from chat.handlers.ws_protocol import Event, Frame, caller_id, frame_route, parse_action, parse_frame
+from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action, parse_frame
 from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 
 @frame_route
-def lambda_handler(event: Event) -> Frame | None:
+def lambda_handler(event: Event) -> "ServerFrame | None":
     user_id, changes, frame = caller_id(event), message_change_service(), parse_frame(event)
     match frame.get("action"):
         case "editMessage":

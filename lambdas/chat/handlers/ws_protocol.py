@@ -14,10 +14,11 @@ from chat.observability import logger
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from chat.models.frames import ErrorFrame, ServerFrame
+
 Action = TypeVar("Action", bound="BaseModel")
 
 Event = dict[str, Any]
-Frame = dict[str, Any]
 
 
 def connection_id(event: Event) -> str:
@@ -63,7 +64,7 @@ def parse_action(event: Event, model: type[Action], frame: dict[str, Any] | None
         raise InvalidRequest(f"The {frame.get('action')} frame is not valid.", details=details) from error
 
 
-def reply(frame: Frame) -> Event:
+def reply(frame: "ServerFrame") -> Event:
     body = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
     try:
         body.encode()
@@ -74,10 +75,10 @@ def reply(frame: Frame) -> Event:
     return {"statusCode": 200, "body": body}
 
 
-def error_frame(error: ChatError, client_msg_id: object = None, action: str | None = None) -> Frame:
+def error_frame(error: ChatError, client_msg_id: object = None, action: str | None = None) -> "ErrorFrame":
     """The `error` frame: which action of the client's it answers (when the route knows), and
     the send's clientMsgId."""
-    frame: Frame = {"type": "error", "code": error.code, "message": error.message}
+    frame: ErrorFrame = {"type": "error", "code": error.code, "message": error.message}
     if action:
         frame["action"] = action
     if error.details is not None:
@@ -89,7 +90,7 @@ def error_frame(error: ChatError, client_msg_id: object = None, action: str | No
     return frame
 
 
-def frame_route(route: Callable[[Event], Frame | None]) -> Callable[[Event, Any], Event]:
+def frame_route(route: Callable[[Event], "ServerFrame | None"]) -> Callable[[Event, Any], Event]:
     """Runs a frame route: its frame (if any) is the reply; any failure becomes
     an `error` frame and the socket stays open."""
 

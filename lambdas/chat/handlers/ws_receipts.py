@@ -1,12 +1,17 @@
 """WebSocket routes `markDelivered` and `markRead`: move the caller's cursors forward."""
 
+from typing import TYPE_CHECKING
+
 from chat.handlers.composition import rate_limits, receipt_service
-from chat.handlers.ws_protocol import Event, Frame, caller_id, connection_id, frame_route, parse_action
+from chat.handlers.ws_protocol import Event, caller_id, connection_id, frame_route, parse_action
 from chat.models.api import ReceiptAction
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 
 @frame_route
-def lambda_handler(event: Event) -> Frame | None:
+def lambda_handler(event: Event) -> "ServerFrame | None":
     action = parse_action(event, ReceiptAction)
     rate_limits().check("receipt", caller_id(event))
     read = action.seq if action.action == "markRead" else 0

@@ -1,12 +1,17 @@
 """WebSocket route `sendMessage`: store, then push the ack to this socket and the message to everyone else."""
 
+from typing import TYPE_CHECKING
+
 from chat.handlers.composition import message_service, rate_limits
-from chat.handlers.ws_protocol import Event, Frame, caller_id, connection_id, frame_route, parse_action
+from chat.handlers.ws_protocol import Event, caller_id, connection_id, frame_route, parse_action
 from chat.models.api import SendMessageAction
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 
 @frame_route
-def lambda_handler(event: Event) -> Frame | None:
+def lambda_handler(event: Event) -> "ServerFrame | None":
     action = parse_action(event, SendMessageAction)
     rate_limits().check("send", caller_id(event))
     message_service().send_message(caller_id(event), action, from_connection=connection_id(event))

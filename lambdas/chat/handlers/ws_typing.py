@@ -1,12 +1,17 @@
 """WebSocket route `typing`: tells the other members someone is (or stopped) typing."""
 
+from typing import TYPE_CHECKING
+
 from chat.handlers.composition import rate_limits, typing_service
-from chat.handlers.ws_protocol import Event, Frame, caller_id, frame_route, parse_action
+from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action
 from chat.models.api import TypingAction
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 
 @frame_route
-def lambda_handler(event: Event) -> Frame | None:
+def lambda_handler(event: Event) -> "ServerFrame | None":
     action = parse_action(event, TypingAction)
     rate_limits().check("typing", caller_id(event))  # true and false alike: no alternating past it
     typing_service().typing(caller_id(event), action)

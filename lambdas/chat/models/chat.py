@@ -11,7 +11,8 @@ Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used=
 
 
 class ChatObject(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Every field is sent, its default included: the schemas of answers and frames say so.
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class User(ChatObject):

@@ -14,6 +14,7 @@ version, not in the change feed); their devices hear them as `archivedChanged` a
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chat.clock import as_stored, utc_now
 from chat.models.chat import Conversation
@@ -22,18 +23,21 @@ from chat.models.ports import ConnectionStore, ConversationStore
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
 
+if TYPE_CHECKING:
+    from chat.models.frames import ArchivedChangedFrame, MutedChangedFrame
+
 Change = Callable[[], tuple[Conversation, Conversation] | None]
 MAX_MUTE = timedelta(days=366)  # beyond a year, "until I unmute" says it better
 
 
-def archived_changed(conversation: Conversation) -> dict[str, object]:
+def archived_changed(conversation: Conversation) -> "ArchivedChangedFrame":
     """To the member's own sockets only: the conversation as they see it. Its version is no
     change of its own, so it moves no catch-up cursor (which is why this is no
     `conversationUpdated`, whose version is the change it tells of)."""
     return {"type": "archivedChanged", "conversation": conversation.model_dump(mode="json")}
 
 
-def muted_changed(conversation: Conversation) -> dict[str, object]:
+def muted_changed(conversation: Conversation) -> "MutedChangedFrame":
     """As `archivedChanged`, for a mute: to the member's own sockets only."""
     return {"type": "mutedChanged", "conversation": conversation.model_dump(mode="json")}
 
@@ -93,6 +97,6 @@ class ChatSettingsService:
         before, after = changed
         return before, self._conversations.for_reader(after, user_id)
 
-    def _tell_own_sockets(self, user_id: str, frame: dict[str, object]) -> None:
+    def _tell_own_sockets(self, user_id: str, frame: "ArchivedChangedFrame | MutedChangedFrame") -> None:
         sockets = self._connections.for_users([user_id])
         self._fan_out.send((connection_ids(sockets), frame))

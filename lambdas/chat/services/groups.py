@@ -2,6 +2,8 @@
 members and rename the group; anyone may leave. A new group and every change go to the
 members (and to anyone removed) as `conversationUpdated`."""
 
+from typing import TYPE_CHECKING
+
 from chat.models.api import MAX_GROUP_MEMBERS, CreateGroupRequest
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
@@ -10,12 +12,15 @@ from chat.observability import logger
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
 
+if TYPE_CHECKING:
+    from chat.models.frames import ConversationUpdatedFrame
+
 # Removal is conditional on lastSeq (what the leaver may still read); a send between our
 # read and our write moves it, and we read again.
 REMOVE_ATTEMPTS = 5
 
 
-def conversation_updated(conversation: Conversation) -> dict[str, object]:
+def conversation_updated(conversation: Conversation) -> "ConversationUpdatedFrame":
     return {"type": "conversationUpdated", "conversation": conversation.model_dump(mode="json")}
 
 

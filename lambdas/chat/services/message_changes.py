@@ -14,11 +14,12 @@ from chat.services.push import FanOut, connection_ids
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 
 if TYPE_CHECKING:
+    from chat.models.frames import MessageUpdatedFrame
     from chat.services.archive import ArchivedMessages
     from chat.services.media import MediaLinks
 
 
-def message_updated(message: Message, version: int) -> dict[str, object]:
+def message_updated(message: Message, version: int) -> "MessageUpdatedFrame":
     return {"type": "messageUpdated", "message": message.model_dump(mode="json"), "version": version}
 
 

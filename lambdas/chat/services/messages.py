@@ -28,6 +28,7 @@ from chat.services.ids import new_id
 from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
+    from chat.models.frames import MessageAckFrame, MessageReceivedFrame
     from chat.services.archive import ArchivedHistory, ArchivedMessages
     from chat.services.media import MediaLinks, MediaService
     from chat.services.notifications import NotificationsOnSend
@@ -42,19 +43,21 @@ class SendResult:
     created: bool  # False when a resend of a known clientMsgId returned the original
 
 
-def message_received(message: Message, version: int) -> dict[str, object]:
+def message_received(message: Message, version: int) -> "MessageReceivedFrame":
     """`version` is the conversation's version this message gave it: see docs/API.md, Catching up."""
     return {"type": "messageReceived", "message": message.model_dump(mode="json"), "version": version}
 
 
-def message_ack(message: Message, version: int | None) -> dict[str, object]:
+def message_ack(message: Message, version: int | None) -> "MessageAckFrame":
     """A resend's ack carries no version: the original's was told with the original."""
-    frame: dict[str, object] = {
+    frame: MessageAckFrame = {
         "type": "messageAck",
         "clientMsgId": message.clientMsgId,
         "message": message.model_dump(mode="json"),
     }
-    return frame if version is None else {**frame, "version": version}
+    if version is not None:
+        frame["version"] = version
+    return frame
 
 
 class MessageService:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.chat import Conversation, Message
@@ -46,6 +47,9 @@ from chat.models.ports import (
     WebPushSender,
 )
 from chat.observability import logger
+
+if TYPE_CHECKING:
+    from chat.models.frames import MessagePush
 
 PREVIEW_LENGTH = 120  # characters of text a notification shows
 NO_PREVIEW = "New message"
@@ -83,7 +87,7 @@ def push_payload(message: Message, conversation: Conversation, sender_name: str,
     body = preview(message) if with_preview else NO_PREVIEW
     if group and with_preview:
         body = f"{sender_name}: {body}"
-    payload = {
+    payload: MessagePush = {
         "type": "message",
         "conversationId": conversation.id,
         "messageId": message.id,

@@ -3,6 +3,8 @@ Everyone who shares a direct chat or a small group with them hears when that cha
 members of larger groups see it when they look (`GET /api/users/{id}`), so what one
 connect costs is bounded by the user's contacts, never by the size of their groups."""
 
+from typing import TYPE_CHECKING
+
 from chat.clock import utc_now
 from chat.models.chat import Connection, User
 from chat.models.errors import NotAuthenticated
@@ -10,8 +12,11 @@ from chat.models.ports import ConnectionStore, ConversationStore, LoginStore, Us
 from chat.observability import logger
 from chat.services.push import FanOut, connection_ids
 
+if TYPE_CHECKING:
+    from chat.models.frames import PresenceFrame
 
-def presence_frame(user: User) -> dict[str, object]:
+
+def presence_frame(user: User) -> "PresenceFrame":
     return {
         "type": "presence",
         "userId": user.id,

@@ -9,12 +9,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.chat import Connection
 from chat.models.ports import ConnectionGone, ConnectionStore, FanOutJob, FanOutQueue, Pusher, PushRejected
 from chat.observability import logger
+
+if TYPE_CHECKING:
+    from chat.models.frames import ServerFrame
 
 PUSH_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.05
@@ -24,7 +27,7 @@ CONNECT_GRACE = timedelta(seconds=10)
 CONNECTING_WAITS = (0.25, 0.5, 0.75)
 
 
-def encode_frame(frame: dict[str, Any]) -> bytes:
+def encode_frame(frame: "ServerFrame") -> bytes:
     # ensure_ascii=False keeps a 4,000-character message well inside one 32 KB frame.
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -76,7 +79,7 @@ class FanOut:
         self._sleep = sleep
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="fan-out")
 
-    def send(self, *batches: tuple[Sequence[str], dict[str, Any]]) -> FanOutReport:
+    def send(self, *batches: tuple[Sequence[str], "ServerFrame"]) -> FanOutReport:
         """Pushes each batch's frame to its connections, in the order given (so a first batch
         goes out first), then deletes the connections API Gateway says are gone.
 

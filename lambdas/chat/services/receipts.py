@@ -7,11 +7,16 @@ for a group's receipts when they want them (`ConversationService.receipts`). So 
 receipts in a group of N cost N-1 writes spread over N-1 records and at most 2 pushes per
 member, instead of N writes to one document and N² pushes."""
 
+from typing import TYPE_CHECKING
+
 from chat.models.chat import Receipt
 from chat.models.errors import InvalidRequest
 from chat.models.ports import ConnectionStore, MessageStore, ReceiptStore
 from chat.services.conversations import ConversationService, higher
 from chat.services.push import FanOut, except_connection
+
+if TYPE_CHECKING:
+    from chat.models.frames import ReceiptFrame
 
 # Authors are looked up among at most this many messages below a cursor's new place: a
 # member's first read of a long history must not scan all of it, and those who wrote
@@ -19,8 +24,14 @@ from chat.services.push import FanOut, except_connection
 AUTHOR_LOOKBACK = 1000
 
 
-def receipt_frame(conversation_id: str, user_id: str, receipt: Receipt) -> dict[str, object]:
-    return {"type": "receipt", "conversationId": conversation_id, "userId": user_id, **receipt.model_dump()}
+def receipt_frame(conversation_id: str, user_id: str, receipt: Receipt) -> "ReceiptFrame":
+    return {
+        "type": "receipt",
+        "conversationId": conversation_id,
+        "userId": user_id,
+        "deliveredSeq": receipt.deliveredSeq,
+        "readSeq": receipt.readSeq,
+    }
 
 
 class ReceiptService:

@@ -3,6 +3,7 @@ conversations of at most `max_group_size` members: in a larger group every keyst
 would cost a push per member, and "someone is typing" among hundreds says little."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import TypingAction
@@ -10,13 +11,16 @@ from chat.models.errors import Forbidden, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, TypingThrottle
 from chat.services.push import FanOut
 
+if TYPE_CHECKING:
+    from chat.models.frames import TypingFrame
+
 # At most one "is typing" per user and conversation in this long; clients show it for
 # CLIENT_EXPIRY and a typist repeats it while typing, so it never flickers off.
 FORWARD_INTERVAL = timedelta(seconds=2)
 CLIENT_EXPIRY = timedelta(seconds=6)
 
 
-def typing_frame(conversation_id: str, user_id: str, is_typing: bool) -> dict[str, object]:
+def typing_frame(conversation_id: str, user_id: str, is_typing: bool) -> "TypingFrame":
     return {"type": "typing", "conversationId": conversation_id, "userId": user_id, "isTyping": is_typing}
 
 

@@ -1,15 +1,16 @@
 import type {
   ChangesPage,
   Conversation,
+  ConversationPage,
   ConversationReceipts,
   Message,
   MessagePage,
-  Page,
   PushSubscriptionRecord,
   Receipt,
   Session,
   UploadTicket,
   User,
+  UserPage,
 } from "./types";
 
 export class ApiError extends Error {
@@ -89,7 +90,7 @@ export class ApiClient {
     }
   }
 
-  searchUsers(q: string): Promise<Page<User>> {
+  searchUsers(q: string): Promise<UserPage> {
     return this.request("GET", `/api/users/?q=${encodeURIComponent(q)}&limit=20`);
   }
 
@@ -103,7 +104,7 @@ export class ApiClient {
   }
 
   /** The main list (what the caller has not archived), or with `archived` only the archived ones. */
-  conversations(cursor?: string, archived = false): Promise<Page<Conversation>> {
+  conversations(cursor?: string, archived = false): Promise<ConversationPage> {
     return this.request(
       "GET",
       `/api/conversations?limit=50${archived ? "&archived=true" : ""}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,

@@ -25,6 +25,7 @@ function message(
     clientMsgId,
     seq,
     createdAt,
+    attachments: [],
     editedAt: null,
     deletedAt: null,
     reactions: {},

@@ -30,6 +30,7 @@ function message(seq: number, conversationId = "c1", senderId = "u2"): Message {
     clientMsgId: `k${seq}`,
     seq,
     createdAt: CREATED,
+    attachments: [],
     editedAt: null,
     deletedAt: null,
     reactions: {},

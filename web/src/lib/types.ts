@@ -1,96 +1,43 @@
-export interface User {
-  id: string;
-  username: string;
-  displayName: string;
-  createdAt: string;
-  avatarUrl?: string | null;
-  /** True while any of the user's sockets is open (absent on copies from before presence existed). */
-  online?: boolean;
-  lastSeenAt?: string | null;
-  /** Whether push notifications show what a message says; only on the caller's own profile (GET /api/users/me). */
-  notificationPreviews?: boolean;
-}
+// The server's objects, answers and frames come from its own schemas (src/lib/generated, made by
+// `npm run types`, never edited by hand); this module names them for the app and adds the client's
+// own shapes.
+import type { components } from "./generated/api";
+import type { ServerFrame as SentFrame } from "./generated/frames";
 
-export interface Attachment {
-  mediaId: string;
-  name: string;
-  contentType: string;
-  size: number;
-  /** A signed link, valid for an hour or two; reloading history gives fresh ones. */
-  url: string | null;
-  width?: number | null;
-  height?: number | null;
-}
+type Schemas = components["schemas"];
+/** `T` with the keys `K` optional. */
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-export interface Message {
-  id: string;
-  conversationId: string;
-  senderId: string;
-  text: string;
-  clientMsgId: string;
-  seq: number;
-  createdAt: string;
-  attachments?: Attachment[];
-  editedAt: string | null;
-  /** Set on a tombstone: text, attachments and reactions are gone, the seq stays. */
-  deletedAt: string | null;
-  /** User ids per emoji, in the order they reacted. */
-  reactions: Record<string, string[]>;
-  /** +1 for every edit, deletion or reaction change: of two copies, keep the higher. */
-  revision: number;
-}
-
+/**
+ * A profile. Those the server sends have every field; one saved with a session by an earlier version
+ * of this app may lack the later ones (notificationPreviews is only ever in the caller's own).
+ */
+export type User = Optional<Schemas["User"], "avatarUrl" | "online" | "lastSeenAt" | "notificationPreviews">;
+/** A file a message carries. The server's copies give its size; a pending message's previews may not. */
+export type Attachment = Optional<Schemas["Attachment"], "width" | "height">;
+export type Message = Schemas["Message"];
 /** How far a member has got in a conversation; a member without one is at 0/0. */
-export interface Receipt {
-  deliveredSeq: number;
-  readSeq: number;
-}
-
-export interface Conversation {
-  id: string;
-  type: "direct" | "group";
-  name: string | null;
-  memberIds: string[];
-  createdBy: string;
-  createdAt: string;
-  lastSeq: number;
-  lastMessage: Message | null;
-  /** Group admins, the creator first; [] for direct conversations. */
-  adminIds: string[];
-  /** Direct chats: both members'. Groups: only the caller's own ({} when pushed); ConversationReceipts has all. */
-  receipts: Record<string, Receipt>;
-  /** The caller's unread messages; null in pushed frames (the client keeps its own count then). */
-  unreadCount: number | null;
-  /**
-   * The caller archived it and no message came since: out of the main list. Only the caller's own state;
-   * null in frames pushed to every member alike (the client keeps what it holds then).
-   */
-  archived: boolean | null;
-  /** The caller muted its notifications; like `archived`, only the caller's own (null in frames pushed to all). */
-  muted: boolean | null;
-  /** When the mute ends (ISO); null while muted means until unmuted. A time passed means unmuted. */
-  mutedUntil: string | null;
-  /** Bumped by every change in the conversation except receipts: the catch-up cursor. */
-  version: number;
-}
-
+export type Receipt = Schemas["Receipt"];
+export type Conversation = Schemas["Conversation"];
 /** What changed in a conversation since a version: GET /api/conversations/{id}/changes. */
-export interface ChangesPage {
-  conversation: Conversation;
-  /** Every message created or changed since, in its current state, by seq. */
-  messages: Message[];
-  cursor: number;
-  /** Too much changed to list: drop the loaded history and load the newest page again. */
-  resync: boolean;
-}
-
+export type ChangesPage = Schemas["ChangesPage"];
 /**
  * Every current member's receipt in a conversation: GET /api/conversations/{id}/receipts. A group's
  * copies carry only the caller's own receipt, so "read by whom" is asked for when a group is opened.
  */
-export interface ConversationReceipts {
-  receipts: Record<string, Receipt>;
-}
+export type ConversationReceipts = Schemas["ConversationReceipts"];
+export type UserPage = Schemas["UserPage"];
+export type ConversationPage = Schemas["ConversationPage"];
+export type MessagePage = Schemas["MessagePage"];
+export type UploadTicket = Schemas["UploadTicket"];
+/** This browser's push subscription as the server keeps it: POST /api/push/subscriptions. */
+export type PushSubscriptionRecord = Schemas["PushSubscriptionView"];
+/**
+ * A frame as the client takes it: as the server sends it, except that the client reads a message
+ * frame's `version` only when it is there (a resend's ack has none), so any may lack it.
+ */
+export type ServerFrame = VersionOptional<SentFrame>;
+type VersionOptional<F> = F extends { version: number } ? Optional<F, "version"> : F;
 
 export interface Session {
   user: User;
@@ -104,16 +51,6 @@ export interface Session {
    * before it was kept.
    */
   loggedInAt?: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface MessagePage {
-  items: Message[];
-  nextBefore: number | null;
 }
 
 /** A message this client sent that the server has not acknowledged yet. */
@@ -141,44 +78,6 @@ export interface Upload {
   error?: string;
   /** An object URL for image previews. */
   previewUrl?: string;
-}
-
-export interface UploadTicket {
-  mediaId: string;
-  upload: { url: string; fields: Record<string, string> };
-  expiresIn: number;
-}
-
-export type ServerFrame =
-  // `version`: the conversation's version the change was given (a resend's ack has none).
-  | { type: "messageAck"; clientMsgId: string; message: Message; version?: number }
-  | { type: "messageReceived"; message: Message; version?: number }
-  | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
-  | ({ type: "receipt"; conversationId: string; userId: string } & Receipt)
-  | { type: "presence"; userId: string; online: boolean; lastSeenAt: string | null }
-  | { type: "messageUpdated"; message: Message; version?: number }
-  | { type: "conversationUpdated"; conversation: Conversation }
-  // This user archived or unarchived it (on any device): no change of the conversation, so no cursor moves.
-  | { type: "archivedChanged"; conversation: Conversation }
-  // This user muted or unmuted it (on any device): like archivedChanged, no change of the conversation.
-  | { type: "mutedChanged"; conversation: Conversation }
-  | {
-      type: "error";
-      code: string;
-      message: string;
-      /** The client frame's action this answers, when it had one the server knows. */
-      action?: string;
-      clientMsgId?: string;
-      retryAfter?: number;
-    }
-  | { type: "pong" };
-
-/** This browser's push subscription as the server keeps it: POST /api/push/subscriptions. */
-export interface PushSubscriptionRecord {
-  id: string;
-  endpoint: string;
-  expirationTime: number | null;
-  createdAt: string;
 }
 
 export const MAX_MESSAGE_LENGTH = 4000;

@@ -2,19 +2,10 @@
 // objects they touch: the worker (sw.ts) only wires events to them, and tests call them directly.
 // The page imports the message names from here too; nothing here needs the DOM or worker types.
 
+import type { MessagePush } from "../lib/generated/frames";
+
 /** The Web Push payload the server sends for a new message (docs/API.md, "Push notifications"). */
-export interface MessagePush {
-  type: "message";
-  conversationId: string;
-  messageId: string;
-  seq: number;
-  /** A direct chat: the sender's display name; a group: its name. */
-  title: string;
-  /** The preview ("Alice: …" in a group), or "New message" when the user turned previews off. */
-  body: string;
-  conversationType: "direct" | "group";
-  senderId: string;
-}
+export type { MessagePush };
 
 /** The page URL parameter that opens a conversation: /?conversation=<id>. */
 export const CONVERSATION_PARAM = "conversation";

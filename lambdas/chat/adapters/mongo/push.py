@@ -6,10 +6,10 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from chat.adapters.mongo import translated
+from chat.adapters.mongo.client import translated
+from chat.adapters.mongo.documents import Document
 from chat.models.ports import PushSubscription
 
-Document = dict[str, Any]
 DUPLICATE_KEY = 11000
 
 

@@ -5,11 +5,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from chat.adapters.mongo import translate_driver_errors
-
-# API Gateway closes a WebSocket after 2 hours; a connection record that
-# outlives that (a missed $disconnect) expires on its own.
-CONNECTION_TTL_SECONDS = 3 * 60 * 60
+from chat.adapters.mongo.client import translate_driver_errors
 
 INDEXES: dict[str, list[IndexModel]] = {
     "users": [

@@ -4,7 +4,7 @@ every handshake, and this module keeps its cold start to pymongo alone (no model
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chat.adapters.mongo import translated
+from chat.adapters.mongo.client import translated
 
 if TYPE_CHECKING:
     from chat.models.ports import LoginState

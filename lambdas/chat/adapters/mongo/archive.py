@@ -6,8 +6,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from chat.adapters.mongo import translated
-from chat.adapters.mongo_store import Document, _message
+from chat.adapters.mongo.client import translated
+from chat.adapters.mongo.documents import Document, history_slice
 from chat.models.ports import ArchiveChunk, HistorySlice
 
 
@@ -21,13 +21,6 @@ def _chunk(doc: Document) -> ArchiveChunk:
         revision=doc.get("revision", 0),
         newest_at=doc.get("newestAt"),
         count=doc.get("count", len(doc.get("messageIds", []))),
-    )
-
-
-def _slice(docs: list[Document]) -> HistorySlice:
-    return HistorySlice(
-        messages=[_message(doc) for doc in docs if not doc.get("skipped")],
-        skipped={doc["seq"] for doc in docs if doc.get("skipped")},
     )
 
 
@@ -122,11 +115,11 @@ class MongoArchivableMessages:
             if doc["createdAt"] >= cutoff:
                 break  # history is archived in seq order: nothing past a recent seq
             taken.append(doc)
-        return _slice(taken)
+        return history_slice(taken)
 
     def at_or_below(self, conversation_id: str, seq: int, limit: int) -> HistorySlice:
         docs = self._messages.find({"conversationId": conversation_id, "seq": {"$lte": seq}})
-        return _slice(list(docs.sort("seq", ASCENDING).limit(limit)))
+        return history_slice(list(docs.sort("seq", ASCENDING).limit(limit)))
 
     def forget(self, conversation_id: str, archived: HistorySlice) -> int:
         # (A message from before revisions were counted has none: that is revision 0.)
