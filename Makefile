@@ -96,15 +96,15 @@ layer: $(STAMP)
 	$(BIN)/python layers/build.py
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/import_times.py
-	$(BIN)/python benchmarks/authorizer_first_event.py
-	$(BIN)/python benchmarks/send_path.py
-	$(BIN)/python benchmarks/media_send.py
-	$(BIN)/python benchmarks/catch_up.py
-	$(BIN)/python benchmarks/group_scale.py
-	$(BIN)/python benchmarks/archive.py
-	$(BIN)/python benchmarks/notifications.py
-	$(BIN)/python benchmarks/hot_document.py
+	$(BIN)/python -m benchmarks.import_times
+	$(BIN)/python -m benchmarks.authorizer_first_event
+	$(BIN)/python -m benchmarks.send_path
+	$(BIN)/python -m benchmarks.media_send
+	$(BIN)/python -m benchmarks.catch_up
+	$(BIN)/python -m benchmarks.group_scale
+	$(BIN)/python -m benchmarks.archive
+	$(BIN)/python -m benchmarks.notifications
+	$(BIN)/python -m benchmarks.hot_document
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

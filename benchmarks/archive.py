@@ -2,8 +2,8 @@
 after, what a message costs hot and archived, the archiver's rate, and history pages read
 from the hot collection against pages read from archive chunks.
 
-    make bench        # or: .venv/bin/python benchmarks/archive.py --conversations 10 --messages 1000
-    MONGODB_URI='mongodb://…' .venv/bin/python benchmarks/archive.py --conversations 50 --messages 2000
+    make bench        # or: .venv/bin/python -m benchmarks.archive --conversations 10 --messages 1000
+    MONGODB_URI='mongodb://…' .venv/bin/python -m benchmarks.archive --conversations 50 --messages 2000
 
 History is written straight through the product's message store, not the HTTP API:
 `--conversations` groups of `--messages` messages from 100 days ago, and one more group of as
@@ -24,7 +24,6 @@ import contextlib
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from collections import Counter
@@ -35,13 +34,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# send_path sets up the path and environment every benchmark shares.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bson
 import requests
-from send_path import _Client, _CountingDb, free_port
 
-from chat.adapters.mongo import client as mongo
+from benchmarks.harness import count_round_trips, free_port
 from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.adapters.mongo.indexes import ensure_indexes
 from chat.adapters.mongo.messages import MongoMessageStore
@@ -50,6 +46,7 @@ from chat.handlers import composition
 from chat.models.chat import Message
 from chat.services.ids import new_id
 from local.background import gateway_in_background
+from local.environment import stack_environment
 from local.media import LocalMedia
 
 ARCHIVE_AFTER_DAYS = 30  # between the old conversations (100 days) and the recent one (1 day)
@@ -231,7 +228,7 @@ class Reader:
         for i in range(self.requests):
             params = {"limit": PAGE, "before": self.rng.randint(PAGE + 1, self.messages + 1)}
             if first_read:
-                composition.archived_history.cache_clear()  # a warm function, with no chunk decoded
+                composition.services.cache_clear()  # a warm function, with no chunk decoded (services rebuilt)
             else:
                 self.session.get(url(i), params=params, headers=auth).raise_for_status()
             self.calls.clear()
@@ -253,7 +250,7 @@ def benchmark(db: Any, embedded: bool, args: argparse.Namespace, mongo_ms: float
     try:
         os.environ.update(
             {
-                "WS_MANAGEMENT_ENDPOINT": base,
+                **stack_environment(base),
                 **media.environment(),
                 "ARCHIVE_AFTER_DAYS": str(ARCHIVE_AFTER_DAYS),
                 "ARCHIVE_MAX_MESSAGES": str(archived + args.messages),
@@ -261,8 +258,8 @@ def benchmark(db: Any, embedded: bool, args: argparse.Namespace, mongo_ms: float
         )
         if not embedded:
             ensure_indexes(db)
-        spent, calls = _StoreTime(), Counter[str]()
-        mongo.use_client(_Client(_CountingDb(_Timed(db, spent), calls, mongo_ms / 1000)))
+        spent = _StoreTime()
+        calls = count_round_trips(_Timed(db, spent), mongo_ms=mongo_ms).calls
         rng = random.Random(13)
         session = requests.Session()
         with gateway_in_background(port, media=media):

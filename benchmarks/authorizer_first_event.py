@@ -2,7 +2,7 @@
 the MongoDB client it builds (a cold start's share that grows with what the check reads).
 The network time of the read itself is not in it: about 1 ms in-region.
 
-    .venv/bin/python benchmarks/authorizer_first_event.py
+    .venv/bin/python -m benchmarks.authorizer_first_event
 """
 
 import statistics

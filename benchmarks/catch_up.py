@@ -1,7 +1,7 @@
 """Catching up after being offline, on the local stack: the change feed against a
 fresh load of the same conversation, in MongoDB round trips, bytes and time.
 
-    make bench        # or: .venv/bin/python benchmarks/catch_up.py --history 1000
+    make bench        # or: .venv/bin/python -m benchmarks.catch_up --history 1000
 
 A ten-member group holds `--history` messages. A reader takes its state, goes
 offline, and meanwhile others send 10 messages, edit 5, react to 5 and read
@@ -12,20 +12,16 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from send_path import _Client, _CountingDb, free_port, post
-
-from chat.adapters.mongo import client as mongo
+from benchmarks.harness import count_round_trips, free_port, post
 from chat.adapters.mongo.indexes import ensure_indexes
 from local.background import gateway_in_background
 from local.embedded_store import embedded_client
+from local.environment import stack_environment
 
 
 def call(base: str, method: str, path: str, token: str, body: Any = None) -> tuple[Any, int]:
@@ -75,11 +71,10 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = base
+    os.environ.update(stack_environment(base))
     db = embedded_client()["chat"]
     ensure_indexes(db)
-    calls: Counter[str] = Counter()
-    mongo.use_client(_Client(_CountingDb(db, calls)))
+    calls = count_round_trips(db).calls
     with gateway_in_background(port):
         users = [
             post(base, "/api/auth/signup", {"username": f"cu_bench_{i}", "password": "password123"}) for i in range(10)

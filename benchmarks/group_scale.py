@@ -1,6 +1,6 @@
 """What a group message costs as the group grows, and how fast its fan-out is.
 
-    make bench        # or: .venv/bin/python benchmarks/group_scale.py --sizes 10,40,100,1000
+    make bench        # or: .venv/bin/python -m benchmarks.group_scale --sizes 10,40,100,1000
 
 Part 1 runs the product's own services, wired as the functions wire them, on the
 embedded store, with a push stub that counts what would reach API Gateway's
@@ -29,18 +29,13 @@ import multiprocessing
 import os
 import secrets
 import socket
-import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from send_path import _Client, _CountingDb, free_port
-
-from chat.adapters.mongo import client as mongo
+from benchmarks.harness import count_round_trips, free_port
 from chat.adapters.mongo.accounts import MongoUserStore
 from chat.adapters.mongo.indexes import ensure_indexes
 from chat.clock import utc_now
@@ -48,6 +43,7 @@ from chat.config import settings
 from chat.handlers import composition
 from chat.models.api import CreateGroupRequest, SendMessageRequest
 from chat.models.chat import Connection, User
+from chat.models.frames import ServerFrame
 from chat.services.ids import new_id
 from chat.services.push import FanOut
 from local.background import gateway_in_background
@@ -56,7 +52,7 @@ from local.embedded_store import embedded_client
 PUSH_LATENCY_S = 0.025
 SQS_CALL_S = 0.015
 SQS_TO_WORKER_S = 0.050
-RERUN = ".venv/bin/python benchmarks/group_scale.py"
+RERUN = ".venv/bin/python -m benchmarks.group_scale"
 COLD_POLLERS = 5  # how many batches Lambda's SQS event source takes at once before it scales out
 
 
@@ -74,6 +70,15 @@ class CountingPusher:
         kind = frame.split(b'"type":"', 1)[1].split(b'"', 1)[0].decode()
         with self._lock:
             self.posts[kind] += 1
+
+    def disconnect(self, connection_id: str) -> None:
+        """Closing a socket is no part of these figures."""
+
+
+def frame_of(kind: str) -> ServerFrame:
+    """A frame with only its type: a fan-out's cost is per socket, not per key, and the
+    counting pusher reads only the type."""
+    return cast("ServerFrame", {"type": kind})
 
 
 def group_costs(size: int, db: Any, calls: Counter[str], pusher: CountingPusher) -> dict[str, float]:
@@ -149,7 +154,7 @@ def one_function_fan_out(sockets: int) -> float:
         fan_out = FanOut(composition.pusher(), composition.connection_store(), threads=settings().fan_out_threads)
         fan_out.send(([f"warm{i}" for i in range(settings().fan_out_threads)], {"type": "pong"}))  # warm pool
         started = time.perf_counter()
-        report = fan_out.send(([f"socket{i}" for i in range(sockets)], {"type": "messageReceived"}))
+        report = fan_out.send(([f"socket{i}" for i in range(sockets)], frame_of("messageReceived")))
         elapsed = time.perf_counter() - started
     finally:
         stop.set()
@@ -163,7 +168,7 @@ def stub_fan_out(sockets: int) -> float:
     """The same fan-out with a push stub that only waits 25 ms: the fan-out's own cost."""
     fan_out = FanOut(CountingPusher(PUSH_LATENCY_S), composition.connection_store(), threads=settings().fan_out_threads)
     started = time.perf_counter()
-    fan_out.send(([f"socket{i}" for i in range(sockets)], {"type": "messageReceived"}))
+    fan_out.send(([f"socket{i}" for i in range(sockets)], frame_of("messageReceived")))
     return time.perf_counter() - started
 
 
@@ -216,7 +221,7 @@ def distributed_fan_out(sockets: int, workers: int) -> tuple[float, int]:
         batch_size=config.fan_out_batch_size,
     )
     started = time.perf_counter()
-    fan_out.send((["sender"], {"type": "messageAck"}), ([f"s{i}" for i in range(sockets)], {"type": "messageReceived"}))
+    fan_out.send((["sender"], frame_of("messageAck")), ([f"s{i}" for i in range(sockets)], frame_of("messageReceived")))
     for job in queue.done:
         job.result()
     elapsed = time.perf_counter() - started
@@ -235,12 +240,11 @@ def main() -> None:
     os.environ.setdefault("WS_MANAGEMENT_ENDPOINT", "http://127.0.0.1:9")
     db = embedded_client()["chat"]
     ensure_indexes(db)
-    calls: Counter[str] = Counter()
-    mongo.use_client(_Client(_CountingDb(db, calls)))
+    calls = count_round_trips(db).calls
     pusher = CountingPusher()
     composition.pusher.cache_clear()
     real_pusher = composition.pusher
-    composition.pusher = lambda: pusher  # type: ignore[assignment]
+    composition.pusher = lambda: pusher  # type: ignore[assignment]  # the stub, for part 1
     config = settings()
 
     print(f"Group costs: one message, then every member's markDelivered and markRead  (rerun: {RERUN})")
@@ -260,7 +264,7 @@ def main() -> None:
         f"{config.presence_max_group_size}; 'log entries' are the conversation's change-log entries)"
     )
 
-    composition.pusher = real_pusher  # type: ignore[assignment]
+    composition.pusher = real_pusher
     print()
     print(f"Fan-out wall time, {int(PUSH_LATENCY_S * 1000)} ms per post_to_connection  (rerun: {RERUN})")
     seconds = stub_fan_out(args.fan_out)

@@ -1,8 +1,8 @@
 """How fast one conversation can go: the write pattern of a message on its one document,
 against receipts spread over each member's own record.
 
-    .venv/bin/python benchmarks/hot_document.py                      # the embedded store
-    MONGODB_URI='mongodb+srv://…' .venv/bin/python benchmarks/hot_document.py   # your cluster
+    .venv/bin/python -m benchmarks.hot_document                      # the embedded store
+    MONGODB_URI='mongodb+srv://…' .venv/bin/python -m benchmarks.hot_document   # your cluster
 
 Messages: `--threads` senders in one conversation, each send the two writes a send makes
 on the conversation document (taking a seq, then the preview, version and log), through
@@ -15,21 +15,16 @@ harness works: it is not a database."""
 
 import argparse
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
-
-from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore  # noqa: E402
-from chat.adapters.mongo.indexes import ensure_indexes  # noqa: E402
-from chat.clock import utc_now  # noqa: E402
-from chat.models.chat import Conversation, Message  # noqa: E402
-from chat.services.ids import new_id  # noqa: E402
+from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
+from chat.adapters.mongo.indexes import ensure_indexes
+from chat.clock import utc_now
+from chat.models.chat import Conversation, Message
+from chat.services.ids import new_id
 
 
 def database() -> tuple[Any, str, Callable[[], None]]:
@@ -117,7 +112,7 @@ def measure(db: Any, where: str, args: argparse.Namespace) -> None:
     print(f"  messages (2 writes each on the conversation document): {messages:,.0f}/s = {2 * messages:,.0f} writes/s")
     moved = run(args.threads, args.seconds, receipt)
     print(f"  receipts (1 write each, over {args.members:,} members' own records): {moved:,.0f}/s")
-    print("  rerun: .venv/bin/python benchmarks/hot_document.py  (set MONGODB_URI to measure your cluster)")
+    print("  rerun: .venv/bin/python -m benchmarks.hot_document  (set MONGODB_URI to measure your cluster)")
 
 
 if __name__ == "__main__":

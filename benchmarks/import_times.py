@@ -4,7 +4,7 @@ Runs `python -X importtime -c "import <module>"` in a fresh interpreter per
 handler (what a cold container pays before the first event) and prints the
 cumulative import time, best of N runs.
 
-    make bench-imports        # or: .venv/bin/python benchmarks/import_times.py --runs 5
+    make bench        # or: .venv/bin/python -m benchmarks.import_times --runs 5
 """
 
 import argparse
@@ -14,10 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from infra.routes import FAN_OUT_WORKER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 
-from infra.routes import FAN_OUT_WORKER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
@@ -31,7 +30,7 @@ def cumulative_us(module: str) -> tuple[int, list[tuple[int, str]]]:
         text=True,
         check=True,
     )
-    total, own_time = 0, {}
+    total, own_time = 0, dict[str, int]()
     for line in result.stderr.splitlines():
         match = LINE.search(line)
         if not match:

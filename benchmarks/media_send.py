@@ -2,7 +2,7 @@
 checks and server-side copies add to a send, for 0 to 10 files, and how many
 bytes of each file reach the function.
 
-    make bench        # or: .venv/bin/python benchmarks/media_send.py --sends 20
+    make bench        # or: .venv/bin/python -m benchmarks.media_send --sends 20
 
 The files are uploaded to the local S3 endpoint with the presigned POST
 before each timed send; only the send (checks, copy, store, push) is timed.
@@ -12,21 +12,18 @@ import argparse
 import os
 import secrets
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-# send_path sets up the path and environment every benchmark shares.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requests
-from send_path import free_port
 
+from benchmarks.harness import free_port
 from chat.adapters.mongo import client as mongo
 from chat.adapters.mongo.indexes import ensure_indexes
 from chat.services.media_types import HEAD_BYTES
 from local.background import gateway_in_background
 from local.embedded_store import embedded_client
+from local.environment import stack_environment
 from local.media import LocalMedia
 
 
@@ -53,7 +50,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     media = LocalMedia([base]).start()
-    os.environ.update({"WS_MANAGEMENT_ENDPOINT": base, **media.environment()})
+    os.environ.update({**stack_environment(base), **media.environment()})
     mongo.use_client(embedded_client())
     ensure_indexes(mongo.database())
     session = requests.Session()

@@ -1,7 +1,7 @@
 """Push notifications on the local stack: what they cost the sender, how soon they arrive, and
 what one message's notifications cost the notifier as a group grows.
 
-    make bench        # or: .venv/bin/python benchmarks/notifications.py --sends 50 --sizes 10,100,1000
+    make bench        # or: .venv/bin/python -m benchmarks.notifications --sends 50 --sizes 10,100,1000
 
 1. The sender. A direct chat whose other member is away with one browser subscribed: the
    sender's ack over the WebSocket, and the notification's arrival at the push service, with
@@ -28,24 +28,20 @@ import json
 import os
 import secrets
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import websockets
-from send_path import _Client, _CountingDb, free_port, post
 
-from chat.adapters.mongo import client as mongo
+from benchmarks.harness import count_round_trips, free_port, post
 from chat.adapters.mongo.indexes import ensure_indexes
 from chat.config import settings
 from chat.handlers import composition
 from chat.models.ports import NotificationJob
-from chat.push_keys import new_vapid_key
 from local.background import gateway_in_background
 from local.embedded_store import embedded_client
+from local.environment import stack_environment
 from local.media import LocalMedia
 from local.queues import LocalNotifier
 from tests.push_service import PushService
@@ -203,20 +199,11 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
-    os.environ.update(
-        {
-            "WS_MANAGEMENT_ENDPOINT": base,
-            "VAPID_PRIVATE_KEY": new_vapid_key(),
-            "PUSH_ALLOW_LOOPBACK": "true",
-            "RATE_LIMITS": "off",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
-    )
+    os.environ.update({**stack_environment(base), "RATE_LIMITS": "off"})
     os.environ.pop("NOTIFY_QUEUE_URL", None)
     db = embedded_client()["chat"]
     ensure_indexes(db)
-    calls: Counter[str] = Counter()
-    mongo.use_client(_Client(_CountingDb(db, calls, args.mongo_ms / 1000)))
+    calls = count_round_trips(db, mongo_ms=args.mongo_ms).calls
     media = LocalMedia([base]).start()
     os.environ.update(media.environment())
     notifier = LocalNotifier(media.moto_url).start()

@@ -1,7 +1,7 @@
 """The send path on the local stack, over real sockets: MongoDB round trips per
 send and the sender's ack latency, for groups of growing size.
 
-    make bench        # or: .venv/bin/python benchmarks/send_path.py --sends 100
+    make bench        # or: .venv/bin/python -m benchmarks.send_path --sends 100
 
 Figures are for the local stack (embedded store, in-process gateway) on this
 machine: they show how the path scales with group size. Each MongoDB round trip also
@@ -14,102 +14,18 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
-import sys
 import time
-import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
-os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-# One user sending as fast as a load test can: the rate limits stay on (each figure includes
-# the bucket's write) but are set above anything the benchmark sends.
-for limit in ("SEND", "TYPING", "RECEIPT", "REACTION", "EDIT", "GROUP", "MEMBERSHIP", "UPLOAD", "SIGNUP", "LOGIN"):
-    os.environ.setdefault(f"RATE_LIMIT_{limit}", "1000000/1")
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}.items():
-    os.environ.setdefault(name, value)
+import websockets
 
-import websockets  # noqa: E402
-
-from chat.adapters.mongo import client as mongo  # noqa: E402
-from chat.adapters.mongo.indexes import ensure_indexes  # noqa: E402
-from local.background import gateway_in_background  # noqa: E402
-from local.embedded_store import embedded_client  # noqa: E402
-
-OPERATIONS = {
-    "find",
-    "find_one",
-    "find_one_and_update",
-    "insert_one",
-    "insert_many",
-    "update_one",
-    "delete_many",
-    "replace_one",
-    "aggregate",
-    "distinct",
-    "delete_one",
-    "update_many",
-    "count_documents",
-}
-
-
-class _CountingDb:
-    """Counts each operation; with `wait_s`, each also waits that long, as a network round trip does."""
-
-    def __init__(self, db: Any, calls: Counter[str], wait_s: float = 0.0) -> None:
-        self._db, self._calls, self._wait_s = db, calls, wait_s
-
-    def __getitem__(self, name: str) -> Any:
-        collection, calls, wait_s = self._db[name], self._calls, self._wait_s
-
-        class Counted:
-            def __getattr__(self, attr: str) -> Any:
-                target = getattr(collection, attr)
-                if attr not in OPERATIONS:
-                    return target
-
-                def counted(*args: Any, **kwargs: Any) -> Any:
-                    calls[f"{name}.{attr}"] += 1
-                    if wait_s:
-                        time.sleep(wait_s)
-                    return target(*args, **kwargs)
-
-                return counted
-
-        return Counted()
-
-
-class _Client:
-    def __init__(self, db: Any) -> None:
-        self._db = db
-
-    def __getitem__(self, name: str) -> Any:
-        return self._db
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def post(base: str, path: str, body: Any, token: str | None = None) -> Any:
-    request = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+from benchmarks.harness import count_round_trips, free_port, post
+from chat.adapters.mongo.indexes import ensure_indexes
+from local.background import gateway_in_background
+from local.embedded_store import embedded_client
+from local.environment import stack_environment
 
 
 async def run_group(
@@ -174,11 +90,10 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
-    os.environ["WS_MANAGEMENT_ENDPOINT"] = base
+    os.environ.update(stack_environment(base))
     db = embedded_client()["chat"]
     ensure_indexes(db)
-    calls: Counter[str] = Counter()
-    mongo.use_client(_Client(_CountingDb(db, calls, args.mongo_ms / 1000)))
+    calls = count_round_trips(db, mongo_ms=args.mongo_ms).calls
     print(
         f"Send path on the local stack: {args.sends} sends per group, one at a time, "
         f"{args.mongo_ms:g} ms per MongoDB round trip"

@@ -2,10 +2,11 @@
 
 import argparse
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from local.environment import developer_defaults, set_defaults, stack_environment
 
 if TYPE_CHECKING:
     from local.media import LocalMedia
@@ -19,28 +20,9 @@ def _web_origins(host: str, port: int) -> list[str]:
 
 
 def _configure_environment(host: str, port: int) -> None:
-    # The same settings the functions read on AWS, with local values.
-    os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
-    os.environ.setdefault("WS_MANAGEMENT_ENDPOINT", f"http://{host}:{port}")
-    # The pages that may open a socket.
-    os.environ.setdefault("WS_ALLOWED_ORIGINS", ",".join(_web_origins(host, port)))
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chat")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    # Every local user comes from this one address, so per-address limits are raised here;
-    # the per-user limits are the ones AWS has.
-    os.environ.setdefault("RATE_LIMIT_SIGNUP", "1000/3600")
-    os.environ.setdefault("RATE_LIMIT_LOGIN", "1000/60")
-    # boto3 signs Management API calls; the local gateway accepts any signature.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # The functions' code, and the settings they read on AWS with local values (the developer's own win).
     sys.path.insert(0, str(ROOT / "lambdas"))
-    # Push notifications: a VAPID key pair of this run's own (the deploy makes one in Secrets
-    # Manager), and test push services on 127.0.0.1 allowed beside the real ones.
-    from chat.push_keys import new_vapid_key
-
-    os.environ.setdefault("VAPID_PRIVATE_KEY", new_vapid_key())
-    os.environ.setdefault("PUSH_ALLOW_LOOPBACK", "true")
+    set_defaults(stack_environment(f"http://{host}:{port}", _web_origins(host, port)) | developer_defaults())
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ import hashlib
 import importlib
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 from infra.routes import FAN_OUT_WORKER, NOTIFIER
 from local import events
@@ -41,7 +41,7 @@ class LocalQueue:
         """What the sending functions read to queue jobs, as the stack sets it on AWS."""
         return {self._url_variable: self.queue_url, "AWS_ENDPOINT_URL_SQS": self.endpoint_url}
 
-    def start(self) -> "LocalQueue":
+    def start(self) -> Self:
         self.queue_url = self._sqs.create_queue(
             QueueName=self.name, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS)}
         )["QueueUrl"]

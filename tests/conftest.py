@@ -38,6 +38,7 @@ from chat.adapters.mongo.indexes import ensure_indexes
 from chat.config import media_signing_key, settings
 from chat.handlers import composition
 from local.embedded_store import embedded_client
+from tests.round_trips import SingleDatabaseClient
 
 
 def reset_containers() -> None:
@@ -96,16 +97,6 @@ def database_installed(db: Any) -> Iterator[Any]:
 def installed_db(mongo_db: Any) -> Iterator[Any]:
     with database_installed(mongo_db) as db:
         yield db
-
-
-class SingleDatabaseClient:
-    """Indexing a client by name gives back the one database."""
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-
-    def __getitem__(self, name: str) -> Any:
-        return self._db
 
 
 @pytest.fixture

@@ -595,7 +595,7 @@ class FakeMediaStorage:
         return StoredObject(size=len(found.data), content_type=found.content_type, head=found.data[:head_bytes])
 
     def publish(
-        self, source_key: str, target_key: str, *, content_type: str, disposition: str, cache_control: str
+        self, source_key: str, target_key: str, content_type: str, disposition: str, cache_control: str
     ) -> None:
         source = self.objects[source_key]
         headers = {"Content-Disposition": disposition, "Cache-Control": cache_control}

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_live_features import alice_chatting_with_bob, log_in
-from tests.browser.test_web_client import OpenPage, send, sign_up, texts, unique
+from tests.browser.pages import OpenPage, alice_chatting_with_bob, log_in, send, sign_up, texts, unique
 from tests.conftest import reset_containers
 
 

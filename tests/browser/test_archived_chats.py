@@ -8,8 +8,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_live_features import log_in
-from tests.browser.test_web_client import OpenPage, open_chat_with, send, sign_up, texts, unique
+from tests.browser.pages import OpenPage, log_in, open_chat_with, send, sign_up, texts, unique
 from tests.conftest import reset_containers
 
 

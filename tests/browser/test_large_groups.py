@@ -7,8 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, WebSocket, expect
 
-from tests.browser.test_live_features import alice_chatting_with_bob
-from tests.browser.test_web_client import OpenPage, create_group, send, sign_up, texts, unique
+from tests.browser.pages import OpenPage, alice_chatting_with_bob, create_group, send, sign_up, texts, unique
 
 
 def set_faults(base_url: str, faults: dict[str, Any] | None) -> None:

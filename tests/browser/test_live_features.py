@@ -1,25 +1,18 @@
 """Ticks, unread counts, edits, deletions and reactions, as people see them in Chromium."""
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.test_web_client import OpenPage, create_group, open_chat_with, send, sign_up, texts, unique
-
-
-def log_in(page: Page, username: str) -> None:
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password123")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
-
-def alice_chatting_with_bob(new_page: OpenPage) -> tuple[Page, Page]:
-    """Alice and Bob (fresh accounts) in two browsers, Alice with their chat open."""
-    bob = unique("bob")
-    a, b = new_page(), new_page()
-    sign_up(a, unique("alice"), "Alice")
-    sign_up(b, bob, f"Bob {bob[-6:]}")
-    open_chat_with(a, f"Bob {bob[-6:]}")
-    return a, b
+from tests.browser.pages import (
+    OpenPage,
+    alice_chatting_with_bob,
+    create_group,
+    log_in,
+    open_chat_with,
+    send,
+    sign_up,
+    texts,
+    unique,
+)
 
 
 def test_ticks_go_from_sent_to_delivered_to_read(new_page: OpenPage) -> None:

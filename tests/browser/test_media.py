@@ -5,7 +5,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_web_client import OpenPage, open_chat_with, sign_up, unique
+from tests.browser.pages import OpenPage, open_chat_with, sign_up, unique
 from tests.media_samples import PDF, png
 
 PHOTO = png(40, 30, (20, 120, 200))

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, Request, Response, Worker, expect
 
-from tests.browser.test_live_features import log_in
-from tests.browser.test_web_client import OpenPage, open_chat_with, send, sign_up, texts, unique
+from tests.browser.pages import OpenPage, log_in, open_chat_with, send, sign_up, texts, unique
 from tests.push_service import Browser, PushService
 
 WAIT_SECONDS = 10.0

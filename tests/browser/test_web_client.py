@@ -1,53 +1,9 @@
 """People using the web client in Chromium: sign up, find each other, chat in real time,
 groups, reload, offline and back, and a phone-sized screen."""
 
-import secrets
-from collections.abc import Callable
-from typing import Any
+from playwright.sync_api import expect
 
-from playwright.sync_api import Page, expect
-
-OpenPage = Callable[..., Page]
-
-
-def unique(name: str) -> str:
-    return f"{name}_{secrets.token_hex(3)}"
-
-
-def sign_up(page: Page, username: str, display_name: str) -> None:
-    page.get_by_role("button", name="Create an account").click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password123")
-    page.get_by_label("Display name").fill(display_name)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_count(0)  # connected: no offline banner
-
-
-def open_chat_with(page: Page, display_name: str) -> None:
-    page.get_by_label("Search people").fill(display_name)
-    page.get_by_role("button", name=f"Chat with {display_name}").click()
-    expect(page.get_by_role("heading", name=display_name)).to_be_visible()
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message", exact=True).fill(text)
-    page.get_by_label("Message", exact=True).press("Enter")
-
-
-def create_group(page: Page, name: str, usernames: list[str]) -> None:
-    """Starts a group from the New group dialog; members show as their username, title-cased."""
-    page.get_by_role("button", name="New group").click()
-    dialog = page.get_by_role("dialog", name="New group")
-    dialog.get_by_label("Group name").fill(name)
-    for username in usernames:
-        dialog.get_by_label("Add members").fill(username)
-        dialog.get_by_role("button", name=f"Add {username.title()}").click()
-    dialog.get_by_role("button", name="Create group").click()
-
-
-def texts(page: Page) -> Any:
-    return page.get_by_test_id("message-text")
+from tests.browser.pages import OpenPage, create_group, open_chat_with, send, sign_up, texts, unique
 
 
 def test_two_people_find_each_other_and_chat_both_ways(new_page: OpenPage) -> None:

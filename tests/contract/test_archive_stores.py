@@ -9,14 +9,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat.adapters.mongo.archive import MongoArchivableMessages, MongoArchiveIndex
-from chat.adapters.mongo.messages import MongoMessageStore
 from chat.adapters.s3_archive import S3ArchiveStorage
 from chat.clock import utc_now
 from chat.models.chat import Message
 from chat.models.ports import ArchiveChunk, HistorySlice
 from chat.services.ids import new_id
-from tests.fakes import FakeArchivableMessages, FakeArchiveIndex, FakeArchiveStorage, FakeMessageStore
+from tests.contract.conftest import Stores
+from tests.fakes import FakeArchiveStorage
 
 T0 = utc_now() - timedelta(days=100)
 
@@ -34,22 +33,12 @@ def a_message(conversation_id: str, seq: int, days_old: float) -> Message:
     )
 
 
-@pytest.fixture(params=["fake", "mongo"])
-def stores(request: pytest.FixtureRequest) -> tuple[Any, Any, Any]:
-    """(message store, the archiver's view of it, chunk index)"""
-    if request.param == "fake":
-        messages = FakeMessageStore()
-        return messages, FakeArchivableMessages(messages), FakeArchiveIndex()
-    db = request.getfixturevalue("mongo_db")
-    return MongoMessageStore(db), MongoArchivableMessages(db), MongoArchiveIndex(db)
-
-
 def chunk(conversation_id: str, first: int, last: int) -> ArchiveChunk:
     return ArchiveChunk(conversation_id, first, last, f"archive/{conversation_id}/{first}-{last}", [f"m{first}"])
 
 
-def test_the_index_finds_chunks_by_seq_and_by_message(stores: tuple[Any, Any, Any]) -> None:
-    _, _, index = stores
+def test_the_index_finds_chunks_by_seq_and_by_message(stores: Stores) -> None:
+    index = stores.archive_index
     for first, last in ((1, 100), (101, 200), (201, 250)):
         index.record(chunk("c1", first, last))
     index.record(chunk("c1", 101, 200))  # recorded again: nothing changes
@@ -66,8 +55,8 @@ def test_the_index_finds_chunks_by_seq_and_by_message(stores: tuple[Any, Any, An
     assert index.holding("m999") is None
 
 
-def test_a_chunk_moves_to_its_rewritten_object_once(stores: tuple[Any, Any, Any]) -> None:
-    _, _, index = stores
+def test_a_chunk_moves_to_its_rewritten_object_once(stores: Stores) -> None:
+    index = stores.archive_index
     index.record(chunk("c1", 1, 100))
     read = index.below("c1", 2**62, limit=1)[0]
     assert index.move(read, "archive/c1/1-100.r1-a")
@@ -79,8 +68,8 @@ def test_a_chunk_moves_to_its_rewritten_object_once(stores: tuple[Any, Any, Any]
     assert index.below("c1", 2**62, limit=1)[0].key == "archive/c1/1-100.r1-a"
 
 
-def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: tuple[Any, Any, Any]) -> None:
-    messages, hot, _ = stores
+def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: Stores) -> None:
+    messages, hot = stores.messages, stores.archivable
     for seq, days_old in ((1, 120), (2, 110), (4, 100), (5, 1), (6, 100)):
         messages.insert(a_message("c1", seq, days_old))
     messages.mark_skipped("c1", 3, utc_now() - timedelta(days=105))
@@ -98,8 +87,8 @@ def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: t
     assert hot.oldest("c1", 2, cutoff, limit=1).skipped == {3}
 
 
-def test_forgetting_keeps_a_copy_changed_since_and_clears_reserved_seqs(stores: tuple[Any, Any, Any]) -> None:
-    messages, hot, _ = stores
+def test_forgetting_keeps_a_copy_changed_since_and_clears_reserved_seqs(stores: Stores) -> None:
+    messages, hot = stores.messages, stores.archivable
     for seq in (1, 2, 3):
         messages.insert(a_message("c1", seq, 120))
     messages.mark_skipped("c1", 4, T0)
@@ -133,8 +122,8 @@ def test_a_chunk_reads_back_as_written(storage: Any) -> None:
     storage.delete("archive/c1/000000000001-000000000003.jsonl.gz")  # already gone: fine
 
 
-def test_retention_finds_the_chunks_whose_newest_message_is_older_and_drops_them(stores: tuple[Any, Any, Any]) -> None:
-    _, _, index = stores
+def test_retention_finds_the_chunks_whose_newest_message_is_older_and_drops_them(stores: Stores) -> None:
+    index = stores.archive_index
     now = utc_now()
     for first, last, days_old in ((1, 100, 400), (101, 200, 350), (201, 250, 10)):
         record = chunk("c1", first, last)

@@ -4,53 +4,16 @@ in-memory fakes must behave the same."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
-from chat.adapters.mongo.accounts import MongoUserStore
-from chat.adapters.mongo.connections import MongoConnectionStore
-from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
-from chat.adapters.mongo.messages import MongoMessageStore
+from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.clock import utc_now
 from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
 from chat.services.ids import new_id
-from tests.fakes import (
-    FakeConnectionStore,
-    FakeConversationStore,
-    FakeMessageStore,
-    FakeReceiptStore,
-    FakeUserStore,
-)
+from tests.contract.conftest import Stores
 
 LOG_SIZE = 256
-
-
-@dataclass
-class Stores:
-    users: Any
-    conversations: Any
-    messages: Any
-    connections: Any
-    receipts: Any
-
-
-@pytest.fixture(params=["fake", "mongo"])
-def stores(request: pytest.FixtureRequest) -> Stores:
-    if request.param == "fake":
-        return Stores(
-            FakeUserStore(), FakeConversationStore(), FakeMessageStore(), FakeConnectionStore(), FakeReceiptStore()
-        )
-    db = request.getfixturevalue("mongo_db")
-    return Stores(
-        MongoUserStore(db),
-        MongoConversationStore(db),
-        MongoMessageStore(db),
-        MongoConnectionStore(db),
-        MongoReceiptStore(db),
-    )
 
 
 def a_user(name: str) -> User:

@@ -10,26 +10,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chat.adapters.mongo.accounts import MongoUserStore
-from chat.adapters.mongo.limits import MongoTypingThrottle
-from chat.adapters.mongo.media import MongoMediaStore
-from chat.adapters.mongo.messages import MongoMessageStore
 from chat.adapters.s3_media import S3MediaStorage
 from chat.clock import utc_now
 from chat.models.chat import Attachment
 from chat.models.ports import MediaUpload
 from chat.services.ids import new_id
+from tests.contract.conftest import Stores
 from tests.contract.test_stores import a_message, a_user
-from tests.fakes import FakeMediaStorage, FakeMediaStore, FakeMessageStore, FakeTypingThrottle, FakeUserStore
+from tests.fakes import FakeMediaStorage
 from tests.media_samples import png
 
 BUCKET = "contract-media"
 Put = Callable[[str, bytes, str | None], None]
-
-
-@pytest.fixture(params=["fake", "mongo"])
-def db(request: pytest.FixtureRequest) -> Any:
-    return None if request.param == "fake" else request.getfixturevalue("mongo_db")
 
 
 @pytest.fixture(params=["fake", "s3"])
@@ -64,8 +56,8 @@ def an_upload(owner: str = "u1") -> MediaUpload:
     )
 
 
-def test_media_records_are_found_and_published(db: Any) -> None:
-    media = FakeMediaStore() if db is None else MongoMediaStore(db)
+def test_media_records_are_found_and_published(stores: Stores) -> None:
+    media = stores.media
     first, second = an_upload(), an_upload("u2")
     media.add(first, utc_now() + timedelta(days=2))
     media.add(second, utc_now() + timedelta(days=2))
@@ -78,13 +70,13 @@ def test_media_records_are_found_and_published(db: Any) -> None:
     media.mark_published(published)
     (found,) = media.get_many([first.media_id])
     assert found == published
-    if db is not None:  # published records leave the TTL index; unused ones stay in it
-        assert "expiresAt" not in db["media"].find_one({"_id": first.media_id})
-        assert "expiresAt" in db["media"].find_one({"_id": second.media_id})
+    if stores.db is not None:  # published records leave the TTL index; unused ones stay in it
+        assert "expiresAt" not in stores.db["media"].find_one({"_id": first.media_id})
+        assert "expiresAt" in stores.db["media"].find_one({"_id": second.media_id})
 
 
-def test_profiles_change_and_pictures_come_and_go(db: Any) -> None:
-    users = FakeUserStore() if db is None else MongoUserStore(db)
+def test_profiles_change_and_pictures_come_and_go(stores: Stores) -> None:
+    users = stores.users
     user = a_user("profile")
     users.create_user(user, "hash")
 
@@ -98,8 +90,8 @@ def test_profiles_change_and_pictures_come_and_go(db: Any) -> None:
     assert users.update_profile("nobody", {"displayName": "x"}) is None
 
 
-def test_attachments_are_stored_without_links(db: Any) -> None:
-    messages = FakeMessageStore() if db is None else MongoMessageStore(db)
+def test_attachments_are_stored_without_links(stores: Stores) -> None:
+    messages = stores.messages
     attachment = Attachment(mediaId="m1", name="a.png", contentType="image/png", size=3, width=1, height=1, url="x")
     message = a_message("c9", "u1", 1).model_copy(update={"attachments": [attachment]})
     messages.insert(message)
@@ -140,8 +132,8 @@ def test_upload_forms_pin_the_key_and_the_type(storage: tuple[Any, Put]) -> None
     assert fields["Content-Type"] == "image/gif"
 
 
-def test_typing_is_let_through_once_per_window_per_key(db: Any) -> None:
-    throttle = FakeTypingThrottle() if db is None else MongoTypingThrottle(db)
+def test_typing_is_let_through_once_per_window_per_key(stores: Stores) -> None:
+    throttle = stores.typing
     now, window, shown = utc_now(), timedelta(seconds=2), timedelta(seconds=6)
 
     assert throttle.allow("c1:alice", now, window, shown)

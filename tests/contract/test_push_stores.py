@@ -3,29 +3,11 @@ the notifier reads. The MongoDB adapters and the fakes behave the same."""
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
-import pytest
-
-from chat.adapters.mongo.accounts import MongoUserStore
-from chat.adapters.mongo.conversations import MongoConversationStore
-from chat.adapters.mongo.logins import MongoLoginStore
-from chat.adapters.mongo.push import MongoPushDeliveryLog, MongoPushSubscriptionStore
 from chat.clock import utc_now
 from chat.models.ports import PushSubscription
+from tests.contract.conftest import Stores
 from tests.contract.test_stores import a_group, a_user
-from tests.fakes import (
-    FakeConversationStore,
-    FakeLoginStore,
-    FakePushDeliveryLog,
-    FakePushSubscriptionStore,
-    FakeUserStore,
-)
-
-
-@pytest.fixture(params=["fake", "mongo"])
-def db(request: pytest.FixtureRequest) -> Any:
-    return None if request.param == "fake" else request.getfixturevalue("mongo_db")
 
 
 def a_subscription(user_id: str, n: int, *, login_id: str = "login-1", minutes_ago: int = 0) -> PushSubscription:
@@ -41,8 +23,8 @@ def a_subscription(user_id: str, n: int, *, login_id: str = "login-1", minutes_a
     )
 
 
-def test_subscriptions_are_one_per_endpoint_and_capped_per_user(db: Any) -> None:
-    store = FakePushSubscriptionStore() if db is None else MongoPushSubscriptionStore(db)
+def test_subscriptions_are_one_per_endpoint_and_capped_per_user(stores: Stores) -> None:
+    store = stores.push_subscriptions
     # Given three subscriptions of "me", oldest first, and one of "you"
     for n in range(3):
         store.save(a_subscription("me", n, minutes_ago=10 - n), keep_at_most=3)
@@ -69,8 +51,8 @@ def test_subscriptions_are_one_per_endpoint_and_capped_per_user(db: Any) -> None
     assert [s.auth for s in store.get_many(["sub-9"])] == ["B" * 22]
 
 
-def test_subscriptions_are_deleted_only_by_their_owner_or_by_id(db: Any) -> None:
-    store = FakePushSubscriptionStore() if db is None else MongoPushSubscriptionStore(db)
+def test_subscriptions_are_deleted_only_by_their_owner_or_by_id(stores: Stores) -> None:
+    store = stores.push_subscriptions
     for n in range(3):
         store.save(a_subscription("me", n), keep_at_most=10)
     store.delete("you", "sub-0")  # not theirs: nothing happens
@@ -83,8 +65,8 @@ def test_subscriptions_are_deleted_only_by_their_owner_or_by_id(db: Any) -> None
     assert store.get_many(["sub-2"])[0].endpoint == "https://fcm.googleapis.com/fcm/send/2"
 
 
-def test_a_claim_is_taken_once_until_released(db: Any) -> None:
-    log = FakePushDeliveryLog() if db is None else MongoPushDeliveryLog(db)
+def test_a_claim_is_taken_once_until_released(stores: Stores) -> None:
+    log = stores.push_deliveries
     keep = utc_now() + timedelta(days=2)
     assert log.claim("m1", ["a", "b"], keep) == {"a", "b"}
     # A job delivered twice claims only what was not claimed
@@ -96,10 +78,10 @@ def test_a_claim_is_taken_once_until_released(db: Any) -> None:
     assert log.claim("m1", [], keep) == set()
 
 
-def test_a_mute_is_the_members_own_until_a_time_or_for_good(db: Any) -> None:
-    store = FakeConversationStore() if db is None else MongoConversationStore(db)
+def test_a_mute_is_the_members_own_until_a_time_or_for_good(stores: Stores) -> None:
+    store = stores.conversations
     group = store.create(a_group("me", "you"))
-    version = store.get(group.id).version
+    version = stores.conversation(group.id).version
     until = utc_now() + timedelta(hours=8)
 
     changed = store.set_muted(group.id, "me", True, until)
@@ -107,7 +89,7 @@ def test_a_mute_is_the_members_own_until_a_time_or_for_good(db: Any) -> None:
     before, after = changed
     assert (before.mutedBy, after.mutedBy) == ({}, {"me": until})
     store.set_muted(group.id, "you", True, None)  # until unmuted
-    stored = store.get(group.id)
+    stored = stores.conversation(group.id)
     assert (stored.mutedBy, stored.version) == ({"me": until, "you": None}, version)
     now = utc_now()
     assert (stored.muted_for("me", now), stored.muted_for("you", now)) == (True, True)
@@ -118,13 +100,13 @@ def test_a_mute_is_the_members_own_until_a_time_or_for_good(db: Any) -> None:
     unmuted = store.set_muted(group.id, "you", False)
     assert unmuted is not None
     assert unmuted[1].mutedBy == {"me": until}
-    assert store.get(group.id).mutedBy == {"me": until}
+    assert stores.conversation(group.id).mutedBy == {"me": until}
     assert store.set_muted(group.id, "stranger", True) is None
     assert store.set_muted("missing", "me", True) is None
 
 
-def test_users_come_in_one_query_with_their_preview_setting(db: Any) -> None:
-    store = FakeUserStore() if db is None else MongoUserStore(db)
+def test_users_come_in_one_query_with_their_preview_setting(stores: Stores) -> None:
+    store = stores.users
     me, you = a_user("mia"), a_user("yan")
     store.create_user(me, "hash")
     store.create_user(you, "hash")
@@ -134,8 +116,8 @@ def test_users_come_in_one_query_with_their_preview_setting(db: Any) -> None:
     assert store.get_users([]) == []
 
 
-def test_logins_going_on_among_many(db: Any) -> None:
-    store = FakeLoginStore() if db is None else MongoLoginStore(db)
+def test_logins_going_on_among_many(stores: Stores) -> None:
+    store = stores.logins
     ends = utc_now() + timedelta(days=30)
     for login in ("l1", "l2", "l3"):
         store.start(login, "me", ends)

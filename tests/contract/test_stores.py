@@ -3,72 +3,19 @@ when MONGODB_URI is set) and the in-memory fakes must behave the same."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from chat.adapters.mongo.accounts import MongoRefreshTokenStore, MongoUserStore
-from chat.adapters.mongo.connections import MongoConnectionStore
-from chat.adapters.mongo.conversations import MongoConversationStore
-from chat.adapters.mongo.limits import MongoLoginAttemptStore, MongoRateLimitStore
-from chat.adapters.mongo.logins import MongoLoginStore
-from chat.adapters.mongo.messages import MongoMessageStore
+from chat.adapters.mongo.limits import MongoRateLimitStore
 from chat.clock import utc_now
 from chat.models.chat import Connection, Conversation, Message, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import ConversationCursor, DuplicateMessage, RefreshGrant
 from chat.services.ids import new_id
-from tests.fakes import (
-    FakeConnectionStore,
-    FakeConversationStore,
-    FakeLoginAttemptStore,
-    FakeLoginStore,
-    FakeMessageStore,
-    FakeRateLimitStore,
-    FakeRefreshTokenStore,
-    FakeUserStore,
-)
-
-
-@dataclass
-class Stores:
-    users: Any
-    tokens: Any
-    conversations: Any
-    messages: Any
-    connections: Any
-    login_attempts: Any
-    logins: Any
-    rate_limits: Any
-
-
-@pytest.fixture(params=["fake", "mongo"])
-def stores(request: pytest.FixtureRequest) -> Stores:
-    if request.param == "fake":
-        return Stores(
-            FakeUserStore(),
-            FakeRefreshTokenStore(),
-            FakeConversationStore(),
-            FakeMessageStore(),
-            FakeConnectionStore(),
-            FakeLoginAttemptStore(),
-            FakeLoginStore(),
-            FakeRateLimitStore(),
-        )
-    db = request.getfixturevalue("mongo_db")
-    return Stores(
-        MongoUserStore(db),
-        MongoRefreshTokenStore(db),
-        MongoConversationStore(db),
-        MongoMessageStore(db),
-        MongoConnectionStore(db),
-        MongoLoginAttemptStore(db),
-        MongoLoginStore(db),
-        MongoRateLimitStore(db),
-    )
+from tests.contract.conftest import Stores
 
 
 def a_user(name: str, display: str | None = None) -> User:
@@ -262,6 +209,7 @@ def test_seq_allocation_checks_membership_and_never_repeats(stores: Stores) -> N
     def send() -> None:
         for _ in range(20):
             allocation = stores.conversations.allocate_seq(group.id, "a")
+            assert allocation is not None
             with lock:
                 seqs.append(allocation.seq)
 
@@ -272,6 +220,7 @@ def test_seq_allocation_checks_membership_and_never_repeats(stores: Stores) -> N
         thread.join()
     assert sorted(seqs) == list(range(1, 81))
     allocation = stores.conversations.allocate_seq(group.id, "b")
+    assert allocation is not None
     assert allocation.seq == 81
     assert sorted(allocation.member_ids) == ["a", "b"]
 
@@ -305,7 +254,7 @@ def test_archiving_marks_the_last_message_for_one_member_only(stores: Stores) ->
     group = stores.conversations.create(a_group("me", "you"))
     for seq in (1, 2):
         stores.conversations.record_change(a_message(group.id, "you", seq), new=True)
-    version = stores.conversations.get(group.id).version
+    version = stores.conversation(group.id).version
 
     # When "me" archives it
     changed = stores.conversations.set_archived(group.id, "me", True)
@@ -315,7 +264,7 @@ def test_archiving_marks_the_last_message_for_one_member_only(stores: Stores) ->
     before, after = changed
     assert (before.archivedBy, after.archivedBy) == ({}, {"me": 2})
     assert (before.archived_for("me"), after.archived_for("me"), after.archived_for("you")) == (False, True, False)
-    stored = stores.conversations.get(group.id)
+    stored = stores.conversation(group.id)
     assert (stored.archivedBy, stored.version) == ({"me": 2}, version)
     assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == []
     assert [c.id for c in stores.conversations.list_for_member("me", 10, None, archived=True)] == [group.id]
@@ -338,7 +287,7 @@ def test_a_new_message_unarchives_with_no_write_of_its_own(stores: Stores) -> No
     # Then it is back in the main list, the mark still where it was
     assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == [group.id]
     assert stores.conversations.list_for_member("me", 10, None, archived=True) == []
-    assert stores.conversations.get(group.id).archivedBy == {"me": 0}
+    assert stores.conversation(group.id).archivedBy == {"me": 0}
 
 
 def test_unarchiving_forgets_the_mark(stores: Stores) -> None:
@@ -348,7 +297,7 @@ def test_unarchiving_forgets_the_mark(stores: Stores) -> None:
     changed = stores.conversations.set_archived(group.id, "me", False)
     assert changed is not None
     assert (changed[0].archivedBy, changed[1].archivedBy) == ({"me": 0, "you": 0}, {"you": 0})
-    assert stores.conversations.get(group.id).archivedBy == {"you": 0}
+    assert stores.conversation(group.id).archivedBy == {"you": 0}
     assert [c.id for c in stores.conversations.list_for_member("me", 10, None)] == [group.id]
     # Unarchiving what is not archived changes nothing
     again = stores.conversations.set_archived(group.id, "me", False)

@@ -16,6 +16,7 @@ import websockets
 
 from chat.push_keys import new_vapid_key
 from local.background import gateway_in_background
+from local.environment import stack_environment
 from local.gateway import LocalGateway
 from local.media import LocalMedia
 from local.queues import LocalFanOut, LocalNotifier
@@ -72,11 +73,10 @@ def local_stack(port: int) -> Iterator[tuple[Any, LocalGateway, LocalMedia, Loca
     media = LocalMedia([f"http://127.0.0.1:{port}"]).start()
     fan_out = LocalFanOut(media.moto_url).start()
     notifier = LocalNotifier(media.moto_url).start()
+    # The test session's own secrets and limits (tests/conftest.py) stay; its VAPID key is the run's.
     environment = {
-        "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{port}",
-        "WS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+        **stack_environment(f"http://127.0.0.1:{port}"),
         "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
-        "PUSH_ALLOW_LOOPBACK": "true",
         **media.environment(),
         **fan_out.environment(),
         **notifier.environment(),

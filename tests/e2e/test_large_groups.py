@@ -165,6 +165,7 @@ def test_an_injected_410_closes_the_socket_as_api_gateway_would(stack: Stack, no
 
 
 def test_fault_settings_are_checked(stack: Stack, no_faults: None) -> None:
+    bad: Any
     for bad in ({"rates": {"404": 0.5}}, {"rates": {"500": 2}}, {"latencyMs": -1}, {"rules": [{"contains": ""}]}, []):
         status, body = stack.http("PUT", "/_local/faults", bad)
         assert status == 400, (bad, body)

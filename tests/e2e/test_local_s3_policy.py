@@ -56,7 +56,7 @@ def refusal(response: requests.Response) -> tuple[int, str, str]:
     return response.status_code, code, message
 
 
-def signed(stack: Stack, key: str, conditions: list[Any], expires_in: int = 300, **fields: str) -> Form:
+def signed(stack: Stack, key: str, conditions: list[Any], fields: dict[str, str], expires_in: int = 300) -> Form:
     """A form signed with the local credentials, as a function signs one."""
     return dict(
         s3(stack).generate_presigned_post(
@@ -211,7 +211,7 @@ def test_an_upload_that_breaks_its_form_is_refused_and_stores_nothing(stack: Sta
 def test_an_expired_form_is_refused(stack: Stack) -> None:
     # A form signed with the local credentials whose five minutes ended a minute ago
     key = f"incoming/{uuid.uuid4().hex}"
-    form = signed(stack, key, [{"Content-Type": "image/png"}], expires_in=-60, **{"Content-Type": "image/png"})
+    form = signed(stack, key, [{"Content-Type": "image/png"}], {"Content-Type": "image/png"}, expires_in=-60)
 
     status, code, message = refusal(post(form, png()))
 
@@ -221,7 +221,7 @@ def test_an_expired_form_is_refused(stack: Stack) -> None:
 
 def test_a_form_field_longer_than_s3_takes_is_refused(stack: Stack) -> None:
     key = f"incoming/{uuid.uuid4().hex}"
-    form = signed(stack, key, [{"Content-Type": "image/png"}], **{"Content-Type": "image/png"})
+    form = signed(stack, key, [{"Content-Type": "image/png"}], {"Content-Type": "image/png"})
 
     status, code, _ = refusal(post(form, png(), **{"x-ignore-padding": "x" * 30_000}))
 
@@ -232,7 +232,7 @@ def test_a_form_field_longer_than_s3_takes_is_refused(stack: Stack) -> None:
 def test_starts_with_conditions_and_ignored_fields(stack: Stack) -> None:
     # A form for any image under incoming/, as a policy may sign
     conditions = [["starts-with", "$key", "incoming/"], ["starts-with", "$Content-Type", "image/"]]
-    form = signed(stack, "incoming/${filename}", conditions, **{"Content-Type": "image/gif"})
+    form = signed(stack, "incoming/${filename}", conditions, {"Content-Type": "image/gif"})
     key = f"incoming/{uuid.uuid4().hex}"
 
     accepted = post(form, png(), key=key, **{"Content-Type": "image/png", "x-ignore-note": "not signed, not kept"})

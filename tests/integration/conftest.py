@@ -10,22 +10,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import jwt
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from local.gateway import select_route
 from tests.conftest import reset_containers
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
-CONTEXT = SimpleNamespace(
-    function_name="chat-test",
-    function_version="$LATEST",
-    memory_limit_in_mb=1024,
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:chat-test",
-    aws_request_id="test-request",
+# What Powertools reads of the context object Lambda passes (Lambda builds the real one).
+CONTEXT = cast(
+    "LambdaContext",
+    SimpleNamespace(
+        function_name="chat-test",
+        function_version="$LATEST",
+        memory_limit_in_mb=1024,
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:chat-test",
+        aws_request_id="test-request",
+    ),
 )
 
 
@@ -76,9 +81,9 @@ class _ManagementApi(BaseHTTPRequestHandler):
     ids in `gone` answer 410."""
 
     protocol_version = "HTTP/1.1"
-    frames: dict[str, list[bytes]]
-    gone: set[str]
-    closed: list[str]
+    frames: ClassVar[dict[str, list[bytes]]]
+    gone: ClassVar[set[str]]
+    closed: ClassVar[list[str]]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -126,15 +131,19 @@ class Pushed:
 
 @pytest.fixture
 def pushed(installed_db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pushed]:
-    handler = type("ManagementApi", (_ManagementApi,), {"frames": {}, "gone": set(), "closed": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class ManagementApi(_ManagementApi):  # the server makes a handler per request: records live on the class
+        frames: ClassVar[dict[str, list[bytes]]] = {}
+        gone: ClassVar[set[str]] = set()
+        closed: ClassVar[list[str]] = []
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ManagementApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("WS_MANAGEMENT_ENDPOINT", f"http://127.0.0.1:{server.server_port}/live")
     reset_containers()
     try:
         with mock_aws():
-            yield Pushed(handler.frames, handler.gone, handler.closed)
+            yield Pushed(ManagementApi.frames, ManagementApi.gone, ManagementApi.closed)
     finally:
         server.shutdown()
         server.server_close()

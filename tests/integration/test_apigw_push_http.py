@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -19,7 +19,7 @@ class Api(BaseHTTPRequestHandler):
     `close…` 200 then closes the connection."""
 
     protocol_version = "HTTP/1.1"
-    posts: list[tuple[str, bytes, str]]
+    posts: ClassVar[list[tuple[str, bytes, str]]]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -53,10 +53,12 @@ class Api(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api() -> Iterator[tuple[str, list[tuple[str, bytes, str]]]]:
-    handler = type("Api", (Api,), {"posts": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class ThisTestsApi(Api):  # the server makes a handler per request: the posts live on the class
+        posts: ClassVar[list[tuple[str, bytes, str]]] = []
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ThisTestsApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/live", handler.posts
+    yield f"http://127.0.0.1:{server.server_port}/live", ThisTestsApi.posts
     server.shutdown()
     server.server_close()
 

@@ -26,7 +26,7 @@ def run_archiver() -> dict[str, Any]:
         aws_request_id="run-1",
         get_remaining_time_in_millis=lambda: 800_000,
     )
-    return archiver.lambda_handler(SCHEDULER_EVENT, context)  # type: ignore[no-any-return]
+    return archiver.lambda_handler(SCHEDULER_EVENT, context)
 
 
 @pytest.fixture

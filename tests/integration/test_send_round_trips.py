@@ -4,48 +4,9 @@ from collections import Counter
 from typing import Any
 
 from chat.adapters.mongo import client as mongo
-from tests.conftest import SingleDatabaseClient, reset_containers
+from tests.conftest import reset_containers
 from tests.integration.conftest import Pushed, call_http, connect, sign_up, ws_call
-
-OPERATIONS = {
-    "find",
-    "find_one",
-    "find_one_and_update",
-    "insert_one",
-    "update_one",
-    "update_many",
-    "delete_many",
-    "replace_one",
-    "count_documents",
-    "aggregate",
-}
-
-
-class CountingDatabase:
-    """Counts each collection operation sent to the database (one operation, one round trip)."""
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-        self.calls: Counter[str] = Counter()
-
-    def __getitem__(self, name: str) -> Any:
-        return _CountingCollection(self._db[name], name, self.calls)
-
-
-class _CountingCollection:
-    def __init__(self, collection: Any, name: str, calls: Counter[str]) -> None:
-        self._collection, self._name, self._calls = collection, name, calls
-
-    def __getattr__(self, attr: str) -> Any:
-        target = getattr(self._collection, attr)
-        if attr not in OPERATIONS:
-            return target
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self._calls[f"{self._name}.{attr}"] += 1
-            return target(*args, **kwargs)
-
-        return counted
+from tests.round_trips import CountingDatabase, SingleDatabaseClient
 
 
 def test_group_send_takes_five_round_trips_for_fifty_members(pushed: Pushed, installed_db: Any) -> None:

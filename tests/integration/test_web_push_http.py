@@ -13,7 +13,7 @@ from tests.push_service import PushService
 def a_subscription(endpoint: str, service: PushService, name: str) -> PushSubscription:
     keys = service.browser(name).subscription()["keys"]
     return PushSubscription(
-        id=name, user_id="u", login_id=None, endpoint=endpoint, p256dh=keys["p256dh"], auth=keys["auth"],
+        id=name, user_id="u", login_id="l", endpoint=endpoint, p256dh=keys["p256dh"], auth=keys["auth"],
         expires_at=None, created_at=utc_now(),
     )  # fmt: skip
 

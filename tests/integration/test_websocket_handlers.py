@@ -26,7 +26,7 @@ def authorize(token: str | None, origin: str | None = None) -> dict[str, Any]:
     event["queryStringParameters"] = {"token": token} if token is not None else {}
     if origin is not None:
         event["headers"]["Origin"] = origin
-    return ws_authorizer.lambda_handler(event, LAMBDA_CONTEXT)  # type: ignore[no-any-return]
+    return ws_authorizer.lambda_handler(event, LAMBDA_CONTEXT)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status
 from schemathesis.engine.events import EngineFinished, FatalError, NonFatalError, PhaseFinished, ScenarioFinished
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from chat.models.limits import RATE_LIMITS
 from tests.e2e.conftest import Stack, free_port, local_stack
@@ -64,11 +65,11 @@ def own_stack() -> Iterator[Stack]:
             yield Stack(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", db, gateway, media, fan_out, notifier)
 
 
-def authenticate(schema: Any, stack: Stack) -> str:
+def authenticate(schema: OpenApiSchema, stack: Stack) -> str:
     """Every route that needs a token gets the fuzz user's, but log-out-everywhere, which
     would end that login for the rest of the run: it gets a new login of a user of its own
     each time."""
-    token = stack.sign_up(f"fuzz_{uuid.uuid4().hex[:8]}")["accessToken"]
+    token = str(stack.sign_up(f"fuzz_{uuid.uuid4().hex[:8]}")["accessToken"])
     leaver = {"username": f"leaver_{uuid.uuid4().hex[:8]}", "password": "password123"}
     stack.sign_up(leaver["username"])
 
@@ -95,7 +96,7 @@ def authenticate(schema: Any, stack: Stack) -> str:
 FRAMING_HEADERS = {"transfer-encoding", "content-length", "connection", "host", "expect", "upgrade", "te", "trailer"}
 
 
-def leave_framing_to_the_transport(schema: Any) -> None:
+def leave_framing_to_the_transport(schema: OpenApiSchema) -> None:
     @schema.hook
     def map_headers(context: Any, headers: dict[str, str] | None) -> dict[str, str] | None:
         if headers is None:

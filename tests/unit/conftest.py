@@ -1,24 +1,23 @@
 """Unit tests run services against the in-memory fakes, with sockets disabled."""
 
 import socket
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from chat.config import Settings
 from chat.models.limits import RATE_LIMITS
-from chat.services.archive import ArchivedHistory, ArchivedMessages
 from chat.services.auth import AuthService
 from chat.services.conversations import ConversationService
-from chat.services.media import MediaLinks, MediaService
+from chat.services.media import MediaService
 from chat.services.messages import MessageService
-from chat.services.passwords import Passwords
 from chat.services.push import FanOut
-from chat.services.rate_limits import RateLimits
 from chat.services.tokens import AccessTokens
 from chat.services.users import UserService
+from chat.services.wiring import Services
 from tests.fakes import (
+    FakeArchivableMessages,
     FakeArchiveIndex,
     FakeArchiveStorage,
     FakeConnectionStore,
@@ -29,11 +28,16 @@ from tests.fakes import (
     FakeMediaStorage,
     FakeMediaStore,
     FakeMessageStore,
+    FakeNotificationQueue,
+    FakePushDeliveryLog,
     FakePusher,
+    FakePushSubscriptionStore,
     FakeRateLimitStore,
     FakeReceiptStore,
     FakeRefreshTokenStore,
+    FakeTypingThrottle,
     FakeUserStore,
+    FakeWebPush,
 )
 
 SECRET = "unit-test-secret-" + "s" * 40
@@ -49,88 +53,140 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @dataclass
+class FakeAdapters:
+    """Services' adapters (services/wiring.py), each an in-memory fake."""
+
+    users: FakeUserStore = field(default_factory=FakeUserStore)
+    refresh_tokens: FakeRefreshTokenStore = field(default_factory=FakeRefreshTokenStore)
+    login_attempts: FakeLoginAttemptStore = field(default_factory=FakeLoginAttemptStore)
+    logins: FakeLoginStore = field(default_factory=FakeLoginStore)
+    rate_limit_buckets: FakeRateLimitStore = field(default_factory=FakeRateLimitStore)
+    conversations: FakeConversationStore = field(default_factory=FakeConversationStore)
+    receipts: FakeReceiptStore = field(default_factory=FakeReceiptStore)
+    messages: FakeMessageStore = field(default_factory=FakeMessageStore)
+    connections: FakeConnectionStore = field(default_factory=FakeConnectionStore)
+    typing_throttle: FakeTypingThrottle = field(default_factory=FakeTypingThrottle)
+    pusher: FakePusher = field(default_factory=FakePusher)
+    fan_out_queue: None = None  # every push from the function itself
+    media_uploads: FakeMediaStore = field(default_factory=FakeMediaStore)
+    media_storage: FakeMediaStorage = field(default_factory=FakeMediaStorage)
+    link_signer: FakeLinkSigner = field(default_factory=FakeLinkSigner)
+    archive_storage: FakeArchiveStorage = field(default_factory=FakeArchiveStorage)
+    push_subscriptions: FakePushSubscriptionStore = field(default_factory=FakePushSubscriptionStore)
+    push_deliveries: FakePushDeliveryLog = field(default_factory=FakePushDeliveryLog)
+    web_push: FakeWebPush = field(default_factory=FakeWebPush)
+    notification_queue: FakeNotificationQueue = field(default_factory=FakeNotificationQueue)
+    vapid_public_key: str | None = None
+    # Views of the stores above.
+    archivable_messages: FakeArchivableMessages = field(init=False)
+    archive_index: FakeArchiveIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.archivable_messages = FakeArchivableMessages(self.messages)
+        self.archive_index = FakeArchiveIndex(self.conversations)
+
+
+# The settings the unit tests run with: the defaults, a signing key, and every rate limit at
+# its default (the buckets are in memory).
+SETTINGS = Settings(
+    jwt_secret=SECRET,
+    rate_limits={name: limit for name, (limit, _) in RATE_LIMITS.items()},
+    fan_out_threads=8,
+)
+
+
 class Chat:
-    users: FakeUserStore
-    tokens: FakeRefreshTokenStore
-    conversation_store: FakeConversationStore
-    message_store: FakeMessageStore
-    receipt_store: FakeReceiptStore
-    connections: FakeConnectionStore
-    pusher: FakePusher
-    login_attempts: FakeLoginAttemptStore
-    access: AccessTokens
-    logins: FakeLoginStore
-    fan_out: FanOut
-    auth: AuthService
-    user_service: UserService
-    conversations: ConversationService
-    messages: MessageService
-    archive_index: FakeArchiveIndex
-    archive_storage: FakeArchiveStorage
-    media_store: FakeMediaStore
-    storage: FakeMediaStorage
-    media: MediaService
+    """The services, wired as in production (services/wiring.py) to the fakes, under the
+    names the tests use: the fakes to set up and inspect, the services to call."""
+
+    def __init__(self, services: Services, fakes: FakeAdapters) -> None:
+        self.services = services
+        self.fakes = fakes
+
+    # The fakes
+    @property
+    def users(self) -> FakeUserStore:
+        return self.fakes.users
+
+    @property
+    def tokens(self) -> FakeRefreshTokenStore:
+        return self.fakes.refresh_tokens
+
+    @property
+    def conversation_store(self) -> FakeConversationStore:
+        return self.fakes.conversations
+
+    @property
+    def message_store(self) -> FakeMessageStore:
+        return self.fakes.messages
+
+    @property
+    def receipt_store(self) -> FakeReceiptStore:
+        return self.fakes.receipts
+
+    @property
+    def connections(self) -> FakeConnectionStore:
+        return self.fakes.connections
+
+    @property
+    def pusher(self) -> FakePusher:
+        return self.fakes.pusher
+
+    @property
+    def login_attempts(self) -> FakeLoginAttemptStore:
+        return self.fakes.login_attempts
+
+    @property
+    def logins(self) -> FakeLoginStore:
+        return self.fakes.logins
+
+    @property
+    def archive_index(self) -> FakeArchiveIndex:
+        return self.fakes.archive_index
+
+    @property
+    def archive_storage(self) -> FakeArchiveStorage:
+        return self.fakes.archive_storage
+
+    @property
+    def media_store(self) -> FakeMediaStore:
+        return self.fakes.media_uploads
+
+    @property
+    def storage(self) -> FakeMediaStorage:
+        return self.fakes.media_storage
+
+    # The services
+    @property
+    def access(self) -> AccessTokens:
+        return self.services.access_tokens
+
+    @property
+    def fan_out(self) -> FanOut:
+        return self.services.fan_out
+
+    @property
+    def auth(self) -> AuthService:
+        return self.services.auth
+
+    @property
+    def user_service(self) -> UserService:
+        return self.services.users
+
+    @property
+    def conversations(self) -> ConversationService:
+        return self.services.conversations
+
+    @property
+    def messages(self) -> MessageService:
+        return self.services.messages
+
+    @property
+    def media(self) -> MediaService:
+        return self.services.media
 
 
 @pytest.fixture
 def chat() -> Chat:
-    users, tokens = FakeUserStore(), FakeRefreshTokenStore()
-    conversation_store, message_store = FakeConversationStore(), FakeMessageStore()
-    receipt_store = FakeReceiptStore()
-    connections, pusher = FakeConnectionStore(), FakePusher()
-    login_attempts = FakeLoginAttemptStore()
-    logins = FakeLoginStore()
-    access = AccessTokens(SECRET, issuer="chat", audience="chat-api", ttl_seconds=900, logins=logins)
-    fan_out = FanOut(pusher, connections, threads=8, sleep=lambda _: None)
-    archive_index, archive_storage = FakeArchiveIndex(conversation_store), FakeArchiveStorage()
-    archived_history = ArchivedHistory(archive_index, archive_storage)
-    archived_messages = ArchivedMessages(archive_index, lambda: archive_storage)
-    links = MediaLinks(FakeLinkSigner())
-    rate_limits = RateLimits(FakeRateLimitStore(), {name: limit for name, (limit, _) in RATE_LIMITS.items()})
-    conversations = ConversationService(
-        conversation_store, users, message_store, receipt_store, lambda: links, limits=rate_limits
-    )
-    media_store, storage = FakeMediaStore(), FakeMediaStorage()
-    media = MediaService(media_store, storage, FakeLinkSigner(), conversations)
-    return Chat(
-        users=users,
-        tokens=tokens,
-        conversation_store=conversation_store,
-        message_store=message_store,
-        receipt_store=receipt_store,
-        connections=connections,
-        pusher=pusher,
-        login_attempts=login_attempts,
-        access=access,
-        logins=logins,
-        fan_out=fan_out,
-        auth=AuthService(
-            users,
-            tokens,
-            access,
-            Passwords(),
-            refresh_ttl=timedelta(days=30),
-            login_attempts=login_attempts,
-            logins=logins,
-            connections=connections,
-            sockets=lambda: fan_out,
-        ),
-        user_service=UserService(users, conversation_store, lambda: media),
-        conversations=conversations,
-        messages=MessageService(
-            conversations,
-            conversation_store,
-            message_store,
-            connections,
-            fan_out,
-            media=lambda: media,
-            links=lambda: links,
-            archive=lambda: archived_history,
-            archived_messages=lambda: archived_messages,
-        ),
-        archive_index=archive_index,
-        archive_storage=archive_storage,
-        media_store=media_store,
-        storage=storage,
-        media=media,
-    )
+    fakes = FakeAdapters()
+    return Chat(Services(fakes, SETTINGS, sleep=lambda _: None), fakes)

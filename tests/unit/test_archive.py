@@ -13,7 +13,7 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
 from chat.models.chat import Attachment, Message
 from chat.models.errors import Archived, Conflict, Forbidden
-from chat.models.ports import HistorySlice
+from chat.models.ports import ArchiveStorage, HistorySlice
 from chat.services.archive import ArchivedMessages, Archiver
 from chat.services.ids import new_id
 from chat.services.message_changes import MessageChangeService
@@ -163,11 +163,12 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
         chat.message_store,
         chat.connections,
         FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
+        links=chat.services.media_links,
         archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
     )
 
     class EditDuringWrite:
-        def __init__(self, storage: Any) -> None:
+        def __init__(self, storage: ArchiveStorage) -> None:
             self._storage = storage
 
         def write(self, key: str, history: HistorySlice) -> None:
@@ -175,7 +176,10 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
             changes.edit(alice, edited.id, "edited while archiving")
 
         def read(self, key: str) -> HistorySlice:
-            return self._storage.read(key)  # type: ignore[no-any-return]
+            return self._storage.read(key)
+
+        def delete(self, key: str) -> None:
+            self._storage.delete(key)
 
     Archiver(
         FakeArchivableMessages(chat.message_store),
@@ -199,6 +203,7 @@ def changes_service(chat: Chat) -> MessageChangeService:
         chat.message_store,
         chat.connections,
         FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
+        links=chat.services.media_links,
         archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
     )
 

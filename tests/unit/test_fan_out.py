@@ -1,11 +1,19 @@
 import json
 import threading
 from datetime import timedelta
+from typing import cast
 
 from chat.clock import utc_now
 from chat.models.chat import Connection
+from chat.models.frames import ServerFrame
 from chat.services.push import FanOut
 from tests.fakes import FakeConnectionStore, FakePusher
+
+
+def frame(kind: str, **fields: object) -> ServerFrame:
+    """A made-up frame: the fan-out pushes whatever it is given, so these tests give it only
+    the keys they look at."""
+    return cast("ServerFrame", {"type": kind, **fields})
 
 
 class BarrierPusher(FakePusher):
@@ -30,7 +38,7 @@ def test_fan_out_pushes_in_parallel() -> None:
 
 def test_frames_are_compact_utf8_json() -> None:
     pusher = FakePusher()
-    FanOut(pusher, FakeConnectionStore(), threads=8).send((["c1"], {"type": "messageReceived", "text": "héllo ✓"}))
+    FanOut(pusher, FakeConnectionStore(), threads=8).send((["c1"], frame("messageReceived", text="héllo ✓")))
     raw = pusher.frames["c1"][0]
     assert "héllo ✓".encode() in raw
     assert json.loads(raw) == {"type": "messageReceived", "text": "héllo ✓"}
@@ -38,7 +46,7 @@ def test_frames_are_compact_utf8_json() -> None:
 
 def test_four_thousand_characters_fit_a_32_kb_frame() -> None:
     pusher = FakePusher()
-    message = {"type": "messageReceived", "message": {"text": "😀" * 4000, "id": "x" * 32}}
+    message = frame("messageReceived", message={"text": "😀" * 4000, "id": "x" * 32})
     FanOut(pusher, FakeConnectionStore(), threads=8).send((["c1"], message))
     assert len(pusher.frames["c1"][0]) < 32 * 1024
 
@@ -58,7 +66,7 @@ def test_batches_go_out_in_order_so_the_ack_leads() -> None:
             super().push(connection_id, frame)
 
     fan_out = FanOut(OrderedPusher(), FakeConnectionStore(), threads=1)
-    fan_out.send((["sender"], {"type": "messageAck"}), (["a", "b"], {"type": "messageReceived"}))
+    fan_out.send((["sender"], frame("messageAck")), (["a", "b"], frame("messageReceived")))
     assert order == ["sender", "a", "b"]
 
 
@@ -87,7 +95,7 @@ def test_a_large_fan_out_sends_its_first_share_here_and_queues_the_rest_in_batch
     fan_out = FanOut(pusher, FakeConnectionStore(), threads=4, queue=queue, inline_max=3, batch_size=4)
 
     # When the sender's ack and a message for 10 others go out
-    report = fan_out.send((["sender"], {"type": "messageAck"}), (sockets(10), {"type": "messageReceived"}))
+    report = fan_out.send((["sender"], frame("messageAck")), (sockets(10), frame("messageReceived")))
 
     # Then the ack and the first two members are pushed here; the other 8 are queued in 2 jobs
     assert sorted(pusher.frames) == ["m0", "m1", "sender"]
@@ -100,7 +108,7 @@ def test_a_large_fan_out_sends_its_first_share_here_and_queues_the_rest_in_batch
 def test_jobs_never_mix_frames() -> None:
     queue = FakeQueue()
     fan_out = FanOut(FakePusher(), FakeConnectionStore(), threads=2, queue=queue, inline_max=1, batch_size=10)
-    fan_out.send((sockets(1, "x"), {"type": "a"}), (sockets(3, "y"), {"type": "b"}), (sockets(2, "z"), {"type": "c"}))
+    fan_out.send((sockets(1, "x"), frame("a")), (sockets(3, "y"), frame("b")), (sockets(2, "z"), frame("c")))
     assert [(ids, json.loads(frame)["type"]) for ids, frame in queue.jobs] == [
         (sockets(3, "y"), "b"),
         (sockets(2, "z"), "c"),
@@ -109,8 +117,8 @@ def test_jobs_never_mix_frames() -> None:
 
 def test_small_fan_outs_and_fan_outs_without_a_queue_never_queue() -> None:
     pusher, queue = FakePusher(), FakeQueue()
-    FanOut(pusher, FakeConnectionStore(), threads=4, queue=queue, inline_max=5).send((sockets(5), {"type": "t"}))
-    FanOut(pusher, FakeConnectionStore(), threads=4, inline_max=5).send((sockets(50, "n"), {"type": "t"}))
+    FanOut(pusher, FakeConnectionStore(), threads=4, queue=queue, inline_max=5).send((sockets(5), frame("t")))
+    FanOut(pusher, FakeConnectionStore(), threads=4, inline_max=5).send((sockets(50, "n"), frame("t")))
     assert queue.jobs == []
     assert len(pusher.frames) == 55
 
@@ -120,7 +128,7 @@ def test_what_the_queue_refuses_or_cannot_take_is_pushed_here_once() -> None:
     pusher, queue = FakePusher(), FakeQueue(refuse=frozenset({1}))
     fan_out = FanOut(pusher, FakeConnectionStore(), threads=4, queue=queue, inline_max=1, batch_size=2)
 
-    report = fan_out.send((sockets(7), {"type": "t"}))
+    report = fan_out.send((sockets(7), frame("t")))
 
     # Then m0 here, m1-m2 and m5-m6 queued, m3-m4 pushed here after all; nobody twice
     assert sorted(pusher.frames) == ["m0", "m3", "m4"]
@@ -130,7 +138,7 @@ def test_what_the_queue_refuses_or_cannot_take_is_pushed_here_once() -> None:
     # And a queue that is down: everything from here
     pusher = FakePusher()
     broken = FanOut(pusher, FakeConnectionStore(), threads=4, queue=FakeQueue(broken=True), inline_max=1)
-    report = broken.send((sockets(7), {"type": "t"}))
+    report = broken.send((sockets(7), frame("t")))
     assert sorted(pusher.frames) == sockets(7)
     assert report.queued == []
 

@@ -12,19 +12,13 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
 from chat.models.chat import Attachment, Connection, Message, Receipt
 from chat.models.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from chat.services.archive import ArchivedMessages
 from chat.services.groups import GroupService
 from chat.services.ids import new_id
-from chat.services.media import MediaLinks
 from chat.services.message_changes import MessageChangeService
 from chat.services.presence import PresenceService
-from chat.services.push import FanOut
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 from chat.services.receipts import AUTHOR_LOOKBACK, ReceiptService
-from tests.fakes import FakeLinkSigner
 from tests.unit.conftest import Chat
-
-PRESENCE_LIMIT = 20  # PRESENCE_MAX_GROUP_SIZE's default
 
 
 @dataclass
@@ -37,29 +31,12 @@ class Live:
 
 @pytest.fixture
 def live(chat: Chat) -> Live:
-    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
-    links = MediaLinks(FakeLinkSigner())
+    services = chat.services
     return Live(
-        receipts=ReceiptService(chat.conversations, chat.receipt_store, chat.message_store, chat.connections, fan_out),
-        changes=MessageChangeService(
-            chat.conversations,
-            chat.conversation_store,
-            chat.message_store,
-            chat.connections,
-            fan_out,
-            links=lambda: links,
-            archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
-        ),
-        groups=GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out),
-        presence=PresenceService(
-            chat.users,
-            chat.conversation_store,
-            chat.connections,
-            fan_out,
-            chat.logins,
-            max_group_size=PRESENCE_LIMIT,
-            max_sockets=20,
-        ),
+        receipts=services.receipts,
+        changes=services.message_changes,
+        groups=services.groups,
+        presence=services.presence,
     )
 
 

@@ -12,7 +12,7 @@ from chat.models.api import (
     UploadUrlRequest,
 )
 from chat.models.errors import Forbidden, InvalidMedia, NotFound, PayloadTooLarge, UnsupportedMediaType
-from chat.services.media import link_expiry
+from chat.services.media_links import link_expiry
 from chat.services.media_types import HEAD_BYTES, sniff
 from tests.media_samples import GIF, JPEG, PDF, TEXT, WEBP, png
 from tests.unit.conftest import Chat

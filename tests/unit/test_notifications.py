@@ -50,6 +50,8 @@ class Push:
             chat.message_store,
             chat.connections,
             FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None),
+            media=lambda: chat.media,
+            links=chat.services.media_links,
             archive=lambda: pytest.fail("no archive here"),
             archived_messages=lambda: pytest.fail("no archive here"),
             notifications=lambda: on_send,
@@ -60,7 +62,7 @@ class Push:
         session = self.chat.auth.signup(SignupRequest(username=name, password="password1"))
         return session.user.id, self.chat.access.verify_access_token(session.accessToken).login_id or ""
 
-    def subscribe(self, user_id: str, login_id: str | None, name: str) -> PushSubscription:
+    def subscribe(self, user_id: str, login_id: str, name: str) -> PushSubscription:
         subscription = PushSubscription(
             id=name, user_id=user_id, login_id=login_id, endpoint=f"https://fcm.googleapis.com/fcm/send/{name}",
             p256dh="p", auth="a", expires_at=None, created_at=utc_now(),

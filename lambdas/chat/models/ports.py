@@ -195,6 +195,11 @@ class ConversationStore(Protocol):
         with `user_id` (themselves included): who hears when they come and go."""
 
 
+class MembershipCheck(Protocol):
+    def require_member(self, conversation_id: str, user_id: str) -> Conversation:
+        """The conversation, if it exists (else NotFound) and the user is a member of it (else Forbidden)."""
+
+
 class ReceiptStore(Protocol):
     """Each member's delivered and read cursors, one record per member and conversation, so
     a group's receipts spread over N records instead of queueing on the conversation's one."""

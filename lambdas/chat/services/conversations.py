@@ -1,6 +1,5 @@
 """Direct and group conversations, and each member's list of them."""
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,9 +10,10 @@ from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConversationCursor, ConversationStore, MessageStore, ReceiptStore, UserStore
 from chat.services.cursors import decode_cursor, encode_cursor
 from chat.services.ids import new_id
+from chat.services.membership import require_membership
 
 if TYPE_CHECKING:
-    from chat.services.media import MediaLinks
+    from chat.services.media_links import MediaLinks
     from chat.services.rate_limits import RateLimits
 
 
@@ -29,7 +29,7 @@ class ConversationService:
         users: UserStore,
         messages: MessageStore,
         receipts: ReceiptStore,
-        links: "Callable[[], MediaLinks] | None" = None,
+        links: "MediaLinks",
         *,
         limits: "RateLimits",
     ) -> None:
@@ -38,7 +38,6 @@ class ConversationService:
         self._messages = messages
         self._receipts = receipts
         self._limits = limits
-        # Built on first use: most calls never link to media, and the signer costs a cold start.
         self._links = links
 
     def create_group(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
@@ -95,12 +94,7 @@ class ConversationService:
         return self.for_reader(stored, caller_id), stored.id == fresh.id
 
     def require_member(self, conversation_id: str, user_id: str) -> Conversation:
-        conversation = self._conversations.get(conversation_id)
-        if conversation is None:
-            raise NotFound("No conversation has that id.")
-        if user_id not in conversation.memberIds:
-            raise Forbidden("You are not a member of this conversation.")
-        return conversation
+        return require_membership(self._conversations.get(conversation_id), user_id)
 
     def require_reader(self, conversation_id: str, user_id: str) -> tuple[Conversation, int | None]:
         """The conversation and the last seq the user may read: None for a member (no
@@ -125,7 +119,7 @@ class ConversationService:
     def for_push(self, conversation: Conversation) -> Conversation:
         """The conversation as pushed to every member alike: no one's unread count, archived or
         muted state, and no receipts (clients keep the cursors they hold; see `receipts`)."""
-        return self._linked(
+        return self._links.conversation(
             conversation.model_copy(
                 update={"unreadCount": None, "receipts": {}, "archived": None, "muted": None, "mutedUntil": None}
             )
@@ -165,12 +159,7 @@ class ConversationService:
             own = {"receipts": receipts, "archived": conversation.archived_for(reader_id)}
             views.append(conversation.model_copy(update={**own, **conversation.mute_of(reader_id, now)}))
         unread = self._messages.unread_counts(reader_id, read_seqs)
-        return [self._linked(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
-
-    def _linked(self, conversation: Conversation) -> Conversation:
-        if self._links is None or conversation.lastMessage is None or not conversation.lastMessage.attachments:
-            return conversation
-        return self._links().conversation(conversation)
+        return [self._links.conversation(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
 
     @staticmethod
     def _decode(cursor: str) -> ConversationCursor:

@@ -1,5 +1,5 @@
-"""Media: upload forms, the checks an upload passes before a message or a
-profile may use it, and the links members fetch it through.
+"""Media uploads: upload forms, and the checks an upload passes before a message or a
+profile may use it (the signed links members fetch attachments through are in media_links.py).
 
 Browsers upload straight to S3 with a presigned POST into the private
 `incoming/` area, which nothing serves. A message or profile that names an
@@ -10,17 +10,17 @@ Only the first few KiB of a file ever reach a function."""
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 from urllib.parse import quote
 
 from chat.clock import utc_now
 from chat.models.api import AttachmentRef, AvatarUploadRequest, UploadForm, UploadTicket, UploadUrlRequest
-from chat.models.chat import Attachment, Conversation, Message
+from chat.models.chat import Attachment
 from chat.models.errors import Forbidden, InvalidMedia, NotFound
-from chat.models.ports import MediaLinkSigner, MediaStorage, MediaStore, MediaUpload
-from chat.services.conversations import ConversationService
+from chat.models.ports import MediaLinkSigner, MediaStorage, MediaStore, MediaUpload, MembershipCheck
 from chat.services.ids import new_id
+from chat.services.media_links import attachment_key
 from chat.services.media_types import HEAD_BYTES, KINDS, bare_type, kind_for, sniff
 
 UPLOAD_FORM_TTL_SECONDS = 300
@@ -31,62 +31,24 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_PARALLEL_CHECKS = 10
 
 
-def link_expiry(now: datetime) -> datetime:
-    """Signed links end 1 to 2 hours from now, on the hour: every read within an
-    hour gets the same URL, so browsers and CloudFront serve it from cache."""
-    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-
-
-class MediaLinks:
-    """Puts a signed `url` on each attachment a member is about to receive."""
-
-    def __init__(self, signer: MediaLinkSigner) -> None:
-        self._signer = signer
-
-    def message(self, message: Message) -> Message:
-        if not message.attachments:
-            return message
-        expires_at = link_expiry(utc_now())
-        attachments = [
-            a.model_copy(
-                update={
-                    "url": self._signer.signed_url(
-                        attachment_key(message.conversationId, a.mediaId, a.contentType), expires_at
-                    )
-                }
-            )
-            for a in message.attachments
-        ]
-        return message.model_copy(update={"attachments": attachments})
-
-    def conversation(self, conversation: Conversation) -> Conversation:
-        if conversation.lastMessage is None or not conversation.lastMessage.attachments:
-            return conversation
-        return conversation.model_copy(update={"lastMessage": self.message(conversation.lastMessage)})
-
-
-def attachment_key(conversation_id: str, media_id: str, content_type: str) -> str:
-    return f"attachments/{conversation_id}/{media_id}.{KINDS[content_type].extension}"
-
-
 def avatar_key(owner_id: str, media_id: str, content_type: str) -> str:
     return f"avatars/{owner_id}/{media_id}.{KINDS[content_type].extension}"
 
 
 class MediaService:
     def __init__(
-        self, uploads: MediaStore, storage: MediaStorage, signer: MediaLinkSigner, conversations: ConversationService
+        self, uploads: MediaStore, storage: MediaStorage, signer: MediaLinkSigner, members: MembershipCheck
     ) -> None:
         self._uploads = uploads
         self._storage = storage
-        self._signer = signer
-        self._conversations = conversations
+        self._signer = signer  # for avatars' public URLs
+        self._members = members
         # One pool per container (this service is built once), not one per send.
         self._checks = ThreadPoolExecutor(MAX_PARALLEL_CHECKS, thread_name_prefix="media-check")
 
     def attachment_upload(self, owner_id: str, request: UploadUrlRequest) -> UploadTicket:
         kind = kind_for(request.contentType, request.size)
-        self._conversations.require_member(request.conversationId, owner_id)
+        self._members.require_member(request.conversationId, owner_id)
         return self._issue(
             owner_id=owner_id,
             purpose="attachment",
@@ -117,7 +79,7 @@ class MediaService:
                 raise Forbidden(f"The upload {upload.media_id} was made for another conversation.")
         if conversation_id is not None:
             # Someone removed since the upload may not send: nothing is published for a refused send.
-            self._conversations.require_member(conversation_id, sender_id)
+            self._members.require_member(conversation_id, sender_id)
         # Every file is checked before any is published: one bad file leaves nothing served.
         checked = list(self._checks.map(self._check_attachment, uploads))
         published = list(self._checks.map(self._publish_attachment, checked))

@@ -9,14 +9,13 @@ from chat.models.chat import Message
 from chat.models.errors import Archived, Conflict, Forbidden, InvalidRequest, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
 from chat.services.conversations import ConversationService
-from chat.services.messages import linked
 from chat.services.push import FanOut, connection_ids
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 
 if TYPE_CHECKING:
     from chat.models.frames import MessageUpdatedFrame
     from chat.services.archive import ArchivedMessages
-    from chat.services.media import MediaLinks
+    from chat.services.media_links import MediaLinks
 
 
 def message_updated(message: Message, version: int) -> "MessageUpdatedFrame":
@@ -32,7 +31,7 @@ class MessageChangeService:
         connections: ConnectionStore,
         fan_out: FanOut,
         *,
-        links: "Callable[[], MediaLinks] | None" = None,
+        links: "MediaLinks",
         archive: "Callable[[], ArchivedMessages]",
     ) -> None:
         self._conversations = conversations
@@ -40,7 +39,7 @@ class MessageChangeService:
         self._messages = messages
         self._connections = connections
         self._fan_out = fan_out
-        self._links = links  # built on first use: only messages with files need it
+        self._links = links
         self._archive = archive  # built on first use: only a message not in the hot collection needs it
 
     def edit(self, user_id: str, message_id: str, text: str) -> Message:
@@ -77,7 +76,7 @@ class MessageChangeService:
             raise InvalidRequest(f"A message has at most {MAX_EMOJI_PER_MESSAGE} different reactions.")
         changed = self._messages.react(message_id, user_id, emoji, on)
         if changed is None:  # already so (or deleted meanwhile): nothing to tell anyone
-            return linked(self._messages.get(message_id) or message, self._links)
+            return self._links.message(self._messages.get(message_id) or message)
         return self._publish(members, changed)
 
     def _member_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
@@ -105,6 +104,6 @@ class MessageChangeService:
             # It was deleted between our read and our write.
             raise Conflict("That message was deleted.")
         version = self._conversation_store.record_change(changed, new=False)
-        updated = linked(changed, self._links)
+        updated = self._links.message(changed)
         self._fan_out.send((connection_ids(self._connections.for_users(member_ids)), message_updated(updated, version)))
         return updated

@@ -25,12 +25,14 @@ from chat.models.ports import (
 )
 from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
+from chat.services.membership import require_membership
 from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
     from chat.models.frames import MessageAckFrame, MessageReceivedFrame
     from chat.services.archive import ArchivedHistory, ArchivedMessages
-    from chat.services.media import MediaLinks, MediaService
+    from chat.services.media import MediaService
+    from chat.services.media_links import MediaLinks
     from chat.services.notifications import NotificationsOnSend
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
@@ -69,8 +71,8 @@ class MessageService:
         connections: ConnectionStore,
         fan_out: FanOut,
         *,
-        media: "Callable[[], MediaService] | None" = None,
-        links: "Callable[[], MediaLinks] | None" = None,
+        media: "Callable[[], MediaService]",
+        links: "MediaLinks",
         archive: "Callable[[], ArchivedHistory]",
         archived_messages: "Callable[[], ArchivedMessages]",
         notifications: "Callable[[], NotificationsOnSend] | None" = None,
@@ -120,12 +122,12 @@ class MessageService:
                 raise
             # The seq this attempt reserved stays empty: say so, or readers would wait on it.
             self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
-            original = self._linked(original)
+            original = self._links.message(original)
             self._fan_out.send((acks, message_ack(original, None)))
             return SendResult(original, created=False)
         version = self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
-        message = self._linked(message)
+        message = self._links.message(message)
         report = self._fan_out.send(
             (acks, message_ack(message, version)),
             (except_connection(sockets, from_connection), message_received(message, version)),
@@ -154,7 +156,7 @@ class MessageService:
         first_kept = max(conversation.keptFrom, 1)
         reading_back = after is None and len(seqs) == limit and seqs[0] > first_kept
         return MessagePage(
-            items=[self._linked(m) for m in settled(found.messages, found.skipped, after, utc_now())],
+            items=[self._links.message(m) for m in settled(found.messages, found.skipped, after, utc_now())],
             nextBefore=seqs[0] if reading_back else None,
             keptFrom=conversation.keptFrom or None,
         )
@@ -165,12 +167,8 @@ class MessageService:
         or changed since, as it is now. Four MongoDB reads at most: the conversation and its
         log, the receipts, the unread count (only if something may be unread), the messages
         (only if some changed)."""
-        found = self._conversation_store.change_log(conversation_id)
-        if found is None:
-            raise NotFound("No conversation has that id.")
-        conversation, log = found
-        if reader_id not in conversation.memberIds:
-            raise Forbidden("You are not a member of this conversation.")
+        conversation, log = self._conversation_store.change_log(conversation_id) or (None, [])
+        conversation = require_membership(conversation, reader_id)
         current = self._conversations.for_reader(conversation, reader_id)
         # The log holds the newest versions only; a cursor older than its first entry has
         # lost entries (and one from the future is not ours): start over from history.
@@ -183,12 +181,13 @@ class MessageService:
         if missing:  # changed in the archive since (a deletion)
             changed += self._archived_messages().get_many(missing)
         return ChangesPage(
-            conversation=current, messages=[self._linked(m) for m in changed], cursor=conversation.version, resync=False
+            conversation=current,
+            messages=[self._links.message(m) for m in changed],
+            cursor=conversation.version,
+            resync=False,
         )
 
     def _attachments(self, sender_id: str, request: SendMessageRequest) -> list[Attachment]:
-        if self._media is None:
-            raise RuntimeError("attachments need the media service")
         conversation_id = request.conversationId
         if conversation_id is None:
             assert request.receiverId is not None
@@ -196,9 +195,6 @@ class MessageService:
             direct = self._conversation_store.find_direct(direct_key(sender_id, request.receiverId))
             conversation_id = direct.id if direct else None
         return self._media().attach(sender_id, conversation_id, request.attachments)
-
-    def _linked(self, message: Message) -> Message:
-        return linked(message, self._links)
 
     def _allocate(self, sender_id: str, request: SendMessageRequest) -> SeqAllocation:
         if request.conversationId is not None:
@@ -223,14 +219,6 @@ class MessageService:
             if allocation is None:
                 raise NotFound("The conversation could not be found.")
         return allocation
-
-
-def linked(message: Message, links: "Callable[[], MediaLinks] | None") -> Message:
-    """The message as a member receives it: each attachment with a signed URL (the links
-    are built on first use, so text-only traffic never loads the signer)."""
-    if not message.attachments or links is None:
-        return message
-    return links().message(message)
 
 
 def _reaches_archive(found: HistorySlice, conversation: Conversation, *, limit: int, after: int | None) -> bool:

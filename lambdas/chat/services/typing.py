@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import TypingAction
-from chat.models.errors import Forbidden, NotFound
 from chat.models.ports import ConnectionStore, ConversationStore, TypingThrottle
+from chat.services.membership import require_membership
 from chat.services.push import FanOut
 
 if TYPE_CHECKING:
@@ -46,11 +46,7 @@ class TypingService:
         `max_group_size`. A stop that clears one goes through at once and closes the window,
         so typing again right after sending shows at once too; stops on their own push
         nothing, so no run of them (or of starts and stops) costs more than the starts do."""
-        conversation = self._conversations.get(action.conversationId)
-        if conversation is None:
-            raise NotFound("No conversation has that id.")
-        if user_id not in conversation.memberIds:
-            raise Forbidden("You are not a member of this conversation.")
+        conversation = require_membership(self._conversations.get(action.conversationId), user_id)
         if len(conversation.memberIds) > self._max_group_size:
             return False
         key = f"{conversation.id}:{user_id}"

@@ -19,7 +19,7 @@ class UserService:
         self,
         users: UserStore,
         conversations: ConversationStore,
-        media: "Callable[[], MediaService] | None" = None,
+        media: "Callable[[], MediaService]",
     ) -> None:
         self._users = users
         self._conversations = conversations
@@ -35,8 +35,6 @@ class UserService:
             if request.avatarMediaId is None:
                 changes["avatarUrl"] = None
             else:
-                if self._media is None:
-                    raise RuntimeError("profile pictures need the media service")
                 changes["avatarUrl"] = self._media().publish_avatar(user_id, request.avatarMediaId)
         user = self._users.update_profile(user_id, changes)
         if user is None:
