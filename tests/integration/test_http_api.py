@@ -76,6 +76,16 @@ def test_oversized_body_is_413(installed_db: Any) -> None:
     assert (response.status, error_code(response)) == (413, "payload_too_large")
 
 
+def test_no_route_rule_ends_in_a_slash() -> None:
+    # Paths are routed without their trailing slashes (both spellings reach one route): a rule
+    # ending in one could never match.
+    from chat.handlers.http_api import app
+
+    rules = [route.rule.pattern for route in (*app._static_routes, *app._dynamic_routes)]
+    assert rules
+    assert not [rule for rule in rules if rule.rstrip("$").endswith("/") and rule != "^/$"]
+
+
 def test_the_body_limit_counts_bytes_not_characters(installed_db: Any) -> None:
     # 20,000 emoji are 20,000 characters here but 80,000 bytes on the wire, over the 64 KiB
     over = json.dumps({"username": "🙂" * 20_000, "password": "x"}, ensure_ascii=False)

@@ -17,7 +17,6 @@ from chat.models.ports import ArchiveStorage, HistorySlice
 from chat.services.archive import ArchivedMessages, Archiver
 from chat.services.ids import new_id
 from chat.services.message_changes import MessageChangeService
-from chat.services.push import FanOut
 from tests.fakes import FakeArchivableMessages
 from tests.unit.conftest import Chat
 
@@ -35,6 +34,7 @@ def a_group_with_history(chat: Chat, messages: int) -> tuple[str, str, str]:
     return alice, bob, group
 
 
+# Archivers are built by hand in this file: the tests choose chunk_size (no setting) or a stand-in store.
 def archiver(chat: Chat, **kwargs: Any) -> Archiver:
     options: dict[str, Any] = {"after": timedelta(0), "max_messages": 100_000, "chunk_size": 100} | kwargs
     return Archiver(FakeArchivableMessages(chat.message_store), chat.archive_index, chat.archive_storage, **options)
@@ -157,15 +157,7 @@ def test_a_run_that_dies_and_runs_again_loses_and_doubles_nothing(chat: Chat, di
 def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat: Chat) -> None:
     alice, _, group = a_group_with_history(chat, 20)
     edited = next(m for m in chat.message_store.messages if m.senderId == alice)
-    changes = MessageChangeService(
-        chat.conversations,
-        chat.conversation_store,
-        chat.message_store,
-        chat.connections,
-        FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
-        links=chat.services.media_links,
-        archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
-    )
+    changes = chat.services.message_changes
 
     class EditDuringWrite:
         def __init__(self, storage: ArchiveStorage) -> None:
@@ -181,6 +173,7 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
         def delete(self, key: str) -> None:
             self._storage.delete(key)
 
+    # By hand, not from Services: only the archiver writes through the stand-in, not the edit it makes.
     Archiver(
         FakeArchivableMessages(chat.message_store),
         chat.archive_index,
@@ -197,15 +190,7 @@ def test_a_message_changed_while_its_chunk_was_written_keeps_its_newer_copy(chat
 
 
 def changes_service(chat: Chat) -> MessageChangeService:
-    return MessageChangeService(
-        chat.conversations,
-        chat.conversation_store,
-        chat.message_store,
-        chat.connections,
-        FanOut(chat.pusher, chat.connections, threads=2, sleep=lambda _: None),
-        links=chat.services.media_links,
-        archive=lambda: ArchivedMessages(chat.archive_index, lambda: chat.archive_storage),
-    )
+    return chat.services.message_changes
 
 
 def test_archived_messages_can_be_read_and_deleted_not_changed(chat: Chat) -> None:

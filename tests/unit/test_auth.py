@@ -10,7 +10,6 @@ from chat.models.chat import Connection
 from chat.models.errors import InvalidCredentials, InvalidRefreshToken, NotAuthenticated, RateLimited, UsernameTaken
 from chat.models.ports import RefreshGrant
 from chat.services.passwords import Passwords
-from chat.services.presence import PresenceService
 from chat.services.tokens import hash_refresh_token
 from tests.unit.conftest import SECRET, Chat
 
@@ -422,15 +421,7 @@ def test_a_socket_whose_login_ended_during_its_handshake_is_refused(chat: Chat) 
     access, refresh_token = access_of(chat)
     bearer = chat.access.verify_access_token(access)
     chat.auth.logout(refresh_token)
-    presence = PresenceService(
-        chat.users,
-        chat.conversation_store,
-        chat.connections,
-        chat.fan_out,
-        chat.logins,
-        max_group_size=20,
-        max_sockets=20,
-    )
+    presence = chat.services.presence
     # When its $connect runs, Then it is refused and nothing of it is kept
     with pytest.raises(NotAuthenticated):
         presence.connected(Connection(connectionId="late-1", userId=bearer.user_id, loginId=bearer.login_id))

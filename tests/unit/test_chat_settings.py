@@ -12,15 +12,12 @@ from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupReques
 from chat.models.chat import Connection, Message
 from chat.models.errors import Forbidden, NotFound
 from chat.services.chat_settings import ChatSettingsService
-from chat.services.groups import GroupService
-from chat.services.push import FanOut
 from tests.unit.conftest import Chat
 
 
 @pytest.fixture
 def archive(chat: Chat) -> ChatSettingsService:
-    fan_out = FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None)
-    return ChatSettingsService(chat.conversations, chat.conversation_store, chat.connections, fan_out)
+    return chat.services.chat_settings
 
 
 def new_user(chat: Chat, name: str) -> str:
@@ -172,8 +169,7 @@ def test_only_members_archive(chat: Chat, archive: ChatSettingsService) -> None:
     # Given a group alice runs, from which she removed dave
     alice, bob, dave, mallory = (new_user(chat, n) for n in ("alice", "bob", "dave", "mallory"))
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob, dave]))
-    fan_out = FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None)
-    groups = GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out)
+    groups = chat.services.groups
     groups.remove_member(alice, group.id, dave)
 
     # Then a stranger and the removed member are refused, an unknown id is not found
@@ -192,8 +188,7 @@ def test_frames_pushed_to_every_member_leave_the_archived_state_out(chat: Chat, 
     group = chat.conversations.create_group(alice, CreateGroupRequest(name="G", memberIds=[bob]))
     archive.set_archived(bob, group.id, archived=True)
     connect(chat, bob, "bob-1")
-    fan_out = FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None)
-    groups = GroupService(chat.conversations, chat.conversation_store, chat.users, chat.connections, fan_out)
+    groups = chat.services.groups
 
     renamed = groups.rename(alice, group.id, "Renamed")
 

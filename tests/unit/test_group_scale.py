@@ -11,11 +11,7 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SendMessageRequest, SignupRequest
 from chat.models.chat import Connection
 from chat.services.presence import PresenceService
-from chat.services.push import FanOut
-from chat.services.receipts import ReceiptService
 from tests.unit.conftest import Chat
-
-PRESENCE_LIMIT = 20  # PRESENCE_MAX_GROUP_SIZE's default
 
 
 def chat_time() -> datetime:
@@ -34,16 +30,7 @@ def a_group_of(chat: Chat, size: int) -> tuple[list[str], str]:
 
 
 def presence(chat: Chat) -> PresenceService:
-    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
-    return PresenceService(
-        chat.users,
-        chat.conversation_store,
-        chat.connections,
-        fan_out,
-        chat.logins,
-        max_group_size=PRESENCE_LIMIT,
-        max_sockets=20,
-    )
+    return chat.services.presence  # PRESENCE_MAX_GROUP_SIZE at its default, 20
 
 
 @pytest.mark.parametrize("size", [10, 40])
@@ -52,8 +39,7 @@ def test_one_message_and_every_members_receipts_cost_three_pushes_a_member(chat:
     members, group = a_group_of(chat, size)
     for member in members:
         chat.connections.add(Connection(connectionId=f"ws-{member}", userId=member), chat_time())
-    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
-    receipts = ReceiptService(chat.conversations, chat.receipt_store, chat.message_store, chat.connections, fan_out)
+    receipts = chat.services.receipts
     version = chat.conversations.get(members[0], group).version
 
     # When the first member sends and every other member's client marks it delivered, then read

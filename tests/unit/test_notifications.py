@@ -2,6 +2,7 @@
 what a push service's answers lead to. Muting a chat is here too (ChatSettingsService)."""
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +14,9 @@ from chat.models.chat import Attachment, Connection
 from chat.models.errors import Forbidden, InvalidRequest
 from chat.models.ports import NotificationJob, PushOutcome, PushSubscription
 from chat.services.chat_settings import ChatSettingsService
-from chat.services.messages import MessageService
-from chat.services.notifications import NotificationsOnSend, Notifier, PushRules, preview, topic_of
-from chat.services.push import FanOut
-from tests.fakes import FakeNotificationQueue, FakePushDeliveryLog, FakePushSubscriptionStore, FakeWebPush
-from tests.unit.conftest import Chat
+from chat.services.notifications import Notifier, PushRules, preview, topic_of
+from chat.services.wiring import Services
+from tests.unit.conftest import SETTINGS, Chat
 
 
 class Push:
@@ -25,10 +24,12 @@ class Push:
 
     def __init__(self, chat: Chat, rules: PushRules | None = None) -> None:
         self.chat = chat
-        self.queue = FakeNotificationQueue()  # what sends queue, and what the notifier queues again
-        self.subscriptions = FakePushSubscriptionStore()
-        self.deliveries = FakePushDeliveryLog()
-        self.web_push = FakeWebPush()
+        fakes = chat.fakes
+        self.queue = fakes.notification_queue  # what sends queue, and what the notifier queues again
+        self.subscriptions = fakes.push_subscriptions
+        self.deliveries = fakes.push_deliveries
+        self.web_push = fakes.web_push
+        # By hand, not from Services: the retry delays the tests assert need a jitter of 0.
         self.notifier = Notifier(
             messages=chat.message_store,
             conversations=chat.conversation_store,
@@ -43,19 +44,9 @@ class Push:
             threads=4,
             jitter=lambda: 0.0,
         )
-        on_send = NotificationsOnSend(self.queue)
-        self.messages = MessageService(
-            chat.conversations,
-            chat.conversation_store,
-            chat.message_store,
-            chat.connections,
-            FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None),
-            media=lambda: chat.media,
-            links=chat.services.media_links,
-            archive=lambda: pytest.fail("no archive here"),
-            archived_messages=lambda: pytest.fail("no archive here"),
-            notifications=lambda: on_send,
-        )
+        # Sends queue notifications once a queue is configured (the chat fixture's send none).
+        notifying = replace(SETTINGS, notify_queue_url="https://sqs.test/notify")
+        self.messages = Services(fakes, notifying, sleep=lambda _: None).messages
 
     def user(self, name: str) -> tuple[str, str]:
         """A new user and the login they signed up with."""
@@ -229,8 +220,7 @@ def test_previews_say_what_a_message_holds() -> None:
 
 @pytest.fixture
 def settings_service(chat: Chat) -> ChatSettingsService:
-    fan_out = FanOut(chat.pusher, chat.connections, threads=4, sleep=lambda _: None)
-    return ChatSettingsService(chat.conversations, chat.conversation_store, chat.connections, fan_out)
+    return chat.services.chat_settings
 
 
 def test_muting_is_the_callers_own_and_told_to_their_devices(push: Push, settings_service: ChatSettingsService) -> None:

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -7,20 +8,14 @@ from chat.clock import utc_now
 from chat.models.api import CreateGroupRequest, SignupRequest, TypingAction
 from chat.models.chat import Connection
 from chat.models.errors import Forbidden, NotFound
-from chat.services.push import FanOut
 from chat.services.typing import TypingService
-from tests.fakes import FakeTypingThrottle
-from tests.unit.conftest import Chat
-
-TYPING_LIMIT = 50  # TYPING_MAX_GROUP_SIZE's default
+from chat.services.wiring import Services
+from tests.unit.conftest import SETTINGS, Chat
 
 
 @pytest.fixture
 def typing(chat: Chat) -> TypingService:
-    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
-    return TypingService(
-        chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle(), max_group_size=TYPING_LIMIT
-    )
+    return chat.services.typing  # TYPING_MAX_GROUP_SIZE at its default, 50
 
 
 def test_other_members_hear_it_once_per_two_seconds_and_the_stop_that_clears_it(
@@ -64,8 +59,7 @@ def test_only_members_may_say_they_are_typing(chat: Chat, typing: TypingService)
 
 def test_typing_in_a_group_over_the_limit_is_not_forwarded(chat: Chat) -> None:
     # Given a limit of 3 and a group of 3 and one of 4, every member online
-    fan_out = FanOut(chat.pusher, chat.connections, threads=8, sleep=lambda _: None)
-    typing = TypingService(chat.conversation_store, chat.connections, fan_out, FakeTypingThrottle(), max_group_size=3)
+    typing = Services(chat.fakes, replace(SETTINGS, typing_max_group_size=3), sleep=lambda _: None).typing
     users = [chat.auth.signup(SignupRequest(username=f"typist{i}", password="password1")).user.id for i in range(4)]
     for user in users:
         chat.connections.add(Connection(connectionId=f"ws-{user}", userId=user), utc_now() - timedelta(minutes=1))

@@ -5,7 +5,14 @@ services/wiring.py); the accessors below are what the handlers call."""
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from chat.config import Settings, media_signing_key, settings, vapid_private_key, vapid_public_key
+from chat.config import (
+    Settings,
+    environment_settings,
+    media_signing_key,
+    settings,
+    vapid_private_key,
+    vapid_public_key,
+)
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -45,6 +52,10 @@ if TYPE_CHECKING:
     from chat.services.typing import TypingService
     from chat.services.users import UserService
     from chat.services.wiring import Services
+
+# Every function that reads settings imports this module at its cold start: a setting read from
+# the environment that makes no sense stops the function here, named, not its first request.
+environment_settings()
 
 
 class ProductionAdapters:

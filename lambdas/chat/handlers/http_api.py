@@ -164,20 +164,20 @@ def refusal(error: ChatError) -> dict[str, Any]:
 NOT_JSON = "Send the body as JSON, with Content-Type: application/json."
 
 
-def body_bytes(body: str, *, base64_encoded: bool) -> int:
-    """The body's size as sent, in bytes (API Gateway's limits count bytes, not characters)."""
+def body_too_large(body: str, *, base64_encoded: bool) -> bool:
+    """Whether the body, as sent, is over MAX_BODY_BYTES (API Gateway counts bytes, not characters)."""
     if base64_encoded:
-        return len(body) * 3 // 4 - body[-2:].count("=")
-    if len(body) * 4 <= MAX_BODY_BYTES:  # four bytes a character at most: small enough either way
-        return len(body)
-    return len(body.encode("utf-8", "surrogatepass"))
+        return len(body) * 3 // 4 - body[-2:].count("=") > MAX_BODY_BYTES
+    if len(body) * 4 <= MAX_BODY_BYTES:  # four bytes a character at most: under it whatever they are
+        return False
+    return len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES
 
 
 def body_refusal(event: dict[str, Any]) -> ChatError | None:
     """What is wrong with the body before anything parses it: too large, not JSON (what a
     cross-site form or a plain fetch sends: text/plain, form-urlencoded), or not UTF-8."""
     body = event.get("body") or ""
-    if body_bytes(body, base64_encoded=bool(event.get("isBase64Encoded"))) > MAX_BODY_BYTES:
+    if body_too_large(body, base64_encoded=bool(event.get("isBase64Encoded"))):
         return PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
     if not body:
         return None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from chat.clock import as_stored, utc_now
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest
-from chat.models.ports import ConnectionStore, ConversationStore
+from chat.models.ports import ConnectionStore, ConversationStore, MembershipCheck
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
 
@@ -49,11 +49,14 @@ class ChatSettingsService:
         store: ConversationStore,
         connections: ConnectionStore,
         fan_out: FanOut,
+        *,
+        members: MembershipCheck,
     ) -> None:
         self._conversations = conversations
         self._store = store
         self._connections = connections
         self._fan_out = fan_out
+        self._members = members
 
     def set_archived(self, user_id: str, conversation_id: str, archived: bool) -> Conversation:
         """Archives (or unarchives) the conversation for a member; the conversation as they see
@@ -90,7 +93,7 @@ class ChatSettingsService:
         """(the conversation before, the member's view after) a change only a member may make."""
         changed = change()
         if changed is None:
-            self._conversations.require_member(conversation_id, user_id)  # says why: 404 or 403
+            self._members.require_member(conversation_id, user_id)  # says why: 404 or 403
             changed = change()  # a member now: added between the write and the read
             if changed is None:
                 raise Forbidden("You are not a member of this conversation.")

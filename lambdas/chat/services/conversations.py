@@ -7,10 +7,16 @@ from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
 from chat.models.chat import Conversation, Receipt
 from chat.models.errors import Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConversationCursor, ConversationStore, MessageStore, ReceiptStore, UserStore
+from chat.models.ports import (
+    ConversationCursor,
+    ConversationStore,
+    MembershipCheck,
+    MessageStore,
+    ReceiptStore,
+    UserStore,
+)
 from chat.services.cursors import decode_cursor, encode_cursor
 from chat.services.ids import new_id
-from chat.services.membership import require_membership
 
 if TYPE_CHECKING:
     from chat.services.media_links import MediaLinks
@@ -31,6 +37,7 @@ class ConversationService:
         receipts: ReceiptStore,
         links: "MediaLinks",
         *,
+        members: MembershipCheck,
         limits: "RateLimits",
     ) -> None:
         self._conversations = conversations
@@ -39,6 +46,7 @@ class ConversationService:
         self._receipts = receipts
         self._limits = limits
         self._links = links
+        self._members = members
 
     def create_group(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
         member_ids = list(dict.fromkeys([creator_id, *request.memberIds]))
@@ -93,9 +101,6 @@ class ConversationService:
         stored = self._conversations.create(fresh, direct_key=key)
         return self.for_reader(stored, caller_id), stored.id == fresh.id
 
-    def require_member(self, conversation_id: str, user_id: str) -> Conversation:
-        return require_membership(self._conversations.get(conversation_id), user_id)
-
     def require_reader(self, conversation_id: str, user_id: str) -> tuple[Conversation, int | None]:
         """The conversation and the last seq the user may read: None for a member (no
         limit); for someone removed, the last seq from while they were a member."""
@@ -109,7 +114,7 @@ class ConversationService:
         raise Forbidden("You are not a member of this conversation.")
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
-        return self.for_reader(self.require_member(conversation_id, user_id), user_id)
+        return self.for_reader(self._members.require_member(conversation_id, user_id), user_id)
 
     def for_reader(self, conversation: Conversation, reader_id: str) -> Conversation:
         """The conversation as `reader_id` sees it: media linked, with their unread count and
@@ -128,7 +133,7 @@ class ConversationService:
     def receipts(self, user_id: str, conversation_id: str) -> dict[str, Receipt]:
         """Every current member's cursors, a member who never sent a receipt at 0: "read by
         whom", asked for on demand. Two reads, the second O(members)."""
-        conversation = self.require_member(conversation_id, user_id)
+        conversation = self._members.require_member(conversation_id, user_id)
         stored = self._receipts.of_conversation(conversation_id)
         return _merged(conversation, stored, conversation.memberIds)
 

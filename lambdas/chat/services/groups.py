@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chat.models.api import MAX_GROUP_MEMBERS, CreateGroupRequest
 from chat.models.chat import Conversation
 from chat.models.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
-from chat.models.ports import ConnectionStore, ConversationStore, UserStore
+from chat.models.ports import ConnectionStore, ConversationStore, MembershipCheck, UserStore
 from chat.observability import logger
 from chat.services.conversations import ConversationService
 from chat.services.push import FanOut, connection_ids
@@ -32,12 +32,15 @@ class GroupService:
         users: UserStore,
         connections: ConnectionStore,
         fan_out: FanOut,
+        *,
+        members: MembershipCheck,
     ) -> None:
         self._conversations = conversations
         self._store = store
         self._users = users
         self._connections = connections
         self._fan_out = fan_out
+        self._members = members
 
     def create(self, creator_id: str, request: CreateGroupRequest) -> Conversation:
         """Starts a group, and shows it to its members at once rather than at its first message."""
@@ -97,7 +100,7 @@ class GroupService:
         return self._conversations.for_reader(renamed, admin_id)
 
     def _group(self, caller_id: str, group_id: str) -> Conversation:
-        group = self._conversations.require_member(group_id, caller_id)
+        group = self._members.require_member(group_id, caller_id)
         if group.type != "group":
             raise InvalidRequest("A direct conversation has no members to change; start a group instead.")
         return group

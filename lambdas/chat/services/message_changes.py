@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from chat.clock import utc_now
 from chat.models.chat import Message
 from chat.models.errors import Archived, Conflict, Forbidden, InvalidRequest, NotFound
-from chat.models.ports import ConnectionStore, ConversationStore, MessageStore
-from chat.services.conversations import ConversationService
+from chat.models.ports import ConnectionStore, ConversationStore, MembershipCheck, MessageStore
 from chat.services.push import FanOut, connection_ids
 from chat.services.reactions import MAX_EMOJI_PER_MESSAGE, is_emoji
 
@@ -25,7 +24,7 @@ def message_updated(message: Message, version: int) -> "MessageUpdatedFrame":
 class MessageChangeService:
     def __init__(
         self,
-        conversations: ConversationService,
+        members: MembershipCheck,
         conversation_store: ConversationStore,
         messages: MessageStore,
         connections: ConnectionStore,
@@ -34,7 +33,7 @@ class MessageChangeService:
         links: "MediaLinks",
         archive: "Callable[[], ArchivedMessages]",
     ) -> None:
-        self._conversations = conversations
+        self._members = members
         self._conversation_store = conversation_store
         self._messages = messages
         self._connections = connections
@@ -58,7 +57,7 @@ class MessageChangeService:
         if self._messages.get(message_id) is None:
             archived = self._archive().chunk_of(message_id)
             if archived is not None:
-                members = self._conversations.require_member(archived.conversation_id, user_id).memberIds
+                members = self._members.require_member(archived.conversation_id, user_id).memberIds
                 return self._publish(members, self._archive().delete(message_id, user_id, utc_now()))
         _, members = self._own_message(user_id, message_id)
         return self._publish(members, self._messages.delete(message_id, user_id, utc_now()))
@@ -86,10 +85,10 @@ class MessageChangeService:
             archived = self._archive().chunk_of(message_id)
             if archived is None:
                 raise NotFound("No message has that id.")
-            self._conversations.require_member(archived.conversation_id, user_id)
+            self._members.require_member(archived.conversation_id, user_id)
             raise Archived("That message is in the archive: it can be read and deleted, not changed.")
         # Someone who was removed cannot change anything any more, their own messages included.
-        return message, self._conversations.require_member(message.conversationId, user_id).memberIds
+        return message, self._members.require_member(message.conversationId, user_id).memberIds
 
     def _own_message(self, user_id: str, message_id: str) -> tuple[Message, list[str]]:
         message, members = self._member_message(user_id, message_id)

@@ -20,6 +20,7 @@ from chat.models.ports import (
     ConversationStore,
     DuplicateMessage,
     HistorySlice,
+    MembershipCheck,
     MessageStore,
     SeqAllocation,
 )
@@ -71,6 +72,7 @@ class MessageService:
         connections: ConnectionStore,
         fan_out: FanOut,
         *,
+        members: MembershipCheck,
         media: "Callable[[], MediaService]",
         links: "MediaLinks",
         archive: "Callable[[], ArchivedHistory]",
@@ -82,6 +84,7 @@ class MessageService:
         self._messages = messages
         self._connections = connections
         self._fan_out = fan_out
+        self._members = members
         # Built on first use: a text-only chat never loads the media code.
         self._media = media
         self._links = links
@@ -201,7 +204,7 @@ class MessageService:
             allocation = self._conversation_store.allocate_seq(request.conversationId, sender_id)
             if allocation is None:
                 # Off the happy path: one more read to tell "no such" from "not yours".
-                self._conversations.require_member(request.conversationId, sender_id)
+                self._members.require_member(request.conversationId, sender_id)
                 raise Forbidden("You are not a member of this conversation.")
             return allocation
         assert request.receiverId is not None

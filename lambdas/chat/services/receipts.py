@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from chat.models.chat import Receipt
 from chat.models.errors import InvalidRequest
-from chat.models.ports import ConnectionStore, MessageStore, ReceiptStore
-from chat.services.conversations import ConversationService, higher
+from chat.models.ports import ConnectionStore, MembershipCheck, MessageStore, ReceiptStore
+from chat.services.conversations import higher
 from chat.services.push import FanOut, except_connection
 
 if TYPE_CHECKING:
@@ -37,13 +37,13 @@ def receipt_frame(conversation_id: str, user_id: str, receipt: Receipt) -> "Rece
 class ReceiptService:
     def __init__(
         self,
-        conversations: ConversationService,
+        members: MembershipCheck,
         receipts: ReceiptStore,
         messages: MessageStore,
         connections: ConnectionStore,
         fan_out: FanOut,
     ) -> None:
-        self._conversations = conversations
+        self._members = members
         self._receipts = receipts
         self._messages = messages
         self._connections = connections
@@ -61,7 +61,7 @@ class ReceiptService:
         """Moves the caller's cursors forward (reading implies delivered). Four round trips in
         a group (membership, the write, the authors, their sockets), three in a direct chat."""
         delivered = max(delivered, read)
-        conversation = self._conversations.require_member(conversation_id, user_id)
+        conversation = self._members.require_member(conversation_id, user_id)
         if delivered > conversation.lastSeq:
             raise InvalidRequest(
                 f"seq {delivered} is past the conversation's last seq ({conversation.lastSeq}).",

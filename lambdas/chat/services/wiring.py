@@ -3,9 +3,11 @@
 unit tests (the in-memory fakes).
 
 Each service is built on first use and kept: a function builds only what its handler
-reaches, and imports only that (each property imports its own module, so importing this one
-costs nothing). Collaborators that only some calls need (media, the archive, notifications)
-are handed over as factories, so e.g. a text-only send never builds the media service."""
+reaches, and imports only that. Each property imports its own module, and this one imports
+only the standard library at run time (the chat types below are for the type checker), so
+importing it costs nothing. Collaborators that only some calls need (media, the archive,
+notifications) are handed over as factories, so e.g. a text-only send never builds the media
+service."""
 
 import time
 from collections.abc import Callable
@@ -13,9 +15,8 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from chat.config import Settings
-
 if TYPE_CHECKING:
+    from chat.config import Settings
     from chat.models.ports import (
         ArchivableMessages,
         ArchiveIndex,
@@ -116,10 +117,13 @@ class Adapters(Protocol):
         """The application server key browsers subscribe with."""
 
 
+# cached_property takes no lock on Python 3.12+, and needs none: Lambda runs one event per
+# container, no pool thread reaches a Services property, and the local gateway builds services
+# on first request.
 class Services:
     """Every use case, each built on first use from `adapters` and `config`."""
 
-    def __init__(self, adapters: Adapters, config: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, adapters: Adapters, config: "Settings", *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.adapters = adapters
         self._config = config
         self._sleep = sleep  # the fan-out's waits between retries (tests do not wait)
@@ -186,6 +190,7 @@ class Services:
             adapters.messages,
             adapters.receipts,
             self.media_links,
+            members=self.membership,
             limits=self.rate_limits,
         )
 
@@ -214,6 +219,7 @@ class Services:
             adapters.messages,
             adapters.connections,
             self.fan_out,
+            members=self.membership,
             media=lambda: self.media,
             links=self.media_links,
             archive=lambda: self.archived_history,
@@ -227,7 +233,7 @@ class Services:
 
         adapters = self.adapters
         return MessageChangeService(
-            self.conversations,
+            self.membership,
             adapters.conversations,
             adapters.messages,
             adapters.connections,
@@ -241,9 +247,7 @@ class Services:
         from chat.services.receipts import ReceiptService
 
         adapters = self.adapters
-        return ReceiptService(
-            self.conversations, adapters.receipts, adapters.messages, adapters.connections, self.fan_out
-        )
+        return ReceiptService(self.membership, adapters.receipts, adapters.messages, adapters.connections, self.fan_out)
 
     @cached_property
     def groups(self) -> "GroupService":
@@ -251,7 +255,12 @@ class Services:
 
         adapters = self.adapters
         return GroupService(
-            self.conversations, adapters.conversations, adapters.users, adapters.connections, self.fan_out
+            self.conversations,
+            adapters.conversations,
+            adapters.users,
+            adapters.connections,
+            self.fan_out,
+            members=self.membership,
         )
 
     @cached_property
@@ -259,7 +268,11 @@ class Services:
         from chat.services.chat_settings import ChatSettingsService
 
         return ChatSettingsService(
-            self.conversations, self.adapters.conversations, self.adapters.connections, self.fan_out
+            self.conversations,
+            self.adapters.conversations,
+            self.adapters.connections,
+            self.fan_out,
+            members=self.membership,
         )
 
     @cached_property

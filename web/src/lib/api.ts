@@ -5,9 +5,11 @@ import type {
   ConversationReceipts,
   Message,
   MessagePage,
+  PushConfig,
   PushSubscriptionRecord,
   Receipt,
   Session,
+  TokenPair,
   UploadTicket,
   User,
   UserPage,
@@ -23,12 +25,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
 }
 
 /** Refresh this long before the access token expires, so requests never race its expiry. */
@@ -129,10 +125,8 @@ export class ApiClient {
   }
 
   /** The server's VAPID public key (base64url), or null when this deployment sends no push notifications. */
-  async pushConfig(): Promise<{ vapidPublicKey: string | null }> {
-    return (await this.send("GET", "/api/push/config", undefined, false)) as {
-      vapidPublicKey: string | null;
-    };
+  async pushConfig(): Promise<PushConfig> {
+    return (await this.send("GET", "/api/push/config", undefined, false)) as PushConfig;
   }
 
   /** Registers this browser's subscription for the caller (again is fine: it moves to the caller). */

@@ -16,6 +16,8 @@ export type User = Optional<Schemas["User"], "avatarUrl" | "online" | "lastSeenA
 /** A file a message carries. The server's copies give its size; a pending message's previews may not. */
 export type Attachment = Optional<Schemas["Attachment"], "width" | "height">;
 export type Message = Schemas["Message"];
+export type TokenPair = Schemas["TokenPair"];
+export type PushConfig = Schemas["PushConfig"];
 /** How far a member has got in a conversation; a member without one is at 0/0. */
 export type Receipt = Schemas["Receipt"];
 export type Conversation = Schemas["Conversation"];

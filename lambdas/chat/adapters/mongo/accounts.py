@@ -8,10 +8,23 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chat.adapters.mongo.client import translated
-from chat.adapters.mongo.documents import Document, user_from
+from chat.adapters.mongo.documents import Document
 from chat.models.chat import User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import Credentials, RefreshGrant
+
+
+def user_from(doc: Document) -> User:
+    return User(
+        id=doc["_id"],
+        username=doc["username"],
+        displayName=doc["displayName"],
+        createdAt=doc["createdAt"],
+        avatarUrl=doc.get("avatarUrl"),
+        online=doc.get("online", False),
+        lastSeenAt=doc.get("lastSeenAt"),
+        notificationPreviews=doc.get("notificationPreviews", True),
+    )
 
 
 @translated

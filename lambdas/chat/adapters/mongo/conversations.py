@@ -7,13 +7,38 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chat.adapters.mongo.client import translated
-from chat.adapters.mongo.documents import Document, conversation_from, message_document
+from chat.adapters.mongo.documents import Document, message_document, message_from
 from chat.models.chat import Conversation, Message, Receipt
 from chat.models.ports import ConversationCursor, SeqAllocation
 
 # The change log rides on the conversation document; reads that do not need it leave it out.
 WITHOUT_LOG = {"changes": 0}
 CHANGE_LOG_SIZE = 256
+
+
+def conversation_from(doc: Document) -> Conversation:
+    last = doc.get("lastMessage")
+    # Groups from before admins existed: their creator is the admin.
+    legacy_admins = [doc["createdBy"]] if doc["type"] == "group" and doc["createdBy"] in doc["memberIds"] else []
+    admins = doc.get("adminIds", legacy_admins)
+    return Conversation(
+        id=doc["_id"],
+        type=doc["type"],
+        name=doc.get("name"),
+        memberIds=doc["memberIds"],
+        createdBy=doc["createdBy"],
+        createdAt=doc["createdAt"],
+        lastSeq=doc["lastSeq"],
+        lastMessage=message_from(last) if last else None,
+        adminIds=admins,
+        receipts={user: Receipt(**cursors) for user, cursors in (doc.get("receipts") or {}).items()},
+        version=doc.get("version", 0),
+        formerMembers=doc.get("formerMembers") or {},
+        archivedBy=doc.get("archivedBy") or {},
+        mutedBy=doc.get("mutedBy") or {},
+        keptFrom=doc.get("keptFrom", 0),
+        archivedThrough=doc.get("archivedThrough", 0),
+    )
 
 
 @translated
