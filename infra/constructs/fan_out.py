@@ -16,26 +16,36 @@ from infra.stages import StageSettings
 MAX_RECEIVES = 3
 
 
+def job_queue(
+    scope: Construct, *, worker_timeout_s: int, retention: Duration | None = None
+) -> tuple[sqs.Queue, sqs.Queue]:
+    """A queue of jobs for one Lambda worker ("Jobs") and its dead-letter queue ("DeadLetters"),
+    both encrypted and SSL-only; a job the worker failed MAX_RECEIVES times is set aside."""
+    dead_letters = sqs.Queue(
+        scope,
+        "DeadLetters",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look at what failed
+    )
+    queue = sqs.Queue(
+        scope,
+        "Jobs",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        # AWS's rule for a Lambda event source: six times the function's timeout, so a job a worker
+        # still holds is not handed to a second one.
+        visibility_timeout=Duration.seconds(6 * worker_timeout_s),
+        retention_period=retention,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=dead_letters),
+    )
+    return queue, dead_letters
+
+
 class FanOutQueue(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageSettings, functions: ChatFunctions) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look at what failed
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Jobs",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            # AWS's rule for a Lambda event source: six times the function's timeout, so a job a worker
-            # still holds is not handed to a second one.
-            visibility_timeout=Duration.seconds(6 * SIZING[FAN_OUT_WORKER].timeout_s),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),
-        )
+        self.queue, self.dead_letters = job_queue(self, worker_timeout_s=SIZING[FAN_OUT_WORKER].timeout_s)
         # One job (up to FAN_OUT_BATCH_SIZE sockets) per invocation, so a failure retries only its own sockets;
         # the stage's concurrency cap bounds how fast a burst of large groups posts to API Gateway.
         functions[FAN_OUT_WORKER].add_event_source(

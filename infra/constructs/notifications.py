@@ -7,17 +7,13 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.fan_out import job_queue
 from infra.constructs.functions import SIZING, ChatFunctions
 from infra.constructs.secrets import generated_public_key
 from infra.routes import NOTIFIER, VAPID_KEY_SETUP_HANDLER
 from infra.stages import StageSettings
-
-# A job the notifier crashed or timed out on three times is set aside; push services' own refusals
-# and slowness are retried by the notifier, with a delay, up to PUSH_MAX_ATTEMPTS.
-MAX_RECEIVES = 3
 
 
 class Notifications(Construct):
@@ -32,25 +28,10 @@ class Notifications(Construct):
         subject: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look at what failed
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Jobs",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            # AWS's rule for a Lambda event source: six times the function's timeout, so a job the notifier
-            # still holds is not handed to a second one (and nobody is notified twice).
-            visibility_timeout=Duration.seconds(6 * SIZING[NOTIFIER].timeout_s),
-            # A day, as long as push services keep a notification (PUSH_TTL_SECONDS) and less than the
-            # notifier's claims last (two days), so a job handed over again never pushes twice.
-            retention_period=Duration.days(1),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),
+        # Jobs kept a day, as long as push services keep a notification (PUSH_TTL_SECONDS) and less
+        # than the notifier's claims last (two days), so a job handed over again never pushes twice.
+        self.queue, self.dead_letters = job_queue(
+            self, worker_timeout_s=SIZING[NOTIFIER].timeout_s, retention=Duration.days(1)
         )
         # Anything set aside means notifications nobody got: worth a look. No action yet (the stack has
         # no topic to notify); the alarm's state shows in CloudWatch.

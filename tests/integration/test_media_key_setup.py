@@ -40,3 +40,16 @@ def test_update_keeps_the_key_and_delete_leaves_it(secret_arn: str) -> None:
 
     assert updated == created
     assert deleted == {"PhysicalResourceId": "p"}
+
+
+def test_the_vapid_key_is_made_and_kept_the_same_way(secret_arn: str) -> None:
+    from chat.handlers import vapid_key_setup
+    from chat.push_keys import vapid_public_key
+
+    created = vapid_key_setup.lambda_handler(custom_resource_event("Create", secret_arn), CONTEXT)
+
+    stored = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=secret_arn)
+    assert created["Data"]["PublicKey"] == vapid_public_key(stored["SecretString"])
+    assert len(created["Data"]["PublicKey"]) == 87  # a P-256 point, base64url
+    assert created["PhysicalResourceId"] == f"vapid-key:{secret_arn}"
+    assert vapid_key_setup.lambda_handler(custom_resource_event("Update", secret_arn), CONTEXT) == created
