@@ -182,12 +182,16 @@ class Notifier:
         sender_name = sender.displayName if sender else "Someone"
         urgency = "high" if conversation.type == "direct" else "normal"
         topic = topic_of(conversation.id)
+        # Two payloads at most, whatever the group's size: with a preview, and without.
+        payloads = {
+            with_preview: push_payload(message, conversation, sender_name, with_preview=with_preview)
+            for with_preview in (True, False)
+        }
 
         def push(target: PushSubscription) -> PushOutcome:
             recipient = profiles.get(target.user_id)
             # Fails closed: a preview only for a recipient known to want one.
-            with_preview = recipient is not None and recipient.notificationPreviews is not False
-            payload = push_payload(message, conversation, sender_name, with_preview=with_preview)
+            payload = payloads[recipient is not None and recipient.notificationPreviews is not False]
             try:
                 return self._sender.send(target, payload, ttl=self._rules.ttl_seconds, urgency=urgency, topic=topic)
             except Exception:  # one subscription's trouble is its own
