@@ -8,6 +8,7 @@ environment."""
 import os
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Literal
 
 from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
 
@@ -137,6 +138,31 @@ def environment_settings() -> Settings:
         push_batch_size=positive_setting("PUSH_BATCH_SIZE", 500),
         max_push_subscriptions_per_user=positive_setting("MAX_PUSH_SUBSCRIPTIONS_PER_USER", 10),
     )
+
+
+# What a function may need, as the environment variables that give it (either of a pair: the
+# value itself locally, a secret's ARN on AWS). MongoDB is not among them: the local stack and
+# the tests hand the functions a client, and a cluster that is not configured is answered 503.
+Need = Literal["jwt_key", "sockets", "media_bucket", "media_links", "vapid_key", "notify_queue"]
+NEEDS: dict[Need, tuple[tuple[str, ...], ...]] = {
+    "jwt_key": (("JWT_SECRET", "JWT_SECRET_ARN"),),
+    "sockets": (("WS_MANAGEMENT_ENDPOINT",),),
+    "media_bucket": (("MEDIA_BUCKET",),),
+    "media_links": (("MEDIA_URL",), ("MEDIA_KEY_PAIR_ID",), ("MEDIA_SIGNING_KEY", "MEDIA_SIGNING_KEY_ARN")),
+    "vapid_key": (("VAPID_PRIVATE_KEY", "VAPID_SECRET_ARN"),),
+    "notify_queue": (("NOTIFY_QUEUE_URL",),),
+}
+
+
+def require(*needs: Need) -> None:
+    """Each handler names what it cannot work without, at import: a function deployed without
+    one stops at its cold start, naming the variable, instead of answering 500 to its first
+    request. Only presence is checked here (no secret is fetched)."""
+    missing = [
+        " or ".join(names) for need in needs for names in NEEDS[need] if not any(os.environ.get(n) for n in names)
+    ]
+    if missing:
+        raise RuntimeError(f"this function needs {', '.join(missing)} set: see the README's settings")
 
 
 def _vapid_subject() -> str:

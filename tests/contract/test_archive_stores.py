@@ -20,7 +20,7 @@ from tests.fakes import FakeArchiveStorage
 T0 = utc_now() - timedelta(days=100)
 
 
-def a_message(conversation_id: str, seq: int, days_old: float) -> Message:
+def an_old_message(conversation_id: str, seq: int, days_old: float) -> Message:
     sent = utc_now() - timedelta(days=days_old)
     return Message(
         id=f"{int(sent.timestamp() * 1000):012x}{new_id()[12:]}",  # as new_id() made it then
@@ -71,9 +71,9 @@ def test_a_chunk_moves_to_its_rewritten_object_once(stores: Stores) -> None:
 def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: Stores) -> None:
     messages, hot = stores.messages, stores.archivable
     for seq, days_old in ((1, 120), (2, 110), (4, 100), (5, 1), (6, 100)):
-        messages.insert(a_message("c1", seq, days_old))
+        messages.insert(an_old_message("c1", seq, days_old))
     messages.mark_skipped("c1", 3, utc_now() - timedelta(days=105))
-    messages.insert(a_message("c2", 1, 0.5))
+    messages.insert(an_old_message("c2", 1, 0.5))
     cutoff = utc_now() - timedelta(days=90)
 
     assert hot.old_conversations(cutoff, "", limit=10) == (["c1"], "")  # the walk is over
@@ -90,7 +90,7 @@ def test_the_archiver_takes_the_oldest_seqs_up_to_the_first_recent_one(stores: S
 def test_forgetting_keeps_a_copy_changed_since_and_clears_reserved_seqs(stores: Stores) -> None:
     messages, hot = stores.messages, stores.archivable
     for seq in (1, 2, 3):
-        messages.insert(a_message("c1", seq, 120))
+        messages.insert(an_old_message("c1", seq, 120))
     messages.mark_skipped("c1", 4, T0)
     batch = hot.oldest("c1", 0, utc_now(), limit=10)
     changed = next(m for m in batch.messages if m.seq == 2)
@@ -114,7 +114,7 @@ def storage(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def test_a_chunk_reads_back_as_written(storage: Any) -> None:
-    written = HistorySlice(messages=[a_message("c1", 1, 100), a_message("c1", 3, 99)], skipped={2})
+    written = HistorySlice(messages=[an_old_message("c1", 1, 100), an_old_message("c1", 3, 99)], skipped={2})
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)  # a rerun: the same object
     assert storage.read("archive/c1/000000000001-000000000003.jsonl.gz") == written

@@ -9,47 +9,11 @@ from typing import Any
 
 from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.clock import utc_now
-from chat.models.chat import Attachment, Connection, Conversation, Message, Receipt, User
-from chat.services.ids import new_id
+from chat.models.chat import Attachment, Connection, Receipt
+from tests.builders import a_direct, a_group, a_message, a_user
 from tests.contract.conftest import Stores
 
 LOG_SIZE = 256
-
-
-def a_user(name: str) -> User:
-    return User(id=new_id(), username=name, displayName=name.title(), createdAt=utc_now())
-
-
-def a_group(*member_ids: str) -> Conversation:
-    """A group as GroupService creates it: the creator (first member) is its admin."""
-    return Conversation(
-        id=new_id(),
-        type="group",
-        name="g",
-        memberIds=list(member_ids),
-        createdBy=member_ids[0],
-        createdAt=utc_now(),
-        lastSeq=0,
-        lastMessage=None,
-        adminIds=[member_ids[0]],
-    )
-
-
-def a_direct(a: str, b: str) -> Conversation:
-    return a_group(a, b).model_copy(update={"type": "direct", "name": None, "adminIds": []})
-
-
-def a_message(conversation_id: str, sender: str, seq: int, **fields: Any) -> Message:
-    return Message(
-        id=new_id(),
-        conversationId=conversation_id,
-        senderId=sender,
-        text=f"message {seq}",
-        clientMsgId=f"c{seq}-{sender}",
-        seq=seq,
-        createdAt=utc_now(),
-        **fields,
-    )
 
 
 def close_to(stored: datetime | None, expected: datetime) -> bool:

@@ -15,8 +15,8 @@ from chat.clock import utc_now
 from chat.models.chat import Attachment
 from chat.models.ports import MediaUpload
 from chat.services.ids import new_id
+from tests.builders import a_message, a_user
 from tests.contract.conftest import Stores
-from tests.contract.test_stores import a_message, a_user
 from tests.fakes import FakeMediaStorage
 from tests.media_samples import png
 

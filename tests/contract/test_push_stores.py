@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from chat.clock import utc_now
 from chat.models.ports import PushSubscription
+from tests.builders import a_group, a_user
 from tests.contract.conftest import Stores
-from tests.contract.test_stores import a_group, a_user
 
 
 def a_subscription(user_id: str, n: int, *, login_id: str = "login-1", minutes_ago: int = 0) -> PushSubscription:

@@ -11,40 +11,12 @@ from pymongo.errors import DuplicateKeyError
 
 from chat.adapters.mongo.limits import MongoRateLimitStore
 from chat.clock import utc_now
-from chat.models.chat import Connection, Conversation, Message, User
+from chat.models.chat import Connection
 from chat.models.errors import UsernameTaken
 from chat.models.ports import ConversationCursor, DuplicateMessage, RefreshGrant
 from chat.services.ids import new_id
+from tests.builders import a_group, a_message, a_user
 from tests.contract.conftest import Stores
-
-
-def a_user(name: str, display: str | None = None) -> User:
-    return User(id=new_id(), username=name, displayName=display or name.title(), createdAt=utc_now())
-
-
-def a_group(*member_ids: str, created_at: Any = None) -> Conversation:
-    return Conversation(
-        id=new_id(),
-        type="group",
-        name="g",
-        memberIds=list(member_ids),
-        createdBy=member_ids[0],
-        createdAt=created_at or utc_now(),
-        lastSeq=0,
-        lastMessage=None,
-    )
-
-
-def a_message(conversation_id: str, sender: str, seq: int, client_msg_id: str | None = None) -> Message:
-    return Message(
-        id=new_id(),
-        conversationId=conversation_id,
-        senderId=sender,
-        text=f"message {seq}",
-        clientMsgId=client_msg_id or f"c{seq}",
-        seq=seq,
-        createdAt=utc_now(),
-    )
 
 
 def test_usernames_are_unique_in_any_letter_case(stores: Stores) -> None:

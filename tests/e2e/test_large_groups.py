@@ -10,8 +10,8 @@ import pytest
 import websockets
 
 from tests.conftest import reset_containers
+from tests.e2e.actions import create_group, send_frame
 from tests.e2e.conftest import Client, Stack
-from tests.e2e.test_live_features import create_group, send_frame
 
 
 @pytest.fixture

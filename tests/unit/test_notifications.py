@@ -16,6 +16,7 @@ from chat.models.ports import NotificationJob, PushOutcome, PushSubscription
 from chat.services.chat_settings import ChatSettingsService
 from chat.services.notifications import Notifier, PushRules, preview, topic_of
 from chat.services.wiring import Services
+from tests.builders import a_message as a_stored_message
 from tests.unit.conftest import SETTINGS, Chat
 
 
@@ -206,10 +207,8 @@ def test_previews_follow_each_recipients_setting(push: Push) -> None:
 
 def test_previews_say_what_a_message_holds() -> None:
     def a_message(text: str, *types: str) -> Any:
-        from tests.contract.test_stores import a_message as message
-
         attachments = [Attachment(mediaId=str(i), name="f", contentType=t, size=1) for i, t in enumerate(types)]
-        return message("c", "u", 1).model_copy(update={"text": text, "attachments": attachments})
+        return a_stored_message("c", "u", 1).model_copy(update={"text": text, "attachments": attachments})
 
     assert preview(a_message("  two\n\nlines ")) == "two lines"
     assert preview(a_message("", "image/png")) == "📷 Photo"

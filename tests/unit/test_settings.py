@@ -52,3 +52,38 @@ def test_the_check_reads_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("JWT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:nowhere")
     assert environment_settings().jwt_secret is None
+
+
+@pytest.mark.parametrize(
+    ("handler", "variables"),
+    [
+        ("chat.handlers.ws_authorizer", ("JWT_SECRET", "JWT_SECRET_ARN")),
+        ("chat.handlers.ws_send_message", ("WS_MANAGEMENT_ENDPOINT",)),
+        ("chat.handlers.http_api", ("JWT_SECRET", "JWT_SECRET_ARN")),
+        ("chat.handlers.http_api", ("MEDIA_URL",)),
+        ("chat.handlers.notifier", ("VAPID_PRIVATE_KEY", "VAPID_SECRET_ARN")),
+        ("chat.handlers.archiver", ("MEDIA_BUCKET",)),
+    ],
+)
+def test_a_missing_setting_stops_the_cold_start_with_its_name(handler: str, variables: tuple[str, ...]) -> None:
+    env = {name: value for name, value in os.environ.items() if name not in variables}
+    started = subprocess.run(
+        [sys.executable, "-c", f"import {handler}"],
+        env={**env, "PYTHONPATH": str(LAMBDAS)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert started.returncode != 0, handler
+    last_line = started.stderr.splitlines()[-1]
+    assert last_line.startswith("RuntimeError: this function needs"), last_line
+    assert " or ".join(variables) in last_line
+
+
+def test_a_handler_given_what_it_needs_starts() -> None:
+    for handler in ("chat.handlers.ws_send_message", "chat.handlers.http_api", "chat.handlers.ws_authorizer"):
+        started = cold_start(handler)
+        assert started.returncode == 0, started.stderr
+    # The tests' environment queues no notifications; the notifier needs to know where retries go.
+    started = cold_start("chat.handlers.notifier", NOTIFY_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/0/n")
+    assert started.returncode == 0, started.stderr

@@ -6,8 +6,11 @@ picks up where it stopped."""
 from typing import Any
 
 from chat.clock import utc_now
+from chat.config import require
 from chat.handlers.composition import archiver
 from chat.observability import logger
+
+require("media_bucket")
 
 
 @logger.inject_lambda_context(clear_state=True)

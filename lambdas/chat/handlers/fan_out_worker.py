@@ -7,8 +7,11 @@ way. A job that raises goes back to the queue alone (a partial batch response)."
 from typing import Any
 
 from chat.adapters.sqs_fan_out import job_from_body
+from chat.config import require
 from chat.handlers.composition import fan_out_worker
 from chat.observability import logger
+
+require("sockets")
 
 
 def push_job(body: str) -> None:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chat.config import require
 from chat.handlers.http_routes import auth, conversations, media, messages, push, users
 from chat.handlers.http_routes.responses import answers
 from chat.handlers.http_routes.security import authenticated
@@ -31,6 +32,8 @@ from chat.models.errors import (
     unexpected,
 )
 from chat.observability import logger
+
+require("jwt_key", "sockets", "media_bucket", "media_links")
 
 # API Gateway allows 10 MB; nothing in the contract comes near 64 KiB.
 MAX_BODY_BYTES = 64 * 1024

@@ -8,8 +8,11 @@ it had claimed are not sent twice."""
 from typing import Any
 
 from chat.adapters.sqs_notifications import job_from_body
+from chat.config import require
 from chat.handlers.composition import notifier
 from chat.observability import logger
+
+require("vapid_key", "notify_queue")
 
 
 def deliver_job(body: str, context: Any) -> None:

@@ -3,11 +3,13 @@
 
 from typing import Any
 
-from chat.config import settings
+from chat.config import require, settings
 from chat.handlers.composition import access_tokens
 from chat.handlers.ws_protocol import Event
 from chat.models.errors import NotAuthenticated
 from chat.observability import logger
+
+require("jwt_key")
 
 
 def origin_refused(event: Event) -> str | None:

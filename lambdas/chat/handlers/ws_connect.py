@@ -3,11 +3,14 @@
 
 from typing import Any
 
+from chat.config import require
 from chat.handlers.composition import presence_service, rate_limits
 from chat.handlers.ws_protocol import Event, caller_id, caller_login_id, connection_id
 from chat.models.chat import Connection
 from chat.models.errors import ChatError
 from chat.observability import logger
+
+require("sockets")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,10 +3,13 @@ when it was the user's last, tell their contacts when they were last seen."""
 
 from typing import Any
 
+from chat.config import require
 from chat.handlers.composition import presence_service
 from chat.handlers.ws_protocol import Event, caller_id, connection_id
 from chat.models.errors import ChatError
 from chat.observability import logger
+
+require("sockets")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,9 +3,12 @@ this one included, get `messageUpdated`."""
 
 from typing import TYPE_CHECKING
 
+from chat.config import require
 from chat.handlers.composition import message_change_service, rate_limits
 from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action, parse_frame
 from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
+
+require("sockets", "media_bucket", "media_links")
 
 if TYPE_CHECKING:
     from chat.models.frames import ServerFrame

@@ -2,9 +2,12 @@
 
 from typing import TYPE_CHECKING
 
+from chat.config import require
 from chat.handlers.composition import rate_limits, typing_service
 from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action
 from chat.models.api import TypingAction
+
+require("sockets")
 
 if TYPE_CHECKING:
     from chat.models.frames import ServerFrame
