@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from local.environment import developer_defaults, set_defaults, stand_ins
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
 CHECK_ONLY = "import chat.handlers.ws_authorizer, chat.services.tokens"
@@ -28,6 +30,8 @@ def first_event_ms(code: str) -> float:
 
 
 def main() -> None:
+    # A handler stops at import without what it requires: give it what a deployed one has.
+    set_defaults(developer_defaults() | stand_ins())
     print(f"WebSocket authorizer, first event's imports and client (median of {RUNS} fresh interpreters)")
     for label, code in (("the token check alone", CHECK_ONLY), ("with the login read", WITH_LOGIN_READ)):
         print(f"  {label:24} {statistics.median(first_event_ms(code) for _ in range(RUNS)):6.0f} ms")

@@ -11,12 +11,13 @@ import socket
 import urllib.request
 from typing import Any
 
-from local.environment import developer_defaults, set_defaults
+from local.environment import developer_defaults, set_defaults, stand_ins
 from tests.round_trips import CountingDatabase, SingleDatabaseClient
 
 RATE_LIMITED = ("SEND", "TYPING", "RECEIPT", "REACTION", "EDIT", "GROUP", "MEMBERSHIP", "UPLOAD", "SIGNUP", "LOGIN")
 set_defaults(
     developer_defaults()
+    | stand_ins()
     | {"POWERTOOLS_LOG_LEVEL": "ERROR"}
     | {f"RATE_LIMIT_{limit}": "1000000/1" for limit in RATE_LIMITED}
 )

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from infra.routes import FAN_OUT_WORKER, HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
+from local.environment import developer_defaults, set_defaults, stand_ins
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,8 @@ def cumulative_us(module: str) -> tuple[int, list[tuple[int, str]]]:
 
 
 def main() -> None:
+    # A handler stops at import without what it requires: give it what a deployed one has.
+    set_defaults(developer_defaults() | stand_ins())
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

@@ -41,3 +41,18 @@ def set_defaults(environment: Mapping[str, str]) -> None:
     """Each setting that is not in the environment yet: what the developer set wins."""
     for name, value in environment.items():
         os.environ.setdefault(name, value)
+
+
+def stand_ins() -> dict[str, str]:
+    """What the handlers require at import (chat.config.require), for tools that import them
+    with no stack behind (the schema export, the import-time benchmarks): nothing is called
+    at these addresses, and a stack started later sets its own."""
+    nowhere = "http://127.0.0.1:9"
+    return {
+        "WS_MANAGEMENT_ENDPOINT": nowhere,
+        "MEDIA_BUCKET": "chat-media",
+        "MEDIA_URL": f"{nowhere}/media",
+        "MEDIA_KEY_PAIR_ID": "LOCAL",
+        "MEDIA_SIGNING_KEY": "not-a-key: links are signed by a started stack only",
+        "NOTIFY_QUEUE_URL": f"{nowhere}/chat-notifications",
+    }

@@ -12,10 +12,15 @@ from typing import Annotated, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambdas"))
+sys.path.insert(0, str(ROOT))
 
 from pydantic import Field, TypeAdapter  # noqa: E402
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue  # noqa: E402
 from pydantic_core import core_schema  # noqa: E402
+
+from local.environment import developer_defaults, set_defaults, stand_ins  # noqa: E402
+
+set_defaults(developer_defaults() | stand_ins())  # the route table is read; no request is served
 
 from chat.handlers.http_api import OPENAPI, app  # noqa: E402
 from chat.models.frames import MessagePush, ServerFrame  # noqa: E402
