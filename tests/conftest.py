@@ -9,24 +9,18 @@ from typing import Any
 import pytest
 
 from chat.adapters.cloudfront_links import new_key_pair
-from chat.push_keys import new_vapid_key
+from local.environment import developer_defaults
 
+# What `make dev` sets (local/environment.py), with what the tests need apart from it.
 os.environ.update(
-    {
+    developer_defaults()
+    | {
         # Media: moto's S3 in integration tests; the e2e stacks swap in their local S3 and key pair.
         "MEDIA_BUCKET": "chat-media-test",
         "MEDIA_URL": "https://media.test",
         "MEDIA_KEY_PAIR_ID": "KTESTKEYPAIR",
         "MEDIA_SIGNING_KEY": new_key_pair()[0],
-        # Push notifications: the e2e stacks set their own key, as `make dev` makes one per start.
-        "VAPID_PRIVATE_KEY": new_vapid_key(),
-        "JWT_SECRET": "test-secret-" + "k" * 40,
         "WS_MANAGEMENT_ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/live",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_SERVICE_NAME": "chat",
         # Every test user signs up from one address, as on the local stack; per-user limits stay.
         "RATE_LIMIT_SIGNUP": "100000/3600",
         "RATE_LIMIT_LOGIN": "100000/60",

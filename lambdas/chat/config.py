@@ -90,15 +90,15 @@ def _secret(value_var: str, arn_var: str) -> str | None:
 def settings() -> Settings:
     """Every setting, the secrets included (fetched once per container)."""
     jwt_secret = _secret("JWT_SECRET", "JWT_SECRET_ARN")
-    if jwt_secret is not None and len(jwt_secret.encode()) < 32:
-        raise RuntimeError("JWT_SECRET (or JWT_SECRET_ARN) must hold a random key of at least 256 bits")
+    if jwt_secret is not None:
+        _check_jwt_key(jwt_secret)
     mongodb_uri = _secret("MONGODB_URI", "MONGODB_URI_SECRET_ARN")
     return replace(environment_settings(), jwt_secret=jwt_secret, mongodb_uri=mongodb_uri)
 
 
 def environment_settings() -> Settings:
     """The settings read from the environment alone, no secret fetched: cheap enough for
-    every cold start to check them first (chat.handlers does), so a setting that makes no
+    every cold start to check them first (handlers/composition.py does), so a setting that makes no
     sense stops the function there, named, instead of failing its first request. Not
     cached: `settings()` is the one read the functions keep."""
     return Settings(
@@ -163,6 +163,13 @@ def require(*needs: Need) -> None:
     ]
     if missing:
         raise RuntimeError(f"this function needs {', '.join(missing)} set: see the README's settings")
+    if "jwt_key" in needs and (key := os.environ.get("JWT_SECRET")):
+        _check_jwt_key(key)  # one from Secrets Manager is checked when it is fetched
+
+
+def _check_jwt_key(key: str) -> None:
+    if len(key.encode()) < 32:
+        raise RuntimeError("JWT_SECRET (or JWT_SECRET_ARN) must hold a random key of at least 256 bits")
 
 
 def _vapid_subject() -> str:

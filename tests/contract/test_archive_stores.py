@@ -3,7 +3,6 @@ MONGODB_URI is set) and S3 (moto) behave as the in-memory fakes the unit tests u
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -12,7 +11,7 @@ from moto import mock_aws
 from chat.adapters.s3_archive import S3ArchiveStorage
 from chat.clock import utc_now
 from chat.models.chat import Message
-from chat.models.ports import ArchiveChunk, HistorySlice
+from chat.models.ports import ArchiveChunk, ArchiveStorage, HistorySlice
 from chat.services.ids import new_id
 from tests.contract.conftest import Stores
 from tests.fakes import FakeArchiveStorage
@@ -104,7 +103,7 @@ def test_forgetting_keeps_a_copy_changed_since_and_clears_reserved_seqs(stores: 
 
 
 @pytest.fixture(params=["fake", "s3"])
-def storage(request: pytest.FixtureRequest) -> Iterator[Any]:
+def storage(request: pytest.FixtureRequest) -> Iterator[ArchiveStorage]:
     if request.param == "fake":
         yield FakeArchiveStorage()
         return
@@ -113,7 +112,7 @@ def storage(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield S3ArchiveStorage("chat-archive-test")
 
 
-def test_a_chunk_reads_back_as_written(storage: Any) -> None:
+def test_a_chunk_reads_back_as_written(storage: ArchiveStorage) -> None:
     written = HistorySlice(messages=[an_old_message("c1", 1, 100), an_old_message("c1", 3, 99)], skipped={2})
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)
     storage.write("archive/c1/000000000001-000000000003.jsonl.gz", written)  # a rerun: the same object

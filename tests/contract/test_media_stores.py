@@ -4,7 +4,6 @@ behave as their fakes do."""
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -13,7 +12,7 @@ from moto import mock_aws
 from chat.adapters.s3_media import S3MediaStorage
 from chat.clock import utc_now
 from chat.models.chat import Attachment
-from chat.models.ports import MediaUpload
+from chat.models.ports import MediaStorage, MediaUpload
 from chat.services.ids import new_id
 from tests.builders import a_message, a_user
 from tests.contract.conftest import Stores
@@ -25,7 +24,7 @@ Put = Callable[[str, bytes, str | None], None]
 
 
 @pytest.fixture(params=["fake", "s3"])
-def storage(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Put]]:
+def storage(request: pytest.FixtureRequest) -> Iterator[tuple[MediaStorage, Put]]:
     if request.param == "fake":
         fake = FakeMediaStorage()
         yield fake, fake.put
@@ -99,7 +98,7 @@ def test_attachments_are_stored_without_links(stores: Stores) -> None:
     assert stored.attachments == [attachment.model_copy(update={"url": None})]
 
 
-def test_storage_reports_size_type_and_first_bytes(storage: tuple[Any, Put]) -> None:
+def test_storage_reports_size_type_and_first_bytes(storage: tuple[MediaStorage, Put]) -> None:
     media, put = storage
     data = png(200, 200)
     put("incoming/a", data, "image/png")
@@ -111,7 +110,7 @@ def test_storage_reports_size_type_and_first_bytes(storage: tuple[Any, Put]) -> 
     assert media.inspect("incoming/missing", 16) is None
 
 
-def test_storage_publishes_a_copy_with_its_serving_headers(storage: tuple[Any, Put]) -> None:
+def test_storage_publishes_a_copy_with_its_serving_headers(storage: tuple[MediaStorage, Put]) -> None:
     media, put = storage
     put("incoming/b", b"%PDF-1.4 hello", "application/pdf")
 
@@ -124,7 +123,7 @@ def test_storage_publishes_a_copy_with_its_serving_headers(storage: tuple[Any, P
     assert (copied.size, copied.content_type, copied.head) == (14, "application/pdf", b"%PDF-")
 
 
-def test_upload_forms_pin_the_key_and_the_type(storage: tuple[Any, Put]) -> None:
+def test_upload_forms_pin_the_key_and_the_type(storage: tuple[MediaStorage, Put]) -> None:
     media, _ = storage
     url, fields = media.upload_form("incoming/c", "image/gif", 500, 300)
     assert url.startswith("https://")

@@ -87,3 +87,9 @@ def test_a_handler_given_what_it_needs_starts() -> None:
     # The tests' environment queues no notifications; the notifier needs to know where retries go.
     started = cold_start("chat.handlers.notifier", NOTIFY_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/0/n")
     assert started.returncode == 0, started.stderr
+
+
+def test_a_short_jwt_key_stops_the_cold_start() -> None:
+    started = cold_start("chat.handlers.ws_authorizer", JWT_SECRET="short")
+    assert started.returncode != 0
+    assert "at least 256 bits" in started.stderr.splitlines()[-1]

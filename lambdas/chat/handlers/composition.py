@@ -61,7 +61,8 @@ environment_settings()
 class ProductionAdapters:
     """MongoDB, S3, CloudFront, SQS, API Gateway and web push: each adapter, and the module
     it lives in, built on first read (a function builds only those its handler reaches).
-    A setting an adapter cannot do without fails here, naming it, on first use."""
+    Each handler names the settings it needs at its cold start (config.require); the checks
+    here are the backstop for a handler that forgot one, naming the setting on first use."""
 
     def __init__(self, config: Settings) -> None:
         self._config = config

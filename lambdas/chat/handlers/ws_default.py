@@ -1,13 +1,10 @@
 """WebSocket route `$default`: frames whose action no route knows."""
 
 import json
-from typing import TYPE_CHECKING
+from typing import NoReturn
 
 from chat.handlers.ws_protocol import Event, frame_route, parse_frame
 from chat.models.errors import ChatError, InvalidRequest
-
-if TYPE_CHECKING:
-    from chat.models.frames import ServerFrame
 
 KNOWN_ACTIONS = (
     "sendMessage",
@@ -27,7 +24,7 @@ class UnknownAction(ChatError):
 
 
 @frame_route
-def lambda_handler(event: Event) -> "ServerFrame":
+def lambda_handler(event: Event) -> NoReturn:
     action = parse_frame(event).get("action")
     if action is None:
         raise InvalidRequest('A frame needs an "action", e.g. {"action": "ping"}.')

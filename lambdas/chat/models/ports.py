@@ -199,6 +199,10 @@ class MembershipCheck(Protocol):
     def require_member(self, conversation_id: str, user_id: str) -> Conversation:
         """The conversation, if it exists (else NotFound) and the user is a member of it (else Forbidden)."""
 
+    def require_reader(self, conversation_id: str, user_id: str) -> tuple[Conversation, int | None]:
+        """As require_member, but a removed member passes too: with the last seq they may read
+        (None for a member: no limit)."""
+
 
 class ReceiptStore(Protocol):
     """Each member's delivered and read cursors, one record per member and conversation, so

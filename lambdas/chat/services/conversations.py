@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
 from chat.models.chat import Conversation, Receipt
-from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from chat.models.errors import InvalidRequest, NotFound
 from chat.models.ports import (
     ConversationCursor,
     ConversationStore,
@@ -100,18 +100,6 @@ class ConversationService:
         )
         stored = self._conversations.create(fresh, direct_key=key)
         return self.for_reader(stored, caller_id), stored.id == fresh.id
-
-    def require_reader(self, conversation_id: str, user_id: str) -> tuple[Conversation, int | None]:
-        """The conversation and the last seq the user may read: None for a member (no
-        limit); for someone removed, the last seq from while they were a member."""
-        conversation = self._conversations.get(conversation_id)
-        if conversation is None:
-            raise NotFound("No conversation has that id.")
-        if user_id in conversation.memberIds:
-            return conversation, None
-        if user_id in conversation.formerMembers:
-            return conversation, conversation.formerMembers[user_id]
-        raise Forbidden("You are not a member of this conversation.")
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         return self.for_reader(self._members.require_member(conversation_id, user_id), user_id)

@@ -148,7 +148,7 @@ class MessageService:
     def history(
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
     ) -> MessagePage:
-        conversation, up_to = self._conversations.require_reader(conversation_id, reader_id)
+        conversation, up_to = self._members.require_reader(conversation_id, reader_id)
         found = self._messages.page(conversation_id, limit, before, after, up_to)
         if _reaches_archive(found, conversation, limit=limit, after=after):
             # Older history may be in the archive: read on there, as if it were not apart.

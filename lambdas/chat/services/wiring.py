@@ -117,9 +117,10 @@ class Adapters(Protocol):
         """The application server key browsers subscribe with."""
 
 
-# cached_property takes no lock on Python 3.12+, and needs none: Lambda runs one event per
-# container, no pool thread reaches a Services property, and the local gateway builds services
-# on first request.
+# cached_property takes no lock on Python 3.12+. Lambda runs one event per container and no pool
+# thread reaches a Services property, so none is needed there; on the local gateway, which runs
+# handlers on a thread pool, two first requests at once may each build a service and one is kept
+# (as the functools.cache factories before this did): wasteful once, never wrong.
 class Services:
     """Every use case, each built on first use from `adapters` and `config`."""
 

@@ -2,7 +2,7 @@
 round trip unless its docstring or a comment says otherwise.
 
     client         the one client per container, and driver errors as domain errors
-    documents      how users, messages and conversations are stored (the mappers)
+    documents      how messages are stored (the mappers; users and conversations are mapped in their stores)
     accounts       users and refresh tokens
     logins         logins, apart: the WebSocket authorizer reads them on every handshake
     limits         rate limits, failed-login windows, the typing throttle
