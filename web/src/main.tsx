@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./components/App";
+import { ChatProvider } from "./components/useChat";
 import { registerServiceWorker } from "./lib/push";
 import { ChatStore, type Config } from "./lib/store";
 import "./index.css";
@@ -24,7 +25,9 @@ async function boot(): Promise<void> {
   store.start();
   root.render(
     <StrictMode>
-      <App store={store} />
+      <ChatProvider store={store}>
+        <App />
+      </ChatProvider>
     </StrictMode>,
   );
 }

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { formatBytes, isImage } from "../lib/media";
 import type { Attachment } from "../lib/types";
+import { Modal } from "./Dialog";
 import { FileIcon } from "./Icons";
 
 interface Props {
@@ -58,43 +59,37 @@ export function Attachments({ attachments, mine, onBrokenLink }: Props) {
   );
 }
 
+/** A photo at full size over the app: it takes focus, Escape or a click outside its links closes it. */
 function Lightbox({ attachment, onClose }: { attachment: Attachment; onClose: () => void }) {
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
   return (
-    <div
-      role="dialog"
-      aria-modal="true"
-      aria-label={attachment.name}
-      className="fixed inset-0 z-50 flex flex-col items-center justify-center gap-3 bg-black/85 p-4"
-      onClick={onClose}
-      onKeyDown={() => {}}
+    <Modal
+      label={attachment.name}
+      focusSelf
+      onClose={onClose}
+      onClick={(event) => {
+        if (!(event.target as Element).closest("a, button")) onClose();
+      }}
+      className="m-0 h-dvh max-h-none w-dvw max-w-none bg-black/85 p-4 outline-none backdrop:bg-transparent"
     >
-      <img
-        src={attachment.url ?? undefined}
-        alt={attachment.name}
-        className="max-h-[85vh] max-w-full object-contain"
-        data-testid="lightbox-image"
-      />
-      <div className="flex gap-4 text-sm text-white">
-        <span>
-          {attachment.name} · {formatBytes(attachment.size)}
-        </span>
-        <a
-          href={attachment.url ?? undefined}
-          download={attachment.name}
-          className="underline"
-          onClick={(e) => e.stopPropagation()}
-        >
-          Download
-        </a>
-        <button type="button" onClick={onClose} className="underline">
-          Close
-        </button>
+      <div className="flex h-full flex-col items-center justify-center gap-3">
+        <img
+          src={attachment.url ?? undefined}
+          alt={attachment.name}
+          className="max-h-[85vh] max-w-full object-contain"
+          data-testid="lightbox-image"
+        />
+        <div className="flex gap-4 text-sm text-white">
+          <span>
+            {attachment.name} · {formatBytes(attachment.size)}
+          </span>
+          <a href={attachment.url ?? undefined} download={attachment.name} className="underline">
+            Download
+          </a>
+          <button type="button" onClick={onClose} className="underline">
+            Close
+          </button>
+        </div>
       </div>
-    </div>
+    </Modal>
   );
 }

@@ -1,7 +1,11 @@
 import { type FormEvent, useState } from "react";
-import type { ChatStore } from "../lib/store";
+import { Button } from "./Button";
+import { useChatSelector, useStore } from "./useChat";
 
-export function AuthScreen({ store, notice }: { store: ChatStore; notice: string | null }) {
+/** Log in, or sign up; a notice (the session ended, say) shows above the form. */
+export function AuthScreen() {
+  const store = useStore();
+  const notice = useChatSelector((state) => state.notice);
   const [mode, setMode] = useState<"login" | "signup">("login");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -71,26 +75,22 @@ export function AuthScreen({ store, notice }: { store: ChatStore; notice: string
             {error}
           </p>
         )}
-        <button
-          type="submit"
-          disabled={busy}
-          className="w-full rounded bg-teal-700 px-4 py-2 font-medium text-white hover:bg-teal-800 disabled:opacity-60"
-        >
+        <Button type="submit" variant="primary" disabled={busy} className="w-full">
           {mode === "signup" ? "Sign up" : "Log in"}
-        </button>
+        </Button>
       </form>
       <p className="mt-4 text-sm text-slate-600">
         {mode === "signup" ? "Have an account?" : "New here?"}{" "}
-        <button
-          type="button"
-          className="text-teal-700 underline"
+        <Button
+          variant="link"
+          className="text-teal-700"
           onClick={() => {
             setMode(mode === "signup" ? "login" : "signup");
             setError(null);
           }}
         >
           {mode === "signup" ? "Log in instead" : "Create an account"}
-        </button>
+        </Button>
       </p>
     </main>
   );

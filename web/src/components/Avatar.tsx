@@ -1,5 +1,6 @@
-import { type ChatState, otherMember } from "../lib/store";
+import { otherMember } from "../lib/store";
 import type { Conversation, User } from "../lib/types";
+import { useChatSelector, useMyId } from "./useChat";
 
 const SIZES = { sm: "h-7 w-7 text-xs", md: "h-9 w-9 text-sm", lg: "h-20 w-20 text-2xl" } as const;
 
@@ -26,11 +27,12 @@ export function Avatar({
     return <img src={user.avatarUrl} alt={label} className={classes} data-testid="avatar" />;
   }
   const hue = [...(user?.id ?? label)].reduce((sum, c) => sum + c.charCodeAt(0), 0) % 360;
+  // Dark enough on every hue (yellow is the lightest) for white initials to keep a 4.5:1 contrast.
   return (
     <span
       aria-hidden="true"
       className={`${classes} flex items-center justify-center font-semibold text-white`}
-      style={{ backgroundColor: `hsl(${hue} 45% 42%)` }}
+      style={{ backgroundColor: `hsl(${hue} 45% 32%)` }}
     >
       {initials(label)}
     </span>
@@ -38,19 +40,9 @@ export function Avatar({
 }
 
 /** A direct conversation shows the other person's picture, with a green dot while they are online; a group, its initials. */
-export function ConversationAvatar({
-  conversation,
-  title,
-  users,
-  myId,
-}: {
-  conversation: Conversation;
-  title: string;
-  users: ChatState["users"];
-  myId: string;
-}) {
-  const other = otherMember(conversation, myId);
-  const user = other ? users[other] : null;
+export function ConversationAvatar({ conversation, title }: { conversation: Conversation; title: string }) {
+  const other = otherMember(conversation, useMyId());
+  const user = useChatSelector((state) => (other ? state.users[other] : null));
   return (
     <span className="relative inline-flex shrink-0">
       <Avatar user={user} name={title} />

@@ -1,44 +1,130 @@
-import { type ReactNode, useEffect, useRef } from "react";
+import { type KeyboardEvent, type MouseEvent, type ReactNode, useId, useLayoutEffect, useRef } from "react";
+
+/** What takes focus when a dialog opens, unless it asks for itself: its first field, else its first button. */
+const FIRST_CONTROL =
+  "input:not([type=file]):not([disabled]), textarea:not([disabled]), button:not([disabled])";
+/** What Tab can reach. */
+const TABBABLE =
+  "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])";
+
+/** The controls Tab moves between in `dialog`, in order: shown, enabled, and not in a dialog within it. */
+function tabbable(dialog: HTMLDialogElement): HTMLElement[] {
+  return [...dialog.querySelectorAll<HTMLElement>(TABBABLE)].filter(
+    (element) =>
+      element.closest("dialog") === dialog &&
+      element.tabIndex >= 0 &&
+      !element.matches(":disabled") &&
+      element.getClientRects().length > 0,
+  );
+}
 
 /**
- * A modal over the app. Escape closes it; focus moves into it when it opens and back to
- * what opened it when it closes, so keyboard users keep their place.
+ * Tab past the last control comes round to the first, and Shift+Tab past the first to the last: a
+ * modal <dialog> keeps the page behind out of reach, but Tab would still leave it for the browser.
  */
-export function Dialog({
+function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>) {
+  const dialog = event.currentTarget;
+  if (event.key !== "Tab" || (event.target as Element).closest("dialog") !== dialog) return;
+  const controls = tabbable(dialog);
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  const focused = document.activeElement;
+  if (!first || !last) event.preventDefault();
+  else if (event.shiftKey && (focused === first || focused === dialog)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && focused === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+/**
+ * A modal on the native <dialog>, opened with showModal(): the page behind it is inert, Tab and
+ * Shift+Tab go round its controls, and Escape closes it. Focus goes back to what opened it when it closes. It is
+ * shown while mounted: the owner unmounts it in `onClose`.
+ */
+export function Modal({
+  onClose,
+  labelledBy,
   label,
+  focusSelf = false,
+  className,
+  onClick,
+  children,
+}: {
+  onClose: () => void;
+  /** The id of the element that names it (its title); or `label`, when it shows none. */
+  labelledBy?: string;
+  label?: string;
+  /** Focus the dialog itself when it opens (a viewer), rather than its first control. */
+  focusSelf?: boolean;
+  className: string;
+  onClick?: (event: MouseEvent<HTMLDialogElement>) => void;
+  children: ReactNode;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const close = useRef(onClose);
+  useLayoutEffect(() => {
+    close.current = onClose;
+  });
+  // Opened before paint, so it never shows as an ordinary element first.
+  useLayoutEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // Escape closes the element itself; the owner hears of it and unmounts it.
+    const closed = () => close.current();
+    element.addEventListener("close", closed);
+    element.showModal();
+    (focusSelf ? element : element.querySelector<HTMLElement>(FIRST_CONTROL))?.focus();
+    return () => {
+      element.removeEventListener("close", closed);
+      element.close();
+      if (opener?.isConnected) opener.focus();
+    };
+  }, [focusSelf]);
+  return (
+    <dialog
+      ref={dialog}
+      aria-labelledby={labelledBy}
+      aria-label={label}
+      tabIndex={focusSelf ? -1 : undefined}
+      className={className}
+      onClick={onClick}
+      onKeyDown={keepFocusInside}
+    >
+      {children}
+    </dialog>
+  );
+}
+
+/** A titled dialog card over the app: the title names it for assistive technology. */
+export function Dialog({
+  title,
   onClose,
   size = "md",
   children,
 }: {
-  label: string;
+  title: string;
   onClose: () => void;
   size?: "sm" | "md";
   children: ReactNode;
 }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    box.current?.querySelector<HTMLElement>("input:not([type=file]), textarea, button")?.focus();
-    return () => opener?.focus();
-  }, []);
-  // Escape closes it wherever focus is (it may have fallen to the page when a button in it went away).
-  useEffect(() => {
-    const onKey = (event: globalThis.KeyboardEvent) => event.key === "Escape" && onClose();
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [onClose]);
+  const titleId = useId();
   return (
-    <div className="fixed inset-0 z-20 flex items-center justify-center bg-black/30 p-4">
-      <div
-        ref={box}
-        role="dialog"
-        aria-modal="true"
-        aria-label={label}
-        className={`max-h-full w-full overflow-y-auto ${size === "sm" ? "max-w-sm" : "max-w-md"} rounded-lg bg-white p-5 shadow-xl`}
-      >
-        {children}
-      </div>
-    </div>
+    <Modal
+      onClose={onClose}
+      labelledBy={titleId}
+      className={`m-auto max-h-[calc(100dvh-2rem)] w-[calc(100%-2rem)] overflow-y-auto ${
+        size === "sm" ? "max-w-sm" : "max-w-md"
+      } rounded-lg bg-white p-5 text-slate-900 shadow-xl backdrop:bg-black/30`}
+    >
+      <h2 id={titleId} className="mb-4 text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </Modal>
   );
 }
 

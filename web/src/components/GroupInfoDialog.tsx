@@ -1,20 +1,23 @@
 import { type FormEvent, useState } from "react";
-import { type ChatState, type ChatStore, isMember } from "../lib/store";
+import { isMember } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { Avatar } from "./Avatar";
+import { Button } from "./Button";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, TextField } from "./Dialog";
 import { PeoplePicker } from "./PeopleSearch";
+import { useChatSelector, useMyId, useStore } from "./useChat";
 
 interface Props {
-  store: ChatStore;
-  state: ChatState;
   conversation: Conversation;
   onClose: () => void;
 }
 
 /** A group's members and settings: admins add, remove and rename; anyone may leave. */
-export function GroupInfoDialog({ store, state, conversation, onClose }: Props) {
-  const me = state.session?.user.id ?? "";
+export function GroupInfoDialog({ conversation, onClose }: Props) {
+  const store = useStore();
+  const me = useMyId();
+  const users = useChatSelector((state) => state.users);
   const member = isMember(conversation, me);
   const admin = member && conversation.adminIds.includes(me);
   const [name, setName] = useState(conversation.name ?? "");
@@ -45,13 +48,14 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
   }
 
   async function leave() {
-    if (await run(() => store.leaveGroup(conversation.id), "You could not leave the group.")) onClose();
+    const left = await run(() => store.leaveGroup(conversation.id), "You could not leave the group.");
+    setConfirmingLeave(false);
+    if (left) onClose();
   }
 
   return (
-    <Dialog label="Group info" onClose={onClose}>
+    <Dialog title="Group info" onClose={onClose}>
       <div className="space-y-4">
-        <h2 className="text-lg font-semibold">Group info</h2>
         {admin ? (
           <form onSubmit={rename} className="flex items-end gap-2">
             <TextField
@@ -61,13 +65,14 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
               maxLength={100}
               className="flex-1"
             />
-            <button
+            <Button
               type="submit"
+              variant="primary"
+              size="sm"
               disabled={busy || !name.trim() || name.trim() === conversation.name}
-              className="rounded bg-teal-700 px-3 py-2 text-sm font-medium text-white disabled:opacity-50"
             >
               Rename
-            </button>
+            </Button>
           </form>
         ) : (
           <p className="font-medium">{conversation.name ?? "Group"}</p>
@@ -77,7 +82,7 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
           <h3 className="mb-1 text-sm font-medium text-slate-600">{conversation.memberIds.length} members</h3>
           <ul aria-label="Members" className="max-h-60 overflow-y-auto">
             {conversation.memberIds.map((id) => {
-              const user = state.users[id];
+              const user = users[id];
               const shown = user?.displayName ?? "Someone";
               return (
                 <li key={id} className="flex items-center gap-2 py-1 text-sm">
@@ -114,7 +119,6 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
         </section>
         {admin && (
           <PeoplePicker
-            store={store}
             label="Add members"
             exclude={conversation.memberIds}
             onPick={(user) =>
@@ -130,44 +134,29 @@ export function GroupInfoDialog({ store, state, conversation, onClose }: Props) 
             {error}
           </p>
         )}
-        {confirmingLeave ? (
-          <div className="flex items-center justify-end gap-2">
-            <span className="mr-auto text-sm">Leave this group? You will stop getting its messages.</span>
-            <button
-              type="button"
-              onClick={() => setConfirmingLeave(false)}
-              className="rounded border border-slate-300 px-3 py-2 text-sm"
-            >
-              Stay
-            </button>
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() => void leave()}
-              className="rounded bg-red-700 px-3 py-2 text-sm font-medium text-white disabled:opacity-50"
-            >
-              Leave
-            </button>
-          </div>
-        ) : (
-          <div className="flex justify-between gap-2">
-            {member ? (
-              <button
-                type="button"
-                onClick={() => setConfirmingLeave(true)}
-                className="rounded border border-red-300 px-3 py-2 text-sm text-red-700 hover:bg-red-50"
-              >
-                Leave group
-              </button>
-            ) : (
-              <span />
-            )}
-            <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
-              Close
-            </button>
-          </div>
-        )}
+        <div className="flex justify-between gap-2">
+          {member ? (
+            <Button variant="danger-outline" size="sm" onClick={() => setConfirmingLeave(true)}>
+              Leave group
+            </Button>
+          ) : (
+            <span />
+          )}
+          <Button onClick={onClose}>Close</Button>
+        </div>
       </div>
+      {confirmingLeave && (
+        <ConfirmDialog
+          title="Leave this group?"
+          confirm="Leave"
+          cancel="Stay"
+          busy={busy}
+          onConfirm={() => void leave()}
+          onCancel={() => setConfirmingLeave(false)}
+        >
+          You will stop getting its messages.
+        </ConfirmDialog>
+      )}
     </Dialog>
   );
 }

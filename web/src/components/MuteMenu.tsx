@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from "react";
-import { type ChatStore, isMuted } from "../lib/store";
+import { isMuted } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { BellIcon, MutedIcon } from "./Icons";
 import { moveInMenu } from "./menu";
-import { mutedUntilText } from "./useChat";
+import { mutedUntilText, useStore } from "./useChat";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -15,7 +15,8 @@ const MUTE_CHOICES: ReadonlyArray<{ label: string; forMs: number | null }> = [
 ];
 
 /** The conversation header's bell: mutes its notifications for this user (on every device), or unmutes. */
-export function MuteMenu({ store, conversation }: { store: ChatStore; conversation: Conversation }) {
+export function MuteMenu({ conversation }: { conversation: Conversation }) {
+  const store = useStore();
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);

@@ -1,16 +1,18 @@
 import { type FormEvent, useState } from "react";
-import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
+import { Button } from "./Button";
 import { Dialog, TextField } from "./Dialog";
 import { PeoplePicker } from "./PeopleSearch";
+import { useStore } from "./useChat";
 
 interface Props {
-  store: ChatStore;
   onClose: () => void;
   onCreated: (conversationId: string) => void;
 }
 
-export function NewGroupDialog({ store, onClose, onCreated }: Props) {
+/** Names a group and picks its first members. */
+export function NewGroupDialog({ onClose, onCreated }: Props) {
+  const store = useStore();
   const [name, setName] = useState("");
   const [members, setMembers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -34,12 +36,10 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
   }
 
   return (
-    <Dialog label="New group" onClose={onClose}>
+    <Dialog title="New group" onClose={onClose}>
       <form onSubmit={submit} className="space-y-4">
-        <h2 className="text-lg font-semibold">New group</h2>
         <TextField label="Group name" value={name} onChange={setName} maxLength={100} />
         <PeoplePicker
-          store={store}
           label="Add members"
           exclude={members.map((m) => m.id)}
           onPick={(user) => setMembers([...members, user])}
@@ -65,12 +65,10 @@ export function NewGroupDialog({ store, onClose, onCreated }: Props) {
           </p>
         )}
         <div className="flex justify-end gap-2">
-          <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
-            Cancel
-          </button>
-          <button type="submit" className="rounded bg-teal-700 px-4 py-2 font-medium text-white">
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary">
             Create group
-          </button>
+          </Button>
         </div>
       </form>
     </Dialog>

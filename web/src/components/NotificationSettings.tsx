@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { PushStatus } from "../lib/push";
-import type { ChatStore } from "../lib/store";
-import type { User } from "../lib/types";
+import { Button } from "./Button";
+import { useChatSelector, useStore } from "./useChat";
 
 const STATUS_TEXT: Record<PushStatus, string> = {
   checking: "Checking what this browser allows…",
@@ -21,21 +21,16 @@ type Change = "turning on" | "turning off" | "saving previews";
  * Push notifications for this browser, and whether they show message previews (for every device).
  * Both take effect at once, apart from the profile form's Save.
  */
-export function NotificationSettings({
-  store,
-  status,
-  user,
-}: {
-  store: ChatStore;
-  status: PushStatus;
-  user: User;
-}) {
+export function NotificationSettings() {
+  const store = useStore();
+  const status = useChatSelector((state) => state.webPush);
+  const savedPreviews = useChatSelector((state) => state.session?.user.notificationPreviews);
   const [change, setChange] = useState<Change | null>(null);
   const busy = change !== null;
   const [error, setError] = useState<string | null>(null);
   // The switch moves at once; if saving fails it goes back to what the server holds.
   const [savingPreviews, setSavingPreviews] = useState<boolean | null>(null);
-  const previews = savingPreviews ?? user.notificationPreviews;
+  const previews = savingPreviews ?? savedPreviews;
 
   // The browser's permission may have changed since the app started; only the profile says previews.
   useEffect(() => {
@@ -68,21 +63,21 @@ export function NotificationSettings({
         {change === "turning on" ? "Turning on notifications in this browser…" : STATUS_TEXT[status]}
       </p>
       {status === "off" && (
-        <button
-          type="button"
+        <Button
+          variant="primary"
+          size="sm"
           disabled={busy}
           // The browser's permission prompt opens from this click, never on its own.
           onClick={() =>
             void run("turning on", () => store.enableNotifications(), "Notifications could not be turned on.")
           }
-          className="rounded bg-teal-700 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
         >
           {change === "turning on" ? "Turning on…" : "Enable notifications"}
-        </button>
+        </Button>
       )}
       {status === "on" && (
-        <button
-          type="button"
+        <Button
+          size="sm"
           disabled={busy}
           onClick={() =>
             void run(
@@ -91,10 +86,9 @@ export function NotificationSettings({
               "Notifications could not be turned off.",
             )
           }
-          className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50"
         >
           {change === "turning off" ? "Turning off…" : "Turn off notifications"}
-        </button>
+        </Button>
       )}
       {status !== "unconfigured" && (
         <div>

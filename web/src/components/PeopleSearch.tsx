@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
+import { useStore } from "./useChat";
 
 /** People whose username or display name starts with `query`, looked up as the user types. */
-export function usePeopleSearch(store: ChatStore, query: string): { results: User[]; error: string | null } {
+export function usePeopleSearch(query: string): { results: User[]; error: string | null } {
+  const store = useStore();
   const [results, setResults] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -59,19 +60,17 @@ export function PeopleSearchField({ label, query, onChange, compact = false }: F
 
 /** Find people and pick them one by one (new group members, people to add to a group). */
 export function PeoplePicker({
-  store,
   label,
   exclude,
   onPick,
 }: {
-  store: ChatStore;
   label: string;
   /** Ids not to offer (already picked, already members). */
   exclude: readonly string[];
   onPick: (user: User) => void;
 }) {
   const [query, setQuery] = useState("");
-  const { results } = usePeopleSearch(store, query);
+  const { results } = usePeopleSearch(query);
   return (
     <div>
       <PeopleSearchField label={label} query={query} onChange={setQuery} />

@@ -1,11 +1,12 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media";
-import type { PushStatus } from "../lib/push";
-import type { ChatStore } from "../lib/store";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
+import { Button } from "./Button";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, TextField } from "./Dialog";
 import { NotificationSettings } from "./NotificationSettings";
+import { useChatSelector, useStore } from "./useChat";
 
 /** Pictures are cropped to the centre square at this size: sharp on any screen, well under 2 MB. */
 const AVATAR_PIXELS = 512;
@@ -40,17 +41,15 @@ async function cropToSquare(file: File): Promise<Blob> {
   );
 }
 
-export function ProfileDialog({
-  store,
-  user,
-  webPush,
-  onClose,
-}: {
-  store: ChatStore;
-  user: User;
-  webPush: PushStatus;
-  onClose: () => void;
-}) {
+/** The signed-in user's profile: picture, display name, notifications, and logging out everywhere. */
+export function ProfileDialog({ onClose }: { onClose: () => void }) {
+  const user = useChatSelector((state) => state.session?.user);
+  // Signing out (here, or elsewhere) unmounts the sidebar that holds this.
+  return user ? <ProfileForm user={user} onClose={onClose} /> : null;
+}
+
+function ProfileForm({ user, onClose }: { user: User; onClose: () => void }) {
+  const store = useStore();
   const [displayName, setDisplayName] = useState(user.displayName);
   const [picture, setPicture] = useState<Blob | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
@@ -97,9 +96,8 @@ export function ProfileDialog({
   }
 
   return (
-    <Dialog label="Your profile" onClose={onClose} size="sm">
+    <Dialog title="Your profile" onClose={onClose} size="sm">
       <form onSubmit={save} className="space-y-4">
-        <h2 className="text-lg font-semibold">Your profile</h2>
         <div className="flex items-center gap-4">
           {preview ? (
             <img
@@ -123,7 +121,7 @@ export function ProfileDialog({
         </div>
         <p className="text-xs text-slate-500">JPEG, PNG, GIF or WebP; cropped to a square.</p>
         <TextField label="Display name" value={displayName} onChange={setDisplayName} maxLength={64} />
-        <NotificationSettings store={store} status={webPush} user={user} />
+        <NotificationSettings />
         {progress !== null && (
           <progress
             className="h-1.5 w-full accent-teal-700"
@@ -138,42 +136,33 @@ export function ProfileDialog({
           </p>
         )}
         <div className="flex justify-end gap-2">
-          {leavingEverywhere ? (
-            <fieldset className="mr-auto flex items-center gap-2 text-sm">
-              <legend className="sr-only">Log out everywhere?</legend>
-              Every device?
-              <button
-                type="button"
-                onClick={() => void store.logOutEverywhere().catch((e: Error) => setError(e.message))}
-                className="rounded bg-red-700 px-2 py-1 font-medium text-white"
-              >
-                Yes, log out everywhere
-              </button>
-              <button type="button" onClick={() => setLeavingEverywhere(false)} className="underline">
-                No
-              </button>
-            </fieldset>
-          ) : (
-            <button
-              type="button"
-              onClick={() => setLeavingEverywhere(true)}
-              className="mr-auto text-sm text-red-700 underline"
-            >
-              Log out everywhere
-            </button>
-          )}
-          <button type="button" onClick={onClose} className="rounded border border-slate-300 px-4 py-2">
-            Cancel
-          </button>
-          <button
-            type="submit"
-            disabled={progress !== null}
-            className="rounded bg-teal-700 px-4 py-2 font-medium text-white disabled:opacity-50"
+          <Button
+            variant="link"
+            onClick={() => setLeavingEverywhere(true)}
+            className="mr-auto text-sm text-red-700"
           >
+            Log out everywhere
+          </Button>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" disabled={progress !== null}>
             Save
-          </button>
+          </Button>
         </div>
       </form>
+      {leavingEverywhere && (
+        <ConfirmDialog
+          title="Log out everywhere?"
+          confirm="Yes, log out everywhere"
+          cancel="No"
+          onConfirm={() => {
+            setLeavingEverywhere(false);
+            void store.logOutEverywhere().catch((e: Error) => setError(e.message));
+          }}
+          onCancel={() => setLeavingEverywhere(false)}
+        >
+          Every device signed in as you is logged out, this one too.
+        </ConfirmDialog>
+      )}
     </Dialog>
   );
 }

@@ -1,30 +1,32 @@
-import { useState } from "react";
-import { type ChatState, type ChatStore, isArchived, isMuted } from "../lib/store";
+import { memo, useState } from "react";
+import { isArchived, isMuted } from "../lib/store";
 import type { Conversation, Message } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
+import { Button } from "./Button";
 import { ArchiveIcon, MutedIcon } from "./Icons";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { ProfileDialog } from "./ProfileDialog";
-import { conversationTitle, formatTime } from "./useChat";
+import { formatTime, useChatSelector, useConversationTitle, useStore } from "./useChat";
 
 interface Props {
-  store: ChatStore;
-  state: ChatState;
   openId: string | null;
   onOpen: (id: string) => void;
 }
 
-export function Sidebar({ store, state, openId, onOpen }: Props) {
+/** Who I am, finding people, and the conversations (or the archived ones), newest first. */
+export function Sidebar({ openId, onOpen }: Props) {
+  const store = useStore();
   const [query, setQuery] = useState("");
   const [creatingGroup, setCreatingGroup] = useState(false);
   const [editingProfile, setEditingProfile] = useState(false);
   const [showingArchived, setShowingArchived] = useState(false);
-  const { results, error } = usePeopleSearch(store, query);
-  const me = state.session?.user;
+  const { results, error } = usePeopleSearch(query);
+  const me = useChatSelector((state) => state.session?.user);
+  const conversations = useChatSelector((state) => state.conversations);
   if (!me) return null;
-  const archived = state.conversations.filter(isArchived);
-  const shown = showingArchived ? archived : state.conversations.filter((c) => !isArchived(c));
+  const archived = conversations.filter(isArchived);
+  const shown = showingArchived ? archived : conversations.filter((c) => !isArchived(c));
 
   async function startChat(userId: string) {
     const id = await store.openDirect(userId);
@@ -50,20 +52,12 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
           </span>
         </button>
         <div className="flex gap-2">
-          <button
-            type="button"
-            onClick={() => setCreatingGroup(true)}
-            className="rounded bg-teal-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-teal-800"
-          >
+          <Button variant="primary" size="sm" onClick={() => setCreatingGroup(true)}>
             New group
-          </button>
-          <button
-            type="button"
-            onClick={() => void store.logOut()}
-            className="rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100"
-          >
+          </Button>
+          <Button size="sm" onClick={() => void store.logOut()}>
             Log out
-          </button>
+          </Button>
         </div>
       </header>
       <div className="border-b border-slate-200 p-3">
@@ -135,25 +129,15 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
             <ConversationItem
               key={conversation.id}
               conversation={conversation}
-              state={state}
-              myId={me.id}
               open={conversation.id === openId}
               onOpen={onOpen}
             />
           ))}
         </ul>
       </nav>
-      {editingProfile && (
-        <ProfileDialog
-          store={store}
-          user={me}
-          webPush={state.webPush}
-          onClose={() => setEditingProfile(false)}
-        />
-      )}
+      {editingProfile && <ProfileDialog onClose={() => setEditingProfile(false)} />}
       {creatingGroup && (
         <NewGroupDialog
-          store={store}
           onClose={() => setCreatingGroup(false)}
           onCreated={(id) => {
             setCreatingGroup(false);
@@ -167,14 +151,13 @@ export function Sidebar({ store, state, openId, onOpen }: Props) {
 
 interface ItemProps {
   conversation: Conversation;
-  state: ChatState;
-  myId: string;
   open: boolean;
   onOpen: (id: string) => void;
 }
 
-function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps) {
-  const title = conversationTitle(conversation, state.users, myId);
+/** One conversation in the list; it re-renders when that conversation (or a name it shows) changes. */
+const ConversationItem = memo(function ConversationItem({ conversation, open, onOpen }: ItemProps) {
+  const title = useConversationTitle(conversation);
   const last = conversation.lastMessage;
   const unread = conversation.unreadCount ?? 0;
   const muted = isMuted(conversation);
@@ -189,7 +172,7 @@ function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps
           open ? "bg-teal-50" : ""
         }`}
       >
-        <ConversationAvatar conversation={conversation} title={title} users={state.users} myId={myId} />
+        <ConversationAvatar conversation={conversation} title={title} />
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
             <span className="flex min-w-0 items-center gap-1">
@@ -224,7 +207,7 @@ function ConversationItem({ conversation, state, myId, open, onOpen }: ItemProps
       </button>
     </li>
   );
-}
+});
 
 /** A conversation's last message in one line; a message of only files names them. */
 function preview(message: Message): string {

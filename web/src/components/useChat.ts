@@ -1,8 +1,82 @@
-import { useSyncExternalStore } from "react";
+import {
+  createContext,
+  createElement,
+  type ReactNode,
+  useContext,
+  useRef,
+  useSyncExternalStore,
+} from "react";
 import { type ChatState, type ChatStore, otherMember } from "../lib/store";
+import type { Conversation } from "../lib/types";
 
-export function useChat(store: ChatStore): ChatState {
-  return useSyncExternalStore(store.subscribe, store.getState);
+const StoreContext = createContext<ChatStore | null>(null);
+
+/** Gives every component below it the one store, so none is handed it as a prop. */
+export function ChatProvider({ store, children }: { store: ChatStore; children: ReactNode }) {
+  return createElement(StoreContext.Provider, { value: store }, children);
+}
+
+/** The store, for its actions (send, open, react…): reading state goes through useChatSelector. */
+export function useStore(): ChatStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error("useStore needs a <ChatProvider> above it");
+  return store;
+}
+
+/**
+ * The part of the state a component shows: it re-renders only when that part changes
+ * (by `isEqual`, `Object.is` unless told), not on every change to the store.
+ */
+export function useChatSelector<T>(
+  selector: (state: ChatState) => T,
+  isEqual: (a: T, b: T) => boolean = Object.is,
+): T {
+  const store = useStore();
+  const last = useRef<{ state: ChatState; selector: (state: ChatState) => T; value: T } | null>(null);
+  const select = (): T => {
+    const state = store.getState();
+    const previous = last.current;
+    // A new selector (props it closes over may have changed) is asked again, even on the same state.
+    if (previous && previous.state === state && previous.selector === selector) return previous.value;
+    const value = selector(state);
+    // The same answer keeps its old reference, so React sees no change and skips the render.
+    const kept = previous && isEqual(previous.value, value) ? previous.value : value;
+    last.current = { state, selector, value: kept };
+    return kept;
+  };
+  return useSyncExternalStore(store.subscribe, select, select);
+}
+
+/** Shallow equality of arrays and plain objects, for selectors that build one. */
+export function shallowEqual<T>(a: T, b: T): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((key) =>
+    Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
+}
+
+/** The signed-in user's id ("" while signed out). */
+export function useMyId(): string {
+  return useChatSelector((state) => state.session?.user.id ?? "");
+}
+
+/** One conversation as the list holds it; undefined once it is gone from the list. */
+export function useConversation(conversationId: string): Conversation | undefined {
+  return useChatSelector((state) => state.conversations.find((c) => c.id === conversationId));
+}
+
+/** A user's display name, or `fallback` while their profile is unknown. */
+export function useDisplayName(userId: string, fallback = "Someone"): string {
+  return useChatSelector((state) => state.users[userId]?.displayName ?? fallback);
+}
+
+/** What a conversation is called here: a group's name, or the other person's in a direct chat. */
+export function useConversationTitle(conversation: Conversation): string {
+  const me = useMyId();
+  return useChatSelector((state) => conversationTitle(conversation, state.users, me));
 }
 
 export function conversationTitle(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiClient, ApiError, REFRESH_MARGIN_MS, type SessionKeeper } from "./api";
+import { fakeLocks } from "./store/fixtures";
 import type { Session } from "./types";
 
 const user = { id: "u1", username: "alice", displayName: "Alice", createdAt: "2026-11-24T12:00:00.000Z" };
@@ -161,6 +162,30 @@ describe("ApiClient token handling", () => {
     expect(await new ApiClient("http://x", tabA, () => {}, fetchImpl).refresh()).toBe(true);
     // When the second tab needs a refresh too, Then it takes the saved session: r1 is never sent twice
     expect(await new ApiClient("http://x", tabB, () => {}, fetchImpl).refresh()).toBe(true);
+    expect(used).toEqual(["r1"]);
+    expect(tabB.current?.refreshToken).toBe("r2");
+  });
+
+  it("tabs refreshing at once take turns (Web Locks): the refresh token is spent once", async () => {
+    const first = { user, accessToken: "a", refreshToken: "r1", expiresAt: 0 };
+    const storage = { saved: first as Session | null };
+    const tabA = keeper(first, storage);
+    const tabB = keeper(first, storage);
+    const used: string[] = [];
+    const fetchImpl = async (_url: string, init?: RequestInit) => {
+      used.push(JSON.parse(String(init?.body)).refreshToken);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the server takes a moment
+      return json(200, {
+        accessToken: `a${used.length + 1}`,
+        refreshToken: `r${used.length + 1}`,
+        expiresIn: 900,
+      });
+    };
+    const locks = fakeLocks(); // shared by the tabs, as the browser's are
+    const refreshing = [tabA, tabB].map((tab) =>
+      new ApiClient("http://x", tab, () => {}, fetchImpl, Date.now, locks).refresh(),
+    );
+    expect(await Promise.all(refreshing)).toEqual([true, true]);
     expect(used).toEqual(["r1"]);
     expect(tabB.current?.refreshToken).toBe("r2");
   });

@@ -37,13 +37,16 @@ export interface SessionKeeper {
   saved(): Session | null;
 }
 
-/** Runs `task` holding the browser-wide lock `name`, so tabs take turns (Web Locks); alone where there are none. */
-function exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+/** Runs `task` holding the lock `name`, shared by every tab of this site, so tabs take turns. */
+export type Exclusive = <T>(name: string, task: () => Promise<T>) => Promise<T>;
+
+/** The browser's Web Locks; alone where there are none. */
+export function webLocks<T>(name: string, task: () => Promise<T>): Promise<T> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
   return locks ? (locks.request(name, task) as Promise<T>) : task();
 }
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 /**
  * Talks to the HTTP API. Keeps the session fresh: the access token is renewed
@@ -59,6 +62,7 @@ export class ApiClient {
     private readonly onSignedOut: () => void,
     private readonly fetchImpl: Fetch = (input, init) => fetch(input, init),
     private readonly now: () => number = Date.now,
+    private readonly exclusive: Exclusive = webLocks,
   ) {}
 
   signup(username: string, password: string, displayName?: string): Promise<Session> {
@@ -324,7 +328,7 @@ export class ApiClient {
     // A refresh token works once: tabs refreshing at once would reuse it, and a reuse ends the
     // login everywhere. So one tab at a time refreshes, and a tab that finds a newer session
     // saved by another takes that instead of refreshing again.
-    return exclusive("chat.refresh", async () => {
+    return this.exclusive("chat.refresh", async () => {
       const held = this.sessions.get();
       const saved = this.sessions.saved();
       if (held && saved && saved.refreshToken !== held.refreshToken && saved.user.id === held.user.id) {

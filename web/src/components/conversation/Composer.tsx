@@ -1,0 +1,163 @@
+import {
+  type ChangeEvent,
+  type ClipboardEvent,
+  type KeyboardEvent,
+  memo,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
+import { ACCEPT_ATTRIBUTE } from "../../lib/media";
+import { MAX_MESSAGE_LENGTH, type Upload } from "../../lib/types";
+import { Button } from "../Button";
+import { PaperclipIcon } from "../Icons";
+import { useChatSelector, useStore } from "../useChat";
+import { TypingLine } from "./TypingLine";
+import { UploadList } from "./UploadList";
+
+/** How long typing pauses before the draft is saved: saving on every key is what made typing slow. */
+export const DRAFT_SAVE_MS = 500;
+const NO_UPLOADS: readonly Upload[] = [];
+
+interface Props {
+  conversationId: string;
+  /** False once this user left or was removed: nothing can be sent. */
+  member: boolean;
+  attach: (files: FileList | File[] | null) => void;
+}
+
+/**
+ * Writing and sending. The draft lives here, so a key press re-renders the composer alone; the store
+ * hears each change only as typing, and keeps the draft once typing pauses, on send, and on leaving.
+ */
+export const Composer = memo(function Composer({ conversationId, member, attach }: Props) {
+  const store = useStore();
+  const [draft, setDraft] = useState(() => store.getState().drafts[conversationId] ?? "");
+  const uploads = useChatSelector((state) => state.uploads[conversationId] ?? NO_UPLOADS);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const unsaved = useRef<{ text: string; timer: ReturnType<typeof setTimeout> } | null>(null);
+
+  /** Saves what is waiting to be saved, now. */
+  function flush() {
+    const waiting = unsaved.current;
+    if (!waiting) return;
+    clearTimeout(waiting.timer);
+    unsaved.current = null;
+    store.saveDraft(conversationId, waiting.text);
+  }
+
+  // Leaving the conversation (or the app) keeps what was typed, in the conversation it was typed in.
+  useEffect(
+    () => () => {
+      const waiting = unsaved.current;
+      if (!waiting) return;
+      clearTimeout(waiting.timer);
+      unsaved.current = null;
+      store.saveDraft(conversationId, waiting.text);
+    },
+    [store, conversationId],
+  );
+
+  function change(event: ChangeEvent<HTMLTextAreaElement>) {
+    const text = event.target.value;
+    setDraft(text);
+    store.typed(conversationId, text);
+    if (unsaved.current) clearTimeout(unsaved.current.timer);
+    unsaved.current = { text, timer: setTimeout(flush, DRAFT_SAVE_MS) };
+  }
+
+  const uploading = uploads.some((u) => u.status === "uploading");
+  const ready = uploads.some((u) => u.status === "done");
+  const tooLong = draft.length > MAX_MESSAGE_LENGTH;
+  const canSend = member && (draft.trim() !== "" || ready) && !uploading && !tooLong;
+
+  function send() {
+    if (!canSend || !store.send(conversationId, draft)) return;
+    if (unsaved.current) clearTimeout(unsaved.current.timer);
+    unsaved.current = null;
+    setDraft("");
+    store.typed(conversationId, "");
+    store.saveDraft(conversationId, "");
+  }
+
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = [...event.clipboardData.files];
+    if (files.length > 0) {
+      event.preventDefault(); // a pasted screenshot is an attachment, not text
+      attach(files);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  return (
+    <form
+      className="border-t border-slate-200 p-3"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      {!member && (
+        <p data-testid="not-member" className="mb-2 text-center text-sm font-medium text-slate-600">
+          You are no longer a member of this group
+        </p>
+      )}
+      <TypingLine conversationId={conversationId} />
+      <UploadList conversationId={conversationId} uploads={uploads} />
+      <fieldset disabled={!member} className="flex min-w-0 items-end gap-2">
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          accept={ACCEPT_ATTRIBUTE}
+          className="hidden"
+          aria-label="Attach files"
+          onChange={(event) => {
+            attach(event.target.files);
+            event.target.value = ""; // the same file can be picked again
+          }}
+        />
+        <Button
+          size="narrow"
+          onClick={() => fileInput.current?.click()}
+          aria-label="Attach a photo or file"
+          title="Attach a photo or file (or drop or paste one)"
+        >
+          <PaperclipIcon />
+        </Button>
+        <label className="sr-only" htmlFor="composer">
+          Message
+        </label>
+        <textarea
+          id="composer"
+          rows={2}
+          value={draft}
+          onChange={change}
+          onKeyDown={onKeyDown}
+          onPaste={onPaste}
+          placeholder="Write a message. Enter sends, Shift+Enter adds a line."
+          aria-invalid={tooLong}
+          aria-describedby="composer-count"
+          className="min-h-10 flex-1 resize-none rounded border border-slate-300 px-3 py-2 focus:border-teal-600 focus:outline-none disabled:bg-slate-100"
+        />
+        <Button type="submit" variant="primary" disabled={!canSend}>
+          Send
+        </Button>
+      </fieldset>
+      <p
+        id="composer-count"
+        className={`mt-1 text-right text-xs ${tooLong ? "text-red-700" : "text-slate-500"}`}
+      >
+        {tooLong
+          ? `${draft.length - MAX_MESSAGE_LENGTH} characters over the ${MAX_MESSAGE_LENGTH.toLocaleString()} limit`
+          : `${draft.length.toLocaleString()} / ${MAX_MESSAGE_LENGTH.toLocaleString()}`}
+      </p>
+    </form>
+  );
+});

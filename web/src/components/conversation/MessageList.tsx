@@ -1,0 +1,203 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { groupMessages, visibleMessages } from "../../lib/messages";
+import type { PendingMessage } from "../../lib/types";
+import { Avatar } from "../Avatar";
+import { MessageBubble } from "../message/MessageBubble";
+import { useChatSelector, useDisplayName, useMyId, useStore } from "../useChat";
+import { type MessageRowData, messageRows, type RowHeading, sameRow } from "./rows";
+
+const NO_PENDING: readonly PendingMessage[] = [];
+/** Within this many pixels of the end counts as at the bottom: new messages follow, and are read. */
+const AT_BOTTOM_PX = 40;
+/** Scrolled this near the top, the next page of history is fetched. */
+const LOAD_OLDER_PX = 60;
+/** Room above the first row: the "Load older messages" button while there is more to load. */
+const OLDER_SPACE_PX = 56;
+const EDGE_PX = 16;
+
+interface Props {
+  conversationId: string;
+  isGroup: boolean;
+  /** False once this user left or was removed: the messages are read-only. */
+  member: boolean;
+}
+
+/**
+ * A conversation's messages, drawing only the rows in and near the view, so a history of any length
+ * costs the same. Older pages load near the top without moving what the reader sees; while the reader
+ * is at the bottom, new messages keep it there; the store hears whether the newest message is in view.
+ */
+export const MessageList = memo(function MessageList({ conversationId, isGroup, member }: Props) {
+  const store = useStore();
+  const me = useMyId();
+  const stored = useChatSelector((state) => state.messages[conversationId]);
+  const pending = useChatSelector((state) => state.pending[conversationId] ?? NO_PENDING);
+  const hasOlder = useChatSelector((state) => state.hasOlder[conversationId] ?? false);
+  const rows = useMemo(
+    () => messageRows(groupMessages(visibleMessages(stored ?? [], pending, me), me), isGroup, hasOlder),
+    [stored, pending, me, isGroup, hasOlder],
+  );
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const loading = useRef(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 64,
+    getItemKey: useCallback((index: number) => rows[index]?.key ?? index, [rows]),
+    overscan: 8,
+    // The same with or without older history: the last page arriving must not move the rows.
+    paddingStart: OLDER_SPACE_PX,
+    paddingEnd: EDGE_PX,
+    // Rows added above keep the row in view where it was; rows added below follow while at the end.
+    anchorTo: "end",
+    followOnAppend: true,
+    scrollEndThreshold: AT_BOTTOM_PX,
+  });
+
+  // Shown, and at the newest message: the store marks it read while the window has focus.
+  useEffect(() => {
+    store.viewConversation(conversationId, true);
+    return () => store.viewConversation(null);
+  }, [store, conversationId]);
+
+  // A conversation opens at its newest message.
+  const opened = useRef(false);
+  useLayoutEffect(() => {
+    if (opened.current || rows.length === 0) return;
+    opened.current = true;
+    virtualizer.scrollToEnd();
+  }, [virtualizer, rows.length]);
+
+  // Something I just sent shows where I can see it, wherever I had scrolled to.
+  const last = rows[rows.length - 1];
+  const lastKey = last?.key;
+  const sentByMe = !!last && last.mine && last.item.message === null;
+  const lastSeen = useRef(lastKey);
+  useLayoutEffect(() => {
+    if (lastKey !== lastSeen.current && sentByMe) virtualizer.scrollToEnd();
+    lastSeen.current = lastKey;
+  }, [virtualizer, lastKey, sentByMe]);
+
+  async function loadOlder() {
+    if (loading.current) return;
+    loading.current = true;
+    setLoadingOlder(true);
+    try {
+      await store.loadOlder(conversationId);
+    } finally {
+      loading.current = false;
+      setLoadingOlder(false);
+    }
+  }
+
+  function onScroll() {
+    const element = scroller.current;
+    if (!element) return;
+    const bottom = element.scrollHeight - element.scrollTop - element.clientHeight < AT_BOTTOM_PX;
+    if (bottom !== atBottom.current) store.viewConversation(conversationId, bottom);
+    atBottom.current = bottom;
+    if (element.scrollTop < LOAD_OLDER_PX && hasOlder) void loadOlder();
+  }
+
+  return (
+    <div
+      ref={scroller}
+      onScroll={onScroll}
+      className="min-h-0 flex-1 overflow-y-auto [overflow-anchor:none]"
+      aria-label="Messages"
+      role="log"
+    >
+      {stored === undefined && <p className="p-4 text-center text-sm text-slate-500">Loading messages…</p>}
+      {stored !== undefined && rows.length === 0 && (
+        <p className="p-4 text-center text-sm text-slate-500">No messages yet. Say hello!</p>
+      )}
+      {rows.length > 0 && (
+        <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+          {hasOlder && (
+            <div className="absolute inset-x-0 top-4 text-center">
+              <button
+                type="button"
+                onClick={() => void loadOlder()}
+                className="text-sm text-teal-700 underline"
+              >
+                {loadingOlder ? "Loading…" : "Load older messages"}
+              </button>
+            </div>
+          )}
+          {virtualizer.getVirtualItems().map((virtual) => {
+            const row = rows[virtual.index];
+            if (!row) return null;
+            return (
+              <div
+                key={virtual.key}
+                data-index={virtual.index}
+                ref={virtualizer.measureElement}
+                className="absolute inset-x-0 top-0 px-4"
+                style={{ transform: `translateY(${virtual.start}px)` }}
+              >
+                <MessageRow row={row} conversationId={conversationId} isGroup={isGroup} canAct={member} />
+              </div>
+            );
+          })}
+        </div>
+      )}
+    </div>
+  );
+});
+
+interface RowProps {
+  row: MessageRowData;
+  conversationId: string;
+  isGroup: boolean;
+  canAct: boolean;
+}
+
+/** One message, with the heading of the one after it below it; re-rendered only when it changes. */
+const MessageRow = memo(
+  function MessageRow({ row, conversationId, isGroup, canAct }: RowProps) {
+    return (
+      <div className={`flex flex-col ${row.mine ? "items-end" : "items-start"}`}>
+        {row.first && <Heading heading={row} />}
+        <MessageBubble
+          conversationId={conversationId}
+          isGroup={isGroup}
+          item={row.item}
+          mine={row.mine}
+          canAct={canAct}
+        />
+        {row.next && <Heading heading={row.next} />}
+      </div>
+    );
+  },
+  (a, b) =>
+    a.conversationId === b.conversationId &&
+    a.isGroup === b.isGroup &&
+    a.canAct === b.canAct &&
+    sameRow(a.row, b.row),
+);
+
+/** The gap, day and sender that open a message, a run or a day. */
+function Heading({ heading }: { heading: RowHeading }) {
+  return (
+    <>
+      {heading.startsRun && <div aria-hidden="true" className="h-3 w-full" />}
+      {heading.day && <p className="w-full py-2 text-center text-xs text-slate-500">{heading.day}</p>}
+      {heading.senderId && <SenderName userId={heading.senderId} />}
+    </>
+  );
+}
+
+function SenderName({ userId }: { userId: string }) {
+  const user = useChatSelector((state) => state.users[userId]);
+  const name = useDisplayName(userId);
+  return (
+    <p className="mb-1 flex items-center gap-1.5 self-start text-xs font-medium text-slate-600">
+      <Avatar user={user} size="sm" />
+      {name}
+    </p>
+  );
+}

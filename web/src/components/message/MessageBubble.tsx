@@ -1,0 +1,113 @@
+import { useState } from "react";
+import { Attachments } from "../Attachments";
+import { ConfirmDialog } from "../ConfirmDialog";
+import type { MessageItem } from "../conversation/rows";
+import { formatTime, useStore } from "../useChat";
+import { MessageEditor } from "./MessageEditor";
+import { MessageTools } from "./MessageTools";
+import { Reactions } from "./Reactions";
+import { ReceiptTicks } from "./ReceiptTicks";
+
+interface Props {
+  conversationId: string;
+  isGroup: boolean;
+  item: MessageItem;
+  mine: boolean;
+  /** False once this user left or was removed: the conversation is read-only. */
+  canAct: boolean;
+}
+
+/** One message: its text (or editor, or tombstone), files, time and ticks, reactions, and its tools. */
+export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: Props) {
+  const store = useStore();
+  const [editing, setEditing] = useState(false);
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const message = item.message;
+  const deleted = !!message?.deletedAt;
+
+  return (
+    <div
+      data-testid="message-row"
+      className={`group mb-1 flex max-w-[80%] flex-col ${mine ? "items-end" : "items-start"}`}
+    >
+      <div className={`flex min-w-0 max-w-full items-center gap-1 ${mine ? "flex-row-reverse" : ""}`}>
+        <div
+          data-testid="message"
+          data-status={item.status}
+          className={`min-w-0 whitespace-pre-wrap break-words rounded-2xl px-3 py-2 ${
+            mine ? "bg-teal-700 text-white" : "bg-white shadow-sm"
+          } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""}`}
+        >
+          {deleted ? (
+            <span
+              data-testid="message-deleted"
+              className={`italic ${mine ? "text-teal-100" : "text-slate-500"}`}
+            >
+              This message was deleted
+            </span>
+          ) : editing && message ? (
+            <MessageEditor
+              message={message}
+              onSave={(text) => {
+                if (text !== message.text) store.editMessage(message.id, text);
+                setEditing(false);
+              }}
+              onCancel={() => setEditing(false)}
+            />
+          ) : (
+            item.text && <span data-testid="message-text">{item.text}</span>
+          )}
+          {!deleted && (
+            <Attachments
+              attachments={item.attachments}
+              mine={mine}
+              onBrokenLink={() => void store.refreshLinks(conversationId)}
+            />
+          )}
+          <span
+            className={`mt-1 flex items-center justify-end gap-1 text-[10px] ${mine ? "text-teal-100" : "text-slate-500"}`}
+          >
+            {message?.editedAt && !deleted && <span>(edited)</span>}
+            {formatTime(item.createdAt)}
+            {mine && !deleted && item.status === "failed" && <span>· Not sent</span>}
+            {mine && !deleted && item.status === "waiting" && <span>· Waiting to send</span>}
+            {mine && !deleted && item.status !== "failed" && item.status !== "waiting" && (
+              <ReceiptTicks conversationId={conversationId} isGroup={isGroup} message={message} />
+            )}
+          </span>
+          {item.status === "failed" && (
+            <button
+              type="button"
+              onClick={() => store.retry(conversationId, item.clientMsgId)}
+              className="mt-1 text-xs font-medium underline"
+            >
+              Retry
+            </button>
+          )}
+        </div>
+        {message && !deleted && canAct && !editing && (
+          <MessageTools
+            message={message}
+            mine={mine}
+            onEdit={() => setEditing(true)}
+            onDelete={() => setConfirmingDelete(true)}
+          />
+        )}
+      </div>
+      {message && !deleted && <Reactions message={message} canAct={canAct} />}
+      {confirmingDelete && message && (
+        <ConfirmDialog
+          title="Delete message?"
+          confirm="Delete"
+          onConfirm={() => {
+            store.deleteMessage(message.id);
+            setConfirmingDelete(false);
+          }}
+          onCancel={() => setConfirmingDelete(false)}
+        >
+          It is deleted for everyone in the conversation.
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

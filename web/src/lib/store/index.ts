@@ -1,0 +1,16 @@
+// The store in parts: chatStore.ts is the facade the components use; each part owns one concern.
+export { ChatStore, type Config, resolveWsUrl } from "./chatStore";
+export {
+  isArchived,
+  isMember,
+  isMuted,
+  otherMember,
+  sortConversations,
+  unreadTotal,
+} from "./conversations";
+export { browserEnvironment, type ChatEnvironment, type PageEvent } from "./environment";
+export { GAP_WAIT_MS } from "./history";
+export { ACK_TIMEOUT_MS } from "./outbox";
+export { DELIVERY_DELAY_MS } from "./receipts";
+export type { ChatState } from "./state";
+export { TYPING_REPEAT_MS, TYPING_SHOWN_MS } from "./typing";

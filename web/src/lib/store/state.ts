@@ -1,0 +1,97 @@
+import { ApiError } from "../api";
+import type { PushStatus } from "../push";
+import type { ConnectionStatus } from "../socket";
+import type { Conversation, Message, PendingMessage, Session, Upload, User } from "../types";
+import type { KeyValueStorage } from "./environment";
+
+export interface ChatState {
+  session: Session | null;
+  status: ConnectionStatus;
+  conversations: Conversation[];
+  messages: Record<string, Message[]>;
+  pending: Record<string, PendingMessage[]>;
+  /** True while older history may exist for a conversation. */
+  hasOlder: Record<string, boolean>;
+  users: Record<string, User>;
+  drafts: Record<string, string>;
+  /** Files attached in each conversation's composer, uploading or ready to send. */
+  uploads: Record<string, Upload[]>;
+  /** Who is typing where: conversation id → user id → when to stop showing it (epoch ms). */
+  typing: Record<string, Record<string, number>>;
+  notice: string | null;
+  /** Until when the server asked this user to slow down (epoch ms): sends wait until then. */
+  slowDownUntil: number | null;
+  /** Web Push notifications in this browser, for this user. */
+  webPush: PushStatus;
+}
+
+/** What belongs to one account: emptied when another signs in, or this one signs out. */
+export const NO_ACCOUNT = {
+  conversations: [],
+  messages: {},
+  pending: {},
+  hasOlder: {},
+  uploads: {},
+} satisfies Partial<ChatState>;
+
+/**
+ * The one state every part reads and changes. A change replaces only what it changes, so a
+ * component selecting an untouched part (another conversation's messages, the users) skips its render.
+ */
+export class ChatStateCell {
+  private current: ChatState;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(initial: ChatState) {
+    this.current = initial;
+  }
+
+  get state(): ChatState {
+    return this.current;
+  }
+
+  /** This user's id; "" when signed out. */
+  get me(): string {
+    return this.current.session?.user.id ?? "";
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Applies `patch`; a patch that changes nothing keeps the state and tells no one. */
+  update(patch: Partial<ChatState>): void {
+    const keys = Object.keys(patch) as Array<keyof ChatState>;
+    if (keys.every((key) => Object.is(patch[key], this.current[key]))) return;
+    this.current = { ...this.current, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Tells the user why something failed; a 401 has already said the session ended. */
+  report(error: unknown): void {
+    if (error instanceof ApiError && error.status === 401) return;
+    this.update({ notice: error instanceof Error ? error.message : "Something went wrong." });
+  }
+}
+
+/** `record` with `key` set to `value`: the same record when it already holds that value. */
+export function withEntry<T>(record: Record<string, T>, key: string, value: T): Record<string, T> {
+  return key in record && Object.is(record[key], value) ? record : { ...record, [key]: value };
+}
+
+/** `record` without `key`: the same record when it has none. */
+export function withoutEntry<T>(record: Record<string, T>, key: string): Record<string, T> {
+  if (!(key in record)) return record;
+  const { [key]: _gone, ...rest } = record;
+  return rest;
+}
+
+export function loadSaved<T>(storage: KeyValueStorage, key: string, fallback: T): T {
+  try {
+    const raw = storage.getItem(key);
+    return raw ? (JSON.parse(raw) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
