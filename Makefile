@@ -24,7 +24,7 @@ help:
 	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale, archive and notification figures"
+	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale, archive and notification figures, and the web client's (typing, scroll-back, bundle) in Chromium"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,7 +95,7 @@ destroy: $(STAMP) $(CDK)
 layer: $(STAMP)
 	$(BIN)/python layers/build.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_BUILD) browser
 	$(BIN)/python -m benchmarks.import_times
 	$(BIN)/python -m benchmarks.authorizer_first_event
 	$(BIN)/python -m benchmarks.send_path
@@ -105,6 +105,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.archive
 	$(BIN)/python -m benchmarks.notifications
 	$(BIN)/python -m benchmarks.hot_document
+	$(BIN)/python -m benchmarks.web_client
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
