@@ -46,7 +46,8 @@ def set_defaults(environment: Mapping[str, str]) -> None:
 def stand_ins() -> dict[str, str]:
     """What the handlers require at import (chat.config.require), for tools that import them
     with no stack behind (the schema export, the import-time benchmarks): nothing is called
-    at these addresses, and a stack started later sets its own."""
+    at these addresses, and a stack started later sets its own. Not the notification queue: a
+    sender that has its URL queues every message, and only the notifier requires it."""
     nowhere = "http://127.0.0.1:9"
     return {
         "WS_MANAGEMENT_ENDPOINT": nowhere,
@@ -54,5 +55,4 @@ def stand_ins() -> dict[str, str]:
         "MEDIA_URL": f"{nowhere}/media",
         "MEDIA_KEY_PAIR_ID": "LOCAL",
         "MEDIA_SIGNING_KEY": "not-a-key: links are signed by a started stack only",
-        "NOTIFY_QUEUE_URL": f"{nowhere}/chat-notifications",
     }
