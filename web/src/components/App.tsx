@@ -53,12 +53,14 @@ export function App() {
       <SlowDownBar />
       <NoticeBar />
       <div className="flex min-h-0 flex-1">
-        <aside
+        {/* A region, not navigation: it holds the profile, search and New group as well as the list, and
+            the list is the "Conversations" navigation inside it, which a second navigation would repeat. */}
+        <section
           aria-label="Chats"
           className={`${open ? "hidden md:flex" : "flex"} w-full flex-col border-r border-slate-200 md:w-80`}
         >
           <Sidebar openId={openId} onOpen={setOpenId} />
-        </aside>
+        </section>
         <main className={`${open ? "flex" : "hidden md:flex"} min-w-0 flex-1 flex-col`}>
           {open ? (
             <ConversationView key={open} conversationId={open} onBack={() => setOpenId(null)} />

@@ -1,6 +1,8 @@
 import { useState } from "react";
 import { formatBytes, isImage } from "../lib/media";
 import type { Attachment } from "../lib/types";
+import { Button } from "./Button";
+import { useKeepRowMounted } from "./conversation/pinnedRows";
 import { Modal } from "./Dialog";
 import { FileIcon } from "./Icons";
 
@@ -14,6 +16,8 @@ interface Props {
 /** Images as thumbnails that open a lightbox; other files as download chips with name and size. */
 export function Attachments({ attachments, mine, onBrokenLink }: Props) {
   const [open, setOpen] = useState<Attachment | null>(null);
+  // The photo stays open when its message scrolls out of view (or new messages push it up).
+  useKeepRowMounted(open !== null);
   if (attachments.length === 0) return null;
   return (
     <div className="mt-1 flex flex-wrap gap-2">
@@ -85,9 +89,9 @@ function Lightbox({ attachment, onClose }: { attachment: Attachment; onClose: ()
           <a href={attachment.url ?? undefined} download={attachment.name} className="underline">
             Download
           </a>
-          <button type="button" onClick={onClose} className="underline">
+          <Button variant="link" onClick={onClose}>
             Close
-          </button>
+          </Button>
         </div>
       </div>
     </Modal>

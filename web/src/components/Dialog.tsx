@@ -1,4 +1,5 @@
 import { type KeyboardEvent, type MouseEvent, type ReactNode, useId, useLayoutEffect, useRef } from "react";
+import { composerBox } from "./focus";
 
 /** What takes focus when a dialog opens, unless it asks for itself: its first field, else its first button. */
 const FIRST_CONTROL =
@@ -41,8 +42,9 @@ function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>) {
 
 /**
  * A modal on the native <dialog>, opened with showModal(): the page behind it is inert, Tab and
- * Shift+Tab go round its controls, and Escape closes it. Focus goes back to what opened it when it closes. It is
- * shown while mounted: the owner unmounts it in `onClose`.
+ * Shift+Tab go round its controls, and Escape closes it. Focus goes back to what opened it when it closes,
+ * or, when that is gone, to `fallbackFocus` (the Message box unless told). It is shown while mounted: the
+ * owner unmounts it in `onClose`.
  */
 export function Modal({
   onClose,
@@ -51,6 +53,7 @@ export function Modal({
   focusSelf = false,
   className,
   onClick,
+  fallbackFocus = composerBox,
   children,
 }: {
   onClose: () => void;
@@ -61,12 +64,16 @@ export function Modal({
   focusSelf?: boolean;
   className: string;
   onClick?: (event: MouseEvent<HTMLDialogElement>) => void;
+  /** What takes focus on closing when what opened the dialog is gone from the page. */
+  fallbackFocus?: () => HTMLElement | null;
   children: ReactNode;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const close = useRef(onClose);
+  const fallback = useRef(fallbackFocus);
   useLayoutEffect(() => {
     close.current = onClose;
+    fallback.current = fallbackFocus;
   });
   // Opened before paint, so it never shows as an ordinary element first.
   useLayoutEffect(() => {
@@ -82,6 +89,7 @@ export function Modal({
       element.removeEventListener("close", closed);
       element.close();
       if (opener?.isConnected) opener.focus();
+      else fallback.current()?.focus();
     };
   }, [focusSelf]);
   return (

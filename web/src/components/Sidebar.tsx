@@ -91,14 +91,14 @@ export function Sidebar({ openId, onOpen }: Props) {
       </div>
       {showingArchived ? (
         <div className="flex items-center gap-2 border-b border-slate-200 px-3 py-2">
-          <button
-            type="button"
+          <Button
+            variant="ghost"
+            size="xs"
             onClick={() => setShowingArchived(false)}
-            className="rounded px-2 py-1 hover:bg-slate-100"
             aria-label="Back to chats"
           >
             ←
-          </button>
+          </Button>
           <h2 className="font-semibold">Archived</h2>
         </div>
       ) : (

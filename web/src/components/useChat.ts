@@ -24,13 +24,11 @@ export function useStore(): ChatStore {
 }
 
 /**
- * The part of the state a component shows: it re-renders only when that part changes
- * (by `isEqual`, `Object.is` unless told), not on every change to the store.
+ * The part of the state a component shows: it re-renders only when that part changes (`Object.is`),
+ * not on every change to the store. So a selector returns a primitive or something the state holds,
+ * never an array or object it builds, which would be new, and re-render, on every change.
  */
-export function useChatSelector<T>(
-  selector: (state: ChatState) => T,
-  isEqual: (a: T, b: T) => boolean = Object.is,
-): T {
+export function useChatSelector<T>(selector: (state: ChatState) => T): T {
   const store = useStore();
   const last = useRef<{ state: ChatState; selector: (state: ChatState) => T; value: T } | null>(null);
   const select = (): T => {
@@ -39,23 +37,10 @@ export function useChatSelector<T>(
     // A new selector (props it closes over may have changed) is asked again, even on the same state.
     if (previous && previous.state === state && previous.selector === selector) return previous.value;
     const value = selector(state);
-    // The same answer keeps its old reference, so React sees no change and skips the render.
-    const kept = previous && isEqual(previous.value, value) ? previous.value : value;
-    last.current = { state, selector, value: kept };
-    return kept;
+    last.current = { state, selector, value };
+    return value;
   };
   return useSyncExternalStore(store.subscribe, select, select);
-}
-
-/** Shallow equality of arrays and plain objects, for selectors that build one. */
-export function shallowEqual<T>(a: T, b: T): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((key) =>
-    Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
-  );
 }
 
 /** The signed-in user's id ("" while signed out). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { fakeLocks } from "../test/fakes";
 import { ApiClient, ApiError, REFRESH_MARGIN_MS, type SessionKeeper } from "./api";
-import { fakeLocks } from "./store/fixtures";
 import type { Session } from "./types";
 
 const user = { id: "u1", username: "alice", displayName: "Alice", createdAt: "2026-11-24T12:00:00.000Z" };

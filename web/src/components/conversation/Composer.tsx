@@ -3,6 +3,7 @@ import {
   type ClipboardEvent,
   type KeyboardEvent,
   memo,
+  useCallback,
   useEffect,
   useRef,
   useState,
@@ -10,6 +11,7 @@ import {
 import { ACCEPT_ATTRIBUTE } from "../../lib/media";
 import { MAX_MESSAGE_LENGTH, type Upload } from "../../lib/types";
 import { Button } from "../Button";
+import { COMPOSER_ID } from "../focus";
 import { PaperclipIcon } from "../Icons";
 import { useChatSelector, useStore } from "../useChat";
 import { TypingLine } from "./TypingLine";
@@ -38,25 +40,29 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
   const unsaved = useRef<{ text: string; timer: ReturnType<typeof setTimeout> } | null>(null);
 
   /** Saves what is waiting to be saved, now. */
-  function flush() {
+  const flush = useCallback(() => {
     const waiting = unsaved.current;
     if (!waiting) return;
     clearTimeout(waiting.timer);
     unsaved.current = null;
     store.saveDraft(conversationId, waiting.text);
-  }
+  }, [store, conversationId]);
 
-  // Leaving the conversation (or the app) keeps what was typed, in the conversation it was typed in.
-  useEffect(
-    () => () => {
-      const waiting = unsaved.current;
-      if (!waiting) return;
-      clearTimeout(waiting.timer);
-      unsaved.current = null;
-      store.saveDraft(conversationId, waiting.text);
-    },
-    [store, conversationId],
-  );
+  // Leaving the conversation keeps what was typed, in the conversation it was typed in; so does leaving
+  // the page (a reload, a closed tab, a phone switching apps), where React unmounts nothing: the page
+  // may never come back, so the draft is saved as it is hidden.
+  useEffect(() => {
+    const flushIfHidden = () => {
+      if (document.visibilityState === "hidden") flush();
+    };
+    window.addEventListener("pagehide", flush);
+    document.addEventListener("visibilitychange", flushIfHidden);
+    return () => {
+      window.removeEventListener("pagehide", flush);
+      document.removeEventListener("visibilitychange", flushIfHidden);
+      flush();
+    };
+  }, [flush]);
 
   function change(event: ChangeEvent<HTMLTextAreaElement>) {
     const text = event.target.value;
@@ -131,11 +137,11 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
         >
           <PaperclipIcon />
         </Button>
-        <label className="sr-only" htmlFor="composer">
+        <label className="sr-only" htmlFor={COMPOSER_ID}>
           Message
         </label>
         <textarea
-          id="composer"
+          id={COMPOSER_ID}
           rows={2}
           value={draft}
           onChange={change}

@@ -36,14 +36,15 @@ function Header({ conversation, onBack }: { conversation: Conversation; onBack: 
   const archived = isArchived(conversation);
   return (
     <header className="flex items-center gap-3 border-b border-slate-200 p-3">
-      <button
-        type="button"
+      <Button
+        variant="ghost"
+        size="xs"
         onClick={onBack}
-        className="rounded px-2 py-1 hover:bg-slate-100 md:hidden"
+        className="md:hidden"
         aria-label="Back to conversations"
       >
         ←
-      </button>
+      </Button>
       <ConversationAvatar conversation={conversation} title={title} />
       <div className="min-w-0 flex-1">
         <h2 className="truncate font-semibold">{title}</h2>

@@ -1,10 +1,13 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { defaultRangeExtractor, type Range, useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { groupMessages, visibleMessages } from "../../lib/messages";
+import type { ChatState } from "../../lib/store";
 import type { PendingMessage } from "../../lib/types";
 import { Avatar } from "../Avatar";
+import { Button } from "../Button";
 import { MessageBubble } from "../message/MessageBubble";
 import { useChatSelector, useDisplayName, useMyId, useStore } from "../useChat";
+import { type PinRow, PinRowContext, RowKeyContext } from "./pinnedRows";
 import { type MessageRowData, messageRows, type RowHeading, sameRow } from "./rows";
 
 const NO_PENDING: readonly PendingMessage[] = [];
@@ -15,6 +18,11 @@ const LOAD_OLDER_PX = 60;
 /** Room above the first row: the "Load older messages" button while there is more to load. */
 const OLDER_SPACE_PX = 56;
 const EDGE_PX = 16;
+/** After a page of history fails, scrolling near the top asks again only this much later (a click asks at once). */
+export const OLDER_RETRY_MS = 5_000;
+/** More new messages than this at once are announced as a count and the newest. */
+const MOST_ANNOUNCED = 3;
+const NO_INDEXES: readonly number[] = [];
 
 interface Props {
   conversationId: string;
@@ -42,6 +50,38 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
   const atBottom = useRef(true);
   const loading = useRef(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  /** When scrolling may ask for older history again, after a page failed. */
+  const olderRetryAt = useRef(0);
+
+  // Rows holding something open (an edit, a confirmation, a photo) stay drawn wherever the list scrolls.
+  const [pinned, setPinned] = useState<ReadonlyMap<string, number>>(() => new Map());
+  const pin = useCallback<PinRow>((key) => {
+    setPinned((current) => new Map(current).set(key, (current.get(key) ?? 0) + 1));
+    return () =>
+      setPinned((current) => {
+        const next = new Map(current);
+        const holders = (next.get(key) ?? 0) - 1;
+        if (holders > 0) next.set(key, holders);
+        else next.delete(key);
+        return next;
+      });
+  }, []);
+  const pinnedIndexes = useMemo(() => {
+    if (pinned.size === 0) return NO_INDEXES;
+    const indexes: number[] = [];
+    rows.forEach((row, index) => {
+      if (pinned.has(row.key)) indexes.push(index);
+    });
+    return indexes.length > 0 ? indexes : NO_INDEXES;
+  }, [pinned, rows]);
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      if (pinnedIndexes.length === 0) return indexes;
+      return [...new Set([...indexes, ...pinnedIndexes])].sort((a, b) => a - b);
+    },
+    [pinnedIndexes],
+  );
 
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -49,6 +89,7 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
     estimateSize: () => 64,
     getItemKey: useCallback((index: number) => rows[index]?.key ?? index, [rows]),
     overscan: 8,
+    rangeExtractor,
     // The same with or without older history: the last page arriving must not move the rows.
     paddingStart: OLDER_SPACE_PX,
     paddingEnd: EDGE_PX,
@@ -82,16 +123,43 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
     lastSeen.current = lastKey;
   }, [virtualizer, lastKey, sentByMe]);
 
+  // New messages from others are read out once, in a live region of their own: the list itself is
+  // silent, or drawing rows while scrolling and pages of older history would be read out too.
+  const [arrival, setArrival] = useState({ text: "", count: 0 });
+  const newestSeen = useRef<string | null | undefined>(undefined);
+  useEffect(() => {
+    if (stored === undefined) return; // the history is still loading: what it brings is not news
+    const previous = newestSeen.current;
+    const newest = rows[rows.length - 1]?.key ?? null;
+    newestSeen.current = newest;
+    if (previous === undefined || newest === previous) return;
+    const after = previous === null ? 0 : rows.findIndex((row) => row.key === previous) + 1;
+    if (after === 0 && previous !== null) return; // the newest it knew is gone: nothing to say what is new
+    const fresh = rows
+      .slice(after)
+      .filter((row) => !row.mine && row.item.message && !row.item.message.deletedAt);
+    const latest = fresh[fresh.length - 1];
+    if (!latest) return;
+    const users = store.getState().users;
+    const text =
+      fresh.length > MOST_ANNOUNCED
+        ? `${fresh.length} new messages. Newest: ${announcement(latest, users)}`
+        : fresh.map((row) => announcement(row, users)).join(". ");
+    setArrival((current) => ({ text, count: current.count + 1 }));
+  }, [store, stored, rows]);
+
   async function loadOlder() {
     if (loading.current) return;
     loading.current = true;
     setLoadingOlder(true);
+    let loaded = true;
     try {
-      await store.loadOlder(conversationId);
+      loaded = await store.loadOlder(conversationId); // a failure: the store tells the user
     } finally {
       loading.current = false;
       setLoadingOlder(false);
     }
+    olderRetryAt.current = loaded ? 0 : Date.now() + OLDER_RETRY_MS;
   }
 
   function onScroll() {
@@ -100,54 +168,71 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
     const bottom = element.scrollHeight - element.scrollTop - element.clientHeight < AT_BOTTOM_PX;
     if (bottom !== atBottom.current) store.viewConversation(conversationId, bottom);
     atBottom.current = bottom;
-    if (element.scrollTop < LOAD_OLDER_PX && hasOlder) void loadOlder();
+    if (element.scrollTop < LOAD_OLDER_PX && hasOlder && Date.now() >= olderRetryAt.current) {
+      void loadOlder();
+    }
   }
 
   return (
-    <div
-      ref={scroller}
-      onScroll={onScroll}
-      className="min-h-0 flex-1 overflow-y-auto [overflow-anchor:none]"
-      aria-label="Messages"
-      role="log"
-    >
-      {stored === undefined && <p className="p-4 text-center text-sm text-slate-500">Loading messages…</p>}
-      {stored !== undefined && rows.length === 0 && (
-        <p className="p-4 text-center text-sm text-slate-500">No messages yet. Say hello!</p>
-      )}
-      {rows.length > 0 && (
-        <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
-          {hasOlder && (
-            <div className="absolute inset-x-0 top-4 text-center">
-              <button
-                type="button"
-                onClick={() => void loadOlder()}
-                className="text-sm text-teal-700 underline"
-              >
-                {loadingOlder ? "Loading…" : "Load older messages"}
-              </button>
-            </div>
-          )}
-          {virtualizer.getVirtualItems().map((virtual) => {
-            const row = rows[virtual.index];
-            if (!row) return null;
-            return (
-              <div
-                key={virtual.key}
-                data-index={virtual.index}
-                ref={virtualizer.measureElement}
-                className="absolute inset-x-0 top-0 px-4"
-                style={{ transform: `translateY(${virtual.start}px)` }}
-              >
-                <MessageRow row={row} conversationId={conversationId} isGroup={isGroup} canAct={member} />
+    <PinRowContext.Provider value={pin}>
+      <div aria-live="polite" data-testid="new-messages" className="sr-only">
+        {arrival.text && <span key={arrival.count}>{arrival.text}</span>}
+      </div>
+      <div
+        ref={scroller}
+        onScroll={onScroll}
+        className="min-h-0 flex-1 overflow-y-auto [overflow-anchor:none]"
+        aria-label="Messages"
+        role="log"
+        aria-live="off"
+      >
+        {stored === undefined && <p className="p-4 text-center text-sm text-slate-500">Loading messages…</p>}
+        {stored !== undefined && rows.length === 0 && (
+          <p className="p-4 text-center text-sm text-slate-500">No messages yet. Say hello!</p>
+        )}
+        {rows.length > 0 && (
+          <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+            {hasOlder && (
+              <div className="absolute inset-x-0 top-4 text-center">
+                <Button variant="link" onClick={() => void loadOlder()} className="text-sm text-teal-700">
+                  {loadingOlder ? "Loading…" : "Load older messages"}
+                </Button>
               </div>
-            );
-          })}
-        </div>
-      )}
-    </div>
+            )}
+            {virtualizer.getVirtualItems().map((virtual) => {
+              const row = rows[virtual.index];
+              if (!row) return null;
+              return (
+                <div
+                  key={virtual.key}
+                  data-index={virtual.index}
+                  ref={virtualizer.measureElement}
+                  className="absolute inset-x-0 top-0 px-4"
+                  style={{ transform: `translateY(${virtual.start}px)` }}
+                >
+                  <RowKeyContext.Provider value={row.key}>
+                    <MessageRow row={row} conversationId={conversationId} isGroup={isGroup} canAct={member} />
+                  </RowKeyContext.Provider>
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </div>
+    </PinRowContext.Provider>
   );
 });
+
+/** "Bob: see you at ten", or what it holds when it is only files ("Bob: Photo"). */
+function announcement(row: MessageRowData, users: ChatState["users"]): string {
+  const senderId = row.item.message?.senderId;
+  const name = (senderId && users[senderId]?.displayName) || "Someone";
+  const text = row.item.text.trim();
+  if (text) return `${name}: ${text}`;
+  const first = row.item.attachments[0];
+  const what = !first ? "" : first.contentType.startsWith("image/") ? "Photo" : first.name;
+  return `${name}: ${what}`;
+}
 
 interface RowProps {
   row: MessageRowData;

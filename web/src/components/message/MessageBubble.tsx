@@ -1,7 +1,10 @@
-import { useState } from "react";
+import { useLayoutEffect, useRef, useState } from "react";
 import { Attachments } from "../Attachments";
+import { Button } from "../Button";
 import { ConfirmDialog } from "../ConfirmDialog";
+import { useKeepRowMounted } from "../conversation/pinnedRows";
 import type { MessageItem } from "../conversation/rows";
+import { composerBox } from "../focus";
 import { formatTime, useStore } from "../useChat";
 import { MessageEditor } from "./MessageEditor";
 import { MessageTools } from "./MessageTools";
@@ -24,6 +27,16 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const message = item.message;
   const deleted = !!message?.deletedAt;
+  // An edit being written or a deletion being confirmed stays open when the row scrolls out of view.
+  useKeepRowMounted(editing || confirmingDelete);
+
+  // Deleted from here: its tools go when the deletion arrives, and focus, were it on them, with them.
+  const deleting = useRef(false);
+  useLayoutEffect(() => {
+    if (!deleted || !deleting.current) return;
+    deleting.current = false;
+    if (!document.activeElement || document.activeElement === document.body) composerBox()?.focus();
+  }, [deleted]);
 
   return (
     <div
@@ -76,13 +89,13 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
             )}
           </span>
           {item.status === "failed" && (
-            <button
-              type="button"
+            <Button
+              variant="link"
               onClick={() => store.retry(conversationId, item.clientMsgId)}
-              className="mt-1 text-xs font-medium underline"
+              className="mt-1 text-xs font-medium"
             >
               Retry
-            </button>
+            </Button>
           )}
         </div>
         {message && !deleted && canAct && !editing && (
@@ -100,6 +113,7 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
           title="Delete message?"
           confirm="Delete"
           onConfirm={() => {
+            deleting.current = true;
             store.deleteMessage(message.id);
             setConfirmingDelete(false);
           }}

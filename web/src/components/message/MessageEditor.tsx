@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { MAX_MESSAGE_LENGTH, type Message } from "../../lib/types";
+import { Button } from "../Button";
 
 /** Edits a message in place: Enter saves, Shift+Enter adds a line, Escape cancels. */
 export function MessageEditor({
@@ -45,17 +46,12 @@ export function MessageEditor({
         className="w-full resize-none rounded border border-slate-300 bg-white px-2 py-1 text-slate-900 focus:border-teal-600 focus:outline-none"
       />
       <span className="mt-1 flex justify-end gap-2 text-xs">
-        <button type="button" onClick={onCancel} className="rounded px-2 py-1 underline">
+        <Button variant="link" onClick={onCancel} className="rounded px-2 py-1">
           Cancel
-        </button>
-        <button
-          type="button"
-          disabled={!valid}
-          onClick={() => onSave(text)}
-          className="rounded bg-white px-2 py-1 font-medium text-teal-800 disabled:opacity-50"
-        >
+        </Button>
+        <Button variant="inverse" size="xs" disabled={!valid} onClick={() => onSave(text)}>
           Save
-        </button>
+        </Button>
       </span>
     </span>
   );

@@ -1,6 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import {
+  conversation,
+  type FakeEnvironment,
+  message,
+  newStore,
+  signedInEnvironment,
+  user,
+} from "../../test/fakes";
 import { resolveWsUrl } from ".";
-import { conversation, type FakeEnvironment, message, newStore, signedInEnvironment, user } from "./fixtures";
 import { withMessages } from "./history";
 import { withoutPending, withPendingStatus } from "./outbox";
 

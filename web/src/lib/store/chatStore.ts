@@ -2,7 +2,7 @@ import type { ApiClient } from "../api";
 import type { SocketPort } from "../socket";
 import type { Message, ServerFrame } from "../types";
 import { ConversationList } from "./conversations";
-import { loadDrafts, saveDraft } from "./drafts";
+import { Drafts } from "./drafts";
 import { browserEnvironment, type ChatEnvironment } from "./environment";
 import { History } from "./history";
 import { Outbox } from "./outbox";
@@ -35,7 +35,7 @@ function initialState(env: ChatEnvironment): ChatState {
     status: "connecting",
     ...NO_ACCOUNT,
     users: {},
-    drafts: loadDrafts(env.storage),
+    drafts: {},
     typing: {},
     notice: null,
     slowDownUntil: null,
@@ -59,11 +59,9 @@ export class ChatStore {
   private readonly outbox: Outbox;
   private readonly uploads: Uploads;
   private readonly typing: TypingIndicators;
+  private readonly drafts: Drafts;
 
-  constructor(
-    config: Config,
-    private readonly env: ChatEnvironment = browserEnvironment(),
-  ) {
+  constructor(config: Config, env: ChatEnvironment = browserEnvironment()) {
     const cell = new ChatStateCell(initialState(env));
     this.cell = cell;
     this.account = new Account(cell, env, config, {
@@ -97,8 +95,10 @@ export class ChatStore {
     this.uploads = new Uploads(cell, env, api);
     this.outbox = new Outbox(cell, env, api, this.socket, this.uploads, this.history);
     this.typing = new TypingIndicators(cell, env, this.socket);
+    this.drafts = new Drafts(cell, env.storage);
     env.onStorage((key) => {
       if (key === SESSION_KEY) this.account.followOtherTab();
+      this.drafts.followOtherTab(key);
     });
     env.onPage("online", () => this.socket.reconnectNow());
     env.onPage("offline", () => this.socket.drop());
@@ -113,12 +113,14 @@ export class ChatStore {
 
   /** Forgets what belonged to the previous account, every part's and the state's. */
   private forgetAccount(patch: Partial<ChatState>): void {
+    this.cell.nextAccount();
     this.list.forget();
     this.history.forget();
     this.receipts.forget();
     this.outbox.forget();
     this.uploads.forget();
     this.cell.update({ ...NO_ACCOUNT, slowDownUntil: null, webPush: "checking", ...patch });
+    this.drafts.followAccount();
   }
 
   // --- session, profile and notifications ------------------------------------------
@@ -179,7 +181,7 @@ export class ChatStore {
 
   /** Keeps the draft in the state and in storage: the composer calls it debounced, on send and on unmount. */
   saveDraft(conversationId: string, text: string): void {
-    saveDraft(this.cell, this.env.storage, conversationId, text);
+    this.drafts.save(conversationId, text);
   }
 
   /** Sends the text with every finished upload; false when there is nothing to send yet. */
@@ -267,7 +269,7 @@ export class ChatStore {
   }
 
   /** Loads the page before the oldest message held; a failure is shown as a notice. */
-  loadOlder(conversationId: string): Promise<void> {
+  loadOlder(conversationId: string): Promise<boolean> {
     return this.history.loadOlder(conversationId);
   }
 
@@ -305,9 +307,14 @@ export class ChatStore {
 
   private changeMessage(frame: object, overHttp: () => Promise<Message>): void {
     if (this.socket.send(frame)) return;
+    const same = this.cell.sameAccount();
     overHttp()
-      .then((message) => this.history.takeUpdate(message))
-      .catch((error) => this.cell.report(error));
+      .then((message) => {
+        if (same()) this.history.takeUpdate(message);
+      })
+      .catch((error: unknown) => {
+        if (same()) this.cell.report(error);
+      });
   }
 
   // --- what the server pushes --------------------------------------------------------

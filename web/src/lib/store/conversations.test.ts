@@ -1,6 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { PushBrowser } from "../push";
-import { type ChatStore, GAP_WAIT_MS, isArchived, isMuted, unreadTotal } from ".";
 import {
   CREATED,
   conversation,
@@ -11,7 +9,9 @@ import {
   signedInEnvironment,
   newStore as storeIn,
   user,
-} from "./fixtures";
+} from "../../test/fakes";
+import type { PushBrowser } from "../push";
+import { type ChatStore, GAP_WAIT_MS, isArchived, isMuted, unreadTotal } from ".";
 
 let env: FakeEnvironment;
 let server: FakeServer;

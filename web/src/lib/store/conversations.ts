@@ -175,13 +175,15 @@ export class ConversationList {
   }
 
   async load(): Promise<void> {
+    const same = this.cell.sameAccount();
     try {
       const items = await this.firstPages();
+      if (!same()) return;
       this.take(items, true);
       for (const conversation of items) this.hooks.noteArrived(conversation);
       await this.ensureUsers(items.flatMap((c) => c.memberIds));
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
@@ -214,10 +216,12 @@ export class ConversationList {
   }
 
   async setArchived(conversationId: string, archived: boolean): Promise<void> {
+    const same = this.cell.sameAccount();
     try {
-      this.takeArchived(await this.api.setArchived(conversationId, archived));
+      const conversation = await this.api.setArchived(conversationId, archived);
+      if (same()) this.takeArchived(conversation);
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
@@ -235,18 +239,22 @@ export class ConversationList {
 
   async mute(conversationId: string, forMs: number | null): Promise<void> {
     const until = forMs === null ? null : new Date(this.env.now() + forMs).toISOString();
+    const same = this.cell.sameAccount();
     try {
-      this.takeMuted(await this.api.mute(conversationId, until));
+      const conversation = await this.api.mute(conversationId, until);
+      if (same()) this.takeMuted(conversation);
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
   async unmute(conversationId: string): Promise<void> {
+    const same = this.cell.sameAccount();
     try {
-      this.takeMuted(await this.api.unmute(conversationId));
+      const conversation = await this.api.unmute(conversationId);
+      if (same()) this.takeMuted(conversation);
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
@@ -284,27 +292,34 @@ export class ConversationList {
 
   /** Asks the server for one conversation (e.g. for its unread count after reading on another device). */
   async refresh(conversationId: string): Promise<void> {
+    const same = this.cell.sameAccount();
     try {
-      this.take([await this.api.conversation(conversationId)], true);
+      const conversation = await this.api.conversation(conversationId);
+      if (same()) this.take([conversation], true);
     } catch {
       // the next list load or catch-up corrects the count
     }
   }
 
+  /** The direct conversation's id; null when it failed (the reader is told) or the account changed meanwhile. */
   async openDirect(userId: string): Promise<string | null> {
+    const same = this.cell.sameAccount();
     try {
       const conversation = await this.api.openDirect(userId);
+      if (!same()) return null;
       this.take([conversation]);
       await this.ensureUsers(conversation.memberIds);
       return conversation.id;
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
       return null;
     }
   }
 
   async createGroup(name: string, memberIds: string[]): Promise<string> {
+    const same = this.cell.sameAccount();
     const conversation = await this.api.createGroup(name, memberIds);
+    if (!same()) return conversation.id;
     this.take([conversation]);
     await this.ensureUsers(conversation.memberIds);
     return conversation.id;
@@ -312,7 +327,9 @@ export class ConversationList {
 
   /** A group change (members, name) answered with the group's copy. Errors go to the caller. */
   async takeGroup(request: Promise<Conversation>): Promise<void> {
+    const same = this.cell.sameAccount();
     const conversation = await request;
+    if (!same()) return;
     this.take([conversation]);
     await this.ensureUsers(conversation.memberIds);
   }
@@ -323,7 +340,9 @@ export class ConversationList {
 
   private async fetchUsers(ids: string[]): Promise<void> {
     if (!ids.length) return;
+    const same = this.cell.sameAccount();
     const found = await Promise.all(ids.map((id) => this.api.user(id).catch(() => null)));
+    if (!same()) return;
     const users = { ...this.cell.state.users };
     for (const user of found) if (user) users[user.id] = user;
     this.cell.update({ users });

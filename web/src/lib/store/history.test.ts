@@ -1,7 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { PushBrowser } from "../push";
-import type { ChangesPage } from "../types";
-import { type ChatStore, GAP_WAIT_MS, isMember, unreadTotal } from ".";
 import {
   CREATED,
   conversation,
@@ -14,7 +11,10 @@ import {
   signedInEnvironment,
   newStore as storeIn,
   user,
-} from "./fixtures";
+} from "../../test/fakes";
+import type { PushBrowser } from "../push";
+import type { ChangesPage } from "../types";
+import { type ChatStore, GAP_WAIT_MS, isMember, unreadTotal } from ".";
 
 let env: FakeEnvironment;
 let server: FakeServer;
@@ -349,13 +349,13 @@ describe("ChatStore older history", () => {
     await store.openConversation("c1");
     expect(seqs(store)).toHaveLength(50);
 
-    await store.loadOlder("c1"); // resolves: nothing left unhandled
+    expect(await store.loadOlder("c1")).toBe(false); // resolves: nothing left unhandled
 
     expect(store.getState().notice).toBe("The service is busy.");
     expect(seqs(store)).toHaveLength(50);
     expect(store.getState().hasOlder.c1).toBe(true);
     store.dismissNotice();
-    await store.loadOlder("c1");
+    expect(await store.loadOlder("c1")).toBe(true);
     expect(seqs(store)).toEqual(Array.from({ length: 70 }, (_, i) => i + 1));
     expect(store.getState().hasOlder.c1).toBe(false);
     expect(store.getState().notice).toBeNull();
@@ -369,5 +369,75 @@ describe("ChatStore older history", () => {
     await Promise.all([store.loadOlder("c1"), store.loadOlder("c1")]);
     expect(server.asked("GET /api/messages/c1")).toEqual(["GET /api/messages/c1?limit=50&before=21"]);
     expect(seqs(store)).toHaveLength(70);
+  });
+});
+
+describe("ChatStore history requests the previous account made", () => {
+  const seqs = (store: ChatStore) => store.getState().messages.c1?.map((m) => m.seq) ?? [];
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  /** u1 asks for c1's older page (held back); then u3, in the same group, signs in and opens it. */
+  async function olderPageOfU1LeftForU3(): Promise<{
+    store: ChatStore;
+    u1Older: Promise<boolean>;
+    arrive: () => void;
+  }> {
+    server.messages.c1 = range(1, 70).map((seq) => message(seq));
+    server.conversations = [
+      conversation("c1", {
+        type: "group",
+        memberIds: ["u1", "u2", "u3"],
+        lastSeq: 70,
+        lastMessage: message(70),
+      }),
+    ];
+    const store = newStore();
+    await store.loadConversations();
+    await store.openConversation("c1");
+    const arrive = server.holdAnswers("GET /api/messages/c1?limit=50&before=21");
+    const u1Older = store.loadOlder("c1");
+    await store.logOut();
+    await store.logIn("u3", "password123");
+    await settle();
+    // Ten more messages meanwhile: u3's pages are not u1's
+    server.messages.c1 = range(1, 80).map((seq) => message(seq));
+    await store.openConversation("c1");
+    expect(seqs(store)).toEqual(range(31, 80));
+    return { store, u1Older, arrive };
+  }
+
+  it("an older page that arrives after the account changed leaves the new account's history alone", async () => {
+    const { store, u1Older, arrive } = await olderPageOfU1LeftForU3();
+    const before = store.getState();
+    arrive();
+    await u1Older;
+    await settle();
+    expect(seqs(store)).toEqual(range(31, 80));
+    expect(store.getState().messages).toBe(before.messages);
+    expect(store.getState().hasOlder).toBe(before.hasOlder);
+  });
+
+  it("a failed one neither tells the new account nor ends its own loading of that conversation's older page", async () => {
+    const fetch = server.fetch;
+    server.fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      return String(input).includes("before=21")
+        ? new Response(JSON.stringify({ error: { code: "unavailable", message: "The service is busy." } }), {
+            status: 503,
+            headers: { "content-type": "application/json" },
+          })
+        : answer;
+    };
+    const { store, u1Older, arrive } = await olderPageOfU1LeftForU3();
+    const u3Arrives = server.holdAnswers("GET /api/messages/c1?limit=50&before=31");
+    const u3Older = store.loadOlder("c1");
+    arrive();
+    await u1Older;
+    expect(store.getState().notice).toBeNull();
+    const again = store.loadOlder("c1"); // a scroll asking again shares the one in flight
+    u3Arrives();
+    await Promise.all([u3Older, again]);
+    expect(server.asked("GET /api/messages/c1?limit=50&before=31")).toHaveLength(1);
+    expect(seqs(store)).toEqual(range(1, 80));
   });
 });

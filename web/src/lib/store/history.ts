@@ -37,7 +37,7 @@ export class History {
   private readonly gaps = new Map<string, { missing: Array<[number, number]>; timer: Timer }>();
   private readonly linksRefreshedAt = new Map<string, number>();
   /** An older page being loaded, per conversation: a scroll that asks again shares it. */
-  private readonly olderLoading = new Map<string, Promise<void>>();
+  private readonly olderLoading = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly cell: ChatStateCell,
@@ -74,27 +74,40 @@ export class History {
 
   private async loadNewest(conversationId: string): Promise<void> {
     if (this.held(conversationId)) return;
+    const same = this.cell.sameAccount();
     try {
       const page = await this.api.history(conversationId, {});
-      this.store(conversationId, page.items, page.nextBefore !== null);
+      if (same()) this.store(conversationId, page.items, page.nextBefore !== null);
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
-  /** The page before the oldest held. A failure is told and leaves the next scroll free to ask again. */
-  loadOlder(conversationId: string): Promise<void> {
+  /**
+   * The page before the oldest held; false when it could not be had. A failure is told, and leaves
+   * the caller free to ask again (the list waits a little before its scrolling does).
+   */
+  loadOlder(conversationId: string): Promise<boolean> {
     const first = this.held(conversationId)?.[0];
-    if (!first || !this.cell.state.hasOlder[conversationId]) return Promise.resolve();
-    let loading = this.olderLoading.get(conversationId);
-    if (!loading) {
-      loading = this.api
-        .history(conversationId, { before: first.seq })
-        .then((page) => this.store(conversationId, page.items, page.nextBefore !== null))
-        .catch((error: unknown) => this.cell.report(error))
-        .finally(() => this.olderLoading.delete(conversationId));
-      this.olderLoading.set(conversationId, loading);
-    }
+    if (!first || !this.cell.state.hasOlder[conversationId]) return Promise.resolve(true);
+    const shared = this.olderLoading.get(conversationId);
+    if (shared) return shared;
+    const same = this.cell.sameAccount();
+    const loading: Promise<boolean> = this.api
+      .history(conversationId, { before: first.seq })
+      .then((page) => {
+        if (same()) this.store(conversationId, page.items, page.nextBefore !== null);
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (same()) this.cell.report(error);
+        return false;
+      })
+      .finally(() => {
+        // Another account's loading of this conversation may have taken the entry since.
+        if (this.olderLoading.get(conversationId) === loading) this.olderLoading.delete(conversationId);
+      });
+    this.olderLoading.set(conversationId, loading);
     return loading;
   }
 
@@ -174,14 +187,16 @@ export class History {
    * changed since its cursor apply what changed; then refresh the presence shown and mark what arrived.
    */
   async catchUp(): Promise<void> {
+    const same = this.cell.sameAccount();
     let listed: Conversation[];
     try {
       // The archived list too: a conversation archived on another device meanwhile is absent from the main one.
       listed = await this.list.firstPages();
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
       return;
     }
+    if (!same()) return;
     const ids = new Set(listed.map((c) => c.id));
     // An open conversation past the first page (or one we were removed from) is asked too.
     const unlisted = this.cell.state.conversations.filter(
@@ -194,8 +209,10 @@ export class History {
       ...unlisted.map((c) => this.catchUpConversation(c.id)),
       shown ? this.receipts.load(shown) : undefined,
     ]);
+    if (!same()) return;
     await this.list.ensureUsers(listed.flatMap((c) => c.memberIds));
     await this.list.refreshPresence();
+    if (!same()) return;
     for (const conversation of this.cell.state.conversations) this.receipts.noteArrived(conversation);
     this.receipts.noteReading();
   }
@@ -212,9 +229,12 @@ export class History {
       this.list.take([listed]);
       return;
     }
+    const same = this.cell.sameAccount();
     try {
-      await this.applyChanges(await this.api.changes(conversationId, cursor ?? 0));
+      const page = await this.api.changes(conversationId, cursor ?? 0);
+      if (same()) await this.applyChanges(page);
     } catch (error) {
+      if (!same()) return;
       if (error instanceof ApiError && error.status === 403) {
         // Removed while away: keep the conversation, read-only.
         const conversation = this.list.find(conversationId);
@@ -319,15 +339,17 @@ export class History {
     this.linksRefreshedAt.set(conversationId, now);
     const loaded = this.held(conversationId) ?? [];
     let after = (loaded[0]?.seq ?? 1) - 1;
+    const same = this.cell.sameAccount();
     try {
       for (;;) {
         const page = await this.api.history(conversationId, { after, limit: 100 });
+        if (!same()) return;
         this.store(conversationId, page.items);
         if (page.items.length < 100) break;
         after = lastSeq(page.items);
       }
     } catch (error) {
-      this.cell.report(error);
+      if (same()) this.cell.report(error);
     }
   }
 
@@ -337,6 +359,7 @@ export class History {
     for (const gap of this.gaps.values()) this.env.clearTimeout(gap.timer);
     this.gaps.clear();
     this.pushedVersions.clear();
+    this.linksRefreshedAt.clear();
     this.olderLoading.clear();
   }
 }

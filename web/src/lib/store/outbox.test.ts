@@ -1,6 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { PushBrowser } from "../push";
-import { ACK_TIMEOUT_MS, type ChatStore, DELIVERY_DELAY_MS } from ".";
 import {
   conversation,
   type FakeEnvironment,
@@ -10,7 +8,9 @@ import {
   settle,
   signedInEnvironment,
   newStore as storeIn,
-} from "./fixtures";
+} from "../../test/fakes";
+import type { PushBrowser } from "../push";
+import { ACK_TIMEOUT_MS, type ChatStore, DELIVERY_DELAY_MS } from ".";
 
 let env: FakeEnvironment;
 let server: FakeServer;
@@ -282,5 +282,50 @@ describe("ChatStore ack timers", () => {
     expect(vi.getTimerCount()).toBe(1);
     await store.logOut();
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("ChatStore sends over HTTP when the account changes", () => {
+  it("a send that settles after a log-out and another's sign-in leaves the new account's state alone", async () => {
+    server.conversations = [conversation("c1")];
+    const store = newStore();
+    await store.loadConversations();
+    socket.open = false;
+    const arrive = server.holdAnswers("POST /api/messages/");
+    store.send("c1", "sent by u1");
+    await store.logOut();
+    await store.logIn("u3", "password123");
+    await settle();
+    const before = store.getState();
+    arrive();
+    await settle();
+    expect(store.getState().messages).toBe(before.messages);
+    expect(store.getState().messages.c1).toBeUndefined();
+    expect(store.getState().conversations).toBe(before.conversations);
+  });
+
+  it("nor does one the server refused as too fast", async () => {
+    server.conversations = [conversation("c1")];
+    const store = newStore();
+    await store.loadConversations();
+    socket.open = false;
+    const arrive = server.holdAnswers("POST /api/messages/");
+    const fetch = server.fetch;
+    server.fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      return init?.method === "POST" && String(input).endsWith("/api/messages/")
+        ? new Response(JSON.stringify({ error: { code: "rate_limited", message: "Slow down." } }), {
+            status: 429,
+            headers: { "content-type": "application/json", "retry-after": "30" },
+          })
+        : answer;
+    };
+    store.send("c1", "sent by u1");
+    await store.logOut();
+    await store.logIn("u3", "password123");
+    await settle();
+    arrive();
+    await settle();
+    expect(store.getState().slowDownUntil).toBeNull();
   });
 });

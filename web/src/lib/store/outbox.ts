@@ -118,10 +118,14 @@ export class Outbox {
       return;
     }
     // No socket right now: the HTTP API stores it just the same (and is idempotent on clientMsgId).
+    const same = this.cell.sameAccount();
     this.api
       .sendMessage(pending.conversationId, pending.text, pending.clientMsgId, mediaIds)
-      .then((message) => this.acknowledge(message))
+      .then((message) => {
+        if (same()) this.acknowledge(message);
+      })
       .catch((error: unknown) => {
+        if (!same()) return;
         if (error instanceof ApiError && error.status === 429) {
           this.slowDown(error.retryAfter);
           this.hold(pending);
@@ -225,7 +229,10 @@ export class Outbox {
     this.ackTimers.delete(clientMsgId);
   }
 
-  /** Forgets what belonged to the previous account: its sends in flight settle nothing any more. */
+  /**
+   * Forgets what belonged to the previous account: its timers stop here, and its sends over HTTP still in
+   * flight find the account changed when they settle, and drop their answers.
+   */
   forget(): void {
     for (const timer of this.ackTimers.values()) this.env.clearTimeout(timer);
     this.ackTimers.clear();

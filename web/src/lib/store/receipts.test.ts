@@ -1,8 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { readBy, receiptStatus } from "../messages";
-import type { PushBrowser } from "../push";
-import type { Conversation, Message } from "../types";
-import { type ChatStore, DELIVERY_DELAY_MS, unreadTotal } from ".";
 import {
   CREATED,
   conversation,
@@ -15,7 +11,11 @@ import {
   signedInEnvironment,
   newStore as storeIn,
   user,
-} from "./fixtures";
+} from "../../test/fakes";
+import { readBy, receiptStatus } from "../messages";
+import type { PushBrowser } from "../push";
+import type { Conversation, Message } from "../types";
+import { type ChatStore, DELIVERY_DELAY_MS, unreadTotal } from ".";
 
 let env: FakeEnvironment;
 let server: FakeServer;

@@ -142,17 +142,22 @@ export class Receipts {
   load(conversationId: string): Promise<void> {
     const conversation = this.list.find(conversationId);
     if (conversation?.type !== "group" || !isMember(conversation, this.cell.me)) return Promise.resolve();
-    let loading = this.loading.get(conversationId);
-    if (!loading) {
-      loading = this.api
-        .receipts(conversationId)
-        .then(({ receipts }) => this.take(conversationId, receipts))
-        .catch(() => {
-          // the ticks keep what is held; the next opening or reconnect asks again
-        })
-        .finally(() => this.loading.delete(conversationId));
-      this.loading.set(conversationId, loading);
-    }
+    const shared = this.loading.get(conversationId);
+    if (shared) return shared;
+    const same = this.cell.sameAccount();
+    const loading: Promise<void> = this.api
+      .receipts(conversationId)
+      .then(({ receipts }) => {
+        if (same()) this.take(conversationId, receipts);
+      })
+      .catch(() => {
+        // the ticks keep what is held; the next opening or reconnect asks again
+      })
+      .finally(() => {
+        // Another account's request for this group may have taken the entry since.
+        if (this.loading.get(conversationId) === loading) this.loading.delete(conversationId);
+      });
+    this.loading.set(conversationId, loading);
     return loading;
   }
 
@@ -176,6 +181,7 @@ export class Receipts {
   /** Forgets what belonged to the previous account. */
   forget(): void {
     this.sent.clear();
+    this.loading.clear();
     this.deliveries.clear();
     this.viewing = null;
     this.env.clearTimeout(this.deliveryTimer);

@@ -1,12 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
-  type BrowserSubscription,
-  PUSH_SERVICE_UNREACHABLE,
-  type PushBrowser,
-  SUBSCRIBE_TIMEOUT_MS,
-} from "../push";
-import type { ChatStore } from ".";
-import {
   conversation,
   type FakeEnvironment,
   FakePushBrowser,
@@ -16,7 +9,14 @@ import {
   signedInEnvironment,
   newStore as storeIn,
   user,
-} from "./fixtures";
+} from "../../test/fakes";
+import {
+  type BrowserSubscription,
+  PUSH_SERVICE_UNREACHABLE,
+  type PushBrowser,
+  SUBSCRIBE_TIMEOUT_MS,
+} from "../push";
+import type { ChatStore } from ".";
 
 let env: FakeEnvironment;
 let server: FakeServer;

@@ -103,11 +103,15 @@ export class Account {
     this.hooks.disconnect();
     // This browser's notifications end with the login, while its token can still tell the server.
     await this.stopNotifications();
+    const same = this.cell.sameAccount();
     try {
       await this.api.logoutEverywhere();
     } catch (error) {
-      this.hooks.connect();
-      void this.checkNotifications();
+      // Still this login (no other tab ended it meanwhile): it carries on.
+      if (same()) {
+        this.hooks.connect();
+        void this.checkNotifications();
+      }
       throw error;
     }
     this.hooks.forget({ notice: null });
@@ -131,17 +135,19 @@ export class Account {
     // The login is over, so the server cannot be told; unsubscribed, the push service refuses the
     // server's next push and the server forgets the endpoint then.
     void this.notifications.drop();
-    // Drafts stay (they are saved per conversation), so nothing typed is lost.
-    this.cell.update({ notice: "Your session ended. Log in again to carry on; your unsent text is kept." });
+    // Like a log-out, the account's state goes (its image previews revoked); drafts stay saved for the
+    // user's next sign-in, so nothing typed is lost.
+    this.hooks.forget({ notice: "Your session ended. Log in again to carry on; your unsent text is kept." });
   }
 
   /** Finds out where notifications stand in this browser (asked again each time the profile opens). */
   async checkNotifications(): Promise<void> {
     const session = this.cell.state.session;
     if (!session) return;
+    const same = this.cell.sameAccount();
     try {
       const status = await this.notifications.check(session);
-      if (this.cell.me === session.user.id) this.cell.update({ webPush: status });
+      if (same()) this.cell.update({ webPush: status });
     } catch {
       // Offline: the status stays as it was until the next check.
     }
@@ -150,12 +156,16 @@ export class Account {
   /** Turns notifications on for this browser: the permission prompt comes from the click calling this. */
   async enableNotifications(): Promise<void> {
     const session = this.cell.state.session;
-    if (session) this.cell.update({ webPush: await this.notifications.enable(session) });
+    if (!session) return;
+    const same = this.cell.sameAccount();
+    const status = await this.notifications.enable(session);
+    if (same()) this.cell.update({ webPush: status });
   }
 
   async disableNotifications(): Promise<void> {
+    const same = this.cell.sameAccount();
     await this.notifications.disable();
-    this.cell.update({ webPush: "off" });
+    if (same()) this.cell.update({ webPush: "off" });
   }
 
   /** Log-out's first step: the server forgets this browser's subscription, waiting a little at most. */
@@ -179,8 +189,10 @@ export class Account {
 
   /** Loads the caller's own profile, which alone says whether notifications show previews. */
   async loadProfile(): Promise<void> {
+    const same = this.cell.sameAccount();
     try {
-      this.takeProfile(await this.api.me());
+      const user = await this.api.me();
+      if (same()) this.takeProfile(user);
     } catch {
       // Offline: the previews switch waits (disabled) for the next opening.
     }
@@ -188,7 +200,9 @@ export class Account {
 
   /** Whether this user's notifications (on every device) show what messages say. Errors go to the caller. */
   async setNotificationPreviews(on: boolean): Promise<void> {
-    this.takeProfile(await this.api.updateProfile({ notificationPreviews: on }));
+    const same = this.cell.sameAccount();
+    const user = await this.api.updateProfile({ notificationPreviews: on });
+    if (same()) this.takeProfile(user);
   }
 
   /** Changes the display name and, given an image, the profile picture (uploaded straight to S3). */
@@ -200,6 +214,7 @@ export class Account {
     const changes: { displayName?: string; avatarMediaId?: string } = {};
     const me = this.cell.state.session?.user;
     if (!me) return;
+    const same = this.cell.sameAccount();
     if (displayName.trim() && displayName.trim() !== me.displayName) changes.displayName = displayName.trim();
     if (picture) {
       const problem = fileProblem({ name: "The picture", type: picture.type, size: picture.size }, true);
@@ -208,8 +223,10 @@ export class Account {
       await uploadWithTicket(ticket, picture, onProgress, this.env.postForm);
       changes.avatarMediaId = ticket.mediaId;
     }
-    if (!Object.keys(changes).length) return;
-    this.takeProfile(await this.api.updateProfile(changes));
+    // Signed in as someone else by now, the change would be made to their profile.
+    if (!Object.keys(changes).length || !same()) return;
+    const user = await this.api.updateProfile(changes);
+    if (same()) this.takeProfile(user);
   }
 
   private takeProfile(user: User): void {

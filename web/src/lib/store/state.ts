@@ -41,6 +41,8 @@ export const NO_ACCOUNT = {
 export class ChatStateCell {
   private current: ChatState;
   private readonly listeners = new Set<() => void>();
+  /** Goes up each time the account changes (sign-in, sign-out): see `sameAccount`. */
+  private account = 0;
 
   constructor(initial: ChatState) {
     this.current = initial;
@@ -53,6 +55,20 @@ export class ChatStateCell {
   /** This user's id; "" when signed out. */
   get me(): string {
     return this.current.session?.user.id ?? "";
+  }
+
+  /** The account changed: answers to what the previous one asked for must not land in this one's state. */
+  nextAccount(): void {
+    this.account += 1;
+  }
+
+  /**
+   * Whether the account is still the one of the moment this was called. A part calls it before an await
+   * and drops what comes back when it says no.
+   */
+  sameAccount(): () => boolean {
+    const account = this.account;
+    return () => this.account === account;
   }
 
   subscribe = (listener: () => void): (() => void) => {

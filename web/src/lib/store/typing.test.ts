@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { conversation, type FakeEnvironment, message, newStore, signedInEnvironment } from "../../test/fakes";
 import { TYPING_REPEAT_MS, TYPING_SHOWN_MS } from ".";
-import { conversation, type FakeEnvironment, message, newStore, signedInEnvironment } from "./fixtures";
 import { withoutEnded, withTyping } from "./typing";
 
 let env: FakeEnvironment;
@@ -30,21 +30,21 @@ describe("ChatStore drafts and typing", () => {
     expect(typingFrames()).toEqual([true, true, false]);
     expect(renders).toBe(0);
     expect(store.getState().drafts).toEqual({});
-    expect(env.saved.has("chat.drafts")).toBe(false);
+    expect(env.saved.has("chat.drafts.u1")).toBe(false);
   });
 
   it("saveDraft keeps the draft in the state and in storage, and says nothing to the others", () => {
     const store = newStore(env);
     store.saveDraft("c1", "see you at 6");
     expect(store.getState().drafts).toEqual({ c1: "see you at 6" });
-    expect(JSON.parse(env.saved.get("chat.drafts") ?? "{}")).toEqual({ c1: "see you at 6" });
+    expect(JSON.parse(env.saved.get("chat.drafts.u1") ?? "{}")).toEqual({ c1: "see you at 6" });
     expect(typingFrames()).toEqual([]);
     // A reload finds it; an empty draft is none
     const reloaded = newStore(env);
     expect(reloaded.getState().drafts.c1).toBe("see you at 6");
     reloaded.saveDraft("c1", "");
     expect(reloaded.getState().drafts).toEqual({});
-    expect(JSON.parse(env.saved.get("chat.drafts") ?? "{}")).toEqual({});
+    expect(JSON.parse(env.saved.get("chat.drafts.u1") ?? "{}")).toEqual({});
   });
 
   it("saving the same draft again changes nothing", () => {

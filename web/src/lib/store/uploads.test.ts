@@ -1,5 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import type { ChatStore } from ".";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   conversation,
   type FakeEnvironment,
@@ -7,13 +6,18 @@ import {
   newStore,
   settle,
   signedInEnvironment,
-} from "./fixtures";
+} from "../../test/fakes";
+import type { ChatStore } from ".";
 
 let env: FakeEnvironment;
 
 beforeEach(() => {
   env = signedInEnvironment();
   env.server.conversations = [conversation("c1"), conversation("c2")];
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 const picture = (name: string) => new File([new Uint8Array([137, 80, 78, 71])], name, { type: "image/png" });
@@ -82,5 +86,22 @@ describe("ChatStore image previews", () => {
     await settle();
     await store.logIn("u1", "password123");
     expect(env.liveObjectUrls()).toEqual([]);
+  });
+
+  it("revokes them when the login ends on its own (its refresh refused)", async () => {
+    const store = await withPictureReady("sent.png");
+    store.send("c1", "");
+    store.attach("c2", [picture("composed.png")]);
+    await settle();
+    expect(env.liveObjectUrls()).toHaveLength(2);
+    env.server.refreshStatus = 401;
+    vi.spyOn(Date, "now").mockReturnValue(Date.now() + 3_600_000); // the access token has expired
+
+    await store.loadConversations();
+
+    expect(store.getState().session).toBeNull();
+    expect(env.liveObjectUrls()).toEqual([]);
+    expect(store.getState().uploads).toEqual({});
+    expect(store.getState().pending).toEqual({});
   });
 });

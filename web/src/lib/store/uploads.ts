@@ -76,22 +76,23 @@ export class Uploads {
   }
 
   private async upload(conversationId: string, uploadId: string, file: File): Promise<void> {
+    // The account's composers are emptied when it changes: its uploads finishing later change nothing.
+    const same = this.cell.sameAccount();
+    const patch = (change: Partial<Upload>) => {
+      if (same()) this.patch(conversationId, uploadId, change);
+    };
     try {
       const ticket = await this.api.uploadTicket(conversationId, {
         name: uploadName(file),
         type: file.type,
         size: file.size,
       });
-      await uploadWithTicket(
-        ticket,
-        file,
-        (progress) => this.patch(conversationId, uploadId, { progress }),
-        this.env.postForm,
-      );
-      this.patch(conversationId, uploadId, { status: "done", progress: 1, mediaId: ticket.mediaId });
+      if (!same()) return;
+      await uploadWithTicket(ticket, file, (progress) => patch({ progress }), this.env.postForm);
+      patch({ status: "done", progress: 1, mediaId: ticket.mediaId });
     } catch (error) {
       const message = error instanceof Error ? error.message : "The upload failed.";
-      this.patch(conversationId, uploadId, { status: "failed", error: message });
+      patch({ status: "failed", error: message });
     }
   }
 

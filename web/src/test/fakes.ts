@@ -1,12 +1,12 @@
 // Fakes for the store's tests: the HTTP API, the socket, the browser's push and the rest of the
 // environment. Each implements what the real one does as far as the store uses it.
-import type { Exclusive } from "../api";
-import type { PostForm } from "../media";
-import type { BrowserSubscription, PushBrowser } from "../push";
-import type { ChatSocketOptions, SocketPort } from "../socket";
-import type { ChangesPage, Conversation, Message, Receipt, User } from "../types";
-import { ChatStore } from "./chatStore";
-import type { ChatEnvironment, PageEvent, Timer } from "./environment";
+import type { Exclusive } from "../lib/api";
+import type { PostForm } from "../lib/media";
+import type { BrowserSubscription, PushBrowser } from "../lib/push";
+import type { ChatSocketOptions, SocketPort } from "../lib/socket";
+import { ChatStore } from "../lib/store/chatStore";
+import type { ChatEnvironment, PageEvent, Timer } from "../lib/store/environment";
+import type { ChangesPage, Conversation, Message, Receipt, User } from "../lib/types";
 
 export const CREATED = "2026-11-24T12:00:00.000Z";
 
@@ -73,6 +73,18 @@ export class FakeServer {
   requests: string[] = [];
   /** Each request's JSON body and Authorization header, in order. */
   sent: Array<{ request: string; body: unknown; auth: string | undefined }> = [];
+  /** Requests whose answers wait: each until its gate opens. */
+  private readonly gates: Array<{ prefix: string; opened: Promise<void> }> = [];
+
+  /** Holds back the answers to requests starting with `prefix` (e.g. "GET /api/messages/c1") until `open()`. */
+  holdAnswers(prefix: string): () => void {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.gates.push({ prefix, opened });
+    return open;
+  }
 
   fetch = async (input: string, init?: RequestInit): Promise<Response> => {
     const url = new URL(input);
@@ -81,10 +93,12 @@ export class FakeServer {
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
     const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
     this.sent.push({ request: `${method} ${url.pathname}`, body, auth });
+    const gate = this.gates.find((g) => `${method} ${url.pathname}${url.search}`.startsWith(g.prefix));
+    if (gate) await gate.opened;
     const path = url.pathname.split("/").slice(2); // after /api
     if (path[0] === "auth") {
       if (path[1] === "login")
-        return json({ user: user("u1"), accessToken: "t3", refreshToken: "r3", expiresIn: 900 });
+        return json({ user: user(body.username), accessToken: "t3", refreshToken: "r3", expiresIn: 900 });
       if (path[1] !== "refresh") return new Response(null, { status: 204 });
       if (this.refreshStatus !== 200) return json({ error: { code: "unauthorized", message: "No." } }, 401);
       return json({ accessToken: "t2", refreshToken: "r2", expiresIn: 900 });
@@ -226,8 +240,6 @@ export function fakeLocks(): Exclusive {
  * time and timers are the global ones, so vitest's fake timers drive them.
  */
 export class FakeEnvironment implements ChatEnvironment {
-  /** What localStorage holds. */
-  readonly saved = new Map<string, string>();
   /** Whether the tab is shown and the window has focus. */
   attention = true;
   /** Object URLs made, and those revoked since. */
@@ -240,13 +252,37 @@ export class FakeEnvironment implements ChatEnvironment {
     readonly server: FakeServer,
     readonly socket: FakeSocket,
     public push: PushBrowser = new FakePushBrowser(),
-  ) {}
+    /** What localStorage holds: shared with the other tabs. */
+    readonly saved = new Map<string, string>(),
+    private readonly tabs = new Set<FakeEnvironment>(),
+  ) {
+    tabs.add(this);
+  }
+
+  /** Another tab of the same site: the same server and storage, whose writes each tab hears of from the other. */
+  newTab(): FakeEnvironment {
+    return new FakeEnvironment(this.server, new FakeSocket(), new FakePushBrowser(), this.saved, this.tabs);
+  }
 
   storage = {
     getItem: (key: string) => this.saved.get(key) ?? null,
-    setItem: (key: string, value: string) => void this.saved.set(key, value),
-    removeItem: (key: string) => void this.saved.delete(key),
+    setItem: (key: string, value: string) => {
+      this.saved.set(key, value);
+      this.tellOtherTabs(key);
+    },
+    removeItem: (key: string) => {
+      this.saved.delete(key);
+      this.tellOtherTabs(key);
+    },
   };
+
+  /** Like the browser's storage event, which only the other tabs get. */
+  private tellOtherTabs(key: string): void {
+    for (const tab of this.tabs) {
+      if (tab === this) continue;
+      for (const listener of tab.storageListeners) listener(key);
+    }
+  }
   now = () => Date.now();
   setTimeout = (run: () => void, ms: number): Timer => setTimeout(run, ms);
   clearTimeout = (timer: Timer | null | undefined) => clearTimeout(timer ?? undefined);
