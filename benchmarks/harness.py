@@ -1,15 +1,19 @@
 """What the benchmarks on the local stack share: its settings (local/environment.py), set
 when this is imported, before the code asset is (`benchmarks` sorts first among this
 project's imports; the logger reads its level once); a free port, a JSON POST, and a
-database whose round trips are counted.
+database whose round trips are counted; a PNG made in code, and its upload as the apps do it.
 
 One user sending as fast as a load test can: the rate limits stay on (each figure includes
 the bucket's write) but are set above anything a benchmark sends."""
 
 import json
 import socket
+import struct
 import urllib.request
+import zlib
 from typing import Any
+
+import requests
 
 from local.environment import developer_defaults, set_defaults, stand_ins
 from tests.round_trips import CountingDatabase, SingleDatabaseClient
@@ -47,3 +51,28 @@ def post(base: str, path: str, body: Any, token: str | None = None) -> Any:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    """A PNG a browser can draw, of one colour (so small however large), whose header gives its size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def upload(base: str, token: str, conversation_id: str, body: bytes, *, file_name: str, content_type: str) -> str:
+    """Uploads a file for `conversation_id` as the apps do (a presigned POST to the S3 endpoint);
+    its media id, for a message's attachments."""
+    ticket = post(
+        base,
+        "/api/media/upload-url",
+        {"conversationId": conversation_id, "fileName": file_name, "contentType": content_type, "size": len(body)},
+        token,
+    )
+    form = ticket["upload"]
+    requests.post(form["url"], data=form["fields"], files={"file": body}, timeout=30).raise_for_status()
+    return str(ticket["mediaId"])

@@ -122,5 +122,6 @@ def read_down(page: Page) -> list[str]:
         )
         if not moved:
             break
-        page.wait_for_timeout(30)  # a frame for the list to render the rows now in view
+        # Two animation frames: the list renders the rows now in view.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return seen
