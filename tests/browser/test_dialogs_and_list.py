@@ -105,6 +105,53 @@ def test_the_group_info_and_profile_dialogs_keep_focus_and_give_it_back(new_page
         expect(opener).to_be_focused()
 
 
+def test_adding_and_removing_a_member_keeps_focus_in_the_group_info_dialog(new_page: OpenPage) -> None:
+    ann, ben, cat = unique("ann"), unique("ben"), unique("cat")
+    a, b, c = new_page(), new_page(), new_page()
+    sign_up(a, ann, ann.title())
+    sign_up(b, ben, ben.title())
+    sign_up(c, cat, cat.title())
+    create_group(a, "Focus club", [ben])
+    a.get_by_role("button", name="Group info").click()
+    dialog = a.get_by_role("dialog", name="Group info")
+
+    # Adding Cat from the keyboard: the picked button goes, focus goes back to the search
+    dialog.get_by_label("Add members").fill(cat)
+    dialog.get_by_role("button", name=f"Add {cat.title()}").focus()
+    a.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name=f"Remove {cat.title()}")).to_be_visible()
+    expect(dialog.get_by_label("Add members")).to_be_focused()
+
+    # Removing her: her row goes, focus stays in the member list
+    dialog.get_by_role("button", name=f"Remove {cat.title()}").focus()
+    a.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name=f"Remove {cat.title()}")).to_have_count(0)
+    expect(dialog.get_by_role("list", name="Members")).to_be_focused()
+    assert_focus_inside(dialog)
+
+
+def test_whoever_signs_in_next_starts_at_the_list_and_asks_nothing_of_the_last_ones_chat(
+    new_page: OpenPage,
+) -> None:
+    # Given Alice with her chat with Bob open, who logs out
+    a, _ = alice_chatting_with_bob(new_page)
+    conversation_id = a.evaluate(
+        "() => fetch('/api/conversations', {headers: {Authorization: 'Bearer ' + "
+        "JSON.parse(localStorage.getItem('chat.session')).accessToken}}).then(r => r.json())"
+        ".then(page => page.items[0].id)"
+    )
+    asked: list[str] = []
+    a.on("request", lambda request: asked.append(request.url))
+    a.get_by_role("button", name="Log out").click()
+
+    # When Carol signs up in the same browser
+    sign_up(a, unique("carol"), "Carol")
+
+    # Then she sees the list, and nothing of Alice's chat was asked for
+    expect(a.get_by_text("Pick a conversation")).to_be_visible()
+    assert not [url for url in asked if conversation_id in url]
+
+
 def test_the_lightbox_takes_focus_and_escape_gives_it_back_to_the_photo(new_page: OpenPage) -> None:
     # Given Alice has sent a photo
     a, _ = alice_chatting_with_bob(new_page)

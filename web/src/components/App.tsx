@@ -14,9 +14,16 @@ const TITLE = "Chat";
 /** Signed out: the sign-in screen. Signed in: the bars, the conversation list and the open conversation. */
 export function App() {
   const store = useStore();
-  const signedIn = useChatSelector((state) => state.session !== null);
+  const userId = useChatSelector((state) => state.session?.user.id ?? null);
+  const signedIn = userId !== null;
   // Opened from a notification with no window of the app open: /?conversation=<id>.
   const [openId, setOpenId] = useState<string | null>(() => conversationFromUrl(window.location.href));
+  // The chat open is the account's: whoever signs in next starts at the list, and asks for nothing of it.
+  const [openFor, setOpenFor] = useState(userId);
+  if (openFor !== userId) {
+    setOpenFor(userId);
+    if (openFor !== null) setOpenId(null);
+  }
   const listed = useChatSelector(
     (state) => openId !== null && state.conversations.some((c) => c.id === openId),
   );

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useRef, useState } from "react";
 import { isMember } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { Avatar } from "./Avatar";
@@ -23,6 +23,7 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
   const [name, setName] = useState(conversation.name ?? "");
   const [confirmingLeave, setConfirmingLeave] = useState(false);
   const [busy, setBusy] = useState(false);
+  const memberList = useRef<HTMLUListElement>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function run(change: () => Promise<void>, failure: string): Promise<boolean> {
@@ -80,7 +81,7 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
         {!member && <p className="text-sm text-slate-600">You are no longer a member of this group.</p>}
         <section>
           <h3 className="mb-1 text-sm font-medium text-slate-600">{conversation.memberIds.length} members</h3>
-          <ul aria-label="Members" className="max-h-60 overflow-y-auto">
+          <ul ref={memberList} tabIndex={-1} aria-label="Members" className="max-h-60 overflow-y-auto">
             {conversation.memberIds.map((id) => {
               const user = users[id];
               const shown = user?.displayName ?? "Someone";
@@ -100,12 +101,14 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
                     <button
                       type="button"
                       disabled={busy}
-                      onClick={() =>
+                      onClick={() => {
+                        // The row goes with the member: focus stays in the list, not on the page behind.
+                        memberList.current?.focus();
                         void run(
                           () => store.removeMember(conversation.id, id),
                           `${shown} could not be removed.`,
-                        )
-                      }
+                        );
+                      }}
                       aria-label={`Remove ${shown}`}
                       className="rounded px-2 py-0.5 text-xs text-red-700 hover:bg-red-50"
                     >

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { User } from "../lib/types";
 import { useStore } from "./useChat";
 
@@ -71,8 +71,9 @@ export function PeoplePicker({
 }) {
   const [query, setQuery] = useState("");
   const { results } = usePeopleSearch(query);
+  const picker = useRef<HTMLDivElement>(null);
   return (
-    <div>
+    <div ref={picker}>
       <PeopleSearchField label={label} query={query} onChange={setQuery} />
       {query.trim() && (
         <ul aria-label="Matching people" className="mt-1 max-h-40 overflow-y-auto">
@@ -85,6 +86,8 @@ export function PeoplePicker({
                   onClick={() => {
                     onPick(user);
                     setQuery("");
+                    // The button goes with the results: focus goes back to the search, ready for the next.
+                    picker.current?.querySelector("input")?.focus();
                   }}
                   className="w-full rounded px-2 py-1 text-left text-sm hover:bg-slate-100"
                   aria-label={`Add ${user.displayName}`}

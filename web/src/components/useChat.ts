@@ -78,6 +78,26 @@ export function formatTime(iso: string): string {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+/**
+ * A day heading in a conversation: "Today", "Yesterday", a weekday and date this year, with the
+ * year before that. `day` is a `Date.toDateString()` ("Tue Dec 01 2026"), as messages are grouped by.
+ */
+export function dayLabel(day: string, now: Date = new Date()): string {
+  const date = new Date(day);
+  if (Number.isNaN(date.getTime())) return day;
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (day === now.toDateString()) return "Today";
+  if (day === yesterday.toDateString()) return "Yesterday";
+  const sameYear = date.getFullYear() === now.getFullYear();
+  return date.toLocaleDateString([], {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    ...(sameYear ? {} : { year: "numeric" }),
+  });
+}
+
 /** "last seen …" for a header: recent times relative, older ones as a day and time. */
 export function lastSeenText(iso: string, now: Date = new Date()): string {
   const seen = new Date(iso);

@@ -6,7 +6,7 @@ import type { PendingMessage } from "../../lib/types";
 import { Avatar } from "../Avatar";
 import { Button } from "../Button";
 import { MessageBubble } from "../message/MessageBubble";
-import { useChatSelector, useDisplayName, useMyId, useStore } from "../useChat";
+import { dayLabel, useChatSelector, useDisplayName, useMyId, useStore } from "../useChat";
 import { type PinRow, PinRowContext, RowKeyContext } from "./pinnedRows";
 import { type MessageRowData, messageRows, type RowHeading, sameRow } from "./rows";
 
@@ -181,7 +181,7 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
       <div
         ref={scroller}
         onScroll={onScroll}
-        className="min-h-0 flex-1 overflow-y-auto [overflow-anchor:none]"
+        className="flex min-h-0 flex-1 flex-col overflow-y-auto [overflow-anchor:none]"
         aria-label="Messages"
         role="log"
         aria-live="off"
@@ -191,7 +191,8 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
           <p className="p-4 text-center text-sm text-slate-500">No messages yet. Say hello!</p>
         )}
         {rows.length > 0 && (
-          <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+          // A short conversation sits at the bottom, by the composer, as chats do (mt-auto in the column).
+          <div className="relative mt-auto w-full shrink-0" style={{ height: virtualizer.getTotalSize() }}>
             {hasOlder && (
               <div className="absolute inset-x-0 top-4 text-center">
                 <Button variant="link" onClick={() => void loadOlder()} className="text-sm text-teal-700">
@@ -270,7 +271,9 @@ function Heading({ heading }: { heading: RowHeading }) {
   return (
     <>
       {heading.startsRun && <div aria-hidden="true" className="h-3 w-full" />}
-      {heading.day && <p className="w-full py-2 text-center text-xs text-slate-500">{heading.day}</p>}
+      {heading.day && (
+        <p className="w-full py-2 text-center text-xs text-slate-500">{dayLabel(heading.day)}</p>
+      )}
       {heading.senderId && <SenderName userId={heading.senderId} />}
     </>
   );
