@@ -2,6 +2,8 @@
 """Builds the CDK app from infra/ — nothing else.
 
 cdk synth -c stage=dev|prod     (or `make synth STAGE=prod`)
+    [-c domainName=... -c certificateArn=...]   the web app on your own domain
+    [-c alarmEmail=ops@example.com]              alarms e-mailed there too
 """
 
 import os
@@ -30,11 +32,16 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     domain_name, certificate_arn = app.node.try_get_context("domainName"), app.node.try_get_context("certificateArn")
     if bool(domain_name) != bool(certificate_arn):
         raise ValueError("Give both -c domainName=... and -c certificateArn=... (an ACM certificate in us-east-1)")
+    # Where alarms are e-mailed (optional: without it, they show in CloudWatch and on the topic only).
+    alarm_email = app.node.try_get_context("alarmEmail")
+    if alarm_email is not None and "@" not in str(alarm_email):
+        raise ValueError(f"-c alarmEmail={alarm_email!r} is no e-mail address")
     ChatStack(
         app,
         f"Chat-{stage.name}",
         stage=stage,
         web_domain=CustomDomain(domain_name, certificate_arn) if domain_name else None,
+        alarm_email=str(alarm_email) if alarm_email else None,
         description=f"Real-time chat backend ({stage.name})",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )

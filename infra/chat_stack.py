@@ -13,7 +13,9 @@ from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.dependency_layer import DependencyLayer
 from infra.constructs.fan_out import FanOutQueue
 from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
+from infra.constructs.health_check import DeepHealthCheck
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
 from infra.constructs.secrets import ChatSecrets
 from infra.nag import acknowledge
@@ -36,6 +38,7 @@ class ChatStack(Stack):
         *,
         stage: StageSettings,
         web_domain: CustomDomain | None = None,
+        alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -56,6 +59,8 @@ class ChatStack(Stack):
         )
         http_api = HttpApi(self, "HttpApi", stage=stage, functions=functions, allowed_origins=[web.url])
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
+        # Its `metric` (DeepHealth) and `failed_runs` are for the alarms; runs on a schedule in prod.
+        self.health_check = DeepHealthCheck(self, "HealthCheck", stage=stage, functions=functions, api_url=http_api.url)
         fan_out = FanOutQueue(self, "FanOut", stage=stage, functions=functions)
         notifications = Notifications(
             self, "Notifications", stage=stage, functions=functions, vapid_key=secrets.vapid_key, subject=web.url
@@ -106,7 +111,10 @@ class ChatStack(Stack):
             self,
             "ArchiveSchedule",
             schedule=scheduler.ScheduleExpression.expression(stage.archive.schedule),
-            target=scheduler_targets.LambdaInvoke(functions[ARCHIVER], role=schedule_role),
+            # A run the scheduler could not start goes where the archiver's failed runs go.
+            target=scheduler_targets.LambdaInvoke(
+                functions[ARCHIVER], role=schedule_role, dead_letter_queue=functions.failed_runs[ARCHIVER]
+            ),
             description="Moves old messages from MongoDB to S3 chunks",
         )
         archiver_id = self.get_logical_id(functions[ARCHIVER].node.default_child)  # type: ignore[arg-type]
@@ -136,7 +144,22 @@ class ChatStack(Stack):
             execute_on_handler_change=True,
         )
 
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            functions=functions,
+            http_api=http_api,
+            websocket_api=websocket_api,
+            fan_out=fan_out,
+            notifications=notifications,
+            health_check=self.health_check,
+            alarm_email=alarm_email,
+        )
+
         CfnOutput(self, "HttpApiUrl", value=http_api.url, description="Base URL of the HTTP API (routes under /api)")
         CfnOutput(self, "WebSocketUrl", value=websocket_api.url, description="Connect with ?token=<accessToken>")
         CfnOutput(self, "WebAppUrl", value=web.url, description="The web client")
         CfnOutput(self, "MediaUrl", value=media.url, description="CloudFront in front of the media bucket")
+        CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Key graphs, every alarm's state")
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to hear of alarms")

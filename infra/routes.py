@@ -72,8 +72,9 @@ VAPID_KEY_SETUP_HANDLER = "chat.handlers.vapid_key_setup"
 # Fan-out jobs from the SQS queue: one frame to one batch of sockets per invocation.
 FAN_OUT_WORKER = "chat.handlers.fan_out_worker"
 
-# On a schedule (EventBridge Scheduler): old messages move to S3 chunks.
+# On a schedule (EventBridge Scheduler): old messages move to S3 chunks; the deep health check (prod).
 ARCHIVER = "chat.handlers.archiver"
+HEALTH_CHECK = "chat.handlers.health_check"
 
 # Web Push jobs from the notification queue: one message's notifications to members who are away.
 NOTIFIER = "chat.handlers.notifier"

@@ -83,6 +83,49 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class AlarmSettings:
+    """When the stack's alarms go off (infra/constructs/monitoring.py; what each one means and what to do:
+    README, Operating it). Counts are per 5 minutes; the e-mail they go to is a deploy setting (-c alarmEmail=...)."""
+
+    function_errors: int = 1  # failed invocations (uncaught exception, timeout) of any one function
+    function_throttles: int = 1  # invocations Lambda refused for want of concurrency, per function
+    duration_share_of_timeout: float = 0.8  # a function's p99 duration above this share of its timeout
+    http_5xx: int = 5  # HTTP API answers 5xx (a 503 is MongoDB unreachable)
+    http_latency_p99_ms: int = 3000
+    websocket_integration_errors: int = 10  # 4xx/5xx from a route's function (refused connects included)
+    websocket_execution_errors: int = 1  # API Gateway could not call a route's function
+    fan_out_oldest_job_s: int = 300  # a fan-out frame this late is stale: clients catch up on reconnect
+    notify_oldest_job_s: int = 900
+    # The functions' own metrics (namespace Chat, service=chat), summed across functions:
+    unhandled_errors: int = 1  # UnhandledErrors: a bug, answered "Something went wrong on our side"
+    service_unavailable: int = 5  # ServiceUnavailable: 503s (MongoDB, S3 or the archive did not answer)
+    fan_out_failed: int = 25  # FanOutFailed: pushes that failed after their retries (not sockets gone)
+    fan_out_rejected: int = 1  # FanOutRejected: API Gateway refused pushes for good (a role or signing fault)
+    login_ceiling: int = 1  # LoginCeilingExceeded: one username guessed at from many addresses
+    sustained_periods: int = 3  # latency and duration alarms wait this many 5-minute periods in a row
+    health_check_periods: int = 2  # the deep health check failed (or did not run) this many periods in a row
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """The media bucket (uploads, attachments, avatars, archived history) is versioned: an object deleted
+    or overwritten (a retention expiry, a chunk rewritten to delete a message, a mistake) is kept as a
+    noncurrent version for this many days, and can be restored until then; after that it is gone."""
+
+    noncurrent_days: int = 30
+
+
+@dataclass(frozen=True)
+class HealthCheckSettings:
+    """The scheduled deep health check: a small function asks the stage's own
+    `GET /api/health?deep=true` through API Gateway and records the answer as the DeepHealth metric
+    (namespace Chat, service=chat: 1 up, 0 down). Off: the schedule exists but is disabled."""
+
+    enabled: bool = False
+    schedule: str = "rate(5 minutes)"  # an EventBridge Scheduler expression
+
+
+@dataclass(frozen=True)
 class StageSettings:
     name: str
     removal_policy: RemovalPolicy  # what happens to buckets, secrets and logs on `cdk destroy`
@@ -100,6 +143,18 @@ class StageSettings:
     limits: LimitSettings = LimitSettings()
     notifications: NotificationSettings = NotificationSettings()
     archive: ArchiveSettings = ArchiveSettings()
+    media: MediaSettings = MediaSettings()
+    health_check: HealthCheckSettings = HealthCheckSettings()
+    # Reserved concurrency per function, by its handler module's last name, e.g. (("http_api", 200),):
+    # both a cap (the function never runs more at once; beyond it, a request is throttled) and a
+    # reservation taken out of the account's pool. Empty by default. The queue-driven functions are
+    # bounded by their queues' maximum concurrency above, and the archiver always runs alone (1);
+    # the request-driven ones are bounded by the stage's API throttle and per-user rate limits, and
+    # reserving for each of the eleven would take concurrency from the rest whether used or not: AWS
+    # keeps 100 of an account's executions unreserved (a new account may have only 10 in all, and
+    # then any reservation fails to deploy), so all reservations together must stay under that.
+    reserved_concurrency: tuple[tuple[str, int], ...] = ()
+    alarms: AlarmSettings = AlarmSettings()
 
 
 STAGES = {
@@ -124,6 +179,7 @@ STAGES = {
         local_origins=(),
         fan_out_max_concurrency=50,
         notify_max_concurrency=20,
+        health_check=HealthCheckSettings(enabled=True),
     ),
 }
 

@@ -29,6 +29,7 @@ def developer_defaults() -> dict[str, str]:
         "VAPID_PRIVATE_KEY": new_vapid_key(),
         "POWERTOOLS_SERVICE_NAME": "chat",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF lines locally; a deployed function prints them
         "RATE_LIMIT_SIGNUP": "1000/3600",
         "RATE_LIMIT_LOGIN": "1000/60",
         "AWS_ACCESS_KEY_ID": "local",

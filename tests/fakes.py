@@ -2,6 +2,7 @@
 MongoDB adapters (tests/contract), so unit tests can trust them."""
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -821,3 +822,34 @@ class FakeWebPush:
         self.sent.append((subscription, payload, {"ttl": ttl, "urgency": urgency, "topic": topic}))
         answers = self.statuses.get(subscription.endpoint)
         return answers.pop(0) if answers else PushOutcome(201)
+
+
+@dataclass
+class FakeDatabaseProbe:
+    """A database that answers its ping while `up`; counts the pings."""
+
+    up: bool = True
+    pings: int = 0
+
+    def ping(self) -> bool:
+        self.pings += 1
+        return self.up
+
+
+class FakeMetrics:
+    """Counts as the production recorder sums them (chat.observability.EmfMetrics): per name and
+    breakdown, a breakdown also counted in the name's total."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+    def count(self, name: str, value: float = 1, *, by: Mapping[str, str] | None = None) -> None:
+        keys = [(name, ())] + ([(name, tuple(sorted(by.items())))] if by else [])
+        with self._lock:
+            for key in keys:
+                self.counts[key] = self.counts.get(key, 0) + value
+
+    def total(self, name: str, **by: str) -> float:
+        """The count of `name` (in the breakdown `by`, if given); 0 if never counted."""
+        return self.counts.get((name, tuple(sorted(by.items()))), 0)

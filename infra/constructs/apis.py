@@ -18,14 +18,18 @@ from infra.nag import acknowledge, as_nag_writes
 from infra.routes import HTTP_HANDLER, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTE_SELECTION, WS_ROUTES, WS_TOKEN_SOURCE
 from infra.stages import StageSettings
 
+# `requestId` is the `correlation_id` on every log line of the function that served the request
+# (chat.observability), so one request's access log and function logs are found together.
 HTTP_ACCESS_LOG = {
     "requestId": "$context.requestId",
+    "lambdaRequestId": "$context.integration.requestId",  # the function's own: its REPORT line's RequestId
     "ip": "$context.identity.sourceIp",
     "requestTime": "$context.requestTime",
     "method": "$context.httpMethod",
     "routeKey": "$context.routeKey",
     "status": "$context.status",
-    "latencyMs": "$context.responseLatency",
+    "latencyMs": "$context.responseLatency",  # the whole request, as the caller waited
+    "integrationLatencyMs": "$context.integrationLatency",  # the function's part of it
     "integrationError": "$context.integrationErrorMessage",
 }
 WS_ACCESS_LOG = {
@@ -36,6 +40,9 @@ WS_ACCESS_LOG = {
     "routeKey": "$context.routeKey",
     "connectionId": "$context.connectionId",
     "status": "$context.status",
+    # A WebSocket API logs no whole-request latency: the route's function is the frame's work.
+    "latencyMs": "$context.integrationLatency",
+    "authorizerLatencyMs": "$context.authorizer.latency",  # $connect only
     "authorizerError": "$context.authorizer.error",
     "integrationError": "$context.integrationErrorMessage",
 }

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.secrets import ChatSecrets
@@ -15,6 +17,7 @@ from infra.routes import (
     ARCHIVER,
     DB_SETUP_HANDLER,
     FAN_OUT_WORKER,
+    HEALTH_CHECK,
     HTTP_HANDLER,
     MEDIA_KEY_SETUP_HANDLER,
     NOTIFIER,
@@ -45,6 +48,11 @@ class Sizing:
     uses_archive: bool = False  # reads archived history and rewrites a chunk to delete a message in it
     archives: bool = False  # the archiver: writes, rewrites and (retention) deletes chunks
     notifies: bool = False  # stores messages, so queues Web Push jobs for the members who are away
+    # Invoked asynchronously by EventBridge Scheduler: Lambda retries a failed run `retries` times,
+    # for at most `max_event_age_s`, then sends it to the function's failed-runs queue.
+    scheduled: bool = False
+    retries: int = 2
+    max_event_age_s: int = 6 * 3600
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -135,6 +143,17 @@ SIZING = {
         reads_mongodb=True,
         why="moves old messages to S3 chunks, within ARCHIVE_MAX_MESSAGES and its 15 minutes; the next run goes on",
         archives=True,
+        scheduled=True,  # a failed run is retried twice (runs resume where the last stopped), then set aside
+    ),
+    HEALTH_CHECK: Sizing(
+        memory_mb=128,
+        timeout_s=15,
+        reads_jwt_key=False,
+        reads_mongodb=False,
+        why="asks the stage's GET /api/health?deep=true and records DeepHealth; on a schedule in prod",
+        scheduled=True,
+        retries=0,  # a failed check is itself the answer, and the next one comes in minutes
+        max_event_age_s=240,  # a check that waited longer than this would report on the past
     ),
     FAN_OUT_WORKER: Sizing(
         memory_mb=512,
@@ -194,6 +213,10 @@ class ChatFunctions(Construct):
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_asset(str(LAMBDAS), exclude=["**/__pycache__", "**/*.pyc"])
         self.by_module: dict[str, lambda_.Function] = {}
+        # Each scheduled function's runs that failed every try (and its schedule's invocations that never
+        # got through): nothing else would keep them. For the monitoring's alarms, by module.
+        self.failed_runs: dict[str, sqs.Queue] = {}
+        reserved = reserved_concurrency(stage)
         for module, sizing in SIZING.items():
             name = function_id(module)
             environment = {
@@ -224,7 +247,7 @@ class ChatFunctions(Construct):
                 tracing=lambda_.Tracing.ACTIVE,
                 environment=environment,
                 # The archiver runs one at a time: two runs would race for the same seqs.
-                reserved_concurrent_executions=1 if sizing.archives else None,
+                reserved_concurrent_executions=1 if sizing.archives else reserved.get(module),
                 log_group=logs.LogGroup(
                     self,
                     f"{name}Logs",
@@ -247,7 +270,40 @@ class ChatFunctions(Construct):
                 "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource-level permissions; "
                 "every other statement is scoped to a named secret or this API's stage.",
             )
+            if sizing.scheduled:
+                self.failed_runs[module] = failed_runs = sqs.Queue(
+                    self,
+                    f"{name}FailedRuns",
+                    encryption=sqs.QueueEncryption.SQS_MANAGED,
+                    enforce_ssl=True,
+                    retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look
+                )
+                acknowledge(
+                    failed_runs,
+                    "AwsSolutions-SQS3",
+                    "This queue is itself the dead-letter destination of the function's asynchronous runs and of "
+                    "its schedule; nothing consumes it, so a dead-letter queue of its own would never receive.",
+                )
+                function.configure_async_invoke(
+                    on_failure=destinations.SqsDestination(failed_runs),
+                    retry_attempts=sizing.retries,
+                    max_event_age=Duration.seconds(sizing.max_event_age_s),
+                )
             self.by_module[module] = function
 
     def __getitem__(self, module: str) -> lambda_.Function:
         return self.by_module[module]
+
+
+def reserved_concurrency(stage: StageSettings) -> dict[str, int]:
+    """The stage's reserved concurrency by module; a name that is no function's, the archiver's
+    (always 1) or a number under 1 stops the synth, named."""
+    by_name = {module.rsplit(".", 1)[-1]: module for module in SIZING if not SIZING[module].archives}
+    reserved: dict[str, int] = {}
+    for name, count in stage.reserved_concurrency:
+        if name not in by_name:
+            raise ValueError(f"reserved_concurrency names {name!r}: use one of {', '.join(sorted(by_name))}")
+        if count < 1:
+            raise ValueError(f"reserved_concurrency for {name} must be at least 1 (0 would stop the function)")
+        reserved[by_name[name]] = count
+    return reserved

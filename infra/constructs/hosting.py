@@ -158,9 +158,23 @@ class MediaHosting(Construct):
                     max_age=3600,
                 )
             ],
+            # Versioned: whatever is deleted or overwritten (an expired upload, a chunk rewritten to delete a
+            # message, retention, a mistake) stays restorable as a noncurrent version for the stage's
+            # media.noncurrent_days, then goes for good; delete markers left with nothing behind them go too.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
-                s3.LifecycleRule(prefix=UPLOAD_PREFIX, expiration=Duration.days(2)),
+                # An upload nobody sent was never anyone's data: its old version goes a day after it expires.
+                s3.LifecycleRule(
+                    prefix=UPLOAD_PREFIX,
+                    expiration=Duration.days(2),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="NoncurrentVersions",
+                    noncurrent_version_expiration=Duration.days(stage.media.noncurrent_days),
+                    expired_object_delete_marker=True,
+                ),
             ],
         )
         self.public_key = cloudfront.PublicKey(

@@ -33,12 +33,16 @@ class Notifications(Construct):
         self.queue, self.dead_letters = job_queue(
             self, worker_timeout_s=SIZING[NOTIFIER].timeout_s, retention=Duration.days(1)
         )
-        # Anything set aside means notifications nobody got: worth a look. No action yet (the stack has
-        # no topic to notify); the alarm's state shows in CloudWatch.
+        # Anything set aside means notifications nobody got: worth a look. The stack's monitoring sends
+        # this alarm to its topic.
         self.dead_letters_alarm = cloudwatch.Alarm(
             self,
             "DeadLettersAlarm",
-            alarm_description="Web Push jobs the notifier failed three times are waiting in the dead-letter queue",
+            alarm_description=(
+                "Web Push jobs the notifier failed three times are waiting in the dead-letter queue: those "
+                "members were not notified. First: the NotifierFunction's ERROR lines; once fixed, redrive the "
+                "queue (SQS console, 'Start DLQ redrive') or purge it. The alarm clears when it is empty."
+            ),
             metric=self.dead_letters.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
             ),

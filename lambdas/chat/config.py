@@ -29,6 +29,7 @@ class Settings:
     refresh_token_ttl_days: int = 30  # the contract's ceiling
     mongodb_uri: str | None = field(default=None, repr=False)
     mongodb_database: str = "chat"
+    # Server selection and connecting (the deep health check: its whole ping), so a dead cluster is a quick 503.
     mongodb_timeout_ms: int = 3000
     # The API Gateway Management API endpoint: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}
     ws_management_endpoint: str | None = None
@@ -105,6 +106,7 @@ def environment_settings() -> Settings:
         jwt_issuer=os.environ.get("JWT_ISSUER", "chat"),
         jwt_audience=os.environ.get("JWT_AUDIENCE", "chat-api"),
         mongodb_database=os.environ.get("MONGODB_DATABASE", "chat"),
+        mongodb_timeout_ms=positive_setting("MONGODB_TIMEOUT_MS", 3000),
         ws_management_endpoint=os.environ.get("WS_MANAGEMENT_ENDPOINT"),
         media_bucket=os.environ.get("MEDIA_BUCKET"),
         media_url=os.environ.get("MEDIA_URL"),

@@ -255,7 +255,12 @@ def test_the_authorizer_reads_ended_logins_and_every_store_reader_gets_the_limit
 
 
 def test_the_archiver_runs_daily_by_the_scheduler_with_the_stages_settings(template: Template) -> None:
-    ((_, schedule),) = resources(template, "AWS::Scheduler::Schedule").items()
+    archiver_arn = {"Fn::GetAtt": [function_logical_id(template, ARCHIVER), "Arn"]}
+    (schedule,) = (
+        s
+        for s in resources(template, "AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Target"]["Arn"] == archiver_arn
+    )
     assert schedule["Properties"]["ScheduleExpression"] == "rate(1 day)"
     target = schedule["Properties"]["Target"]
     assert target["Arn"] == {"Fn::GetAtt": [function_logical_id(template, ARCHIVER), "Arn"]}
@@ -293,13 +298,20 @@ def test_every_pusher_but_the_worker_hands_large_fan_outs_to_the_queue(template:
         notifies = sizing.notifies or module == NOTIFIER
 
         # Then a pusher knows the fan-out queue and may send to it; the worker never re-enqueues; and no
-        # function may send to any queue but these two jobs queues (never straight to dead letters)
+        # function may send to any queue but these two jobs queues (never straight to dead letters), and
+        # a scheduled function to its own failed-runs queue (Lambda sends a failed run there as the function)
         if enqueues:
             assert variables["FAN_OUT_QUEUE_URL"] == {"Ref": jobs}, module
         else:
             assert "FAN_OUT_QUEUE_URL" not in variables, module
         expected = {jobs} if enqueues else set()
-        assert queues_sent_to(template, module) == expected | ({notification_jobs} if notifies else set()), module
+        expected |= {notification_jobs} if notifies else set()
+        sent_to = queues_sent_to(template, module)
+        if sizing.scheduled:
+            failed_runs = {q for q in sent_to if q.startswith(f"Functions{function_id(module)}FailedRuns")}
+            assert len(failed_runs) == 1, module
+            expected |= failed_runs
+        assert sent_to == expected, module
         # And every pusher bounds its pushes in flight and its inline share the same way
         fan_out = {"FAN_OUT_THREADS": "100", "FAN_OUT_INLINE_MAX": "200", "FAN_OUT_BATCH_SIZE": "500"}
         assert {k: variables.get(k) for k in fan_out} == (fan_out if sizing.pushes else dict.fromkeys(fan_out)), module

@@ -88,8 +88,8 @@ def test_an_alarm_goes_off_as_soon_as_a_job_is_set_aside(template: Template) -> 
     assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 300, 1)
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
     assert alarm["TreatMissingData"] == "notBreaching"
-    # And it notifies nobody yet: the stack has no topic (its state shows in CloudWatch)
-    assert "AlarmActions" not in alarm
+    # And it tells the alarm topic (tests/infra/test_monitoring.py)
+    assert len(alarm["AlarmActions"]) == 1
 
 
 def test_the_notifier_takes_one_job_at_a_time_with_the_stages_concurrency(

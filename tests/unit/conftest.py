@@ -22,12 +22,14 @@ from tests.fakes import (
     FakeArchiveStorage,
     FakeConnectionStore,
     FakeConversationStore,
+    FakeDatabaseProbe,
     FakeLinkSigner,
     FakeLoginAttemptStore,
     FakeLoginStore,
     FakeMediaStorage,
     FakeMediaStore,
     FakeMessageStore,
+    FakeMetrics,
     FakeNotificationQueue,
     FakePushDeliveryLog,
     FakePusher,
@@ -77,6 +79,8 @@ class FakeAdapters:
     web_push: FakeWebPush = field(default_factory=FakeWebPush)
     notification_queue: FakeNotificationQueue = field(default_factory=FakeNotificationQueue)
     vapid_public_key: str | None = None
+    metrics: FakeMetrics = field(default_factory=FakeMetrics)
+    database_probe: FakeDatabaseProbe = field(default_factory=FakeDatabaseProbe)
     # Views of the stores above.
     archivable_messages: FakeArchivableMessages = field(init=False)
     archive_index: FakeArchiveIndex = field(init=False)

@@ -66,7 +66,7 @@ FRAMES: list[ServerFrame] = [
     archived_changed(CONVERSATION),
     muted_changed(CONVERSATION),
     error_frame(InvalidRequest("bad", details=[{"loc": ["text"], "type": "empty"}]), "k1", "sendMessage"),
-    error_frame(RateLimited("slow down", retry_after=3)),
+    error_frame(RateLimited("slow down", retry_after=3, limit="send")),
     error_frame(unexpected()),
     PongFrame(type="pong"),
 ]

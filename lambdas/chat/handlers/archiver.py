@@ -8,12 +8,12 @@ from typing import Any
 from chat.clock import utc_now
 from chat.config import require
 from chat.handlers.composition import archiver
-from chat.observability import logger
+from chat.observability import entry_point, logger
 
 require("media_bucket")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = archiver().run(utc_now(), time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info(

@@ -13,6 +13,7 @@ from chat.config import (
     vapid_private_key,
     vapid_public_key,
 )
+from chat.observability import EmfMetrics, metrics
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from chat.adapters.mongo.archive import MongoArchivableMessages, MongoArchiveIndex
     from chat.adapters.mongo.connections import MongoConnectionStore
     from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
+    from chat.adapters.mongo.health import MongoDatabaseProbe
     from chat.adapters.mongo.limits import MongoLoginAttemptStore, MongoRateLimitStore, MongoTypingThrottle
     from chat.adapters.mongo.logins import MongoLoginStore
     from chat.adapters.mongo.media import MongoMediaStore
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from chat.services.chat_settings import ChatSettingsService
     from chat.services.conversations import ConversationService
     from chat.services.groups import GroupService
+    from chat.services.health import HealthService
     from chat.services.media import MediaService
     from chat.services.message_changes import MessageChangeService
     from chat.services.messages import MessageService
@@ -137,6 +140,10 @@ class ProductionAdapters:
     def pusher(self) -> "ApiGatewayPusher":
         return pusher()
 
+    @property
+    def metrics(self) -> "EmfMetrics":
+        return metrics
+
     @cached_property
     def fan_out_queue(self) -> "SqsFanOutQueue | None":
         if not self._config.fan_out_queue_url:
@@ -222,6 +229,13 @@ class ProductionAdapters:
     def vapid_public_key(self) -> str | None:
         return vapid_public_key()
 
+    @cached_property
+    def database_probe(self) -> "MongoDatabaseProbe":
+        from chat.adapters.mongo.health import MongoDatabaseProbe
+
+        # The database is reached on the first ping, not here: one that is not configured answers "down".
+        return MongoDatabaseProbe(lambda: self._db, self._config.mongodb_timeout_ms)
+
 
 @cache
 def pusher() -> "ApiGatewayPusher":
@@ -244,6 +258,10 @@ def services() -> "Services":
 
 
 # What the handlers call: each builds its service (and its adapters) on first use.
+
+
+def health_service() -> "HealthService":
+    return services().health
 
 
 def access_tokens() -> "AccessTokens":

@@ -5,10 +5,10 @@ from typing import Any
 
 from chat.adapters.mongo.client import database
 from chat.adapters.mongo.indexes import ensure_indexes
-from chat.observability import logger
+from chat.observability import entry_point, logger
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = ensure_indexes(database())
     logger.info("indexes in place", extra={"indexes": created})

@@ -9,7 +9,7 @@ from typing import Any
 from chat.adapters.sqs_fan_out import job_from_body
 from chat.config import require
 from chat.handlers.composition import fan_out_worker
-from chat.observability import logger
+from chat.observability import entry_point, logger
 
 require("sockets")
 
@@ -27,10 +27,11 @@ def push_job(body: str) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
     for record in event.get("Records") or []:
+        logger.append_keys(sqs_message_id=record.get("messageId"))  # on each line about this job
         try:
             push_job(record["body"])
         except Exception:

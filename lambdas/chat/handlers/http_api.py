@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -13,13 +13,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.config import require
+from chat.handlers.composition import health_service
 from chat.handlers.http_routes import auth, conversations, media, messages, push, users
 from chat.handlers.http_routes.responses import answers
 from chat.handlers.http_routes.security import authenticated
 from chat.handlers.json_input import TOO_DEEP, TOO_LONG_NUMBER, nested_too_deeply, number_too_long
+from chat.handlers.refusals import log_crash, log_refusal
 from chat.models.api import Health
 from chat.models.errors import (
     ChatError,
@@ -31,7 +34,7 @@ from chat.models.errors import (
     UnsupportedMediaType,
     unexpected,
 )
-from chat.observability import logger
+from chat.observability import entry_point
 
 require("jwt_key", "sockets", "media_bucket", "media_links")
 
@@ -89,9 +92,22 @@ app.configure_openapi(**OPENAPI)  # type: ignore[arg-type]
 app.enable_swagger(path="/api/docs", **OPENAPI)  # type: ignore[arg-type]
 
 
-@app.get("/api/health", responses=answers(200), tags=["health"], summary="Liveness; needs no token")
-def health() -> Health:
-    return Health(status="ok")
+@app.get(
+    "/api/health",
+    responses=answers(200, 422, 500, 503),
+    tags=["health"],
+    summary="Liveness, or with deep=true readiness (MongoDB pinged); needs no token and tells only up or down",
+)
+def health(
+    deep: Annotated[
+        Literal["true", "false"],
+        Query(
+            description="true: ping MongoDB (one command, within MONGODB_TIMEOUT_MS) and answer 503 naming it "
+            "if it does not answer; false: touch nothing."
+        ),
+    ] = "false",
+) -> Health:
+    return health_service().check(deep=deep == "true")
 
 
 @app.get("/api/openapi.json", include_in_schema=False)
@@ -100,6 +116,12 @@ def openapi_document() -> Response[str]:
 
 
 def error_response(error: ChatError) -> Response[dict[str, Any]]:
+    """The one error answer, its refusal logged (and counted, for 429 and 503)."""
+    log_refusal(error)
+    return error_answer(error)
+
+
+def error_answer(error: ChatError) -> Response[dict[str, Any]]:
     headers = None
     if isinstance(error, RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
@@ -151,8 +173,8 @@ def unknown_route(_: NotFoundError) -> Response[dict[str, Any]]:
 
 @app.exception_handler(Exception)
 def unhandled_error(error: Exception) -> Response[dict[str, Any]]:
-    logger.exception("unhandled error")
-    return error_response(unexpected())
+    log_crash("unhandled error")
+    return error_answer(unexpected())
 
 
 def refusal(error: ChatError) -> dict[str, Any]:
@@ -231,9 +253,21 @@ def without_trailing_slashes(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "rawPath": path.rstrip("/") or "/"}
 
 
-@logger.inject_lambda_context(clear_state=True)
+def correlation(event: dict[str, Any]) -> dict[str, object]:
+    """What every log line of a request carries: API Gateway's request id (its access log's
+    `requestId`) and the route; the user is added once their token is checked (security.py)."""
+    context = event.get("requestContext") or {}
+    route = context.get("routeKey")
+    if not route or route == "$default":  # a catch-all route (the local gateway's): the request's own
+        http = context.get("http") or {}
+        route = f"{http.get('method', '')} {event.get('rawPath', '')}".strip()
+    return {"correlation_id": context.get("requestId"), "route": route}
+
+
+@entry_point(correlation)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = body_refusal(event)
     if refused is not None:
+        log_refusal(refused)
         return refusal(refused)
     return app.resolve(without_trailing_slashes(event), context)

@@ -10,7 +10,7 @@ from typing import Any
 from chat.adapters.sqs_notifications import job_from_body
 from chat.config import require
 from chat.handlers.composition import notifier
-from chat.observability import logger
+from chat.observability import entry_point, logger
 
 require("vapid_key", "notify_queue")
 
@@ -26,10 +26,11 @@ def deliver_job(body: str, context: Any) -> None:
     logger.debug("notification job done", extra={"message_id": job.message_id, "attempt": job.attempt, **counts})
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
     for record in event.get("Records") or []:
+        logger.append_keys(sqs_message_id=record.get("messageId"))  # on each line about this job
         try:
             deliver_job(record["body"], context)
         except Exception:

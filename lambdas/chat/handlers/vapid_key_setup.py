@@ -5,10 +5,10 @@ a new one would orphan every browser's subscription, which names the key it was 
 from typing import Any
 
 from chat.handlers.key_setup import key_pair_resource
-from chat.observability import logger
+from chat.observability import entry_point
 from chat.push_keys import new_vapid_key, vapid_public_key
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return key_pair_resource(event, "vapid-key", new_vapid_key, vapid_public_key)

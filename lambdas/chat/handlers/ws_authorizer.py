@@ -5,7 +5,7 @@ from typing import Any
 
 from chat.config import require, settings
 from chat.handlers.composition import access_tokens
-from chat.handlers.ws_protocol import Event
+from chat.handlers.ws_protocol import Event, websocket_entry_point
 from chat.models.errors import NotAuthenticated
 from chat.observability import logger
 
@@ -35,7 +35,7 @@ def policy(principal: str, effect: str, resource: str, context: dict[str, str]) 
     }
 
 
-@logger.inject_lambda_context(clear_state=True)
+@websocket_entry_point
 def lambda_handler(event: Event, context: Any) -> Event:
     origin = origin_refused(event)
     if origin is not None:
@@ -48,6 +48,7 @@ def lambda_handler(event: Event, context: Any) -> Event:
         logger.info("handshake refused", extra={"reason": error.message})
         # The exact message "Unauthorized" is what makes API Gateway answer 401.
         raise Exception("Unauthorized") from None
+    logger.append_keys(user_id=bearer.user_id)
     # The login goes with the socket, so ending that login can close it.
     context = {"userId": bearer.user_id, "loginId": bearer.login_id}
     return policy(bearer.user_id, "Allow", event["methodArn"], context)

@@ -5,17 +5,21 @@ from typing import Any
 
 from chat.config import require
 from chat.handlers.composition import presence_service
-from chat.handlers.ws_protocol import Event, caller_id, connection_id
+from chat.handlers.ws_protocol import Event, caller_id, connection_id, websocket_entry_point
 from chat.models.errors import ChatError
 from chat.observability import logger
 
 require("sockets")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@websocket_entry_point
 def lambda_handler(event: Event, context: Any) -> Event:
     try:
         presence_service().disconnected(connection_id(event), caller_id(event))
     except ChatError as error:
-        logger.warning("could not forget a closed connection", extra={"reason": error.message})
+        # Nothing to answer (the socket is closed): the TTL index forgets it.
+        logger.warning(
+            "could not forget a closed connection",
+            extra={"status": error.status, "code": error.code, "reason": error.message},
+        )
     return {"statusCode": 200}

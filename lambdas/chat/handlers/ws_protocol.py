@@ -1,6 +1,6 @@
-"""What every WebSocket route shares: reading API Gateway's event, and turning
-results and errors into the frame API Gateway sends back to the caller's socket
-(each route has a route response, so its return body is the reply)."""
+"""What every WebSocket route shares: reading API Gateway's event, the correlation keys its
+log lines carry, and turning results and errors into the frame API Gateway sends back to the
+caller's socket (each route has a route response, so its return body is the reply)."""
 
 import functools
 import json
@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat.handlers.json_input import TOO_DEEP, TOO_LONG_NUMBER, nested_too_deeply, number_too_long
+from chat.handlers.refusals import log_crash, log_refusal
 from chat.models.errors import ChatError, InvalidRequest, RateLimited, unexpected
-from chat.observability import logger
+from chat.observability import entry_point
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -34,6 +35,22 @@ def caller_login_id(event: Event) -> str | None:
     """The login whose access token opened the socket (None from an authorizer before logins)."""
     login_id = event["requestContext"]["authorizer"].get("loginId")
     return str(login_id) if login_id else None
+
+
+def correlation(event: Event) -> dict[str, object]:
+    """What every log line of a WebSocket invocation carries: API Gateway's request id (its
+    access log's `requestId`), the route, the socket and the user the authorizer let in (the
+    authorizer's own event has none yet)."""
+    context = event.get("requestContext") or {}
+    return {
+        "correlation_id": context.get("requestId"),
+        "route": context.get("routeKey"),
+        "connection_id": context.get("connectionId"),
+        "user_id": (context.get("authorizer") or {}).get("userId"),
+    }
+
+
+websocket_entry_point = entry_point(correlation)
 
 
 def parse_frame(event: Event) -> dict[str, Any]:
@@ -94,16 +111,17 @@ def frame_route(route: Callable[[Event], "ServerFrame | None"]) -> Callable[[Eve
     """Runs a frame route: its frame (if any) is the reply; any failure becomes
     an `error` frame and the socket stays open."""
 
+    @websocket_entry_point
     @functools.wraps(route)
-    @logger.inject_lambda_context(clear_state=True)
     def handler(event: Event, context: Any) -> Event:
         try:
             frame = route(event)
             return reply(frame) if frame is not None else {"statusCode": 200}
         except ChatError as error:
+            log_refusal(error)
             return reply(error_frame(error, _client_msg_id(event), _action(event)))
         except Exception:
-            logger.exception("unhandled error in a WebSocket route")
+            log_crash("unhandled error in a WebSocket route")
             return reply(error_frame(unexpected(), _client_msg_id(event), _action(event)))
 
     return handler

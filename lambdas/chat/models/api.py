@@ -7,7 +7,17 @@ edge and never reaches a query."""
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from chat.models.chat import Conversation, Message, Receipt, Timestamp, User
 
@@ -311,8 +321,27 @@ class MessagePage(BaseModel):
     )
 
 
+# What the deep health check found of one dependency (only "mongodb" so far).
+DependencyState = Literal["ok", "unavailable"]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
+    checks: dict[str, DependencyState] | None = Field(
+        default=None,
+        description='With deep=true: each dependency pinged and its state, such as {"mongodb": "ok"}. '
+        "Left out of the plain check, which touches nothing.",
+        json_schema_extra=not_null,
+    )
+
+    # No return annotation: pydantic would document the body as that type instead of this model.
+    @model_serializer(mode="wrap")
+    def _without_unchecked(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """The plain check's body stays the contract's `{"status": "ok"}`: no `checks`, never null."""
+        body = handler(self)
+        if body.get("checks") is None:
+            body.pop("checks", None)
+        return body
 
 
 # --- errors ----------------------------------------------------------------------
@@ -338,6 +367,12 @@ class ErrorInfo(BaseModel):
     )
     retryAfter: int | None = Field(
         default=None, description="With 429: seconds to wait, as in Retry-After.", json_schema_extra=not_null
+    )
+    checks: dict[str, DependencyState] | None = Field(
+        default=None,
+        description="With 503 from GET /api/health?deep=true: each dependency pinged and its state, such as "
+        '{"mongodb": "unavailable"}.',
+        json_schema_extra=not_null,
     )
 
 

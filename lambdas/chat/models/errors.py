@@ -104,9 +104,10 @@ class RateLimited(ChatError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int, limit: str) -> None:
         super().__init__(message)
         self.retry_after = retry_after  # whole seconds; HTTP also sends it as Retry-After
+        self.limit = limit  # which limit refused it (logged and counted, never sent)
 
     def to_body(self) -> dict[str, Any]:
         body = super().to_body()
@@ -117,3 +118,17 @@ class RateLimited(ChatError):
 class ServiceUnavailable(ChatError):
     status = 503
     code = "service_unavailable"
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """The deep health check found a dependency down: the 503 names each one checked and its state."""
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        down = ", ".join(name for name, state in checks.items() if state != "ok")
+        super().__init__(f"Unreachable right now: {down}. Try again shortly.")
+        self.checks = checks
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["checks"] = self.checks
+        return body

@@ -1,6 +1,7 @@
 """What the services need from the outside world. The MongoDB and API Gateway
 adapters implement these, and so do the in-memory fakes the unit tests use."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal, Protocol
@@ -370,6 +371,14 @@ class MediaLinkSigner(Protocol):
     def public_url(self, key: str) -> str: ...
 
 
+class Metrics(Protocol):
+    """What an operator counts (CloudWatch metrics in production: chat.observability). Counts are
+    summed over an invocation. `by` breaks one down by a dimension of few values (a limit's name,
+    a reason; never a user's or a conversation's id), and the total is kept too. Never raises."""
+
+    def count(self, name: str, value: float = 1, *, by: Mapping[str, str] | None = None) -> None: ...
+
+
 FanOutJob = tuple[list[str], bytes]  # connection ids, and the one frame for all of them
 
 
@@ -548,3 +557,11 @@ class ArchivableMessages(Protocol):
     def forget(self, conversation_id: str, archived: HistorySlice) -> int:
         """Deletes the hot copies of these messages unless changed since (their revision moved
         on: the newer copy stays hot), and the reserved seqs; how many messages went."""
+
+
+class DatabaseProbe(Protocol):
+    """The deep health check's view of the database."""
+
+    def ping(self) -> bool:
+        """Whether the database answers one `ping` within its configured timeout (MONGODB_TIMEOUT_MS
+        in all, server selection included); never raises for a database that is down."""

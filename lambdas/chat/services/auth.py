@@ -16,6 +16,7 @@ from chat.models.ports import (
     ConnectionStore,
     LoginAttemptStore,
     LoginStore,
+    Metrics,
     RefreshGrant,
     RefreshTokenStore,
     UserStore,
@@ -51,6 +52,7 @@ class AuthService:
         logins: LoginStore,
         connections: ConnectionStore,
         sockets: Callable[[], "FanOut"],
+        metrics: Metrics,
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
@@ -61,6 +63,7 @@ class AuthService:
         self._logins = logins
         self._connections = connections
         self._sockets = sockets  # built on first use: log-in and sign-up never push
+        self._metrics = metrics
 
     def signup(self, request: SignupRequest) -> Session:
         user = User(
@@ -84,14 +87,17 @@ class AuthService:
         if ends is not None:
             wait = max(1, math.ceil((ends - now).total_seconds()))
             logger.warning("log-in guessing refused", extra={"username": name, "source": source, "retry_after": wait})
+            self._metrics.count("LoginLockouts")
             raise RateLimited(
                 f"Too many wrong passwords for this username from here; try again in {wait} seconds.",
                 retry_after=wait,
+                limit="login_failures",
             )
         ceiling = self._login_attempts.reserve(
             f"user:{name}", now, LOGIN_FAILURE_WINDOW, MAX_LOGIN_ATTEMPTS_PER_USERNAME
         )
         if ceiling is not None:
+            self._metrics.count("LoginCeilingExceeded")
             logger.error(
                 "log-in attempts for one username past the ceiling", extra={"username": name, "source": source}
             )
@@ -99,6 +105,7 @@ class AuthService:
         # An unknown name still pays for a hash check: same path, same time, same answer.
         password_hash = credentials.password_hash if credentials else None
         if not self._passwords.verify(password_hash, request.password) or credentials is None:
+            self._metrics.count("LoginFailures")
             raise InvalidCredentials("The username or password is wrong.")
         self._login_attempts.clear(key)
         if self._passwords.needs_rehash(credentials.password_hash):
@@ -120,6 +127,7 @@ class AuthService:
                     "refresh token reused; login ended",
                     extra={"user_id": used.user_id, "login_id": used.family_id, "source": source},
                 )
+                self._metrics.count("RefreshTokenReuse")
                 self._end_logins(used.user_id, [used.family_id])
             raise InvalidRefreshToken("The refresh token is not valid; log in again.")
         state = self._logins.state(grant.family_id, grant.user_id)

@@ -17,11 +17,11 @@ from urllib.parse import quote
 from chat.clock import utc_now
 from chat.models.api import AttachmentRef, AvatarUploadRequest, UploadForm, UploadTicket, UploadUrlRequest
 from chat.models.chat import Attachment
-from chat.models.errors import Forbidden, InvalidMedia, NotFound
-from chat.models.ports import MediaLinkSigner, MediaStorage, MediaStore, MediaUpload, MembershipCheck
+from chat.models.errors import ChatError, Forbidden, InvalidMedia, NotFound
+from chat.models.ports import MediaLinkSigner, MediaStorage, MediaStore, MediaUpload, MembershipCheck, Metrics
 from chat.services.ids import new_id
 from chat.services.media_links import attachment_key
-from chat.services.media_types import HEAD_BYTES, KINDS, bare_type, kind_for, sniff
+from chat.services.media_types import HEAD_BYTES, KINDS, MediaKind, bare_type, kind_for, sniff
 
 UPLOAD_FORM_TTL_SECONDS = 300
 # Unused uploads are forgotten with their bytes (the bucket expires incoming/ after 2 days).
@@ -37,17 +37,24 @@ def avatar_key(owner_id: str, media_id: str, content_type: str) -> str:
 
 class MediaService:
     def __init__(
-        self, uploads: MediaStore, storage: MediaStorage, signer: MediaLinkSigner, members: MembershipCheck
+        self,
+        uploads: MediaStore,
+        storage: MediaStorage,
+        signer: MediaLinkSigner,
+        members: MembershipCheck,
+        *,
+        metrics: Metrics,
     ) -> None:
         self._uploads = uploads
         self._storage = storage
         self._signer = signer  # for avatars' public URLs
         self._members = members
+        self._metrics = metrics  # refusals, by reason (MediaRefused)
         # One pool per container (this service is built once), not one per send.
         self._checks = ThreadPoolExecutor(MAX_PARALLEL_CHECKS, thread_name_prefix="media-check")
 
     def attachment_upload(self, owner_id: str, request: UploadUrlRequest) -> UploadTicket:
-        kind = kind_for(request.contentType, request.size)
+        kind = self._kind(request.contentType, request.size)
         self._members.require_member(request.conversationId, owner_id)
         return self._issue(
             owner_id=owner_id,
@@ -59,7 +66,7 @@ class MediaService:
         )
 
     def avatar_upload(self, owner_id: str, request: AvatarUploadRequest) -> UploadTicket:
-        kind = kind_for(request.contentType, request.size, avatar=True)
+        kind = self._kind(request.contentType, request.size, avatar=True)
         return self._issue(
             owner_id=owner_id,
             purpose="avatar",
@@ -136,6 +143,17 @@ class MediaService:
             mediaId=media_id, upload=UploadForm(url=url, fields=fields), expiresIn=UPLOAD_FORM_TTL_SECONDS
         )
 
+    def _kind(self, content_type: str, size: int, *, avatar: bool = False) -> MediaKind:
+        try:
+            return kind_for(content_type, size, avatar=avatar)
+        except ChatError:
+            self._metrics.count("MediaRefused", by={"reason": "not_accepted"})  # a type or size no upload may have
+            raise
+
+    def _refused(self, message: str) -> InvalidMedia:
+        self._metrics.count("MediaRefused", by={"reason": "failed_check"})  # not what its upload form promised
+        return InvalidMedia(message)
+
     def _owned(self, owner_id: str, media_ids: list[str], purpose: str) -> list[MediaUpload]:
         found = {u.media_id: u for u in self._uploads.get_many(media_ids)}
         uploads = []
@@ -179,15 +197,15 @@ class MediaService:
         found = self._storage.inspect(upload.upload_key, HEAD_BYTES)
         name = upload.name
         if found is None:
-            raise InvalidMedia(f"{name!r} has not been uploaded (or its upload form expired); upload it, then send.")
+            raise self._refused(f"{name!r} has not been uploaded (or its upload form expired); upload it, then send.")
         if found.size == 0:
-            raise InvalidMedia(f"{name!r} is empty.")
+            raise self._refused(f"{name!r} is empty.")
         if found.size > upload.max_size:
-            raise InvalidMedia(f"{name!r} is {found.size:,} bytes, more than the {upload.max_size:,} declared.")
+            raise self._refused(f"{name!r} is {found.size:,} bytes, more than the {upload.max_size:,} declared.")
         if bare_type(found.content_type) != upload.content_type:
-            raise InvalidMedia(f"{name!r} was uploaded as {found.content_type!r}, not {upload.content_type!r}.")
+            raise self._refused(f"{name!r} was uploaded as {found.content_type!r}, not {upload.content_type!r}.")
         sniffed = sniff(upload.content_type, found.head, complete=found.size <= len(found.head))
         if not sniffed.matches:
             label = KINDS[upload.content_type].label
-            raise InvalidMedia(f"{name!r} is not a {label}: its content does not match {upload.content_type}.")
+            raise self._refused(f"{name!r} is not a {label}: its content does not match {upload.content_type}.")
         return replace(upload, published_key=published_key, size=found.size, width=sniffed.width, height=sniffed.height)

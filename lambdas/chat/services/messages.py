@@ -22,6 +22,7 @@ from chat.models.ports import (
     HistorySlice,
     MembershipCheck,
     MessageStore,
+    Metrics,
     SeqAllocation,
 )
 from chat.services.conversations import ConversationService, direct_key
@@ -77,6 +78,7 @@ class MessageService:
         links: "MediaLinks",
         archive: "Callable[[], ArchivedHistory]",
         archived_messages: "Callable[[], ArchivedMessages]",
+        metrics: Metrics,
         notifications: "Callable[[], NotificationsOnSend] | None" = None,
     ) -> None:
         self._conversations = conversations
@@ -94,6 +96,7 @@ class MessageService:
         self._archived_messages = archived_messages
         # Built on the first send that finds a member away (None: this deploy sends no push).
         self._notifications = notifications
+        self._metrics = metrics
 
     def send_message(
         self, sender_id: str, request: SendMessageRequest, from_connection: str | None = None
@@ -135,6 +138,8 @@ class MessageService:
             (acks, message_ack(message, version)),
             (except_connection(sockets, from_connection), message_received(message, version)),
         )
+        self._metrics.count("MessagesSent")
+        self._metrics.count("PushesPerMessage", report.pushes())
         if self._notifications is not None:
             # After the pushes, so the sender's ack never waits for it. Away: no socket took the
             # frame (none open, or only dead ones that answered 410), and none has it coming.
@@ -177,6 +182,7 @@ class MessageService:
         # lost entries (and one from the future is not ours): start over from history.
         first = log[0][0] if log else conversation.version + 1
         if not first - 1 <= since <= conversation.version:
+            self._metrics.count("CatchUpResyncs")
             return ChangesPage(conversation=current, messages=[], cursor=conversation.version, resync=True)
         message_ids = list(dict.fromkeys(message_id for version, message_id in log if version > since and message_id))
         changed = self._messages.get_many(message_ids) if message_ids else []

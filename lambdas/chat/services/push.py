@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.chat import Connection
-from chat.models.ports import ConnectionGone, ConnectionStore, FanOutJob, FanOutQueue, Pusher, PushRejected
+from chat.models.ports import (
+    ConnectionGone,
+    ConnectionStore,
+    FanOutJob,
+    FanOutQueue,
+    Metrics,
+    Pusher,
+    PushRejected,
+)
 from chat.observability import logger
 
 if TYPE_CHECKING:
@@ -52,6 +60,21 @@ class FanOutReport:
     rejected: list[str] = field(default_factory=list)  # refused for good (a 4xx): not retried
     queued: list[str] = field(default_factory=list)  # handed to fan-out workers
 
+    def pushes(self) -> int:
+        """Every socket this fan-out was for, whatever became of its push."""
+        return sum(len(outcome) for outcome in (self.delivered, self.gone, self.failed, self.rejected, self.queued))
+
+
+# Counted for every fan-out, in the function that pushes (a queued push is counted again, by
+# its outcome, in the worker that makes it).
+OUTCOME_METRICS = {
+    "delivered": "FanOutDelivered",
+    "gone": "FanOutGone",
+    "failed": "FanOutFailed",
+    "rejected": "FanOutRejected",
+    "queued": "FanOutQueued",
+}
+
 
 class FanOut:
     """Pushes frames to sockets, wide: `threads` pushes in flight at once. With a queue, a
@@ -70,6 +93,7 @@ class FanOut:
         inline_max: int = 200,
         batch_size: int = 500,
         sleep: Callable[[float], None] = time.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pusher = pusher
         self._connections = connections
@@ -77,6 +101,7 @@ class FanOut:
         self._inline_max = inline_max
         self._batch_size = batch_size
         self._sleep = sleep
+        self._metrics = metrics
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="fan-out")
 
     def send(self, *batches: tuple[Sequence[str], "ServerFrame"]) -> FanOutReport:
@@ -170,6 +195,10 @@ class FanOut:
         """Waits for the pushes' outcomes, then forgets the connections API Gateway says are gone."""
         for (connection_id, _), outcome in zip(deliveries, outcomes, strict=True):
             getattr(report, outcome).append(connection_id)
+        if self._metrics is not None:
+            for outcome, metric in OUTCOME_METRICS.items():
+                if count := len(getattr(report, outcome)):
+                    self._metrics.count(metric, count)
         if report.rejected:
             # Once per fan-out, not per socket: a 403 here means a role or signing fault.
             logger.error("pushes rejected by API Gateway", extra={"rejected": len(report.rejected)})

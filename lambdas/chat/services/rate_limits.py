@@ -11,7 +11,6 @@ from chat.clock import utc_now
 from chat.models.errors import RateLimited
 from chat.models.limits import RATE_LIMITS, LimitName, RateLimit
 from chat.models.ports import RateLimitStore
-from chat.observability import logger
 
 
 class RateLimits:
@@ -28,9 +27,10 @@ class RateLimits:
         if wait is None:
             return
         retry_after = max(1, math.ceil(wait))
-        logger.info("rate limited", extra={"action": action, "who": who, "retry_after": retry_after})
+        # Logged and counted, by its limit's name, where the refusal is answered (chat.handlers.refusals).
         raise RateLimited(
             f"Too many {RATE_LIMITS[action][1]}: at most {limit.count} in {limit.seconds} s. "
             f"Slow down and try again in {retry_after} s.",
             retry_after=retry_after,
+            limit=action,
         )

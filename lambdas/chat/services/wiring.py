@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ArchiveStorage,
         ConnectionStore,
         ConversationStore,
+        DatabaseProbe,
         FanOutQueue,
         LoginAttemptStore,
         LoginStore,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         MediaStorage,
         MediaStore,
         MessageStore,
+        Metrics,
         NotificationQueue,
         PushDeliveryLog,
         Pusher,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from chat.services.chat_settings import ChatSettingsService
     from chat.services.conversations import ConversationService
     from chat.services.groups import GroupService
+    from chat.services.health import HealthService
     from chat.services.media import MediaService
     from chat.services.media_links import MediaLinks
     from chat.services.membership import Membership
@@ -116,6 +119,13 @@ class Adapters(Protocol):
     def vapid_public_key(self) -> str | None:
         """The application server key browsers subscribe with."""
 
+    @property
+    def metrics(self) -> "Metrics":
+        """Where the services count what an operator watches."""
+
+    @property
+    def database_probe(self) -> "DatabaseProbe": ...
+
 
 # cached_property takes no lock on Python 3.12+. Lambda runs one event per container and no pool
 # thread reaches a Services property, so none is needed there; on the local gateway, which runs
@@ -145,6 +155,12 @@ class Services:
         )
 
     @cached_property
+    def health(self) -> "HealthService":
+        from chat.services.health import HealthService
+
+        return HealthService(self.adapters.database_probe)
+
+    @cached_property
     def rate_limits(self) -> "RateLimits":
         from chat.services.rate_limits import RateLimits
 
@@ -166,6 +182,7 @@ class Services:
             logins=adapters.logins,
             connections=adapters.connections,
             sockets=lambda: self.fan_out,
+            metrics=adapters.metrics,
         )
 
     @cached_property
@@ -207,7 +224,13 @@ class Services:
         from chat.services.media import MediaService
 
         adapters = self.adapters
-        return MediaService(adapters.media_uploads, adapters.media_storage, adapters.link_signer, self.membership)
+        return MediaService(
+            adapters.media_uploads,
+            adapters.media_storage,
+            adapters.link_signer,
+            self.membership,
+            metrics=adapters.metrics,
+        )
 
     @cached_property
     def messages(self) -> "MessageService":
@@ -225,6 +248,7 @@ class Services:
             links=self.media_links,
             archive=lambda: self.archived_history,
             archived_messages=lambda: self.archived_messages,
+            metrics=adapters.metrics,
             notifications=(lambda: self.notifications_on_send) if self._config.notify_queue_url else None,
         )
 
@@ -318,6 +342,7 @@ class Services:
             inline_max=config.fan_out_inline_max,
             batch_size=config.fan_out_batch_size,
             sleep=self._sleep,
+            metrics=self.adapters.metrics,
         )
 
     @cached_property
@@ -326,7 +351,11 @@ class Services:
         from chat.services.push import FanOut
 
         return FanOut(
-            self.adapters.pusher, self.adapters.connections, threads=self._config.fan_out_threads, sleep=self._sleep
+            self.adapters.pusher,
+            self.adapters.connections,
+            threads=self._config.fan_out_threads,
+            sleep=self._sleep,
+            metrics=self.adapters.metrics,
         )
 
     @cached_property

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from chat.handlers.composition import access_tokens
 from chat.models.errors import NotAuthenticated
+from chat.observability import logger
 from chat.services.tokens import Bearer
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -16,7 +17,9 @@ def authenticated(request: Request) -> Bearer:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Send 'Authorization: Bearer <accessToken>'.")
-    return access_tokens().verify_access_token(token.strip())
+    bearer = access_tokens().verify_access_token(token.strip())
+    logger.append_keys(user_id=bearer.user_id)  # on every later log line of the request
+    return bearer
 
 
 def authenticated_user_id(bearer: Annotated[Bearer, Depends(authenticated)]) -> str:

@@ -456,7 +456,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness; needs no token */
+        /** Liveness, or with deep=true readiness (MongoDB pinged); needs no token and tells only up or down */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -689,6 +689,13 @@ export interface components {
              * @description With 429: seconds to wait, as in Retry-After.
              */
             retryAfter?: number;
+            /**
+             * Checks
+             * @description With 503 from GET /api/health?deep=true: each dependency pinged and its state, such as {"mongodb": "unavailable"}.
+             */
+            checks?: {
+                [key: string]: "ok" | "unavailable";
+            };
         };
         /** Health */
         Health: {
@@ -697,6 +704,13 @@ export interface components {
              * @constant
              */
             status: "ok";
+            /**
+             * Checks
+             * @description With deep=true: each dependency pinged and its state, such as {"mongodb": "ok"}. Left out of the plain check, which touches nothing.
+             */
+            checks?: {
+                [key: string]: "ok" | "unavailable";
+            };
         };
         /** LoginRequest */
         LoginRequest: {
@@ -3923,7 +3937,10 @@ export interface operations {
     };
     health_api_health_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: ping MongoDB (one command, within MONGODB_TIMEOUT_MS) and answer 503 naming it if it does not answer; false: touch nothing. */
+                deep?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3937,6 +3954,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The input is not valid (`invalid_request`, with `details`), or an upload is not what it claims (`invalid_media`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`); never with `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the media storage is unreachable right now; try again shortly (`service_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
