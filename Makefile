@@ -11,8 +11,10 @@ WEB_DEPS := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/public -type f) web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.sw.json
 CDK_FLAGS := --no-notices -c stage=$(STAGE) \
-	$(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME) -c certificateArn=$(CERTIFICATE_ARN)) \
-	$(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
+	$(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME) -c certificateArn=$(CERTIFICATE_ARN))
+# Where alarms are e-mailed: the stack's AlarmEmail parameter, which later deploys keep unless given again.
+# ALARM_EMAIL=ops@example.com subscribes that address; ALARM_EMAIL= (named, empty) unsubscribes; unnamed keeps it.
+ALARM_EMAIL_PARAMETER := $(if $(filter-out undefined,$(origin ALARM_EMAIL)),--parameters AlarmEmail=$(ALARM_EMAIL))
 export CDK_DISABLE_CLI_TELEMETRY := true
 
 # Node: .nvmrc names the version. The web tools need 22.12 or newer (Vitest 5's floor), the CDK CLI and jsii run on
@@ -21,20 +23,23 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 NODE_VERSION := $(shell cat .nvmrc)
 NODE_MIN := 22.12.0
 SYSTEM_NODE := $(shell node --version 2>/dev/null)
+# The same range as `engines` in web/package.json: 22.12+ on 22, then the even (LTS) lines from 24.
 NODE_TOO_OLD := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
-	process.stdout.write(a < 22 || (a === 22 && b < 12) ? "yes" : "")' 2>/dev/null || echo yes)
+	process.stdout.write(a < 22 || (a === 22 && b < 12) || a === 23 || a === 25 ? "yes" : "")' 2>/dev/null || echo yes)
 NODE_STATUS := $(SYSTEM_NODE) on PATH (22.12 or newer is needed; .nvmrc names $(NODE_VERSION))
 ifeq ($(NODE_TOO_OLD),yes)
 LOCAL_NODE_DIR := .tools/node
-NODE_STATUS := $(or $(SYSTEM_NODE),no node) on PATH is older than $(NODE_MIN): make runs Node $(NODE_VERSION) from $(LOCAL_NODE_DIR) (installed on first use)
+NODE_STATUS := $(or $(SYSTEM_NODE),no node) on PATH is not a Node the tools support (22.12+ on 22, or 24+ even releases): make runs Node $(NODE_VERSION) from $(LOCAL_NODE_DIR) (installed on first use)
 NODE := $(LOCAL_NODE_DIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/$(LOCAL_NODE_DIR)/node_modules/.bin:$(PATH)
 
 $(NODE): .nvmrc
-	@echo "Node $(or $(SYSTEM_NODE),(not found)) is older than $(NODE_MIN), which Vitest needs: installing Node $(NODE_VERSION) into $(LOCAL_NODE_DIR) from the npm registry (about 10 s, once; your own Node is left alone)"
+	@echo "Node $(or $(SYSTEM_NODE),(not found)) is not one Vitest supports ($(NODE_MIN)+ on 22, or an even release from 24): installing Node $(NODE_VERSION) into $(LOCAL_NODE_DIR) from the npm registry (about 10 s, once; your own Node is left alone)"
 	@command -v npm >/dev/null || { echo "npm is needed to fetch Node $(NODE_VERSION): install Node $(NODE_VERSION) (see .nvmrc) and run make again" >&2; exit 1; }
 	npm install --prefix $(LOCAL_NODE_DIR) --no-save --no-audit --no-fund --loglevel=error \
-		node-$$(node -p 'process.platform + "-" + process.arch' 2>/dev/null || echo linux-x64)@$(NODE_VERSION)
+		node-$$(node -p 'process.platform + "-" + process.arch' 2>/dev/null || echo linux-x64)@$(NODE_VERSION) \
+	|| { echo "The npm registry has no Node $(NODE_VERSION) package for this platform (it has Linux x64 and arm64):" \
+		"install Node $(NODE_VERSION) yourself (e.g. nvm install, which reads .nvmrc) and run make again" >&2; exit 1; }
 	@touch $@
 	@echo "Using Node $$($@ --version) from $(LOCAL_NODE_DIR) for every make target that runs Node"
 endif
@@ -69,7 +74,8 @@ $(STAMP): requirements-tools.txt requirements-dev.lock
 # Existing pins are kept unless LOCK_FLAGS=--upgrade (or --upgrade-package NAME).
 LOCK_FLAGS ?=
 lock: $(STAMP)
-	$(BIN)/uv pip compile requirements-tools.txt --universal --generate-hashes --quiet --output-file requirements-tools.txt
+	$(BIN)/uv pip compile requirements-tools.txt --universal --generate-hashes --quiet $(LOCK_FLAGS) \
+		--output-file requirements-tools.txt
 	$(BIN)/uv pip compile requirements.txt $$($(BIN)/python layers/build.py --uv-target) \
 		--generate-hashes --quiet $(LOCK_FLAGS) --output-file requirements.lock
 	$(BIN)/uv pip compile requirements-dev.txt --universal --python-version 3.11 --constraint requirements.lock \
@@ -133,14 +139,14 @@ bootstrap: $(STAMP) $(CDK) | $(NODE)
 # What `make deploy` would change in the account, resource by resource, and what it would replace: run it first.
 # Like deploy, it hands a MONGODB_URI to the CLI without showing it; without one the stored URI is assumed unchanged.
 diff: $(STAMP) $(CDK) $(WEB_BUILD) | $(NODE)
-	@echo "$(CDK) diff $(CDK_FLAGS)$(if $(value MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
-	@$(CDK) diff $(CDK_FLAGS) $(if $(value MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
+	@echo "$(CDK) diff $(CDK_FLAGS) $(ALARM_EMAIL_PARAMETER)$(if $(value MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
+	@$(CDK) diff $(CDK_FLAGS) $(ALARM_EMAIL_PARAMETER) $(if $(value MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
 
 # The MongoDB URI is asked for on the first deploy; later deploys keep the stored one unless you pass a new one.
 # The recipe is not echoed: it carries the MongoDB URI, password and all.
 deploy: $(STAMP) $(CDK) $(WEB_BUILD) | $(NODE)
-	@echo "$(CDK) deploy $(CDK_FLAGS) --require-approval broadening$(if $(value MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
-	@$(CDK) deploy $(CDK_FLAGS) --require-approval broadening \
+	@echo "$(CDK) deploy $(CDK_FLAGS) --require-approval broadening $(ALARM_EMAIL_PARAMETER)$(if $(value MONGODB_URI), --parameters MongoDbUri=<from MONGODB_URI: not shown>)"
+	@$(CDK) deploy $(CDK_FLAGS) --require-approval broadening $(ALARM_EMAIL_PARAMETER) \
 		$(if $(value MONGODB_URI),--parameters MongoDbUri="$$MONGODB_URI")
 
 destroy: $(STAMP) $(CDK) | $(NODE)
@@ -151,6 +157,7 @@ layer: $(STAMP)
 
 bench: $(STAMP) $(WEB_BUILD) browser | $(NODE)
 	$(BIN)/python -m benchmarks.import_times
+	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.authorizer_first_event
 	$(BIN)/python -m benchmarks.send_path
 	$(BIN)/python -m benchmarks.media_send

@@ -3,7 +3,8 @@
 
 cdk synth -c stage=dev|prod     (or `make synth STAGE=prod`)
     [-c domainName=... -c certificateArn=...]   the web app on your own domain
-    [-c alarmEmail=ops@example.com]              alarms e-mailed there too
+
+cdk deploy ... --parameters AlarmEmail=ops@example.com   alarms e-mailed there too (kept by later deploys)
 """
 
 import os
@@ -32,16 +33,18 @@ def build_app(outdir: str | None = None, context: dict[str, object] | None = Non
     domain_name, certificate_arn = app.node.try_get_context("domainName"), app.node.try_get_context("certificateArn")
     if bool(domain_name) != bool(certificate_arn):
         raise ValueError("Give both -c domainName=... and -c certificateArn=... (an ACM certificate in us-east-1)")
-    # Where alarms are e-mailed (optional: without it, they show in CloudWatch and on the topic only).
-    alarm_email = app.node.try_get_context("alarmEmail")
-    if alarm_email is not None and "@" not in str(alarm_email):
-        raise ValueError(f"-c alarmEmail={alarm_email!r} is no e-mail address")
+    # Where alarms are e-mailed is the stack's AlarmEmail parameter, which later deploys keep. A synth-time
+    # setting would not be: a deploy that left it out would unsubscribe the address. Refused, not ignored.
+    if app.node.try_get_context("alarmEmail") is not None:
+        raise ValueError(
+            "-c alarmEmail is not read: pass the address as a stack parameter, which later deploys keep: "
+            "cdk deploy --parameters AlarmEmail=ops@example.com (make deploy ALARM_EMAIL=ops@example.com)"
+        )
     ChatStack(
         app,
         f"Chat-{stage.name}",
         stage=stage,
         web_domain=CustomDomain(domain_name, certificate_arn) if domain_name else None,
-        alarm_email=str(alarm_email) if alarm_email else None,
         description=f"Real-time chat backend ({stage.name})",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )

@@ -38,7 +38,6 @@ class ChatStack(Stack):
         *,
         stage: StageSettings,
         web_domain: CustomDomain | None = None,
-        alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -154,7 +153,6 @@ class ChatStack(Stack):
             fan_out=fan_out,
             notifications=notifications,
             health_check=self.health_check,
-            alarm_email=alarm_email,
         )
 
         CfnOutput(self, "HttpApiUrl", value=http_api.url, description="Base URL of the HTTP API (routes under /api)")

@@ -85,7 +85,8 @@ class ArchiveSettings:
 @dataclass(frozen=True)
 class AlarmSettings:
     """When the stack's alarms go off (infra/constructs/monitoring.py; what each one means and what to do:
-    README, Operating it). Counts are per 5 minutes; the e-mail they go to is a deploy setting (-c alarmEmail=...)."""
+    README, Operating it). Counts are per 5 minutes; the e-mail they go to is the stack's
+    AlarmEmail parameter (cdk deploy --parameters AlarmEmail=...)."""
 
     function_errors: int = 1  # failed invocations (uncaught exception, timeout) of any one function
     function_throttles: int = 1  # invocations Lambda refused for want of concurrency, per function
@@ -96,7 +97,7 @@ class AlarmSettings:
     websocket_execution_errors: int = 1  # API Gateway could not call a route's function
     fan_out_oldest_job_s: int = 300  # a fan-out frame this late is stale: clients catch up on reconnect
     notify_oldest_job_s: int = 900
-    # The functions' own metrics (namespace Chat, service=chat), summed across functions:
+    # The functions' own metrics (namespace Chat/<stage>, service=chat), summed across functions:
     unhandled_errors: int = 1  # UnhandledErrors: a bug, answered "Something went wrong on our side"
     service_unavailable: int = 5  # ServiceUnavailable: 503s (MongoDB, S3 or the archive did not answer)
     fan_out_failed: int = 25  # FanOutFailed: pushes that failed after their retries (not sockets gone)
@@ -119,7 +120,7 @@ class MediaSettings:
 class HealthCheckSettings:
     """The scheduled deep health check: a small function asks the stage's own
     `GET /api/health?deep=true` through API Gateway and records the answer as the DeepHealth metric
-    (namespace Chat, service=chat: 1 up, 0 down). Off: the schedule exists but is disabled."""
+    (namespace Chat/<stage>, service=chat: 1 up, 0 down). Off: the schedule exists but is disabled."""
 
     enabled: bool = False
     schedule: str = "rate(5 minutes)"  # an EventBridge Scheduler expression
@@ -155,6 +156,12 @@ class StageSettings:
     # then any reservation fails to deploy), so all reservations together must stay under that.
     reserved_concurrency: tuple[tuple[str, int], ...] = ()
     alarms: AlarmSettings = AlarmSettings()
+
+    @property
+    def metrics_namespace(self) -> str:
+        """The CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE), which
+        the alarms and the dashboard read: one per stage, so two stages in one account never mix counts."""
+        return f"Chat/{self.name}"
 
 
 STAGES = {

@@ -39,7 +39,9 @@ def build() -> Path:
     subprocess.run(  # noqa: S603 - pip with fixed arguments
         [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", PLATFORM, "--only-binary=:all:", "--implementation", "cp",
+            # Both names of the platform: uv's lock takes wheels tagged either way.
+            "--platform", PLATFORM, "--platform", "manylinux_2_17_aarch64",
+            "--only-binary=:all:", "--implementation", "cp",
             "--python-version", PYTHON_VERSION, "--no-compile", "--require-hashes",
             "--target", str(target), "-r", str(LOCK),
         ],

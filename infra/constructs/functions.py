@@ -51,6 +51,9 @@ class Sizing:
     # Invoked asynchronously by EventBridge Scheduler: Lambda retries a failed run `retries` times,
     # for at most `max_event_age_s`, then sends it to the function's failed-runs queue.
     scheduled: bool = False
+    # Invoked by CloudFormation during a deploy only: a failure fails the deploy, which is its own report,
+    # so the monitoring gives it no alarms.
+    at_deploy: bool = False
     retries: int = 2
     max_event_age_s: int = 6 * 3600
 
@@ -177,6 +180,7 @@ SIZING = {
         reads_jwt_key=False,
         reads_mongodb=True,
         why="creates indexes once per deploy; index builds can take a while",
+        at_deploy=True,
     ),
     MEDIA_KEY_SETUP_HANDLER: Sizing(
         memory_mb=512,
@@ -184,6 +188,7 @@ SIZING = {
         reads_jwt_key=False,
         reads_mongodb=False,
         why="generates one RSA-2048 key pair per stack, at deploy",
+        at_deploy=True,
     ),
     VAPID_KEY_SETUP_HANDLER: Sizing(
         memory_mb=256,
@@ -191,6 +196,7 @@ SIZING = {
         reads_jwt_key=False,
         reads_mongodb=False,
         why="generates one P-256 (VAPID) key pair per stack, at deploy",
+        at_deploy=True,
     ),
 }
 
@@ -221,6 +227,8 @@ class ChatFunctions(Construct):
             name = function_id(module)
             environment = {
                 "POWERTOOLS_SERVICE_NAME": "chat",
+                # The stage's own namespace: the alarms and the dashboard read the same (Monitoring).
+                "POWERTOOLS_METRICS_NAMESPACE": stage.metrics_namespace,
                 "POWERTOOLS_LOG_LEVEL": stage.log_level,
                 "MONGODB_DATABASE": "chat",
             }

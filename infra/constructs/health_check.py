@@ -15,9 +15,8 @@ from infra.nag import acknowledge
 from infra.routes import HEALTH_CHECK
 from infra.stages import StageSettings
 
-# Where the function records its answer (lambdas/chat/handlers/health_check.py): Powertools' EMF,
-# the functions' namespace, with the service dimension Powertools adds.
-NAMESPACE = "Chat"
+# What the function records its answer as (lambdas/chat/handlers/health_check.py), through the functions'
+# Metrics port: EMF, in the stage's namespace (StageSettings.metrics_namespace), with service=chat.
 METRIC = "DeepHealth"
 
 
@@ -56,7 +55,7 @@ class DeepHealthCheck(Construct):
             "The scheduler's role may invoke the health-check function (any version of it) and nothing else.",
         )
         self.metric = cloudwatch.Metric(
-            namespace=NAMESPACE,
+            namespace=stage.metrics_namespace,
             metric_name=METRIC,
             dimensions_map={"service": "chat"},
             statistic=cloudwatch.Stats.MINIMUM,

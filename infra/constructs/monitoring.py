@@ -1,32 +1,33 @@
-"""What tells the team something is wrong: one alarm topic (with an optional e-mail subscription),
+"""What tells the team something is wrong: one alarm topic (with an e-mail subscription when the stack's
+AlarmEmail parameter names an address),
 alarms on every function, both APIs and the job queues, and one dashboard of the key graphs.
 What each alarm means and what to do first is in its description and in the README (Operating it)."""
 
 from collections.abc import Sequence
+from typing import cast
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.fan_out import MAX_RECEIVES, FanOutQueue
-from infra.constructs.functions import ChatFunctions
-from infra.constructs.health_check import NAMESPACE as CHAT_NAMESPACE
+from infra.constructs.functions import SIZING, ChatFunctions
 from infra.constructs.health_check import DeepHealthCheck
 from infra.constructs.notifications import Notifications
-from infra.routes import ARCHIVER, HEALTH_CHECK
+from infra.routes import ARCHIVER, HEALTH_CHECK, WS_AUTHORIZER
 from infra.stages import StageSettings
 
 # Every alarm and graph looks at five-minute periods: the finest the default (free) metrics give for
 # every source here, and short enough to hear of an outage while it happens.
 PERIOD = Duration.minutes(5)
-# The functions' own metrics: Powertools Metrics (EMF) writes them to this namespace, with service=chat.
+# The functions' own metrics: Powertools Metrics (EMF) writes them to the stage's namespace
+# (StageSettings.metrics_namespace, the functions' POWERTOOLS_METRICS_NAMESPACE), with service=chat.
 SERVICE_DIMENSION = {"service": "chat"}
 NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
 AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -45,8 +46,13 @@ CHAT_GRAPHS = {
     ),
     "Refusals and failures": ("RateLimited", "ServiceUnavailable", "MediaRefused", "UnhandledErrors"),
     "Sign-in": ("LoginFailures", "LoginLockouts", "LoginCeilingExceeded", "RefreshTokenReuse"),
-    "Catch-up and pushes": ("CatchUpResyncs", "PushesPerMessage"),
+    "Catch-up resyncs": ("CatchUpResyncs",),
 }
+# One sample per message sent (how many sockets its fan-out was for): read as a distribution, not summed.
+PUSHES_PER_MESSAGE = "PushesPerMessage"
+# The stack parameter naming where alarms are e-mailed (empty: nobody). A parameter, not a synth-time
+# setting: a later deploy that does not name it keeps the address (the CDK CLI passes previous values on).
+ALARM_EMAIL_PARAMETER = "AlarmEmail"
 
 
 class Monitoring(Construct):
@@ -64,20 +70,20 @@ class Monitoring(Construct):
         fan_out: FanOutQueue,
         notifications: Notifications,
         health_check: DeepHealthCheck,
-        alarm_email: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = stage.alarms
+        self._namespace = stage.metrics_namespace
         stack = Stack.of(self)
         # Named after the stack (as CloudFormation names the alarms other constructs make), so the topic's
         # grant to CloudWatch covers this stack's alarms and the e-mail's subject says which stack it is.
         self._prefix = stack.stack_name
         self.alarms: list[cloudwatch.Alarm] = []
-        self.topic = self._alarm_topic(stage, alarm_email)
+        self.topic = self._alarm_topic(stage)
         self._action = actions.SnsAction(self.topic)
 
-        for function in functions.by_module.values():
-            self._watch_function(function)
+        for module, function in functions.by_module.items():
+            self._watch_function(module, function)
         self._watch_http_api(http_api)
         self._watch_websocket_api(websocket_api)
         self._watch_queues(fan_out, notifications)
@@ -107,7 +113,7 @@ class Monitoring(Construct):
     ) -> cloudwatch.Alarm:
         """An alarm named `<stack>-<name>` that tells the topic when it goes off and when it clears. By
         default a period without data (nothing ran, nothing queued) counts as fine: most metrics are
-        quiet when idle. `self.alarm("X", metric=chat_metric("X"), ...)` watches one of the functions' counts."""
+        quiet when idle. `self.alarm("X", metric=self.chat_metric("X"), ...)` watches one of the functions' counts."""
         alarm = cloudwatch.Alarm(
             self,
             name,
@@ -129,7 +135,13 @@ class Monitoring(Construct):
         alarm.add_ok_action(self._action)
         self.alarms.append(alarm)
 
-    def _alarm_topic(self, stage: StageSettings, alarm_email: str | None) -> sns.Topic:
+    def chat_metric(self, name: str) -> cloudwatch.Metric:
+        """One of the functions' own counts (Powertools EMF, in this stage's namespace), service-wide, summed
+        per period. No label: an alarm on a labelled metric is written as a metric query, which hides the
+        metric's name."""
+        return chat_metric(self._namespace, name)
+
+    def _alarm_topic(self, stage: StageSettings) -> sns.Topic:
         # CloudWatch cannot publish to a topic under the AWS-managed SNS key: the topic gets its own key,
         # which CloudWatch may use for this stack's alarms only. Nothing outlives a delivery, so the key
         # goes with the stack.
@@ -173,23 +185,51 @@ class Monitoring(Construct):
                 conditions=from_these_alarms,
             )
         )
-        if alarm_email:
-            # AWS e-mails the address a confirmation link first: nothing arrives until someone follows it.
-            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        # `cdk deploy --parameters AlarmEmail=ops@example.com` (make deploy ALARM_EMAIL=...) subscribes it; later
+        # deploys keep the stored address unless given another (an empty one unsubscribes). AWS e-mails the
+        # address a confirmation link first: nothing arrives until someone follows it.
+        alarm_email = CfnParameter(
+            stack,
+            ALARM_EMAIL_PARAMETER,
+            type="String",
+            default="",
+            allowed_pattern="^([^@\\s]+@[^@\\s]+)?$",
+            constraint_description="an e-mail address (ops@example.com), or empty for none",
+            description="Where the alarms are e-mailed (empty: nobody; kept by later deploys that do not name one)",
+        )
+        has_alarm_email = CfnCondition(
+            self, "HasAlarmEmail", expression=Fn.condition_not(Fn.condition_equals(alarm_email.value_as_string, ""))
+        )
+        subscription = sns.Subscription(
+            self,
+            "AlarmEmailSubscription",
+            topic=topic,
+            protocol=sns.SubscriptionProtocol.EMAIL,
+            endpoint=alarm_email.value_as_string,
+        )
+        cast(sns.CfnSubscription, subscription.node.default_child).cfn_options.condition = has_alarm_email
         return topic
 
-    def _watch_function(self, function: lambda_.Function) -> None:
-        name, settings = function.node.id, self._settings
-        self.alarm(
-            f"{name}-Errors",
-            metric=function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
-            threshold=settings.function_errors,
-            description=(
-                f"{name} failed (an uncaught exception or a timeout) at least {settings.function_errors} "
-                "time(s) in 5 minutes. First: its log group, filtered on level ERROR and on 'Task timed out'. "
-                "API routes answer the client with an error; queue workers retry the job, then dead-letter it."
-            ),
-        )
+    def _watch_function(self, module: str, function: lambda_.Function) -> None:
+        name, settings, sizing = function.node.id, self._settings, SIZING[module]
+        if sizing.at_deploy:
+            # CloudFormation runs it during a deploy, which fails loudly if it does: its own report.
+            return
+        # The $connect authorizer refuses a bad token by raising Exception("Unauthorized") (the only way a
+        # REQUEST authorizer makes API Gateway answer 401), which Lambda counts as an error: its Errors would
+        # go off on every expired token. Its real failures are counted by the function itself instead
+        # (UnhandledErrors, ServiceUnavailable) and a slow one shows in its NearTimeout alarm.
+        if module != WS_AUTHORIZER:
+            self.alarm(
+                f"{name}-Errors",
+                metric=function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                threshold=settings.function_errors,
+                description=(
+                    f"{name} failed (an uncaught exception or a timeout) at least {settings.function_errors} "
+                    "time(s) in 5 minutes. First: its log group, filtered on level ERROR and on 'Task timed out'. "
+                    "API routes answer the client with an error; queue workers retry the job, then dead-letter it."
+                ),
+            )
         self.alarm(
             f"{name}-Throttles",
             metric=function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
@@ -201,7 +241,9 @@ class Monitoring(Construct):
                 "reserved or maximum concurrency."
             ),
         )
-        if function.timeout is None:  # every function here sets one; Lambda's default would be 3 s
+        # A scheduled function runs too seldom for p99 to hold 3 periods in a row (the archiver runs daily);
+        # its failed runs, and for the health check the DeepHealth alarm, report on it instead.
+        if sizing.scheduled or function.timeout is None:  # every function sets a timeout (Lambda's default: 3 s)
             return
         timeout_ms = function.timeout.to_milliseconds()
         near_ms = round(timeout_ms * settings.duration_share_of_timeout)
@@ -343,7 +385,7 @@ class Monitoring(Construct):
         settings = self._settings
         self.alarm(
             "UnhandledErrors",
-            metric=chat_metric("UnhandledErrors"),
+            metric=self.chat_metric("UnhandledErrors"),
             threshold=settings.unhandled_errors,
             description=(
                 f"At least {settings.unhandled_errors} request(s) in 5 minutes hit a bug: the user was told "
@@ -353,7 +395,7 @@ class Monitoring(Construct):
         )
         self.alarm(
             "ServiceUnavailable",
-            metric=chat_metric("ServiceUnavailable"),
+            metric=self.chat_metric("ServiceUnavailable"),
             threshold=settings.service_unavailable,
             description=(
                 f"At least {settings.service_unavailable} requests in 5 minutes were answered 503: a dependency "
@@ -363,7 +405,7 @@ class Monitoring(Construct):
         )
         self.alarm(
             "FanOutFailed",
-            metric=chat_metric("FanOutFailed"),
+            metric=self.chat_metric("FanOutFailed"),
             threshold=settings.fan_out_failed,
             description=(
                 f"At least {settings.fan_out_failed} pushes to sockets failed after their retries in 5 minutes "
@@ -374,7 +416,7 @@ class Monitoring(Construct):
         )
         self.alarm(
             "FanOutRejected",
-            metric=chat_metric("FanOutRejected"),
+            metric=self.chat_metric("FanOutRejected"),
             threshold=settings.fan_out_rejected,
             description=(
                 "API Gateway refused pushes for good (a 4xx, usually 403): a role or signing fault, so likely "
@@ -384,7 +426,7 @@ class Monitoring(Construct):
         )
         self.alarm(
             "LoginCeilingExceeded",
-            metric=chat_metric("LoginCeilingExceeded"),
+            metric=self.chat_metric("LoginCeilingExceeded"),
             threshold=settings.login_ceiling,
             description=(
                 "Log-in attempts for one username passed the per-username ceiling (100 in 15 minutes, from many "
@@ -493,14 +535,19 @@ class Monitoring(Construct):
             queues("Queues: jobs waiting", "ApproximateNumberOfMessagesVisible", cloudwatch.Stats.MAXIMUM),
             queues("Queues: oldest job (s)", "ApproximateAgeOfOldestMessage", cloudwatch.Stats.MAXIMUM),
         )
+        pushes_per_message = [
+            self.chat_metric(PUSHES_PER_MESSAGE).with_(statistic=statistic, label=f"{PUSHES_PER_MESSAGE} {label}")
+            for statistic, label in ((cloudwatch.Stats.AVERAGE, "average"), (cloudwatch.Stats.p(99), "p99"))
+        ]
         dashboard.add_widgets(
             *(
-                graph(title, [chat_metric(name).with_(label=name) for name in names])
+                graph(title, [self.chat_metric(name).with_(label=name) for name in names])
                 for title, names in CHAT_GRAPHS.items()
             )
         )
         dashboard.add_widgets(
             graph("Deep health (1 up, 0 down)", [health_check.metric], width=6),
+            graph("Pushes per message (sockets per send)", pushes_per_message, width=6),
             cloudwatch.LogQueryWidget(
                 title="Latest errors",
                 log_group_names=[f.log_group.log_group_name for f in every],
@@ -510,7 +557,7 @@ class Monitoring(Construct):
                     "sort @timestamp desc",
                     "limit 50",
                 ],
-                width=18,
+                width=12,
                 height=6,
             ),
         )
@@ -531,11 +578,10 @@ def graph(
     return cloudwatch.GraphWidget(title=title, left=list(left), right=list(right), width=width, height=6)
 
 
-def chat_metric(name: str) -> cloudwatch.Metric:
-    """One of the functions' own counts (Powertools EMF), service-wide, summed per period. No label: an
-    alarm on a labelled metric is written as a metric query, which hides the metric's name."""
+def chat_metric(namespace: str, name: str) -> cloudwatch.Metric:
+    """One of the functions' own counts in `namespace`, service-wide, summed per period."""
     return cloudwatch.Metric(
-        namespace=CHAT_NAMESPACE,
+        namespace=namespace,
         metric_name=name,
         dimensions_map=SERVICE_DIMENSION,
         period=PERIOD,

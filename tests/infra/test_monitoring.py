@@ -1,7 +1,10 @@
-"""Monitoring on AWS: every alarm goes to one encrypted, SSL-only topic (e-mailed when a deploy names an
-address), every function, both APIs and both job queues are watched, and one dashboard shows them."""
+"""Monitoring on AWS: every alarm goes to one encrypted, SSL-only topic (e-mailed when the stack's AlarmEmail
+parameter names an address), every function, both APIs and both job queues are watched, and one dashboard
+shows them, all reading the metrics the functions emit in their stage's own namespace."""
 
+import ast
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +14,11 @@ from aws_cdk.assertions import Template
 
 from app import build_app
 from infra.constructs.functions import SIZING
+from infra.routes import WS_AUTHORIZER
 from infra.stages import AlarmSettings, stage_settings
-from tests.infra.stack_template import function_logical_id, job_queues, resources
+from tests.infra.stack_template import function_logical_id, job_queues, resources, variables_of
+
+LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas" / "chat"
 
 
 def alarm_topic(template: Template) -> str:
@@ -45,6 +51,19 @@ def settings_of(synthesized: tuple[str, App, Template]) -> AlarmSettings:
     return stage_settings(synthesized[0]).alarms
 
 
+def namespace_of(synthesized: tuple[str, App, Template]) -> str:
+    return stage_settings(synthesized[0]).metrics_namespace
+
+
+def dashboard_body(template: Template) -> str:
+    """The dashboard's body: a JSON string joined with the resources' names."""
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    return "".join(
+        part if isinstance(part, str) else json.dumps(part)
+        for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    )
+
+
 def api_id(template: Template, construct: str) -> dict[str, str]:
     (logical_id,) = (k for k in resources(template, "AWS::ApiGatewayV2::Api") if k.startswith(construct))
     return {"Ref": logical_id}
@@ -72,36 +91,43 @@ def test_alarms_go_to_one_topic_encrypted_with_its_own_rotated_key_and_ssl_only(
         assert "aws:SourceArn" in from_cloudwatch["Condition"]["ArnLike"]
     # And plain HTTP is refused
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy)
-    # And without an address nobody is subscribed: alarms show in CloudWatch and on the dashboard
-    assert resources(template, "AWS::SNS::Subscription") == {}
 
 
-def test_an_alarm_email_given_at_deploy_is_subscribed_to_the_topic(tmp_path: Path) -> None:
-    # Given a deploy that names an address
-    app = build_app(outdir=str(tmp_path), context={"stage": "dev", "alarmEmail": "ops@example.com"})
+def test_the_alarm_email_is_a_stack_parameter_later_deploys_keep(template: Template) -> None:
+    # Given the stack's AlarmEmail parameter (cdk deploy --parameters AlarmEmail=ops@example.com): a deploy
+    # that does not name it keeps the stored value, as the CDK CLI passes previous values on
+    parameter = template.to_json()["Parameters"]["AlarmEmail"]
 
-    # When the stack is synthesized
-    template = Template.from_stack(app.node.find_child("Chat-dev"))  # type: ignore[arg-type]
+    # Then it may be left out (empty: nobody is e-mailed) and takes an address or nothing
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.match("")
+    assert pattern.match("ops@example.com")
+    assert not pattern.match("ops")
+    assert not pattern.match("ops@example.com, me@example.com")
 
-    # Then that address is subscribed to the alarm topic (AWS e-mails it a confirmation link first)
+    # And the address is subscribed to the alarm topic only when there is one (AWS e-mails it a confirmation
+    # link first); without one, alarms show in CloudWatch and on the dashboard
     (subscription,) = resources(template, "AWS::SNS::Subscription").values()
     assert subscription["Properties"] == {
-        "Endpoint": "ops@example.com",
+        "Endpoint": {"Ref": "AlarmEmail"},
         "Protocol": "email",
         "TopicArn": {"Ref": alarm_topic(template)},
     }
+    condition = template.to_json()["Conditions"][subscription["Condition"]]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
 
 
-def test_an_alarm_email_that_is_no_address_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="alarmEmail"):
-        build_app(outdir=str(tmp_path), context={"stage": "dev", "alarmEmail": "ops"})
+def test_an_alarm_email_given_as_context_is_refused_not_forgotten_by_the_next_deploy(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="AlarmEmail"):
+        build_app(outdir=str(tmp_path), context={"stage": "dev", "alarmEmail": "ops@example.com"})
 
 
 def test_every_alarm_tells_the_topic_when_it_goes_off_and_clears_and_says_what_to_do(template: Template) -> None:
     # Given every alarm in the stack, the ones other constructs make included
     topic = {"Ref": alarm_topic(template)}
     found = alarms(template)
-    assert len(found) >= 3 * len(SIZING) + 8
+    assert len(found) >= 2 * len([s for s in SIZING.values() if not s.at_deploy]) + 8
 
     for alarm in found:
         # Then the topic hears of it going off and clearing
@@ -123,21 +149,36 @@ def test_every_function_alarms_on_errors_throttles_and_a_duration_near_its_timeo
     settings = settings_of(synthesized)
 
     for module, sizing in SIZING.items():
-        # When the alarms on that function's metrics are found
         function = {"FunctionName": {"Ref": function_logical_id(template, module)}}
-        errors = only_alarm_on(template, "AWS/Lambda", "Errors", function)
+        if sizing.at_deploy:
+            # A function CloudFormation runs at deploy has none: a failure fails the deploy
+            for metric in ("Errors", "Throttles", "Duration"):
+                assert alarms_on(template, "AWS/Lambda", metric, function) == [], (module, metric)
+            continue
+        # When the alarms on that function's metrics are found
         throttles = only_alarm_on(template, "AWS/Lambda", "Throttles", function)
-        duration = only_alarm_on(template, "AWS/Lambda", "Duration", function)
-
-        # Then a failed invocation within five minutes is enough
-        assert (errors["Statistic"], errors["Period"], errors["EvaluationPeriods"]) == ("Sum", 300, 1)
-        assert (errors["ComparisonOperator"], errors["Threshold"]) == (
-            "GreaterThanOrEqualToThreshold",
-            settings.function_errors,
-        )
-        # And so is a throttled one
+        # Then a throttled invocation within five minutes is enough
         assert (throttles["Statistic"], throttles["Threshold"]) == ("Sum", settings.function_throttles)
+
+        if module == WS_AUTHORIZER:
+            # The authorizer refuses every bad token by raising "Unauthorized", which Lambda counts as an
+            # error: an Errors alarm would go off on every expired token (its bugs count as UnhandledErrors)
+            assert alarms_on(template, "AWS/Lambda", "Errors", function) == []
+        else:
+            # And so is a failed invocation
+            errors = only_alarm_on(template, "AWS/Lambda", "Errors", function)
+            assert (errors["Statistic"], errors["Period"], errors["EvaluationPeriods"]) == ("Sum", 300, 1)
+            assert (errors["ComparisonOperator"], errors["Threshold"]) == (
+                "GreaterThanOrEqualToThreshold",
+                settings.function_errors,
+            )
+
+        if sizing.scheduled:
+            # A scheduled function runs too seldom for a p99 held 3 periods in a row: no NearTimeout alarm
+            assert alarms_on(template, "AWS/Lambda", "Duration", function) == []
+            continue
         # And a p99 duration past the stage's share of this function's own timeout, held a while
+        duration = only_alarm_on(template, "AWS/Lambda", "Duration", function)
         assert duration["ExtendedStatistic"] == "p99"
         assert duration["Threshold"] == round(sizing.timeout_s * 1000 * settings.duration_share_of_timeout)
         assert duration["ComparisonOperator"] == "GreaterThanThreshold"
@@ -147,9 +188,10 @@ def test_every_function_alarms_on_errors_throttles_and_a_duration_near_its_timeo
 def test_the_functions_own_counts_alarm_on_bugs_outages_failed_pushes_and_guessing(
     synthesized: tuple[str, App, Template],
 ) -> None:
-    # Given a stage's template and its thresholds
+    # Given a stage's template, its thresholds and its namespace
     _, _, template = synthesized
     settings = settings_of(synthesized)
+    namespace = namespace_of(synthesized)
 
     for metric, threshold in (
         ("UnhandledErrors", settings.unhandled_errors),
@@ -159,7 +201,7 @@ def test_the_functions_own_counts_alarm_on_bugs_outages_failed_pushes_and_guessi
         ("LoginCeilingExceeded", settings.login_ceiling),
     ):
         # When the alarm on that count, service-wide (the dimension every count is also written with), is found
-        alarm = only_alarm_on(template, "Chat", metric, {"service": "chat"})
+        alarm = only_alarm_on(template, namespace, metric, {"service": "chat"})
 
         # Then the stage's count within five minutes sets it off
         assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
@@ -281,13 +323,11 @@ def test_each_job_queue_alarms_when_its_oldest_job_waits_too_long(synthesized: t
         )
 
 
-def test_one_dashboard_graphs_both_apis_the_functions_and_the_queues(template: Template) -> None:
-    # Given the dashboard's body (a JSON string joined with the resources' names)
-    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
-    body = "".join(
-        part if isinstance(part, str) else json.dumps(part)
-        for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
-    )
+def test_one_dashboard_graphs_both_apis_the_functions_and_the_queues(synthesized: tuple[str, App, Template]) -> None:
+    # Given the dashboard's body and the stage's namespace
+    _, _, template = synthesized
+    body = dashboard_body(template)
+    namespace = namespace_of(synthesized)
 
     # Then it shows every alarm's state
     assert '"type":"alarm"' in body
@@ -306,14 +346,114 @@ def test_one_dashboard_graphs_both_apis_the_functions_and_the_queues(template: T
         '"AWS/Lambda","ConcurrentExecutions"',
         '"AWS/SQS","ApproximateNumberOfMessagesVisible"',
         '"AWS/SQS","ApproximateAgeOfOldestMessage"',
-        '"Chat","MessagesSent","service","chat"',
-        '"Chat","FanOutDelivered","service","chat"',
-        '"Chat","FanOutFailed","service","chat"',
-        '"Chat","DeepHealth","service","chat"',
+        f'"{namespace}","MessagesSent","service","chat"',
+        f'"{namespace}","FanOutDelivered","service","chat"',
+        f'"{namespace}","FanOutFailed","service","chat"',
+        f'"{namespace}","DeepHealth","service","chat"',
     ):
         assert metric in body, metric
+    # And pushes per message (one sample per send) as a distribution, never summed
+    pushes = re.findall(rf'\["{re.escape(namespace)}","PushesPerMessage",[^\]]*\]', body)
+    # (a graph's metric without a "stat" is drawn with the widget's default, Average)
+    assert sorted(json.loads(graphed)[-1].get("stat", "Average") for graphed in pushes) == ["Average", "p99"]
     # And every function appears on the function graphs
     for module in SIZING:
         assert json.dumps({"Ref": function_logical_id(template, module)}) in body
     # And the latest ERROR lines are listed from the function log groups
     assert "filter level = 'ERROR'" in body
+
+
+def test_every_function_emits_to_the_namespace_the_alarms_and_the_dashboard_read(
+    synthesized: tuple[str, App, Template],
+) -> None:
+    # Given the namespaces the alarms and the dashboard read the functions' own metrics from
+    _, _, template = synthesized
+    namespace = namespace_of(synthesized)
+    read = {namespace for namespace, _ in chat_metrics_read(template, namespace)}
+    other_stage = stage_settings("prod" if synthesized[0] == "dev" else "dev").metrics_namespace
+
+    # Then that is one namespace, the stage's own (two stages in one account never mix counts)
+    assert read == {namespace}
+    assert namespace != other_stage
+    assert other_stage not in json.dumps(template.to_json())
+    # And every function writes its metrics there
+    for module in SIZING:
+        assert variables_of(template, module)["POWERTOOLS_METRICS_NAMESPACE"] == namespace, module
+
+
+def test_every_metric_the_alarms_and_the_dashboard_read_is_one_the_code_emits(
+    synthesized: tuple[str, App, Template],
+) -> None:
+    # Given the metric names the functions count (chat.observability.metrics.count and the Metrics port)
+    emitted = metric_names_counted()
+    assert {"MessagesSent", "UnhandledErrors", "FanOutFailed", "DeepHealth", "PushesPerMessage"} <= emitted
+
+    # When the custom metrics the stack's alarms and dashboard read are listed
+    _, _, template = synthesized
+    read = {name for _, name in chat_metrics_read(template, namespace_of(synthesized))}
+    assert {"UnhandledErrors", "DeepHealth", "PushesPerMessage"} <= read
+
+    # Then every one of them is one the code emits: a renamed count breaks this, not a silent alarm
+    assert read <= emitted, read - emitted
+
+
+def chat_metrics_read(template: Template, namespace: str) -> set[tuple[str, str]]:
+    """(namespace, metric) of every metric outside AWS's own namespaces that an alarm or the dashboard reads."""
+    read: set[tuple[str, str]] = set()
+    for alarm in alarms(template):
+        metrics = [q["MetricStat"]["Metric"] for q in alarm.get("Metrics", []) if "MetricStat" in q]
+        if "MetricName" in alarm:
+            metrics.append(alarm)
+        read |= {(m["Namespace"], m["MetricName"]) for m in metrics if not m["Namespace"].startswith("AWS/")}
+    body = dashboard_body(template)
+    # A graphed metric is ["Namespace","MetricName",...]; the dashboard's other namespaces are AWS's own.
+    read |= set(re.findall(r'\["((?!AWS/)[^"]+)","([A-Za-z]+)"', body))
+    assert any(ns == namespace for ns, _ in read)
+    return read
+
+
+def metric_names_counted() -> set[str]:
+    """Every name the Lambda code passes to a `.count(name, ...)` call: a string, a module constant, or the
+    values of a module-level dict of names iterated into it (push outcomes)."""
+    names: set[str] = set()
+    for source in LAMBDAS.rglob("*.py"):
+        tree = ast.parse(source.read_text(), filename=str(source))
+        constants: dict[str, set[str]] = {}
+        for node in tree.body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if isinstance(target, ast.Name) and isinstance(node, ast.Assign):
+                value = node.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    constants[target.id] = {value.value}
+                elif isinstance(value, ast.Dict):
+                    constants[target.id] = {
+                        v.value for v in value.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                    }
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.args):
+                continue
+            if call.func.attr != "count" or not isinstance(call.func.value, ast.Attribute | ast.Name):
+                continue
+            receiver = ast.unparse(call.func.value)
+            if "metrics" not in receiver:  # str.count, list.count
+                continue
+            name = call.args[0]
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                names.add(name.value)
+            elif isinstance(name, ast.Name):
+                names |= constants.get(name.id, set()) | dict_values_iterated_as(tree, name.id, constants)
+    return names
+
+
+def dict_values_iterated_as(tree: ast.Module, variable: str, constants: dict[str, set[str]]) -> set[str]:
+    """The names a loop variable takes: `for _, metric in OUTCOME_METRICS.items()` gives the dict's values."""
+    found: set[str] = set()
+    for loop in ast.walk(tree):
+        if isinstance(loop, ast.For) and variable in names_in(loop.target):
+            for name in names_in(loop.iter):
+                found |= constants.get(name, set())
+    return found
+
+
+def names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}

@@ -1,7 +1,6 @@
 """GET /api/health through the real handler: plain (nothing touched) and deep (MongoDB pinged
 through the adapter: the embedded store answers `ping`, as a real server does)."""
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from chat.adapters.mongo.health import MongoDatabaseProbe
 from chat.models.errors import ServiceUnavailable
 from tests.conftest import reset_containers
 from tests.integration.conftest import CONTEXT, call_http
+from tests.observed import Emitted, metrics_on
 
 
 @pytest.fixture
@@ -110,10 +110,10 @@ def api() -> Iterator[tuple[str, type[_Api]]]:
         server.server_close()
 
 
-def deep_health_recorded(output: str) -> list[float]:
+def deep_health_recorded(emitted: Emitted) -> list[float]:
     """The DeepHealth values the checker wrote as EMF lines."""
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
-    return [value for line in lines for value in line.get("DeepHealth", [])]
+    values = [line["DeepHealth"] for line in emitted.lines if "DeepHealth" in line]
+    return [v for value in values for v in (value if isinstance(value, list) else [value])]
 
 
 @pytest.mark.parametrize(("status", "healthy"), [(200, 1.0), (503, 0.0), (500, 0.0)])
@@ -133,12 +133,20 @@ def test_the_scheduled_check_records_what_the_api_answered(
     ask = health_check.health_status
     monkeypatch.setattr(health_check, "health_status", lambda _: ask(url))
 
-    # When the scheduled check runs
-    result = health_check.lambda_handler({}, CONTEXT)
+    # And metrics printed as on AWS, to the stage's namespace the stack sets
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Chat/prod")
+    with metrics_on(monkeypatch):
+        capsys.readouterr()
 
-    # Then it records 1 for a 200 and 0 for anything else, and says what it saw
+        # When the scheduled check runs
+        result = health_check.lambda_handler({}, CONTEXT)
+        emitted = Emitted.read(capsys.readouterr().out)
+
+    # Then it records 1 for a 200 and 0 for anything else, in that namespace, and says what it saw
     assert result == {"healthy": status == 200, "status": status}
-    assert deep_health_recorded(capsys.readouterr().out) == [healthy]
+    assert deep_health_recorded(emitted) == [healthy]
+    assert emitted.namespaces() == {"Chat/prod"}
+    assert emitted.dimension_names() == {"service"}
 
 
 def test_an_api_that_does_not_answer_is_down() -> None:

@@ -19,6 +19,7 @@ from tests.integration.conftest import (
     ws_call,
     ws_frame,
 )
+from tests.observed import Emitted, metrics_on
 
 
 def authorize(token: str | None, origin: str | None = None) -> dict[str, Any]:
@@ -63,6 +64,39 @@ def test_authorizer_allows_a_valid_token_and_passes_the_user_on(installed_db: An
 def test_authorizer_refuses_with_unauthorized(installed_db: Any, token: str | None) -> None:
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(token)
+
+
+def test_authorizer_refusals_count_nothing_but_its_failures_count_for_the_alarms(
+    installed_db: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Lambda counts the authorizer's "Unauthorized" as an error, so the stack sets no Errors alarm on it:
+    # its own counts must tell a refused token (none) from a bug (UnhandledErrors) and an outage (503).
+    from chat.models.errors import ServiceUnavailable
+
+    def failing(error: Exception) -> Any:
+        class Tokens:
+            def verify_access_token(self, token: str) -> Any:
+                raise error
+
+        return Tokens
+
+    with metrics_on(monkeypatch):
+        capsys.readouterr()
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            authorize("garbage")
+        refused = Emitted.read(capsys.readouterr().out)
+        monkeypatch.setattr(ws_authorizer, "access_tokens", failing(RuntimeError("a bug")))
+        with pytest.raises(RuntimeError):
+            authorize("garbage")
+        crashed = Emitted.read(capsys.readouterr().out)
+        monkeypatch.setattr(ws_authorizer, "access_tokens", failing(ServiceUnavailable("MongoDB did not answer")))
+        with pytest.raises(ServiceUnavailable):
+            authorize("garbage")
+        unavailable = Emitted.read(capsys.readouterr().out)
+
+    assert refused.lines == []
+    assert crashed.total("UnhandledErrors") == 1
+    assert unavailable.total("ServiceUnavailable") == 1
 
 
 def test_connect_and_disconnect_record_and_forget_the_socket(installed_db: Any) -> None:

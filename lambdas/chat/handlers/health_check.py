@@ -1,19 +1,19 @@
 """The scheduled deep health check (on in the prod stage, every 5 minutes by EventBridge
 Scheduler): asks this stage's own `GET /api/health?deep=true` through API Gateway, as a client
 would, and records the answer as the DeepHealth metric: 1 for a 200, 0 for anything else or no
-answer. One EMF log line, no extra call; the stack's `DeepHealthCheck.metric` reads it."""
+answer. It counts through the functions' one Metrics recorder (`chat.observability`): one EMF log
+line, no extra call, in POWERTOOLS_METRICS_NAMESPACE (the stage's, set by the stack), where the
+stack's `DeepHealthCheck.metric` reads it."""
 
 import os
 import urllib.error
 import urllib.request
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat.observability import logger
+from chat.observability import entry_point, logger, metrics
 
-NAMESPACE = "Chat"  # the functions' own metrics, with service=chat (POWERTOOLS_SERVICE_NAME)
 METRIC = "DeepHealth"
 # Under the function's 15 s: the check itself gives MongoDB 3 s (MONGODB_TIMEOUT_MS).
 TIMEOUT_S = 10
@@ -30,15 +30,14 @@ def health_status(url: str) -> int | None:
         return None
 
 
-@logger.inject_lambda_context(clear_state=True)
+@entry_point()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     url = os.environ.get("HEALTH_URL", "")
     if not url.startswith("https://"):
         raise RuntimeError(f"HEALTH_URL must be the stage's https:// deep health URL, not {url!r}")
     status = health_status(url)
     healthy = status == 200
-    with single_metric(name=METRIC, unit=MetricUnit.Count, value=1 if healthy else 0, namespace=NAMESPACE):
-        pass
+    metrics.count(METRIC, 1 if healthy else 0)  # printed when the invocation ends (entry_point)
     if not healthy:
         logger.error("the deep health check failed", extra={"status": status, "url": url})
     return {"healthy": healthy, "status": status}

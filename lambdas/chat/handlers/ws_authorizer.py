@@ -5,8 +5,9 @@ from typing import Any
 
 from chat.config import require, settings
 from chat.handlers.composition import access_tokens
+from chat.handlers.refusals import log_crash, log_refusal
 from chat.handlers.ws_protocol import Event, websocket_entry_point
-from chat.models.errors import NotAuthenticated
+from chat.models.errors import ChatError, NotAuthenticated
 from chat.observability import logger
 
 require("jwt_key")
@@ -39,15 +40,24 @@ def policy(principal: str, effect: str, resource: str, context: dict[str, str]) 
 def lambda_handler(event: Event, context: Any) -> Event:
     origin = origin_refused(event)
     if origin is not None:
-        logger.warning("handshake refused: origin not allowed", extra={"origin": origin})
+        logger.warning(
+            "handshake refused: origin not allowed", extra={"status": 403, "code": "forbidden", "origin": origin}
+        )
         return policy("anonymous", "Deny", event["methodArn"], {})  # API Gateway answers 403
     token = (event.get("queryStringParameters") or {}).get("token", "")
     try:
         bearer = access_tokens().verify_access_token(token)
     except NotAuthenticated as error:
-        logger.info("handshake refused", extra={"reason": error.message})
-        # The exact message "Unauthorized" is what makes API Gateway answer 401.
+        logger.info("handshake refused", extra={"status": 401, "code": error.code, "reason": error.message})
+        # The exact message "Unauthorized" is what makes API Gateway answer 401. Lambda counts it as an
+        # error, so the stack sets no Errors alarm on this function: its real failures are counted below.
         raise Exception("Unauthorized") from None
+    except ChatError as error:
+        log_refusal(error)  # a 503 (MongoDB did not answer) counts as ServiceUnavailable
+        raise
+    except Exception:
+        log_crash("unhandled error in the $connect authorizer")  # counts UnhandledErrors, which alarms
+        raise
     logger.append_keys(user_id=bearer.user_id)
     # The login goes with the socket, so ending that login can close it.
     context = {"userId": bearer.user_id, "loginId": bearer.login_id}

@@ -86,7 +86,7 @@ class AuthService:
         ends = self._login_attempts.reserve(key, now, LOGIN_FAILURE_WINDOW, MAX_LOGIN_FAILURES)
         if ends is not None:
             wait = max(1, math.ceil((ends - now).total_seconds()))
-            logger.warning("log-in guessing refused", extra={"username": name, "source": source, "retry_after": wait})
+            # Logged where it is answered (handlers/refusals.py), with its limit and wait.
             self._metrics.count("LoginLockouts")
             raise RateLimited(
                 f"Too many wrong passwords for this username from here; try again in {wait} seconds.",

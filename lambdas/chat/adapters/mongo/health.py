@@ -29,4 +29,7 @@ class MongoDatabaseProbe:
         except (PyMongoError, ServiceUnavailable) as error:
             logger.warning("MongoDB did not answer the health check's ping", extra={"error": type(error).__name__})
             return False
+        except Exception as error:  # e.g. the URI's secret not fetched: MongoDB cannot be reached all the same
+            logger.warning("MongoDB could not be reached for the health check", extra={"error": type(error).__name__})
+            return False
         return True
