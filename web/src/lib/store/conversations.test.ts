@@ -194,3 +194,40 @@ describe("ChatStore muted chats", () => {
     expect(store.getState().notice).toBe("No conversation has that id.");
   });
 });
+
+describe("ChatStore a chat someone else starts", () => {
+  it("counts every unread message, however its pushes and the list's answers interleave", async () => {
+    // Each list answer is what the server held when it was asked; the test says when it arrives.
+    const answers: Array<() => void> = [];
+    env.fetch = async (input, init) => {
+      if (new URL(String(input)).pathname !== "/api/conversations") return server.fetch(input, init);
+      const body = await (await server.fetch(input, init)).text();
+      await new Promise<void>((release) => answers.push(release));
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    };
+    const store = newStore();
+    const listed = (seq: number) =>
+      conversation("c9", { lastSeq: seq, lastMessage: message(seq, "c9"), version: seq, unreadCount: seq });
+    const pushed = (seq: number) =>
+      store.onFrame({ type: "messageReceived", message: message(seq, "c9"), version: seq });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Alice's first message is pushed to a chat not listed here yet: the list is asked for (answer A)
+    server.conversations = [listed(1)];
+    pushed(1);
+    await vi.waitFor(() => expect(answers).toHaveLength(2)); // the main list and the archived one
+    // her second, before answer A is back: asked again (answer B, which counts two)
+    server.conversations = [listed(2)];
+    pushed(2);
+    await vi.waitFor(() => expect(answers).toHaveLength(4));
+    // answer A arrives, then her third message's push, then answer B
+    for (const release of answers.slice(0, 2)) release();
+    await vi.waitFor(() => expect(store.getState().conversations.map((c) => c.id)).toEqual(["c9"]));
+    server.conversations = [listed(3)];
+    pushed(3);
+    for (const release of answers.slice(2)) release();
+    await settle();
+
+    expect(store.getState().conversations[0]?.unreadCount).toBe(3);
+  });
+});

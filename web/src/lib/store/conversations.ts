@@ -148,6 +148,8 @@ export interface ListHooks {
 export class ConversationList {
   /** Ends the earliest timed mute held, so it shows as unmuted when its time is up. */
   private muteTimer: Timer | null = null;
+  /** Seqs of messages from others pushed before their conversation was listed, by conversation. */
+  private readonly unlisted = new Map<string, Set<number>>();
 
   constructor(
     private readonly cell: ChatStateCell,
@@ -170,8 +172,30 @@ export class ConversationList {
    */
   take(incoming: readonly Conversation[], moveCursors = false): void {
     this.hooks.noteCopies(incoming, moveCursors);
-    this.cell.update({ conversations: withCopies(this.cell.state.conversations, incoming) });
+    let conversations = withCopies(this.cell.state.conversations, incoming);
+    // Messages pushed before their conversation was listed: the copy that lists it counts those up to
+    // its lastSeq, and the ones after are counted here. A later copy that counts them may never be
+    // taken: once a newer message is held, a copy without it keeps the count held.
+    for (const [conversationId, seqs] of this.unlisted) {
+      const listed = conversations.find((c) => c.id === conversationId);
+      if (!listed) continue;
+      this.unlisted.delete(conversationId);
+      const missed = [...seqs].filter((seq) => seq > listed.lastSeq).length;
+      if (missed > 0) {
+        conversations = withPatch(conversations, conversationId, {
+          unreadCount: (listed.unreadCount ?? 0) + missed,
+        });
+      }
+    }
+    this.cell.update({ conversations });
     if (incoming.some((c) => c.muted)) this.scheduleMuteEnd();
+  }
+
+  /** A message from someone else pushed for a conversation not listed yet: counted once it is. */
+  noteUnlisted(conversationId: string, seq: number): void {
+    const seqs = this.unlisted.get(conversationId) ?? new Set<number>();
+    seqs.add(seq);
+    this.unlisted.set(conversationId, seqs);
   }
 
   async load(): Promise<void> {
@@ -369,5 +393,6 @@ export class ConversationList {
   forget(): void {
     this.env.clearTimeout(this.muteTimer);
     this.muteTimer = null;
+    this.unlisted.clear();
   }
 }

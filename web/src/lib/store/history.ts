@@ -149,6 +149,8 @@ export class History {
       this.list.patch(conversationId, {
         unreadCount: (this.list.find(conversationId)?.unreadCount ?? 0) + 1,
       });
+    } else if (!conversation && message.senderId !== me) {
+      this.list.noteUnlisted(conversationId, message.seq);
     }
   }
 
