@@ -7,7 +7,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 OpenPage = Callable[..., Page]
 
@@ -84,3 +84,12 @@ def api_sign_up(base_url: str, username: str, display_name: str) -> dict[str, An
     """A fresh account made over the API: its `user` and `accessToken`."""
     body = {"username": username, "password": "password123", "displayName": display_name}
     return api(base_url, "/api/auth/signup", body)  # type: ignore[no-any-return]
+
+
+def open_at_newest(page: Page, username: str, other_name: str, newest: str) -> Locator:
+    """`username` logs in and opens their chat with `other_name` at its newest message (the one
+    whose text holds `newest`). Returns the message list."""
+    log_in(page, username)
+    page.get_by_role("button", name=f"Open {other_name}").click()
+    expect(texts(page).filter(has_text=newest)).to_be_in_viewport()
+    return page.get_by_role("log", name="Messages")

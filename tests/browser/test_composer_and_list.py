@@ -15,7 +15,7 @@ from tests.browser.pages import (
     alice_chatting_with_bob,
     api,
     api_sign_up,
-    log_in,
+    open_at_newest,
     open_chat_with,
     send,
     sign_up,
@@ -79,12 +79,9 @@ def chat(web_stack: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chat]:
 
 
 def open_chat(new_page: OpenPage, chat: Chat) -> tuple[Page, Locator]:
-    """Alice logs in and opens the chat at its newest message. Returns the page and the list."""
+    """Alice opens the chat at its newest message. Returns the page and the list."""
     page = new_page()
-    log_in(page, chat.alice)
-    page.get_by_role("button", name=f"Open {chat.bob_name}").click()
-    expect(texts(page).filter(has_text=f"#{HISTORY - 1:04d}")).to_be_in_viewport()
-    return page, page.get_by_role("log", name="Messages")
+    return page, open_at_newest(page, chat.alice, chat.bob_name, f"#{HISTORY - 1:04d}")
 
 
 def bob_sends(web_stack: str, chat: Chat, text: str) -> None:

@@ -16,7 +16,7 @@ from tests.browser.pages import (
     api,
     api_sign_up,
     create_group,
-    log_in,
+    open_at_newest,
     open_chat_with,
     send,
     sign_up,
@@ -261,12 +261,9 @@ def long_chat(web_stack: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LongC
 
 
 def open_long_chat(new_page: OpenPage, chat: LongChat) -> tuple[Page, Locator]:
-    """Alice logs in and opens the chat: it shows its newest message. Returns the page and the list."""
+    """Alice opens the chat at its newest message. Returns the page and the list."""
     page = new_page()
-    log_in(page, chat.alice)
-    page.get_by_role("button", name=f"Open {chat.bob_name}").click()
-    expect(texts(page).filter(has_text=f"#{HISTORY - 1:04d}")).to_be_in_viewport()
-    return page, page.get_by_role("log", name="Messages")
+    return page, open_at_newest(page, chat.alice, chat.bob_name, f"#{HISTORY - 1:04d}")
 
 
 # The first message wholly in view (or the one named) and its top, from the list's top, once it has held
