@@ -4,7 +4,8 @@ carries the request's correlation keys and the invocation's metrics are printed 
 
 Metrics are CloudWatch's embedded metric format (EMF): JSON lines on stdout that CloudWatch Logs
 turns into metrics, with no API call. POWERTOOLS_METRICS_NAMESPACE names the namespace (default
-"Chat"); POWERTOOLS_METRICS_DISABLED=true, which the local stack and the tests set, prints none."""
+"Chat"); POWERTOOLS_METRICS_DISABLED=true, which the local stack and the tests set, prints none.
+Traces are chat/tracing.py's: `entry_point` begins and ends each invocation's."""
 
 import functools
 import os
@@ -13,6 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
+
+from chat import tracing
 
 SERVICE = "chat"
 DEFAULT_NAMESPACE = "Chat"
@@ -65,14 +68,16 @@ metrics = EmfMetrics()
 def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None) -> Callable[[Handler], Handler]:
     """What every Lambda entry point wears: the Lambda context and `correlation(event)` (for a
     request: `correlation_id`, API Gateway's request id, which its access log also carries; the
-    route, connection and user) on every log line of the invocation, and its metrics flushed once
-    when it ends, however it ends. `correlation` must not raise on an event missing fields."""
+    route, connection and user) on every log line of the invocation, its metrics flushed once
+    and its trace sent when it ends, however it ends. `correlation` must not raise on an event
+    missing fields."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:
             if correlation is not None:
                 logger.append_keys(**{key: value for key, value in correlation(event).items() if value})
+            tracing.begin_invocation()
             try:
                 return handler(event, context)
             finally:
@@ -80,6 +85,12 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
                     metrics.flush()
                 except Exception:
                     logger.exception("could not print this invocation's metrics")
+                try:
+                    if dropped := tracing.end_invocation():
+                        logger.warning("trace cut short", extra={"spans_dropped": dropped})
+                except Exception:
+                    # A trace lost is not worth the request's answer.
+                    logger.warning("could not send this invocation's trace", exc_info=True)
 
         return cast(Handler, logger.inject_lambda_context(run, clear_state=True))
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 from typing import Any
 
+from chat.adapters.boto_spans import traced
 from chat.models.chat import Message
 from chat.models.errors import ServiceUnavailable
 from chat.models.ports import HistorySlice
@@ -39,16 +40,18 @@ class S3ArchiveStorage:
         from botocore.config import Config
 
         self._bucket = bucket
-        self._client: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path" if endpoint_url else "virtual"},
-                connect_timeout=2,
-                read_timeout=10,
-                retries={"max_attempts": 3, "mode": "standard"},
-            ),
+        self._client: Any = traced(
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint_url,
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path" if endpoint_url else "virtual"},
+                    connect_timeout=2,
+                    read_timeout=10,
+                    retries={"max_attempts": 3, "mode": "standard"},
+                ),
+            )
         )
 
     def write(self, key: str, history: HistorySlice) -> None:

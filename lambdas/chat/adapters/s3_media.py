@@ -3,6 +3,7 @@ upload's first bytes, and server-side copies to where CloudFront serves."""
 
 from typing import Any
 
+from chat.adapters.boto_spans import traced
 from chat.models.errors import ServiceUnavailable
 from chat.models.ports import StoredObject
 
@@ -13,18 +14,20 @@ class S3MediaStorage:
         from botocore.config import Config
 
         self._bucket = bucket
-        self._client: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=Config(
-                signature_version="s3v4",
-                # A local S3 (moto's server) answers on one host: address buckets by path there.
-                s3={"addressing_style": "path" if endpoint_url else "virtual"},
-                connect_timeout=2,
-                read_timeout=10,
-                max_pool_connections=16,
-            ),
+        self._client: Any = traced(
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint_url,
+                region_name=region,
+                config=Config(
+                    signature_version="s3v4",
+                    # A local S3 (moto's server) answers on one host: address buckets by path there.
+                    s3={"addressing_style": "path" if endpoint_url else "virtual"},
+                    connect_timeout=2,
+                    read_timeout=10,
+                    max_pool_connections=16,
+                ),
+            )
         )
 
     def upload_form(self, key: str, content_type: str, max_size: int, expires_in: int) -> tuple[str, dict[str, str]]:

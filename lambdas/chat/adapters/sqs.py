@@ -3,6 +3,8 @@
 import threading
 from typing import Any
 
+from chat.adapters.boto_spans import traced
+
 
 class SqsQueue:
     def __init__(self, queue_url: str) -> None:
@@ -24,5 +26,5 @@ class SqsQueue:
                 region = url.split(".")[1] if url.startswith("https://sqs.") else None
                 # A call answers in milliseconds: a slow SQS must not hold a send for boto3's 60 s.
                 config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 3, "mode": "standard"})
-                self._sqs = boto3.session.Session().client("sqs", region_name=region, config=config)
+                self._sqs = traced(boto3.session.Session().client("sqs", region_name=region, config=config))
             return self._sqs

@@ -2,6 +2,7 @@
 round trip unless its docstring or a comment says otherwise.
 
     client         the one client per container, and driver errors as domain errors
+    command_spans  MongoDB commands as trace spans (pymongo's command monitoring)
     documents      how messages are stored (the mappers; users and conversations are mapped in their stores)
     accounts       users and refresh tokens
     logins         logins, apart: the WebSocket authorizer reads them on every handshake

@@ -27,6 +27,8 @@ def database() -> "Database[dict[str, Any]]":
     if _client is None:
         from pymongo import MongoClient
 
+        from chat.adapters.mongo.command_spans import CommandSpans
+
         config = settings()
         if config.mongodb_uri is None:
             raise ServiceUnavailable("The database is not configured (MONGODB_URI is unset).")
@@ -39,6 +41,7 @@ def database() -> "Database[dict[str, Any]]":
             socketTimeoutMS=10_000,
             appname="chat",
             tz_aware=True,
+            event_listeners=[CommandSpans()],  # the commands of a traced request, as spans
         )
     return _client[settings().mongodb_database]  # type: ignore[no-any-return]
 
