@@ -1,21 +1,32 @@
 """What a cold container pays before its first answer, per handler: importing the handler,
-then its first event (the lazy imports made there, the clients built there: Secrets
-Manager through Powertools, pymongo's MongoClient, boto3's SQS client, the Management API
-client), in a fresh interpreter per run.
+then its first event (the lazy imports made there, the clients built there: the Secrets
+Manager reader, pymongo's MongoClient, boto3's SQS client, the Management API client), in a
+fresh interpreter per run.
+
+And the same container as SnapStart would resume it (prod): the handler's before-snapshot hook
+(chat/handlers/cold_start.py: the first event's imports) is run before the timing, as Lambda
+runs it when it publishes the version; the after-restore hook runs inside the timing, then the
+first event; the credentials come from the container endpoint, as Lambda gives them to a
+SnapStart function, through botocore's chain. Lambda's restore itself (resuming the microVM
+from the cached snapshot, reported as "Restore Duration" in the REPORT line, typically some
+hundreds of milliseconds) is NOT simulated: add it to those figures.
 
 Each run is the real handler module and its real `lambda_handler`, given an API Gateway
 event from tests/events/ and a deployed function's settings (the secrets by ARN, the queues,
 the Management API endpoint). What is simulated, with nothing sent to AWS:
-  - Secrets Manager, SQS and the Management API: one HTTP server on 127.0.0.1 (in this,
-    the parent, process, so the child imports nothing for it) that answers as they do; the
-    calls are really made, over HTTP, through boto3 and the pusher;
+  - Secrets Manager, SQS, the Management API and the container credentials endpoint: one
+    HTTP server on 127.0.0.1 (in this, the parent, process, so the child imports nothing for
+    it) that answers as they do; the calls are really made, over HTTP, through the Secrets
+    Manager reader, boto3 and the pusher;
   - MongoDB: the real MongoClient is built from the fetched URI (`connect=false`: nothing
     dials it), then the operations go to the embedded store (mongomock), seeded here.
     Building and seeding that store is left out of the figures (the store imports pymongo
     itself, so it is built only after the handler's own client has imported it).
-Network latency, TLS, MongoDB's connection handshake and SCRAM authentication, and a
-mongodb+srv URI's DNS lookups are NOT in the figures: `--mongo-ms` adds a wait to each
-MongoDB operation, and the counts of calls are printed so a reader can add their own.
+Network latency, TLS (the handshakes, and loading the CA bundle once per container, about
+25 ms here), MongoDB's connection handshake and SCRAM authentication, and a mongodb+srv URI's
+DNS lookups (and dnspython's import, about 50 ms here) are NOT in the figures: `--mongo-ms`
+adds a wait to each MongoDB operation, and the counts of calls are printed so a reader can add
+their own.
 
     .venv/bin/python -m benchmarks.cold_start [--runs 7] [--mongo-ms 0]
 
@@ -35,6 +46,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 RESULT = "COLD_START_RESULT"
+CREDENTIALS_PATH, CREDENTIALS_TOKEN = "/2018-06-01/credentials", "container-token"
 EVENT_BEGIN, EVENT_END = "COLD_START_EVENT_BEGIN", "COLD_START_EVENT_END"
 SETUP_BEGIN, SETUP_END = "COLD_START_SETUP_BEGIN", "COLD_START_SETUP_END"
 JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chat-jwt-AbCdEf"
@@ -43,14 +55,14 @@ MONGODB_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chat-mongodb
 MONGODB_URI = "mongodb://127.0.0.1:9/?connect=false"
 ALICE_SOCKET, BOB_SOCKET = "AliceSocket0=", "BobSocket00="
 
-# handler label -> (module, reads the JWT key from Secrets Manager, reads MongoDB), as
-# infra/constructs/functions.py's SIZING deploys them.
+# handler label -> (module, reads the JWT key from Secrets Manager, reads MongoDB, SnapStart in
+# prod), as infra/constructs/functions.py's SIZING deploys them (a test holds them equal).
 HANDLERS = {
-    "sendMessage": ("chat.handlers.ws_send_message", False, True),
-    "authorizer": ("chat.handlers.ws_authorizer", True, True),
-    "$connect": ("chat.handlers.ws_connect", False, True),
-    "GET /api/conversations": ("chat.handlers.http_api", True, True),
-    "ping": ("chat.handlers.ws_ping", False, False),
+    "sendMessage": ("chat.handlers.ws_send_message", False, True, True),
+    "authorizer": ("chat.handlers.ws_authorizer", True, True, True),
+    "$connect": ("chat.handlers.ws_connect", False, True, True),
+    "GET /api/conversations": ("chat.handlers.http_api", True, True, True),
+    "ping": ("chat.handlers.ws_ping", False, False, False),
 }
 
 
@@ -60,13 +72,26 @@ HANDLERS = {
 def child(module: str, event_path: str, seed_path: str, mode: str, mongo_ms: float) -> None:
     """Imports `module`, then hands its `lambda_handler` the event at `event_path`; prints the
     import time, the first event's time (the embedded store's setup taken out), the MongoDB
-    client's build time, the count of MongoDB operations and of modules imported on the event."""
+    client's build time, the time spent collecting garbage during the event, the count of
+    MongoDB operations and the modules imported on the event. In mode "restored", the
+    before-snapshot hook runs between the two (timed apart), and the after-restore hook first
+    thing in the event's time."""
+    import gc
+
     excluded = [0.0]
     profiler: Any = None
+    setup_modules: set[str] = set()
 
     started = time.perf_counter()
     handler = __import__(module, fromlist=["lambda_handler"])
     imported = time.perf_counter()
+    snapshot_ms = 0.0
+    cold_start: Any = None
+    if "restored" in mode:
+        from chat.handlers import cold_start
+
+        cold_start.before_snapshot()
+        snapshot_ms = (time.perf_counter() - imported) * 1000
 
     import json  # every handler has imported it by now
 
@@ -89,6 +114,7 @@ def child(module: str, event_path: str, seed_path: str, mode: str, mongo_ms: flo
             setup = time.perf_counter()
             if profiler is not None:
                 profiler.disable()
+            loaded = set(sys.modules)
             print(SETUP_BEGIN, file=sys.stderr, flush=True)
             import pickle
 
@@ -105,6 +131,7 @@ def child(module: str, event_path: str, seed_path: str, mode: str, mongo_ms: flo
             mongo._client = SingleDatabaseClient(counted)
             built["keep"] = id(real)  # the real client lives on, as it would in the container
             print(SETUP_END, file=sys.stderr, flush=True)
+            setup_modules.update(set(sys.modules) - loaded)
             if profiler is not None:
                 profiler.enable()
             excluded[0] += time.perf_counter() - setup
@@ -123,21 +150,34 @@ def child(module: str, event_path: str, seed_path: str, mode: str, mongo_ms: flo
         invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:chat-cold-start",
         aws_request_id="cold-start-request",
     )
-    if mode == "profile":
+    if "profile" in mode:
         import cProfile
 
         profiler = cProfile.Profile()
-    modules_before = len(sys.modules)
+    collecting = {"ms": 0.0, "since": 0.0}
+
+    def timed_collection(phase: str, _: object) -> None:
+        if phase == "start":
+            collecting["since"] = time.perf_counter()
+        else:
+            collecting["ms"] += (time.perf_counter() - collecting["since"]) * 1000
+
+    modules_before = set(sys.modules)
     print(EVENT_BEGIN, file=sys.stderr, flush=True)
+    gc.callbacks.append(timed_collection)
     begin = time.perf_counter()
     if profiler is not None:
         profiler.enable()
+    if cold_start is not None:
+        cold_start.after_restore()
     answer = handler.lambda_handler(event, context)
     if profiler is not None:
         profiler.disable()
     end = time.perf_counter()
+    gc.callbacks.remove(timed_collection)
     print(EVENT_END, file=sys.stderr, flush=True)
     first_event_ms = (end - begin - excluded[0]) * 1000
+    new_modules = set(sys.modules) - modules_before - setup_modules
     status = answer.get("statusCode", answer.get("policyDocument", {}).get("Statement", [{}])[0].get("Effect"))
     operations = sum(counting[0].calls.values()) if counting else 0
     print(
@@ -146,9 +186,13 @@ def child(module: str, event_path: str, seed_path: str, mode: str, mongo_ms: flo
             {
                 "import_ms": (imported - started) * 1000,
                 "event_ms": first_event_ms,
+                "snapshot_ms": snapshot_ms,
                 "mongo_client_ms": built["mongo_client_ms"],
+                "gc_ms": collecting["ms"],
                 "mongo_operations": operations,
-                "modules": len(sys.modules) - modules_before,
+                "modules": len(new_modules),
+                # the product's modules and the packages (not their submodules) the event imported
+                "imported": sorted(name for name in new_modules if name.startswith("chat.") or "." not in name),
                 "status": str(status),
             }
         ),
@@ -181,7 +225,8 @@ def top_cumulative(stats: Any, count: int = 5) -> list[tuple[str, float]]:
 
 
 def serve_aws(secrets: dict[str, str]) -> tuple[int, dict[str, int]]:
-    """Secrets Manager, SQS and the Management API on one local port; the calls, counted by kind."""
+    """Secrets Manager, SQS, the Management API and the container credentials endpoint on one
+    local port; the calls, counted by kind."""
     import hashlib
     import json
     import threading
@@ -192,6 +237,10 @@ def serve_aws(secrets: dict[str, str]) -> tuple[int, dict[str, int]]:
 
     class StandIn(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # An answer's headers and body go out as two writes: with Nagle's algorithm the body would
+        # wait for the client's delayed ACK of the headers (40 ms on Linux) on a kept-alive connection,
+        # a wait AWS's endpoints do not make.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -232,6 +281,20 @@ def serve_aws(secrets: dict[str, str]) -> tuple[int, dict[str, int]]:
         def do_DELETE(self) -> None:
             self._count("push")
             self._answer(204, b"", "application/json")
+
+        def do_GET(self) -> None:
+            # Lambda's container credentials endpoint, which a SnapStart function reads its role's keys from
+            if self.path != CREDENTIALS_PATH or self.headers.get("Authorization") != CREDENTIALS_TOKEN:
+                self._answer(403, b"{}", "application/json")
+                return
+            self._count("credentials")
+            keys = {
+                "AccessKeyId": "ASIASTANDIN",
+                "SecretAccessKey": "stand-in-secret",
+                "Token": "stand-in-session-token",
+                "Expiration": "2099-01-01T00:00:00Z",
+            }
+            self._answer(200, json.dumps(keys).encode(), "application/json")
 
         def _count(self, kind: str) -> None:
             calls[kind] = calls.get(kind, 0) + 1
@@ -324,8 +387,12 @@ def events(folder: Path, seeded: dict[str, str]) -> dict[str, Path]:
     return paths
 
 
-def child_environment(port: int, reads_jwt_key: bool, reads_mongodb: bool) -> dict[str, str]:
-    """A deployed function's settings: secrets by ARN, fetched from the stand-in on the first event."""
+def child_environment(
+    port: int, reads_jwt_key: bool, reads_mongodb: bool, *, snapstart: bool = False
+) -> dict[str, str]:
+    """A deployed function's settings: secrets by ARN, fetched from the stand-in on the first event;
+    with `snapstart`, no keys in the environment but the container credentials endpoint, as Lambda
+    gives a SnapStart function."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     local = f"http://127.0.0.1:{port}"
     environment = {
@@ -346,6 +413,11 @@ def child_environment(port: int, reads_jwt_key: bool, reads_mongodb: bool) -> di
         environment["JWT_SECRET_ARN"] = JWT_ARN
     if reads_mongodb:
         environment["MONGODB_URI_SECRET_ARN"] = MONGODB_ARN
+    if snapstart:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            environment.pop(name, None)
+        environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = local + CREDENTIALS_PATH
+        environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = CREDENTIALS_TOKEN
     return environment
 
 
@@ -391,6 +463,25 @@ def lazy_imports(stderr: str, count: int = 5) -> tuple[float, list[tuple[str, fl
     return total, sorted(roots, key=lambda root: -root[1])[:count]
 
 
+def print_restored(restored: list[tuple[str, float, float, float, dict[str, Any]]]) -> None:
+    """The SnapStart table: per handler, its before-snapshot hook, the restored first event (the
+    after-restore hook in it) and the product's modules that event still imported."""
+    print()
+    print("SnapStart (prod), simulated: the handler imported and its before-snapshot hook run, as when Lambda")
+    print("  publishes the version (not timed as a cold start: the snapshot keeps it); then, timed, the")
+    print("  after-restore hook and the first event, with the credentials from the container endpoint.")
+    print("  NOT simulated: Lambda's restore itself (resuming the microVM from the snapshot, the REPORT line's")
+    print("  Restore Duration, typically some hundreds of ms): add it to 'restored 1st event'.")
+    print()
+    print(f"{'handler':24} {'hook':>7} {'restored 1st event':>18} {'cold total':>10}   imported on the restored event")
+    for label, hook_ms, event_ms, cold_total, last in restored:
+        product = [name for name in last["imported"] if name.startswith("chat.")]
+        print(
+            f"{label:24} {hook_ms:7.1f} {event_ms:18.1f} {cold_total:10.1f}   "
+            f"{', '.join(product) or 'none of the product'}; {last['modules']} modules in all"
+        )
+
+
 def main() -> None:
     import argparse
     import secrets
@@ -401,6 +492,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per handler (the median is shown)")
     parser.add_argument("--mongo-ms", type=float, default=0.0, help="a wait added to each MongoDB operation")
+    parser.add_argument("--cold-only", action="store_true", help="leave out the SnapStart simulation")
     args = parser.parse_args()
 
     from local.environment import developer_defaults, set_defaults, stand_ins
@@ -412,10 +504,11 @@ def main() -> None:
 
     print(f"Cold start per handler: median of {args.runs} fresh interpreters (python {sys.version.split()[0]})")
     print("  import: the handler module; first event: inside its first invocation (lazy imports, secrets")
-    print("  fetched, clients built, the work); client: building pymongo's MongoClient (with pymongo's")
-    print("  import when no store module has made it already); modules: imported on the first event.")
-    print("  Simulated on 127.0.0.1: Secrets Manager, SQS and the Management API (calls really made over")
-    print("  HTTP); MongoDB is the embedded store behind the real, never-connected MongoClient.")
+    print("  fetched, clients built, the work); gc: of which collecting garbage; client: building pymongo's")
+    print("  MongoClient (with pymongo's import when no store module has made it already); modules: imported")
+    print("  on the first event. Simulated on 127.0.0.1: Secrets Manager, SQS, the Management API and the")
+    print("  container credentials endpoint (calls really made over HTTP); MongoDB is the embedded store behind")
+    print("  the real, never-connected MongoClient.")
     latency = f"{args.mongo_ms:g} ms added per MongoDB operation" if args.mongo_ms else "NOT included (--mongo-ms)"
     print(f"  Network latency, TLS, MongoDB's handshake and auth: {latency}. Shared, busy machines are noisy.")
     with tempfile.TemporaryDirectory() as directory:
@@ -424,17 +517,24 @@ def main() -> None:
         event_files = events(folder, seeded)
         seed_file = folder / "seed.pickle"
         print()
-        print(f"{'handler':24} {'import':>7} {'1st event':>9} {'total':>7} {'client':>7} {'modules':>7}   calls")
-        details = []
-        for label, (module, reads_jwt_key, reads_mongodb) in HANDLERS.items():
+        print(
+            f"{'handler':24} {'import':>7} {'1st event':>9} {'total':>7} {'gc':>5} {'client':>7} {'modules':>7}   calls"
+        )
+        details, restored = [], []
+        for label, (module, reads_jwt_key, reads_mongodb, snapstart) in HANDLERS.items():
             environment = child_environment(port, reads_jwt_key, reads_mongodb)
+            in_snapstart = child_environment(port, reads_jwt_key, reads_mongodb, snapstart=True)
             event = event_files[label]
             run_child(module, event, seed_file, environment, mode="plain", mongo_ms=args.mongo_ms)  # bytecode cache
-            runs, made = [], dict[str, int]()
-            for _ in range(args.runs):
+            runs, resumed, made = [], [], dict[str, int]()
+            for _ in range(args.runs):  # cold and restored in turns, so both see the same load
                 calls.clear()
                 runs.append(run_child(module, event, seed_file, environment, mode="plain", mongo_ms=args.mongo_ms)[0])
                 made = dict(calls)
+                if snapstart and not args.cold_only:
+                    resumed.append(
+                        run_child(module, event, seed_file, in_snapstart, mode="restored", mongo_ms=args.mongo_ms)[0]
+                    )
 
             def median(key: str, of: list[dict[str, Any]] = runs) -> float:
                 return float(statistics.median(run[key] for run in of))
@@ -445,14 +545,20 @@ def main() -> None:
                 + [f"{runs[-1]['mongo_operations']} MongoDB ops; answer {runs[-1]['status']}"]
             )
             print(
-                f"{label:24} {median('import_ms'):7.1f} {median('event_ms'):9.1f} {total:7.1f} "
+                f"{label:24} {median('import_ms'):7.1f} {median('event_ms'):9.1f} {total:7.1f} {median('gc_ms'):5.1f} "
                 f"{median('mongo_client_ms'):7.1f} {median('modules'):7.0f}   {said}"
             )
+            if resumed:
+                restored.append(
+                    (label, median("snapshot_ms", resumed), median("event_ms", resumed), total, resumed[-1])
+                )
             _, _, stderr = run_child(module, event, seed_file, environment, mode="importtime", mongo_ms=args.mongo_ms)
             profiled, _, _ = run_child(module, event, seed_file, environment, mode="profile", mongo_ms=args.mongo_ms)
             details.append((label, lazy_imports(stderr), profiled.get("profile", [])))
+    if restored:
+        print_restored(restored)
     print()
-    print("Biggest contributors to each first event (one more run each; both tools slow what they watch)")
+    print("Biggest contributors to each cold first event (one more run each; both tools slow what they watch)")
     for label, (imports_ms, heaviest), profile in details:
         print(f"  {label}")
         if heaviest:

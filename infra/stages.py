@@ -156,6 +156,12 @@ class StageSettings:
     # then any reservation fails to deploy), so all reservations together must stay under that.
     reserved_concurrency: tuple[tuple[str, int], ...] = ()
     alarms: AlarmSettings = AlarmSettings()
+    # Lambda SnapStart for the functions API Gateway invokes whose cold start is worth a snapshot (Sizing.snap_start
+    # in infra/constructs/functions.py): Lambda initializes each published version once and resumes new containers
+    # from its snapshot, API Gateway invoking the `live` alias. Costs: a deploy publishes a version per such
+    # function (a minute or two more), and Lambda charges for caching each active snapshot and for each restore
+    # (README: Cold starts). Off in dev, where deploys should be quick and cold starts are rare and cheap.
+    snap_start: bool = False
 
     @property
     def metrics_namespace(self) -> str:
@@ -187,6 +193,7 @@ STAGES = {
         fan_out_max_concurrency=50,
         notify_max_concurrency=20,
         health_check=HealthCheckSettings(enabled=True),
+        snap_start=True,
     ),
 }
 

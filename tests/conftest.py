@@ -33,6 +33,7 @@ from chat.config import media_signing_key, settings
 from chat.handlers import composition
 from local.embedded_store import embedded_client
 from tests.round_trips import SingleDatabaseClient
+from tests.traces import Daemon
 
 
 def reset_containers() -> None:
@@ -101,3 +102,11 @@ def no_rate_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.delenv("RATE_LIMITS")
     reset_containers()
+
+
+@pytest.fixture
+def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    listening = Daemon()
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", listening.address)
+    yield listening
+    listening.socket.close()

@@ -1,4 +1,5 @@
-"""The HTTP API and the WebSocket API, each with a throttled, access-logged stage."""
+"""The HTTP API and the WebSocket API, each with a throttled, access-logged stage. Each invokes
+what `ChatFunctions.invoked` names: a SnapStart function's live alias, else the function."""
 
 import json
 from collections.abc import Sequence
@@ -110,7 +111,7 @@ class HttpApi(Construct):
             "The handler checks the bearer token (the one JWT check it shares with the WebSocket authorizer) "
             "and answers 401 in the contract's error shape; sign-up, log-in, health and the API docs are public.",
         )
-        integration = integrations.HttpLambdaIntegration("HttpIntegration", functions[HTTP_HANDLER])
+        integration = integrations.HttpLambdaIntegration("HttpIntegration", functions.invoked(HTTP_HANDLER))
         for method, path in HTTP_ROUTES:
             self.api.add_routes(path=path, methods=[apigw.HttpMethod(method)], integration=integration)
         self.stage = apigw.HttpStage(self, "Stage", http_api=self.api, **_stage_options(self, stage, HTTP_ACCESS_LOG))
@@ -124,11 +125,11 @@ class WebSocketApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageSettings, functions: ChatFunctions) -> None:
         super().__init__(scope, construct_id)
         authorizer = authorizers.WebSocketLambdaAuthorizer(
-            "TokenAuthorizer", functions[WS_AUTHORIZER], identity_source=[WS_TOKEN_SOURCE]
+            "TokenAuthorizer", functions.invoked(WS_AUTHORIZER), identity_source=[WS_TOKEN_SOURCE]
         )
 
         def integration(route: str) -> integrations.WebSocketLambdaIntegration:
-            return integrations.WebSocketLambdaIntegration(f"{route}Integration", functions[WS_ROUTES[route]])
+            return integrations.WebSocketLambdaIntegration(f"{route}Integration", functions.invoked(WS_ROUTES[route]))
 
         self.api = apigw.WebSocketApi(
             self,

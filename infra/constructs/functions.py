@@ -1,10 +1,11 @@
 """Every Lambda function: one code asset (lambdas/), the dependency layer,
-arm64, X-Ray, its own log group, and only the secrets it reads."""
+arm64, X-Ray, its own log group, and only the secrets it reads; in a stage with
+SnapStart, the API's heavy ones published with a `live` alias that API Gateway invokes."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -31,6 +32,8 @@ LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 # The newest Python runtime CDK offers that Powertools supports; the layer is built for it.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 BASIC_EXECUTION_POLICY = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# The alias API Gateway invokes a SnapStart function through: a snapshot exists only for published versions.
+LIVE_ALIAS = "live"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,10 @@ class Sizing:
     at_deploy: bool = False
     retries: int = 2
     max_event_age_s: int = 6 * 3600
+    # Invoked by API Gateway, a user waiting, and its first event imports pymongo, its stores and services:
+    # in a stage with SnapStart, resumed from a snapshot instead (chat/handlers/cold_start.py names what the
+    # snapshot holds). Not ping and $default: their whole cold start (about 50 ms) is less than a restore.
+    snap_start: bool = False
 
 
 # Lambda gives CPU in proportion to memory, so memory is chosen for CPU as much as for RAM.
@@ -67,6 +74,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=True,
         reads_mongodb=True,
+        snap_start=True,
         why="argon2id (19 MiB, t=2) is CPU-bound: ~0.6 vCPU keeps login fast",
         handles_media=True,
         pushes=True,
@@ -78,6 +86,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=True,
         reads_mongodb=True,
+        snap_start=True,
         why="one HMAC check and one read of the token's login",
     ),
     WS_ROUTES["$connect"]: Sizing(
@@ -85,6 +94,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="the connect limit, the socket, the login and socket-cap reads; a first socket also tells contacts",
         pushes=True,
     ),
@@ -93,6 +103,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="a MongoDB delete and a check; a last socket also tells contacts",
         pushes=True,
     ),
@@ -105,6 +116,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="5 MongoDB round trips (1 the rate limit), then parallel pushes; a large group's go through the "
         "fan-out queue",
         handles_media=True,
@@ -116,6 +128,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="4 MongoDB round trips (1 the rate limit), then parallel pushes (conversations of up to 50 members)",
         pushes=True,
     ),
@@ -124,6 +137,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="receipts (markDelivered too): the rate limit, 1 MongoDB read, 1 write, 1 author lookup, 1 connection "
         "query, then pushes to the reader's devices and the authors; a large group's go through the fan-out queue",
         pushes=True,
@@ -133,6 +147,7 @@ SIZING = {
         timeout_s=15,
         reads_jwt_key=False,
         reads_mongodb=True,
+        snap_start=True,
         why="edits, deletions and reactions: 6 MongoDB round trips (1 the rate limit), then parallel pushes; "
         "signs links of files",
         links_media=True,
@@ -219,6 +234,9 @@ class ChatFunctions(Construct):
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_asset(str(LAMBDAS), exclude=["**/__pycache__", "**/*.pyc"])
         self.by_module: dict[str, lambda_.Function] = {}
+        # What API Gateway invokes, by module: the live alias of a SnapStart function, else the function.
+        self._invoked: dict[str, lambda_.IFunction] = {}
+        snapshotted = snap_started(stage)
         # Each scheduled function's runs that failed every try (and its schedule's invocations that never
         # got through): nothing else would keep them. For the monitoring's alarms, by module.
         self.failed_runs: dict[str, sqs.Queue] = {}
@@ -256,6 +274,11 @@ class ChatFunctions(Construct):
                 environment=environment,
                 # The archiver runs one at a time: two runs would race for the same seqs.
                 reserved_concurrent_executions=1 if sizing.archives else reserved.get(module),
+                snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if module in snapshotted else None,
+                # A replaced version is deleted, not kept: each one's snapshot is charged while it is active.
+                current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+                if module in snapshotted
+                else None,
                 log_group=logs.LogGroup(
                     self,
                     f"{name}Logs",
@@ -298,9 +321,35 @@ class ChatFunctions(Construct):
                     max_event_age=Duration.seconds(sizing.max_event_age_s),
                 )
             self.by_module[module] = function
+            self._invoked[module] = function
+            if module in snapshotted:
+                self._invoked[module] = lambda_.Alias(
+                    self, f"{name}Live", alias_name=LIVE_ALIAS, version=function.current_version
+                )
+                acknowledge(
+                    function,
+                    "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish",
+                    "Every deploy publishes this function's version (current_version) and moves the live alias, which "
+                    "API Gateway invokes, to it: Lambda snapshots that version.",
+                )
 
     def __getitem__(self, module: str) -> lambda_.Function:
         return self.by_module[module]
+
+    def invoked(self, module: str) -> lambda_.IFunction:
+        """What API Gateway invokes for `module` (and is granted to): the function's live alias where
+        SnapStart is on, which the deploy moves to each new version, else the function itself."""
+        return self._invoked[module]
+
+
+def snap_started(stage: StageSettings) -> set[str]:
+    """The modules whose functions run with SnapStart in `stage`: none unless the stage turns it on;
+    then those their sizing marks, which the runtime must support."""
+    if not stage.snap_start:
+        return set()
+    if not RUNTIME.supports_snap_start:
+        raise ValueError(f"snap_start is on in {stage.name}, but the {RUNTIME.name} runtime has no SnapStart")
+    return {module for module, sizing in SIZING.items() if sizing.snap_start}
 
 
 def reserved_concurrency(stage: StageSettings) -> dict[str, int]:

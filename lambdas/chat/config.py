@@ -1,11 +1,14 @@
 """Settings, read once per container.
 
 On AWS the JWT key and the MongoDB URI live in Secrets Manager: the functions
-get the secrets' ARNs and fetch the values once (cached by Powertools
-Parameters). Locally and in tests the values come straight from the
+get the secrets' ARNs and fetch the values once per container, through the reader
+the composition root hands this module (`read_secrets_with`: Secrets Manager's
+adapter, which keeps each value for an hour; `settings()` keeps them for the
+container). Locally and in tests the values come straight from the
 environment."""
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
@@ -77,14 +80,32 @@ class Settings:
     max_push_subscriptions_per_user: int = 10
 
 
+# How a secret is read by its ARN: set by the composition root (handlers/composition.py) to
+# Secrets Manager's adapter, so this module, which everything imports, imports no adapter.
+SecretReader = Callable[[str], str]
+_secret_reader: SecretReader | None = None
+
+
+def read_secrets_with(reader: SecretReader) -> None:
+    global _secret_reader
+    _secret_reader = reader
+
+
 def _secret(value_var: str, arn_var: str) -> str | None:
     if value := os.environ.get(value_var):
         return value
     if arn := os.environ.get(arn_var):
-        from aws_lambda_powertools.utilities import parameters
-
-        return str(parameters.get_secret(arn, max_age=3600))
+        if _secret_reader is None:
+            raise RuntimeError(f"{arn_var} is set but nothing reads secrets: import chat.handlers.composition first")
+        return _secret_reader(arn)
     return None
+
+
+def forget_read_settings() -> None:
+    """Forgets every setting and secret read so far, so the next read fetches them again: a
+    container restored from a SnapStart snapshot must not use what another container read."""
+    for read in (settings, vapid_private_key, vapid_public_key, media_signing_key):
+        read.cache_clear()
 
 
 @cache

@@ -191,20 +191,26 @@ def start_span(name: str, attributes: Mapping[str, AttributeValue]) -> Span | No
     return _recorder.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=dict(attributes))  # type: ignore[return-value]
 
 
-def finish(span: Span, *, error: str | None = None, attributes: Mapping[str, AttributeValue] | None = None) -> None:
-    """Ends a span; `error` (a short description, never data) marks it failed."""
+def annotate(span: Span, *, error: str | None = None, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+    """Adds what the call answered; `error` (a short description, never data) marks it failed."""
     if attributes:
         span.set_attributes(dict(attributes))
     if error is not None:
         from opentelemetry.trace import Status, StatusCode
 
         span.set_status(Status(StatusCode.ERROR, error))
+
+
+def finish(span: Span, *, error: str | None = None, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+    """Ends a span, with what `annotate` adds."""
+    annotate(span, error=error, attributes=attributes)
     span.end()
 
 
 @contextmanager
 def span(name: str, attributes: Mapping[str, AttributeValue]) -> Iterator[Span | None]:
-    """A client span around a block: failed if the block raises (the exception's type only)."""
+    """A client span around a block, which may `annotate` it: failed if the block raises (the
+    exception's type only)."""
     started = start_span(name, attributes)
     if started is None:
         yield None

@@ -44,6 +44,18 @@ def function_logical_id(template: Template, module: str) -> str:
     raise AssertionError(f"no function runs {module}")
 
 
+def invoked_logical_id(template: Template, module: str) -> str:
+    """What API Gateway invokes for `module`: the function's alias where it has one (SnapStart), else the function."""
+    function = function_logical_id(template, module)
+    aliases = [
+        logical_id
+        for logical_id, alias in resources(template, "AWS::Lambda::Alias").items()
+        if alias["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    assert len(aliases) <= 1, aliases
+    return aliases[0] if aliases else function
+
+
 def variables_of(template: Template, module: str) -> dict[str, Any]:
     """The environment of the function that runs `module`."""
     function = resources(template, "AWS::Lambda::Function")[function_logical_id(template, module)]
@@ -51,14 +63,17 @@ def variables_of(template: Template, module: str) -> dict[str, Any]:
 
 
 def statements_of(template: Template, module: str) -> list[dict[str, Any]]:
-    """Every statement of the policies on the role of the function that runs `module`."""
+    """Every statement of the policies on the role of the function that runs `module`, one per resource:
+    CDK's minimizePolicies flag (cdk.json) merges statements that share their actions into one with a list
+    of resources, which is the same grant."""
     functions = resources(template, "AWS::Lambda::Function")
     role = functions[function_logical_id(template, module)]["Properties"]["Role"]["Fn::GetAtt"][0]
     return [
-        s
+        {**s, "Resource": resource}
         for p in resources(template, "AWS::IAM::Policy").values()
         if {"Ref": role} in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
     ]
 
 

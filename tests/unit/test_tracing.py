@@ -1,14 +1,11 @@
 """Traces: what a sampled invocation sends to the X-Ray daemon (read back off a UDP socket and
 decoded as OTLP), and that an invocation not sampled sends and imports nothing."""
 
-import base64
 import datetime
 import os
-import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from pymongo import monitoring
 
@@ -25,11 +21,9 @@ from chat.adapters.boto_spans import traced
 from chat.adapters.mongo.command_spans import CommandSpans
 from chat.adapters.s3_media import S3MediaStorage
 from chat.observability import entry_point
+from tests.traces import PARENT, SAMPLED, TRACE_ID, Daemon, attributes, spans_in
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACE_ID = "5759e988bd862e3fe1be46a994272793"
-PARENT = "53995c3f42cd8ad8"
-SAMPLED = f"Root=1-5759e988-bd862e3fe1be46a994272793;Parent={PARENT};Sampled=1"
 CONTEXT = SimpleNamespace(
     function_name="chat-test",
     function_version="$LATEST",
@@ -37,60 +31,6 @@ CONTEXT = SimpleNamespace(
     invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:chat-test",
     aws_request_id="test-request",
 )
-
-
-class Daemon:
-    """Lambda's X-Ray daemon, as far as a function sees it: a UDP port that takes datagrams."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        # Room for a whole fan-out's datagrams: the test reads them only once the invocation is over.
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(0.5)
-        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
-
-    def datagrams(self) -> list[bytes]:
-        received = []
-        while True:
-            try:
-                received.append(self.socket.recv(70_000))
-            except TimeoutError:
-                return received
-
-    def spans(self) -> list[Span]:
-        return spans_in(self.datagrams())
-
-
-def spans_in(datagrams: list[bytes]) -> list[Span]:
-    """The spans of OTLP datagrams as the daemon reads them: a header line, then T1S (sampled
-    spans) and the ExportTraceServiceRequest in base64."""
-    found = []
-    for datagram in datagrams:
-        header, _, body = datagram.partition(b"\n")
-        assert header == b'{"format":"json","version":1}'
-        assert body.startswith(b"T1S")
-        request = ExportTraceServiceRequest.FromString(base64.b64decode(body[3:]))
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                found.extend(scope_spans.spans)
-    return found
-
-
-@pytest.fixture
-def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
-    listening = Daemon()
-    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", listening.address)
-    yield listening
-    listening.socket.close()
-
-
-def attributes(span: Span) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in span.attributes:
-        kind = item.value.WhichOneof("value")
-        values[item.key] = getattr(item.value, kind) if kind else None
-    return values
 
 
 def test_the_trace_header_names_the_sampled_trace_and_its_parent() -> None:

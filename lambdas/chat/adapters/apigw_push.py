@@ -4,25 +4,22 @@ A push is one SigV4-signed POST to `{endpoint}/@connections/{connectionId}`. The
 boto3 client spends about 1 ms of CPU on each (parameter checks, serializers, event
 hooks, response parsing), and botocore's signer alone about 0.15 ms, which caps one
 function at about a thousand pushes a second whatever its pool. Here the request is
-signed directly (the signing key kept for the day, as SigV4 allows) and sent over a
+signed directly (sigv4.py, which keeps the day's signing key) and sent over a
 kept-alive connection of the sending thread's own: the same request, byte for byte
 (a test compares it with boto3's), for about a quarter of the CPU."""
 
-import hashlib
-import hmac
 import http.client
-import os
 import ssl
 import threading
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlsplit
 
-from chat.clock import utc_now
+from chat import tracing
+from chat.adapters.sigv4 import SigV4Signer, aws_credentials, aws_region, connector
 from chat.models.ports import ConnectionGone, PushRejected
 
 SERVICE = "execute-api"
+TRACED_SERVICE = "ApiGatewayManagementApi"  # as boto3 (and so X-Ray's service map) names it
 
 
 class PushRefused(Exception):
@@ -44,21 +41,16 @@ STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionR
 
 class ApiGatewayPusher:
     def __init__(self, endpoint_url: str, *, region: str | None = None) -> None:
-        self._credentials = _credentials()
         parts = urlsplit(endpoint_url)
         # The region is the endpoint's ({api}.execute-api.{region}.amazonaws.com), else the environment's.
         labels = (parts.hostname or "").split(".")
         endpoint_region = labels[2] if len(labels) > 3 and labels[1] == SERVICE else None
-        self._region = (
-            region or endpoint_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
-        )
-        if not self._region:
-            raise RuntimeError("no AWS region to sign Management API calls for: set AWS_REGION")
+        region = region or endpoint_region or aws_region("Management API calls")
+        self._signer = SigV4Signer(SERVICE, region, aws_credentials("Management API calls"))
+        self._region = region
         self._host = parts.netloc
         self._path = parts.path.rstrip("/") + "/@connections/"
-        # (date, secret key, signing key): replaced whole, so threads never see half of one
-        self._keys: tuple[str, str, bytes] | None = None
-        self._connect = _connector(parts.scheme, parts.hostname or "", parts.port)
+        self._connect = connector(parts.scheme, parts.hostname or "", parts.port, TIMEOUT_SECONDS)
         self._connections = threading.local()  # each fan-out thread keeps one connection alive
 
     def signed_request(
@@ -67,32 +59,7 @@ class ApiGatewayPusher:
         """The path and headers of one push (or, with DELETE and no frame, one close), signed
         with SigV4 as boto3's PostToConnection (DeleteConnection) signs it."""
         path = self._path + quote(connection_id, safe="")
-        stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
-        credentials = self._credentials.get_frozen_credentials()
-        headers = {"host": self._host, "x-amz-date": stamp}
-        if credentials.token:
-            headers["x-amz-security-token"] = credentials.token
-        signed = ";".join(sorted(headers))
-        canonical = "\n".join(
-            [
-                method,
-                quote(path, safe="/~"),  # every service but S3 encodes the path twice
-                "",
-                *(f"{name}:{headers[name]}" for name in sorted(headers)),
-                "",
-                signed,
-                hashlib.sha256(frame).hexdigest(),
-            ]
-        )
-        scope = f"{stamp[:8]}/{self._region}/{SERVICE}/aws4_request"
-        to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        signature = hmac.new(self._signing_key(stamp[:8], credentials.secret_key), to_sign.encode(), hashlib.sha256)
-        return path, {
-            "X-Amz-Date": stamp,
-            **({"X-Amz-Security-Token": credentials.token} if credentials.token else {}),
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
-            f"SignedHeaders={signed}, Signature={signature.hexdigest()}",
-        }
+        return path, self._signer.sign(method, self._host, path, frame, now=now)
 
     def push(self, connection_id: str, frame: bytes) -> None:
         self._call("POST", connection_id, frame)
@@ -102,7 +69,12 @@ class ApiGatewayPusher:
 
     def _call(self, method: str, connection_id: str, body: bytes) -> None:
         path, headers = self.signed_request(connection_id, body, method=method)
-        status, error_type = self._send(method, path, body, headers)
+        operation = "PostToConnection" if method == "POST" else "DeleteConnection"
+        with tracing.span(f"{TRACED_SERVICE}.{operation}", self._traced(operation)) as span:
+            status, error_type = self._send(method, path, body, headers)
+            if span is not None:
+                failed = None if 200 <= status < 300 else error_type or str(status)
+                tracing.annotate(span, error=failed, attributes={"http.response.status_code": status})
         if 200 <= status < 300:
             return
         if status == 410:
@@ -110,6 +82,9 @@ class ApiGatewayPusher:
         if 400 <= status < 500 and status != 429:
             raise PushRejected(f"{status} {error_type} for {connection_id}")
         raise PushRefused(connection_id, status, error_type)
+
+    def _traced(self, operation: str) -> dict[str, tracing.AttributeValue]:
+        return {**tracing.aws_call_attributes(TRACED_SERVICE, operation, self._region), "server.address": self._host}
 
     def _send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         connection = getattr(self._connections, "connection", None)
@@ -129,16 +104,6 @@ class ApiGatewayPusher:
             connection.close()  # the next push reconnects
             raise
 
-    def _signing_key(self, date: str, secret_key: str) -> bytes:
-        """The day's signing key (it depends only on the date, region, service and secret)."""
-        keys = self._keys
-        if keys is None or keys[0] != date or keys[1] != secret_key:
-            key = hmac.new(f"AWS4{secret_key}".encode(), date.encode(), hashlib.sha256).digest()
-            for part in (self._region, SERVICE, "aws4_request"):
-                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-            keys = self._keys = (date, secret_key, key)
-        return keys[2]
-
 
 def _exchange(
     connection: http.client.HTTPConnection, method: str, path: str, body: bytes, headers: dict[str, str]
@@ -147,40 +112,3 @@ def _exchange(
     response = connection.getresponse()
     response.read()  # the whole answer, so the connection can carry the next push
     return response.status, response.getheader("x-amzn-ErrorType") or ""
-
-
-@dataclass(frozen=True)
-class AwsCredentials:
-    access_key: str
-    secret_key: str
-    token: str | None
-
-
-class _EnvironmentCredentials:
-    """What Lambda gives every function: the role's keys in the environment, for the
-    container's life. Read directly, so a cold start does not import botocore (~250 ms)."""
-
-    def __init__(self, credentials: AwsCredentials) -> None:
-        self._credentials = credentials
-
-    def get_frozen_credentials(self) -> AwsCredentials:
-        return self._credentials
-
-
-def _credentials() -> Any:
-    access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-    if access_key and secret_key:
-        return _EnvironmentCredentials(AwsCredentials(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN")))
-    import botocore.session  # elsewhere: the whole credential chain (profiles, SSO, instance roles)
-
-    credentials = botocore.session.get_session().get_credentials()
-    if credentials is None:
-        raise RuntimeError("no AWS credentials to sign Management API calls with")
-    return credentials
-
-
-def _connector(scheme: str, host: str, port: int | None) -> Any:
-    if scheme != "https":
-        return lambda: http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
-    context = ssl.create_default_context()  # the system's trusted CAs, as on Lambda
-    return lambda: http.client.HTTPSConnection(host, port, timeout=TIMEOUT_SECONDS, context=context)

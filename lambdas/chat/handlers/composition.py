@@ -9,6 +9,7 @@ from chat.config import (
     Settings,
     environment_settings,
     media_signing_key,
+    read_secrets_with,
     settings,
     vapid_private_key,
     vapid_public_key,
@@ -59,6 +60,17 @@ if TYPE_CHECKING:
 # Every function that reads settings imports this module at its cold start: a setting read from
 # the environment that makes no sense stops the function here, named, not its first request.
 environment_settings()
+
+
+def secret_by_arn(arn: str) -> str:
+    """A secret's value, from Secrets Manager (kept by its adapter): how chat.config reads the
+    secrets it is given by ARN."""
+    from chat.adapters.secrets_manager import secret_value
+
+    return secret_value(arn)
+
+
+read_secrets_with(secret_by_arn)
 
 
 class ProductionAdapters:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.config import require
+from chat.handlers import cold_start
 from chat.handlers.composition import health_service
 from chat.handlers.http_routes import auth, conversations, media, messages, push, users
 from chat.handlers.http_routes.responses import answers
@@ -271,3 +272,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         log_refusal(refused)
         return refusal(refused)
     return app.resolve(without_trailing_slashes(event), context)
+
+
+# Last: what the first event imports goes into a SnapStart snapshot, and the import's objects are frozen.
+cold_start.imported(
+    cold_start.MONGODB,
+    cold_start.PUSHES,
+    cold_start.AWS_SDK,
+    cold_start.MEDIA_LINKS,
+    "chat.services.*",
+    "chat.adapters.s3_media",
+    "chat.adapters.s3_archive",
+    "chat.adapters.sqs_notifications",
+)

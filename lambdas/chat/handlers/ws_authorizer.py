@@ -4,6 +4,7 @@
 from typing import Any
 
 from chat.config import require, settings
+from chat.handlers import cold_start
 from chat.handlers.composition import access_tokens
 from chat.handlers.refusals import log_crash, log_refusal
 from chat.handlers.ws_protocol import Event, websocket_entry_point
@@ -62,3 +63,7 @@ def lambda_handler(event: Event, context: Any) -> Event:
     # The login goes with the socket, so ending that login can close it.
     context = {"userId": bearer.user_id, "loginId": bearer.login_id}
     return policy(bearer.user_id, "Allow", event["methodArn"], context)
+
+
+# Last: what the first event imports goes into a SnapStart snapshot, and the import's objects are frozen.
+cold_start.imported(cold_start.MONGODB, "chat.services.tokens")

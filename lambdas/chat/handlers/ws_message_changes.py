@@ -4,6 +4,7 @@ this one included, get `messageUpdated`."""
 from typing import TYPE_CHECKING
 
 from chat.config import require
+from chat.handlers import cold_start
 from chat.handlers.composition import message_change_service, rate_limits
 from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action, parse_frame
 from chat.models.api import DeleteMessageAction, EditMessageAction, ReactAction
@@ -31,3 +32,16 @@ def lambda_handler(event: Event) -> "ServerFrame | None":
             rate_limits().check("reaction", user_id)
             changes.react(user_id, react.messageId, react.emoji, react.on)
     return None
+
+
+# Last: what the first event imports goes into a SnapStart snapshot, and the import's objects are frozen.
+cold_start.imported(
+    cold_start.MONGODB,
+    cold_start.PUSHES,
+    cold_start.AWS_SDK,
+    cold_start.MEDIA_LINKS,
+    "chat.services.message_changes",
+    "chat.services.rate_limits",
+    "chat.services.archive",
+    "chat.adapters.s3_archive",
+)

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from chat.config import require
+from chat.handlers import cold_start
 from chat.handlers.composition import rate_limits, receipt_service
 from chat.handlers.ws_protocol import Event, caller_id, connection_id, frame_route, parse_action
 from chat.models.api import ReceiptAction
@@ -22,3 +23,7 @@ def lambda_handler(event: Event) -> "ServerFrame | None":
         caller_id(event), action.conversationId, delivered=action.seq, read=read, from_connection=connection_id(event)
     )
     return None  # the other members (and the caller's other devices) get a `receipt`
+
+
+# Last: what the first event imports goes into a SnapStart snapshot, and the import's objects are frozen.
+cold_start.imported(cold_start.MONGODB, cold_start.PUSHES, "chat.services.receipts", "chat.services.rate_limits")

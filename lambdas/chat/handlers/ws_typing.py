@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from chat.config import require
+from chat.handlers import cold_start
 from chat.handlers.composition import rate_limits, typing_service
 from chat.handlers.ws_protocol import Event, caller_id, frame_route, parse_action
 from chat.models.api import TypingAction
@@ -19,3 +20,7 @@ def lambda_handler(event: Event) -> "ServerFrame | None":
     rate_limits().check("typing", caller_id(event))  # true and false alike: no alternating past it
     typing_service().typing(caller_id(event), action)
     return None  # nothing goes back to the typist
+
+
+# Last: what the first event imports goes into a SnapStart snapshot, and the import's objects are frozen.
+cold_start.imported(cold_start.MONGODB, cold_start.PUSHES, "chat.services.typing", "chat.services.rate_limits")
