@@ -55,7 +55,7 @@ help:
 	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make lock   re-resolve requirements.lock (the layer) and requirements-dev.lock after editing requirements*.txt"
+	@echo "make lock   re-resolve requirements.lock (the layer), requirements-dev.lock and requirements-checkov.lock after editing requirements*.txt"
 	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale, archive and notification figures, and the web client's (typing, scroll-back, bundle) in Chromium"
 	@echo "Node: $(NODE_STATUS)"
 
@@ -69,6 +69,18 @@ $(STAMP): requirements-tools.txt requirements-dev.lock
 	$(PIP_INSTALL) -r requirements-dev.lock
 	@touch $@
 
+# checkov, the IaC scanner the infra tests run on the synthesized templates (tests/infra/test_checkov.py), has a
+# virtualenv of its own: its many dependencies' pins would fight the dev environment's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_PIP_INSTALL := $(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes
+$(CHECKOV_STAMP): requirements-tools.txt requirements-checkov.lock
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@echo "Installing checkov into $(CHECKOV_VENV) from requirements-checkov.lock (first run: under a minute)…"
+	$(CHECKOV_PIP_INSTALL) -r requirements-tools.txt
+	$(CHECKOV_PIP_INSTALL) -r requirements-checkov.lock
+	@touch $@
+
 # uv resolves for a platform other than this one, which pip-compile cannot: the layer's lock is for the Lambda
 # runtime (layers/build.py says which). The dev lock keeps the layer's versions of the packages both share.
 # Existing pins are kept unless LOCK_FLAGS=--upgrade (or --upgrade-package NAME).
@@ -80,7 +92,10 @@ lock: $(STAMP)
 		--generate-hashes --quiet $(LOCK_FLAGS) --output-file requirements.lock
 	$(BIN)/uv pip compile requirements-dev.txt --universal --python-version 3.11 --constraint requirements.lock \
 		--generate-hashes --quiet $(LOCK_FLAGS) --output-file requirements-dev.lock
-	@echo "Locks written: requirements.lock (the layer), requirements-dev.lock (.venv). Commit them with requirements*.txt."
+	$(BIN)/uv pip compile requirements-checkov.txt --universal --python-version 3.11 \
+		--generate-hashes --quiet $(LOCK_FLAGS) --output-file requirements-checkov.lock
+	@echo "Locks written: requirements.lock (the layer), requirements-dev.lock (.venv), requirements-checkov.lock" \
+		"(.venv-checkov). Commit them with requirements*.txt."
 
 $(WEB_DEPS): web/package.json web/package-lock.json | $(NODE)
 	@echo "Installing the web client's packages into web/node_modules (first run: about a minute)…"
@@ -114,8 +129,8 @@ web-check: $(WEB_DEPS) web-types-check | $(NODE)
 browser:
 	bash scripts/install-chromium.sh
 
-# The infrastructure tests synthesize the stack: aws-cdk-lib runs on Node (jsii).
-unit: $(STAMP) $(WEB_BUILD) browser | $(NODE)
+# The infrastructure tests synthesize the stack (aws-cdk-lib runs on Node, through jsii) and run checkov on it.
+unit: $(STAMP) $(CHECKOV_STAMP) $(WEB_BUILD) browser | $(NODE)
 	$(BIN)/pytest -q
 
 test: lint typecheck web-check unit
@@ -158,6 +173,7 @@ layer: $(STAMP)
 bench: $(STAMP) $(WEB_BUILD) browser | $(NODE)
 	$(BIN)/python -m benchmarks.import_times
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.tracing_cost
 	$(BIN)/python -m benchmarks.authorizer_first_event
 	$(BIN)/python -m benchmarks.send_path
 	$(BIN)/python -m benchmarks.media_send
@@ -169,4 +185,4 @@ bench: $(STAMP) $(WEB_BUILD) browser | $(NODE)
 	$(BIN)/python -m benchmarks.web_client
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .tools
+	rm -rf $(VENV) $(CHECKOV_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .tools

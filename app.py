@@ -7,7 +7,9 @@ cdk synth -c stage=dev|prod     (or `make synth STAGE=prod`)
 cdk deploy ... --parameters AlarmEmail=ops@example.com   alarms e-mailed there too (kept by later deploys)
 """
 
+import json
 import os
+from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -16,10 +18,19 @@ from infra.chat_stack import ChatStack
 from infra.constructs.hosting import CustomDomain
 from infra.stages import stage_settings
 
-# CDK behaviours this app relies on, set here so `python app.py`, the cdk CLI and the tests agree.
-FEATURE_FLAGS = {
-    # S3 server access logs delivered under a bucket policy, so no bucket needs ACLs.
-    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+# CDK's feature flags are cdk.json's "context": the flags `cdk init` writes for the aws-cdk-lib in use (among
+# them one this app relies on: S3 access logs delivered under a bucket policy, so no bucket needs ACLs). The
+# cdk CLI reads them from there and build_app from the same file, so `python app.py`, the CLI and the tests agree.
+FEATURE_FLAGS: dict[str, object] = json.loads((Path(__file__).resolve().parent / "cdk.json").read_text())["context"]
+
+# The recommended flags cdk.json sets the other way, and why (JSON takes no comments). tests/infra checks cdk.json
+# against the recommended flags of the installed aws-cdk-lib, these aside.
+DECLINED_FLAGS = {
+    "@aws-cdk/core:enableAdditionalMetadataCollection": (
+        "It widens the usage data each template reports to AWS (AWS::CDK::Metadata) to which properties and "
+        "methods of every construct the app uses, with their boolean and enum values; the project keeps CDK's "
+        "telemetry to what it cannot turn off (the Makefile turns the CLI's off)."
+    ),
 }
 
 

@@ -9,10 +9,21 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
+from infra.checkov import (
+    AT_DEPLOY,
+    LOGS_AT_REST,
+    SCHEDULED,
+    SQS_MANAGED_ENCRYPTION,
+    Invocation,
+    acknowledge_check,
+    acknowledge_function_checks,
+    by_api,
+    by_queue,
+)
 from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.dependency_layer import DependencyLayer
 from infra.constructs.fan_out import FanOutQueue
-from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions
+from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions, Sizing
 from infra.constructs.health_check import DeepHealthCheck
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
 from infra.constructs.monitoring import Monitoring
@@ -25,7 +36,9 @@ from infra.routes import (
     FAN_OUT_WORKER,
     HTTP_HANDLER,
     MEDIA_KEY_SETUP_HANDLER,
+    NOTIFIER,
     WS_AUTHORIZER,
+    WS_ROUTES,
 )
 from infra.stages import StageSettings
 
@@ -155,9 +168,48 @@ class ChatStack(Stack):
             health_check=self.health_check,
         )
 
+        self._acknowledge_checks(stage, functions, apis=(http_api, websocket_api))
+
         CfnOutput(self, "HttpApiUrl", value=http_api.url, description="Base URL of the HTTP API (routes under /api)")
         CfnOutput(self, "WebSocketUrl", value=websocket_api.url, description="Connect with ?token=<accessToken>")
         CfnOutput(self, "WebAppUrl", value=web.url, description="The web client")
         CfnOutput(self, "MediaUrl", value=media.url, description="CloudFront in front of the media bucket")
         CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Key graphs, every alarm's state")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to hear of alarms")
+
+    def _acknowledge_checks(
+        self, stage: StageSettings, functions: ChatFunctions, apis: tuple[HttpApi, WebSocketApi]
+    ) -> None:
+        """What checkov finds that this stack keeps (infra/checkov.py), where no construct of its own does: on
+        every function, by how it is invoked; the failed-runs queues, the APIs' access logs, CDK's trigger provider
+        and bucket emptier."""
+        for module, sizing in SIZING.items():
+            acknowledge_function_checks(functions[module], _invocation(module, sizing, stage))
+        for failed_runs in functions.failed_runs.values():
+            acknowledge_check(failed_runs, "CKV_AWS_27", SQS_MANAGED_ENCRYPTION)
+        for api in apis:
+            acknowledge_check(api.node.find_child("AccessLogs"), "CKV_AWS_158", LOGS_AT_REST)
+        trigger_provider = next(c for c in self.node.children if c.node.id.startswith("AWSCDK.TriggerCustomResource"))
+        acknowledge_function_checks(trigger_provider.node.find_child("Handler"), AT_DEPLOY)
+        # Where destroy deletes the buckets (dev), CDK's function that empties them first.
+        emptier = self.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+        if emptier is not None:
+            acknowledge_function_checks(emptier.node.find_child("Handler"), AT_DEPLOY)
+
+
+# The functions API Gateway invokes: the HTTP API's, the WebSocket authorizer and every WebSocket route's.
+API_FUNCTIONS = {HTTP_HANDLER, WS_AUTHORIZER, *WS_ROUTES.values()}
+
+
+def _invocation(module: str, sizing: Sizing, stage: StageSettings) -> Invocation:
+    """How the function that runs `module` is invoked, which decides why checkov's findings on it stand."""
+    queue_concurrency = {FAN_OUT_WORKER: stage.fan_out_max_concurrency, NOTIFIER: stage.notify_max_concurrency}
+    if sizing.at_deploy:
+        return AT_DEPLOY
+    if sizing.scheduled:
+        return SCHEDULED
+    if module in API_FUNCTIONS:
+        return by_api(stage.throttle_rate, stage.throttle_burst)
+    if module in queue_concurrency:
+        return by_queue(queue_concurrency[module])
+    raise ValueError(f"{module}: say how it is invoked (chat_stack._invocation), for checkov's findings on it")

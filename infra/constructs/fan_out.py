@@ -7,6 +7,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.checkov import SQS_MANAGED_ENCRYPTION, acknowledge_check
 from infra.constructs.functions import SIZING, ChatFunctions
 from infra.routes import FAN_OUT_WORKER
 from infra.stages import StageSettings
@@ -39,6 +40,8 @@ def job_queue(
         retention_period=retention,
         dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=dead_letters),
     )
+    for each in (queue, dead_letters):
+        acknowledge_check(each, "CKV_AWS_27", SQS_MANAGED_ENCRYPTION)
     return queue, dead_letters
 
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, aws_logs
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -15,8 +15,9 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.checkov import AT_DEPLOY, acknowledge_check, acknowledge_function_checks
 from infra.constructs.secrets import generated_public_key
-from infra.nag import acknowledge, as_nag_writes
+from infra.nag import BASIC_EXECUTION_POLICY_FINDING, acknowledge, as_nag_writes
 from infra.stages import StageSettings
 from infra.web_policy import AWS_CONNECT, AWS_IMAGES, MEDIA_CSP, content_security_policy
 
@@ -27,6 +28,22 @@ UPLOAD_PREFIX = "incoming/"
 SIGNED_PREFIX = "attachments/"  # members only: CloudFront wants a URL signed by the key group
 PUBLIC_PREFIX = "avatars/"  # profile pictures: public and cached
 ARCHIVE_PREFIX = "archive/"  # archived history: never served, read by the functions only
+
+
+# Why the distributions go without what cdk-nag and checkov ask for.
+NO_STANDARD_LOGS = (
+    "CloudFront's standard logs need an ACL-enabled bucket, which this stack does not keep; requests are "
+    "recorded by the API access logs and by S3 server access logs on both buckets."
+)
+NO_WAF = (
+    "The distribution serves static files and short-lived signed media only; a WAF would be the largest cost at "
+    "rest. The APIs, which take writes, are throttled by API Gateway."
+)
+DEFAULT_CERTIFICATE = (
+    "Served on the default *.cloudfront.net certificate, whose policy CloudFront fixes at TLSv1; deploy with "
+    "-c domainName=... -c certificateArn=... to require TLS 1.2 (README). Viewers are always redirected to HTTPS."
+)
+NO_LOGS_OF_LOGS = "This is the access-log bucket; logging it into itself would loop."
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,7 @@ def _private_bucket(
         server_access_logs_bucket=logs,
         server_access_logs_prefix=f"s3/{construct_id}/",
         removal_policy=stage.removal_policy,
-        auto_delete_objects=stage.removal_policy.value == "destroy",
+        auto_delete_objects=stage.removal_policy == RemovalPolicy.DESTROY,
         **props,  # type: ignore[arg-type]
     )
 
@@ -84,27 +101,15 @@ def _distribution(
         http_version=cloudfront.HttpVersion.HTTP2_AND_3,
         **props,  # type: ignore[arg-type]
     )
-    acknowledge(
-        distribution,
-        "AwsSolutions-CFR3",
-        "CloudFront's standard logs need an ACL-enabled bucket, which this stack does not keep; requests are "
-        "recorded by the API access logs and by S3 server access logs on both buckets.",
-    )
+    # cdk-nag and checkov find the same three things; one reason answers both.
+    acknowledge(distribution, "AwsSolutions-CFR3", NO_STANDARD_LOGS)
+    acknowledge_check(distribution, "CKV_AWS_86", NO_STANDARD_LOGS)
     acknowledge(distribution, "AwsSolutions-CFR1", "A chat is for anyone, anywhere: no country is blocked.")
-    acknowledge(
-        distribution,
-        "AwsSolutions-CFR2",
-        reason="The distribution serves static files and short-lived signed media only; a WAF would be the "
-        "largest cost at rest. The APIs, which take writes, are throttled by API Gateway.",
-    )
+    acknowledge(distribution, "AwsSolutions-CFR2", NO_WAF)
+    acknowledge_check(distribution, "CKV_AWS_68", NO_WAF)
     if domain is None:
-        acknowledge(
-            distribution,
-            "AwsSolutions-CFR4",
-            "Served on the default *.cloudfront.net certificate, whose policy CloudFront fixes at TLSv1; "
-            "deploy with -c domainName=... -c certificateArn=... to require TLS 1.2 (README). Viewers are "
-            "always redirected to HTTPS.",
-        )
+        acknowledge(distribution, "AwsSolutions-CFR4", DEFAULT_CERTIFICATE)
+        acknowledge_check(distribution, "CKV_AWS_174", DEFAULT_CERTIFICATE)
     return distribution
 
 
@@ -122,9 +127,16 @@ class AccessLogs(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
             removal_policy=stage.removal_policy,
-            auto_delete_objects=stage.removal_policy.value == "destroy",
+            auto_delete_objects=stage.removal_policy == RemovalPolicy.DESTROY,
         )
-        acknowledge(self.bucket, "AwsSolutions-S1", "This is the access-log bucket; logging it into itself would loop.")
+        acknowledge(self.bucket, "AwsSolutions-S1", NO_LOGS_OF_LOGS)
+        acknowledge_check(self.bucket, "CKV_AWS_18", NO_LOGS_OF_LOGS)
+        acknowledge_check(
+            self.bucket,
+            "CKV_AWS_21",
+            "S3 writes each access log once, under a key of its own, and only the 90-day expiry deletes one: "
+            "nothing overwrites them, so versions would only keep expired logs longer.",
+        )
 
 
 class MediaHosting(Construct):
@@ -295,7 +307,20 @@ class WebHosting(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = _private_bucket(self, "Bucket", stage, logs)
+        acknowledge_check(
+            self.bucket,
+            "CKV_AWS_21",
+            "The bucket holds only the built web client, which every deploy copies afresh from web/dist (pruning "
+            "what the build no longer has): whatever is lost comes back with the next deploy. Versions would "
+            "only keep old builds.",
+        )
         self.domain = domain
+        # The log group of CDK's copy function (publish), made here with the stage's retention like every other
+        # function's. Left to CDK (its useCdkManagedLogGroup flag), it would be named /aws/lambda/<function>, which a
+        # stack deployed before that flag already has (Lambda made it), so the deploy would fail: it already exists.
+        self._deploy_logs = aws_logs.LogGroup(
+            self, "DeployLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        )
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
@@ -338,6 +363,7 @@ class WebHosting(Construct):
             # would serve the old ones, the old service worker included, for up to a day.
             distribution_paths=["/index.html", "/config.json", "/sw.js", "/manifest.webmanifest"],
             memory_limit=512,
+            log_group=self._deploy_logs,
         )
         # CDK runs the copy in one shared function of its own, outside this construct.
         stack = Stack.of(self)
@@ -358,18 +384,21 @@ class WebHosting(Construct):
                 "CDK's BucketDeployment copies the built client from CDK's asset bucket into the web bucket; "
                 "it needs object-level wildcards on exactly those two buckets.",
             )
-        acknowledge(
-            copier,
-            "AwsSolutions-IAM5[Resource::*]",
-            "cloudfront:CreateInvalidation, which the copy uses to refresh the files whose names never change, "
-            "takes no resource-level permission.",
+        # CDK writes this grant itself (a distribution's ARN would do), for the copy to refresh the files whose
+        # names never change.
+        invalidations = (
+            "CDK's BucketDeployment grants its copy function cloudfront:CreateInvalidation and GetInvalidation on "
+            "any distribution; the function runs only CDK's copy, only during a deploy, and invalidates only the "
+            "web distribution's fixed-name files."
         )
+        acknowledge(copier, "AwsSolutions-IAM5[Resource::*]", invalidations)
+        acknowledge_check(
+            copier.node.find_child("ServiceRole").node.find_child("DefaultPolicy"), "CKV_AWS_111", invalidations
+        )
+        acknowledge_function_checks(copier, AT_DEPLOY)
         acknowledge(
             copier,
-            as_nag_writes(
-                self,
-                "AwsSolutions-IAM4[Policy::arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            ),
+            BASIC_EXECUTION_POLICY_FINDING,
             "CDK's copy function uses AWSLambdaBasicExecutionRole only to write its own logs.",
         )
         acknowledge(

@@ -59,8 +59,12 @@ def test_the_dev_lock_pins_what_requirements_dev_txt_asks_for() -> None:
     _locked("requirements-dev.txt", "requirements-dev.lock")
 
 
+def test_the_checkov_lock_pins_what_requirements_checkov_txt_asks_for() -> None:
+    _locked("requirements-checkov.txt", "requirements-checkov.lock")
+
+
 def test_every_locked_package_is_pinned_with_hashes() -> None:
-    for lock in ("requirements.lock", "requirements-dev.lock", "requirements-tools.txt"):
+    for lock in ("requirements.lock", "requirements-dev.lock", "requirements-checkov.lock", "requirements-tools.txt"):
         # Given a lock's entries (a pin and its continuation lines)
         entries = re.split(r"\n(?=[A-Za-z0-9])", (ROOT / lock).read_text().split("\n", 2)[2])
         # Then each has at least one hash, so pip --require-hashes installs exactly these files
