@@ -55,7 +55,7 @@ help:
 	@echo "make deploy deploy to your AWS account: MONGODB_URI=\"\$$uri\" make deploy [STAGE=prod] (see the README: read the URI without echo)"
 	@echo "make destroy remove the stack (STAGE=dev|prod)"
 	@echo "make layer  build the Lambda dependency layer into layers/build/ (pip, no Docker)"
-	@echo "make lock   re-resolve requirements.lock (the layer), requirements-dev.lock and requirements-checkov.lock after editing requirements*.txt"
+	@echo "make lock   re-resolve requirements.lock (the layer), requirements-dev.lock, requirements-checkov.lock and requirements-tools.txt after editing requirements*.txt"
 	@echo "make bench  print handler import times, the authorizer's first event, send-path, media-send, catch-up, group-scale, archive and notification figures, and the web client's (typing, scroll-back, bundle) in Chromium"
 	@echo "Node: $(NODE_STATUS)"
 

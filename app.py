@@ -28,8 +28,9 @@ FEATURE_FLAGS: dict[str, object] = json.loads((Path(__file__).resolve().parent /
 DECLINED_FLAGS = {
     "@aws-cdk/core:enableAdditionalMetadataCollection": (
         "It widens the usage data each template reports to AWS (AWS::CDK::Metadata) to which properties and "
-        "methods of every construct the app uses, with their boolean and enum values; the project keeps CDK's "
-        "telemetry to what it cannot turn off (the Makefile turns the CLI's off)."
+        "methods of every construct the app uses, with their boolean and enum values. The project sends no more "
+        "usage data than CDK's defaults: the Makefile turns the CLI's telemetry off, and the template's version "
+        "report (versionReporting) stays as CDK sets it."
     ),
 }
 

@@ -4,7 +4,10 @@
     recorder, one span, and sending it to the daemon (a fresh interpreter per run);
   - the same request not sampled (what most requests pay: one check);
   - a warm sampled request's cost per span, with the encoding and the datagrams, for a request
-    with as many spans as a fan-out to TRACE_MAX_SPANS sockets.
+    with as many spans as a fan-out to TRACE_MAX_SPANS sockets;
+  - what the MongoDB client's command listener adds to each command, sampled or not (pymongo
+    publishes a started and a succeeded event for every command once a listener is registered;
+    the events are pymongo's own classes, built as the driver builds them).
 
 The daemon is a UDP socket on 127.0.0.1 that reads nothing (the send is the function's whole
 part: UDP does not wait for the reader).
@@ -68,6 +71,38 @@ def warm_per_span(daemon: str, spans: int, runs: int) -> list[float]:
     return timings[1:]  # the first builds the recorder
 
 
+def per_command(daemon: str, sampled: bool, commands: int = 20_000) -> float:
+    """Microseconds the listener adds to one command: pymongo building its two events and handing
+    them to CommandSpans, against a client with no listener (which builds none)."""
+    import datetime
+
+    from pymongo import monitoring
+
+    from chat import tracing
+    from chat.adapters.mongo.command_spans import CommandSpans
+
+    os.environ["AWS_XRAY_DAEMON_ADDRESS"] = daemon
+    os.environ["_X_AMZN_TRACE_ID"] = HEADER.format(1 if sampled else 0)
+    listener, server, took = CommandSpans(), ("cluster0.example.mongodb.net", 27017), datetime.timedelta(0)
+    command = {"find": "messages", "filter": {"conversationId": "c"}}
+
+    def run(listening: bool) -> float:
+        tracing.begin_invocation()
+        began = time.perf_counter()
+        for request_id in range(commands):
+            if listening:  # without a listener, pymongo builds no event at all
+                started = monitoring.CommandStartedEvent(command, "chat", request_id, server, request_id)
+                listener.started(started)
+                answered = monitoring.CommandSucceededEvent(took, {"ok": 1}, "find", request_id, server, request_id)
+                listener.succeeded(answered)
+        elapsed = time.perf_counter() - began
+        tracing.end_invocation()
+        return elapsed
+
+    run(True)  # warm (a sampled run builds the recorder)
+    return (min(run(True) for _ in range(3)) - min(run(False) for _ in range(3))) / commands * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -77,10 +112,13 @@ def main() -> None:
         daemon = f"127.0.0.1:{udp.getsockname()[1]}"
         sampled, not_sampled = cold(True, daemon, runs), cold(False, daemon, runs)
         per_span = warm_per_span(daemon, 1000, runs)
+        listener_unsampled, listener_sampled = per_command(daemon, False), per_command(daemon, True)
     print(f"Tracing's cost (median of {runs}; load average {os.getloadavg()[0]:.2f})")
     print(f"  first sampled request of a cold container: {statistics.median(sampled):7.1f} ms")
     print(f"  a request not sampled:                     {statistics.median(not_sampled):7.3f} ms")
     print(f"  per span, warm (1,000 spans, sent):         {statistics.median(per_span):7.3f} ms")
+    print(f"  per MongoDB command, not sampled:           {listener_unsampled:7.2f} µs (events, check)")
+    print(f"  per MongoDB command, sampled (span kept):   {listener_sampled:7.2f} µs (before its send)")
 
 
 if __name__ == "__main__":

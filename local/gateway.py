@@ -10,6 +10,7 @@ import base64
 import contextlib
 import importlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,9 @@ from infra.web_policy import content_security_policy
 from local import events
 from local.faults import FaultSettingError, PushFaults, PushLog
 from local.media import LocalMedia
+
+# A function that fails is logged here, as Lambda would log it (the client gets API Gateway's bare answer).
+log = logging.getLogger("local.gateway")
 
 # API Gateway's WebSocket quotas.
 MAX_FRAME_BYTES = 32 * 1024
@@ -191,7 +195,8 @@ class LocalGateway:
         try:
             result = await self._invoke(HTTP_HANDLER, event)
         except Exception:
-            # What API Gateway answers when the function itself fails.
+            # What API Gateway answers when the function itself fails; Lambda would log why.
+            log.exception("the HTTP function failed (a bad setting stops it at its cold start)")
             return web.json_response({"message": "Internal Server Error"}, status=500)
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
@@ -228,6 +233,7 @@ class LocalGateway:
             )
             status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
         except Exception:
+            log.exception("the $connect function failed")
             status = 500
         if not 200 <= status < 300:
             return web.json_response({"message": "Forbidden" if status == 403 else "Connection refused"}, status=status)
@@ -260,6 +266,7 @@ class LocalGateway:
         except Exception as error:
             if str(error) == "Unauthorized":
                 return web.json_response({"message": "Unauthorized"}, status=401)
+            log.exception("the authorizer failed")
             return web.json_response({"message": "Internal Server Error"}, status=500)
         statements = policy.get("policyDocument", {}).get("Statement", [])
         if not statements or any(s.get("Effect") != "Allow" for s in statements):
@@ -291,6 +298,7 @@ class LocalGateway:
         try:
             result = await self._invoke(WS_ROUTES[route_key], socket.event(route_key, "MESSAGE", body=body))
         except Exception:
+            log.exception("the %s function failed", route_key)
             reply: str | None = json.dumps({"message": "Internal server error", "connectionId": socket.connection_id})
         else:
             # Every route has a route response, so the integration's body goes back to the caller.

@@ -32,8 +32,9 @@ ARCHIVE_PREFIX = "archive/"  # archived history: never served, read by the funct
 
 # Why the distributions go without what cdk-nag and checkov ask for.
 NO_STANDARD_LOGS = (
-    "CloudFront's standard logs need an ACL-enabled bucket, which this stack does not keep; requests are "
-    "recorded by the API access logs and by S3 server access logs on both buckets."
+    "CloudFront's legacy standard logs need an ACL-enabled bucket, which this stack does not keep, and its newer "
+    "log delivery (v2) is billed per GB on top of the requests; what reaches the data is recorded by the API "
+    "access logs and by S3 server access logs on both buckets."
 )
 NO_WAF = (
     "The distribution serves static files and short-lived signed media only; a WAF would be the largest cost at "

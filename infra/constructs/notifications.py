@@ -2,7 +2,7 @@
 delivers it to their devices, signed with the stack's VAPID key (generated at deploy, like the media
 signing key). A delivery that fails for a while is re-queued by the notifier itself, delayed."""
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -38,6 +38,7 @@ class Notifications(Construct):
         self.dead_letters_alarm = cloudwatch.Alarm(
             self,
             "DeadLettersAlarm",
+            alarm_name=f"{Stack.of(self).stack_name}-Notifications-DeadLetters",  # as every alarm: <stack>-<what>
             alarm_description=(
                 "Web Push jobs the notifier failed three times are waiting in the dead-letter queue: those "
                 "members were not notified. First: the NotifierFunction's ERROR lines; once fixed, redrive the "

@@ -59,6 +59,11 @@ class Settings:
     rate_limits: dict[LimitName, RateLimit] | None = None
     # Sockets one user may hold open at once; a new one beyond this closes their oldest.
     max_sockets_per_user: int = 20
+    # Traces (chat/tracing.py): spans for what Lambda samples, unless off; at most this many per invocation.
+    tracing: bool = True
+    trace_max_spans: int = 1000
+    # Members one message may mention (@username in a group); names beyond stay plain text.
+    max_mentions: int = 50
     # Archiving: messages older than this many days move to S3 chunks (0: everything); a run
     # moves at most archive_max_messages.
     archive_after_days: float = 90.0
@@ -146,6 +151,9 @@ def environment_settings() -> Settings:
         ),
         rate_limits=_rate_limits(),
         max_sockets_per_user=positive_setting("MAX_SOCKETS_PER_USER", 20),
+        tracing=on_off_setting("TRACING", default=True),
+        trace_max_spans=positive_setting("TRACE_MAX_SPANS", 1000),
+        max_mentions=positive_setting("MAX_MENTIONS", 50),
         archive_after_days=_days("ARCHIVE_AFTER_DAYS", 90.0),
         archive_max_messages=positive_setting("ARCHIVE_MAX_MESSAGES", 100_000),
         retention_days=_retention_days(),
@@ -242,11 +250,8 @@ def _days(name: str, default: float) -> float:
 
 
 def _rate_limits() -> dict[LimitName, RateLimit] | None:
-    switch = os.environ.get("RATE_LIMITS", "on").strip().lower()
-    if switch == "off":
+    if not on_off_setting("RATE_LIMITS", default=True):
         return None
-    if switch != "on":
-        raise RuntimeError(f"RATE_LIMITS must be on or off, not {switch!r}")
     known = {f"RATE_LIMIT_{name.upper()}" for name in RATE_LIMITS}
     # A misspelt limit would silently keep its default: say so instead.
     unknown = sorted(v for v in os.environ if v.startswith("RATE_LIMIT_") and v not in known)
@@ -261,6 +266,16 @@ def _rate_limits() -> dict[LimitName, RateLimit] | None:
             raise RuntimeError(f'{variable} must be "count/seconds" with whole numbers of at least 1, not {raw!r}')
         limits[name] = RateLimit(int(count), int(seconds))
     return limits
+
+
+def on_off_setting(name: str, *, default: bool) -> bool:
+    """A switch from the environment: `on` or `off` (any letter case); `default` when unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise RuntimeError(f"{name} must be on or off, not {raw!r}")
+    return raw == "on"
 
 
 def positive_setting(name: str, default: int) -> int:

@@ -77,7 +77,11 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
         def run(event: Any, context: Any) -> Any:
             if correlation is not None:
                 logger.append_keys(**{key: value for key, value in correlation(event).items() if value})
-            tracing.begin_invocation()
+            try:
+                tracing.begin_invocation()
+            except Exception:
+                # A trace lost is not worth the request's answer: this one goes untraced.
+                logger.warning("could not begin this invocation's trace", exc_info=True)
             try:
                 return handler(event, context)
             finally:

@@ -16,8 +16,8 @@ daemon Lambda runs beside every function with active tracing (`AWS_XRAY_DAEMON_A
 the protocol AWS's own OpenTelemetry distribution uses there: no network call, no extension.
 
 Settings: TRACING=off records nothing even when sampled; TRACE_MAX_SPANS (1000) bounds the
-spans one invocation keeps (a fan-out to thousands of sockets keeps the first ones and counts
-the rest in the `chat.spans_dropped` attribute of the last).
+spans one invocation keeps (a fan-out to thousands of sockets keeps the first ones; the
+entry point logs how many it left out, `trace cut short`).
 
 One invocation runs at a time in a Lambda container: the sampled invocation is module state,
 and spans started on the fan-out's threads join it."""
@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chat.config import positive_setting
+from chat.config import on_off_setting, positive_setting
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -46,15 +46,10 @@ SAMPLED_SPANS_PREFIX = b"T1S"  # OTLP spans (protobuf, base64) of a sampled trac
 DEFAULT_DAEMON_ADDRESS = "127.0.0.1:2000"
 
 
-def _enabled_setting() -> bool:
-    raw = os.environ.get("TRACING", "on").strip().lower()
-    if raw not in ("on", "off"):
-        raise RuntimeError(f"TRACING must be on or off, not {raw!r}")
-    return raw == "on"
-
-
-# Read at import, so a malformed value stops the cold start, named (every entry point imports this).
-ENABLED = _enabled_setting()
+# Read at import, so a malformed value stops the cold start, named (every entry point imports
+# this; the functions that read no other setting check only these two). environment_settings()
+# reads them the same way, so the local stack refuses them before it starts.
+ENABLED = on_off_setting("TRACING", default=True)
 MAX_SPANS = positive_setting("TRACE_MAX_SPANS", 1000)
 
 

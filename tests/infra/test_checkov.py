@@ -70,3 +70,25 @@ def test_checkov_finds_nothing_that_is_not_acknowledged(synthesized: tuple[str, 
     )
     for (resource, check), reason in acknowledged.items():
         assert len(reason) > 40, f"{resource} acknowledges {check} without a real reason: {reason!r}"
+
+
+def test_every_acknowledgement_is_of_a_check_that_would_fail(
+    synthesized: tuple[str, App, Template], tmp_path: Path
+) -> None:
+    # Given the stage's template with every acknowledgement taken out
+    stage, app, _ = synthesized
+    template = json.loads((Path(app.outdir) / f"Chat-{stage}.template.json").read_text())
+    acknowledged = set()
+    for logical_id, resource in template["Resources"].items():
+        skips = resource.get("Metadata", {}).pop("checkov", {}).get("skip", [])
+        acknowledged |= {(f"{resource['Type']}.{logical_id}", skip["id"]) for skip in skips}
+    bare = tmp_path / f"Chat-{stage}.template.json"
+    bare.write_text(json.dumps(template))
+
+    # When checkov scans it
+    report = run_checkov(bare)
+
+    # Then what fails is exactly what was acknowledged: no acknowledgement outlives a fix (checkov
+    # reports an acknowledged check as skipped without running it, so only this finds a stale one)
+    failed = {(r["resource"], r["check_id"]) for r in report["results"]["failed_checks"]}
+    assert failed == acknowledged, f"acknowledged but passing now: {acknowledged - failed}"

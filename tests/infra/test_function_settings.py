@@ -29,9 +29,19 @@ def deployed_environment(function: dict[str, Any]) -> dict[str, str]:
     }
 
 
+# After the import: a function whose settings name a secret by ARN must have what reads it
+# (chat.handlers.composition installs it), or it would fail on its first event, not here.
+READS_SECRETS = """
+import os
+import chat.config
+if {"JWT_SECRET_ARN", "MONGODB_URI_SECRET_ARN"} & set(os.environ) and chat.config._secret_reader is None:
+    raise SystemExit("RuntimeError: a secret is named by ARN, and nothing reads secrets")
+"""
+
+
 def cold_start(module: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", f"import {module}"],
+        [sys.executable, "-c", f"import {module}\n{READS_SECRETS}"],
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(LAMBDAS), **LAMBDA_RUNTIME, **environment},
         capture_output=True,
         text=True,

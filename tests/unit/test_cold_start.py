@@ -178,6 +178,24 @@ def test_containers_restored_from_one_snapshot_draw_different_random_numbers() -
     assert draws[0] != draws[1]
 
 
+def test_containers_restored_from_one_snapshot_make_different_object_ids() -> None:
+    # Given pymongo's ObjectId state as a snapshot holds it
+    from bson import ObjectId
+
+    ObjectId()
+    snapshot = (ObjectId._pid, ObjectId._inc, ObjectId._random())
+
+    # When two containers are restored from it, each making an id in the same second
+    made = []
+    for _ in range(2):
+        ObjectId._pid, ObjectId._inc = snapshot[0], snapshot[1]
+        cold_start.after_restore()
+        made.append(ObjectId().binary)
+
+    # Then the ids differ in their random part (bytes 4-8), not only by chance in the counter
+    assert made[0][4:9] != made[1][4:9]
+
+
 def test_after_a_restore_nothing_read_or_built_before_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a container that read its settings and secrets and built its services, credentials and TLS context
     monkeypatch.setattr(secrets_manager, "_values", {"arn": (0.0, "kept")})

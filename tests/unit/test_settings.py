@@ -31,6 +31,8 @@ def cold_start(module: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("ARCHIVE_AFTER_DAYS", "-1"),
         ("VAPID_SUBJECT", "admin@example.com"),  # not a mailto: URL
         ("PUSH_ALLOW_LOOPBACK", "yes"),
+        ("TRACING", "sometimes"),
+        ("TRACE_MAX_SPANS", "0"),
     ],
 )
 def test_a_bad_setting_stops_the_cold_start_with_its_name(variable: str, value: str) -> None:
@@ -93,3 +95,13 @@ def test_a_short_jwt_key_stops_the_cold_start() -> None:
     started = cold_start("chat.handlers.ws_authorizer", JWT_SECRET="short")
     assert started.returncode != 0
     assert "at least 256 bits" in started.stderr.splitlines()[-1]
+
+
+def test_the_local_stack_refuses_a_bad_setting_before_it_starts() -> None:
+    # `make dev` runs `python -m local`: a bad setting stops it, named, instead of a silent 500 later
+    root = LAMBDAS.parent
+    env = {**os.environ, "TRACING": "sometimes", "PYTHONPATH": f"{LAMBDAS}{os.pathsep}{root}"}
+    command = [sys.executable, "-m", "local", "--port", "0"]
+    started = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode == 1
+    assert "Cannot start: TRACING must be on or off, not 'sometimes'" in started.stderr

@@ -32,6 +32,7 @@ import importlib
 import pkgutil
 import random
 import sys
+from typing import Any
 
 from chat import tracing
 
@@ -103,12 +104,25 @@ def after_restore() -> None:
     from chat.handlers import composition
 
     random.seed()  # from os.urandom, which the kernel reseeds on a restore
+    if "bson" in sys.modules:
+        # pymongo's ObjectId keeps a per-process random part and counter, drawn at import: every
+        # container of the snapshot would make the same ids in the same second. (Every insert here
+        # names its own _id; this keeps one that ever does not from colliding.)
+        _new_object_id_state(sys.modules["bson"].ObjectId)
     forget_read_settings()
     composition.services.cache_clear()
     composition.pusher.cache_clear()
     for module, forget in (("chat.adapters.secrets_manager", "forget"), ("chat.adapters.sigv4", "forget")):
         if module in sys.modules:  # nothing to forget in a module never imported
             getattr(sys.modules[module], forget)()
+
+
+def _new_object_id_state(object_id: Any) -> None:
+    import secrets
+
+    object_id._pid = -1  # its next id draws a new random part (it checks the process id)
+    with object_id._inc_lock:
+        object_id._inc = secrets.randbelow(0xFFFFFF + 1)
 
 
 def _expanded(name: str) -> list[str]:

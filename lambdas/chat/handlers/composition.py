@@ -249,6 +249,14 @@ class ProductionAdapters:
         return MongoDatabaseProbe(lambda: self._db, self._config.mongodb_timeout_ms)
 
 
+def database() -> "Database[dict[str, Any]]":
+    """The MongoDB database itself, for the deploy-time index set-up: its URI read as every
+    function's (importing this module is what lets settings read secrets by ARN)."""
+    from chat.adapters.mongo.client import database as mongo_database
+
+    return mongo_database()
+
+
 @cache
 def pusher() -> "ApiGatewayPusher":
     """The Management API client, one per container (the benchmarks swap it for a stub)."""

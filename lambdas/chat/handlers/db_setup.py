@@ -3,8 +3,8 @@ a fresh Atlas cluster is ready without manual steps."""
 
 from typing import Any
 
-from chat.adapters.mongo.client import database
 from chat.adapters.mongo.indexes import ensure_indexes
+from chat.handlers.composition import database
 from chat.observability import entry_point, logger
 
 
