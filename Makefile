@@ -182,6 +182,7 @@ bench: $(STAMP) $(WEB_BUILD) browser | $(NODE)
 	$(BIN)/python -m benchmarks.archive
 	$(BIN)/python -m benchmarks.notifications
 	$(BIN)/python -m benchmarks.hot_document
+	$(BIN)/python -m benchmarks.search
 	$(BIN)/python -m benchmarks.web_client
 
 clean:

@@ -42,6 +42,7 @@ class LimitSettings:
     overrides: tuple[tuple[str, str], ...] = ()
     max_sockets_per_user: int = 20
     max_push_subscriptions_per_user: int = 10  # browsers notified per user; a new one past this replaces the oldest
+    max_blocks_per_user: int = 1000  # people one user may block; a block past this is refused (409)
 
     def environment(self) -> dict[str, str]:
         """Every function that checks a limit or opens a socket (those that read MongoDB)."""
@@ -49,6 +50,7 @@ class LimitSettings:
             "RATE_LIMITS": "on" if self.rate_limits else "off",
             "MAX_SOCKETS_PER_USER": str(self.max_sockets_per_user),
             "MAX_PUSH_SUBSCRIPTIONS_PER_USER": str(self.max_push_subscriptions_per_user),
+            "MAX_BLOCKS_PER_USER": str(self.max_blocks_per_user),
             **{f"RATE_LIMIT_{name.upper()}": value for name, value in self.overrides},
         }
 

@@ -66,8 +66,8 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
     from aiohttp import web
 
     from chat.adapters.mongo import client as mongo
-    from chat.adapters.mongo.indexes import ensure_indexes
     from chat.config import positive_setting, settings
+    from chat.handlers.db_setup import prepare_database
     from chat.models.errors import ServiceUnavailable
     from local.gateway import LocalGateway
 
@@ -84,7 +84,9 @@ def _serve(host: str, port: int, media: "LocalMedia") -> int:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 1
     try:
-        ensure_indexes(mongo.database())
+        # As at deploy: the indexes, then what search needs of data stored before it (a persistent
+        # MONGODB_URI database), for up to 20 s; a later start goes on where this one stopped.
+        prepare_database(mongo.database(), lambda: 20)
     except ServiceUnavailable as error:
         print(f"Cannot start: {error.message}", file=sys.stderr)
         return 1

@@ -33,12 +33,14 @@ def a_direct(a: str, b: str) -> Conversation:
 
 def a_message(conversation_id: str, sender: str, seq: int, client_msg_id: str | None = None, **fields: Any) -> Message:
     return Message(
-        id=new_id(),
-        conversationId=conversation_id,
-        senderId=sender,
-        text=f"message {seq}",
-        clientMsgId=client_msg_id or f"c{seq}-{sender}",
-        seq=seq,
-        createdAt=utc_now(),
-        **fields,
+        **{
+            "id": new_id(),
+            "conversationId": conversation_id,
+            "senderId": sender,
+            "text": f"message {seq}",
+            "clientMsgId": client_msg_id or f"c{seq}-{sender}",
+            "seq": seq,
+            "createdAt": utc_now(),
+            **fields,  # any of them, the text included
+        }
     )

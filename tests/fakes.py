@@ -2,11 +2,11 @@
 MongoDB adapters (tests/contract), so unit tests can trust them."""
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from chat.models.chat import Connection, Conversation, Message, Receipt, User
+from chat.models.chat import Connection, Conversation, Message, Receipt, ReplyQuote, User
 from chat.models.errors import UsernameTaken
 from chat.models.ports import (
     ArchiveChunk,
@@ -23,7 +23,39 @@ from chat.models.ports import (
     RefreshGrant,
     SeqAllocation,
     StoredObject,
+    Unread,
 )
+
+
+class FakeBlockStore:
+    def __init__(self) -> None:
+        self.blocks: dict[tuple[str, str], datetime] = {}
+
+    def block(self, blocker_id: str, blocked_id: str, at: datetime, max_blocks: int) -> bool:
+        if (blocker_id, blocked_id) in self.blocks:
+            return True
+        if sum(1 for blocker, _ in self.blocks if blocker == blocker_id) >= max_blocks:
+            return False
+        self.blocks[(blocker_id, blocked_id)] = at
+        return True
+
+    def unblock(self, blocker_id: str, blocked_id: str) -> None:
+        self.blocks.pop((blocker_id, blocked_id), None)
+
+    def blocked_by(self, blocker_id: str, limit: int) -> list[str]:
+        mine = [(at, blocked) for (blocker, blocked), at in self.blocks.items() if blocker == blocker_id]
+        return [blocked for _, blocked in sorted(mine, reverse=True)[:limit]]
+
+    def blockers_among(self, user_ids: list[str], blocked_id: str) -> set[str]:
+        return {user for user in user_ids if (user, blocked_id) in self.blocks}
+
+    def blocked_among(self, blocker_id: str, user_ids: list[str]) -> set[str]:
+        return {user for user in user_ids if (blocker_id, user) in self.blocks}
+
+    def between(self, user_a: str, user_b: str) -> set[str]:
+        return {
+            blocker for blocker, blocked in ((user_a, user_b), (user_b, user_a)) if (blocker, blocked) in self.blocks
+        }
 
 
 class FakeUserStore:
@@ -88,6 +120,10 @@ class FakeUserStore:
             and (after is None or u.username.lower() > after)
         ]
         return sorted(found, key=lambda u: u.username.lower())[:limit]
+
+    def members_named(self, usernames: list[str], member_ids: list[str]) -> dict[str, str]:
+        members = [self.users[m] for m in member_ids if m in self.users]
+        return {u.username.lower(): u.id for u in members if u.username.lower() in usernames}
 
 
 class FakeLoginAttemptStore:
@@ -231,11 +267,12 @@ class FakeConversationStore:
             return before, stored.view()
 
     def _allocate(self, stored: _StoredConversation | None) -> SeqAllocation | None:
-        if stored is None:
+        if stored is None or stored.conversation.blockedBy:
             return None
         with self._lock:
             stored.last_seq += 1
-            return SeqAllocation(stored.conversation.id, stored.last_seq, list(stored.conversation.memberIds))
+            conversation = stored.conversation
+            return SeqAllocation(conversation.id, stored.last_seq, list(conversation.memberIds), conversation.type)
 
     def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
         stored = self.conversations.get(conversation_id)
@@ -243,6 +280,14 @@ class FakeConversationStore:
 
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate(next((s for s in self.conversations.values() if s.direct_key == direct_key), None))
+
+    def set_direct_block(self, direct_key: str, blocker_id: str, blocked: bool) -> None:
+        for stored in self.conversations.values():
+            if stored.direct_key == direct_key:
+                with self._lock:
+                    others = [user for user in stored.conversation.blockedBy if user != blocker_id]
+                    blocked_by = [*others, blocker_id] if blocked else others
+                    stored.conversation = stored.conversation.model_copy(update={"blockedBy": blocked_by})
 
     def record_change(self, message: Message, *, new: bool) -> int:
         stored = self.conversations[message.conversationId]
@@ -299,6 +344,15 @@ class FakeConversationStore:
         stored = self._administered(conversation_id, admin_id)
         return stored.change(name=name) if stored else None
 
+    def readable_by(self, user_id: str) -> dict[str, int | None]:
+        readable: dict[str, int | None] = {}
+        for conversation in (s.conversation for s in self.conversations.values()):
+            if user_id in conversation.formerMembers:
+                readable[conversation.id] = conversation.formerMembers[user_id]
+            elif user_id in conversation.memberIds:
+                readable[conversation.id] = None
+        return readable
+
     def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
         mine = [s.conversation.memberIds for s in self.conversations.values() if user_id in s.conversation.memberIds]
         return {member for members in mine for member in members} & set(others)
@@ -342,6 +396,7 @@ class FakeReceiptStore:
 class FakeMessageStore:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.terms: dict[str, list[str]] = {}  # what each message is found by, as MongoDB keeps `terms`
         self.skipped: dict[str, set[int]] = {}
         self.skipped_at: dict[tuple[str, int], datetime] = {}
 
@@ -349,12 +404,13 @@ class FakeMessageStore:
         self.skipped.setdefault(conversation_id, set()).add(seq)
         self.skipped_at[(conversation_id, seq)] = at
 
-    def insert(self, message: Message) -> None:
+    def insert(self, message: Message, terms: Sequence[str] = ()) -> None:
         if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
             raise DuplicateMessage(message.clientMsgId)
         # As in MongoDB: links are made per read, never stored.
         unlinked = [a.model_copy(update={"url": None}) for a in message.attachments]
         self.messages.append(message.model_copy(update={"attachments": unlinked}))
+        self.terms[message.id] = list(terms)
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None:
         return next(
@@ -396,20 +452,65 @@ class FakeMessageStore:
         self.messages[self.messages.index(message)] = changed
         return changed
 
-    def edit(self, message_id: str, sender_id: str, text: str, at: datetime) -> Message | None:
+    def edit(
+        self,
+        message_id: str,
+        sender_id: str,
+        text: str,
+        at: datetime,
+        *,
+        mentions: Sequence[str] = (),
+        terms: Sequence[str] = (),
+    ) -> Message | None:
         message = self.get(message_id)
-        return self._change(message_id, bool(message and message.senderId == sender_id), text=text, editedAt=at)
+        changed = self._change(
+            message_id,
+            bool(message and message.senderId == sender_id),
+            text=text,
+            editedAt=at,
+            mentions=list(mentions),
+        )
+        if changed is not None:
+            self.terms[message_id] = list(terms)
+        return changed
 
     def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
         message = self.get(message_id)
-        return self._change(
+        deleted = self._change(
             message_id,
             bool(message and message.senderId == sender_id),
             text="",
             attachments=[],
             reactions={},
             deletedAt=at,
+            replyTo=None,
+            mentions=[],
         )
+        if deleted is not None:
+            self.terms.pop(message_id, None)
+        return deleted
+
+    def rewrite_quotes(self, quote: ReplyQuote) -> int:
+        replies = [m for m in self.messages if m.replyTo is not None and m.replyTo.messageId == quote.messageId]
+        for reply in replies:
+            rewritten = reply.model_copy(update={"replyTo": quote, "revision": reply.revision + 1})
+            self.messages[self.messages.index(reply)] = rewritten
+        return len(replies)
+
+    def search(
+        self, terms: list[str], readable: Mapping[str, int | None], before: str | None, limit: int
+    ) -> list[Message]:
+        found = [
+            m
+            for m in self.messages
+            if m.conversationId in readable
+            and (readable[m.conversationId] is None or m.seq <= (readable[m.conversationId] or 0))
+            and m.deletedAt is None
+            and (before is None or m.id < before)
+            and terms
+            and set(terms) <= set(self.terms.get(m.id, ()))
+        ]
+        return sorted(found, key=lambda m: m.id, reverse=True)[:limit]
 
     def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
         message = self.get(message_id)
@@ -431,12 +532,13 @@ class FakeMessageStore:
             and any(low < m.seq <= high for low, high in ranges)
         }
 
-    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, Unread]:
+        counts: dict[str, Unread] = {}
         for m in self.messages:
             unread = m.conversationId in read_seqs and m.seq > read_seqs[m.conversationId]
             if unread and m.senderId != reader_id and m.deletedAt is None:
-                counts[m.conversationId] = counts.get(m.conversationId, 0) + 1
+                was = counts.get(m.conversationId, Unread(0, 0))
+                counts[m.conversationId] = Unread(was.messages + 1, was.mentions + (reader_id in m.mentions))
         return counts
 
 

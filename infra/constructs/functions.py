@@ -194,7 +194,7 @@ SIZING = {
         timeout_s=60,
         reads_jwt_key=False,
         reads_mongodb=True,
-        why="creates indexes once per deploy; index builds can take a while",
+        why="creates indexes once per deploy, then fills the search fields of older history for what time is left",
         at_deploy=True,
     ),
     MEDIA_KEY_SETUP_HANDLER: Sizing(

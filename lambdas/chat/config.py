@@ -64,6 +64,8 @@ class Settings:
     trace_max_spans: int = 1000
     # Members one message may mention (@username in a group); names beyond stay plain text.
     max_mentions: int = 50
+    # People one user may block at once (a bound on storage and on what a block check reads).
+    max_blocks_per_user: int = 1000
     # Archiving: messages older than this many days move to S3 chunks (0: everything); a run
     # moves at most archive_max_messages.
     archive_after_days: float = 90.0
@@ -154,6 +156,7 @@ def environment_settings() -> Settings:
         tracing=on_off_setting("TRACING", default=True),
         trace_max_spans=positive_setting("TRACE_MAX_SPANS", 1000),
         max_mentions=positive_setting("MAX_MENTIONS", 50),
+        max_blocks_per_user=positive_setting("MAX_BLOCKS_PER_USER", 1000),
         archive_after_days=_days("ARCHIVE_AFTER_DAYS", 90.0),
         archive_max_messages=positive_setting("ARCHIVE_MAX_MESSAGES", 100_000),
         retention_days=_retention_days(),

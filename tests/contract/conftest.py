@@ -10,6 +10,7 @@ import pytest
 
 from chat.adapters.mongo.accounts import MongoRefreshTokenStore, MongoUserStore
 from chat.adapters.mongo.archive import MongoArchivableMessages, MongoArchiveIndex
+from chat.adapters.mongo.blocks import MongoBlockStore
 from chat.adapters.mongo.connections import MongoConnectionStore
 from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
 from chat.adapters.mongo.limits import MongoLoginAttemptStore, MongoRateLimitStore, MongoTypingThrottle
@@ -21,6 +22,7 @@ from chat.models.chat import Conversation
 from chat.models.ports import (
     ArchivableMessages,
     ArchiveIndex,
+    BlockStore,
     ConnectionStore,
     ConversationStore,
     LoginAttemptStore,
@@ -38,6 +40,7 @@ from chat.models.ports import (
 from tests.fakes import (
     FakeArchivableMessages,
     FakeArchiveIndex,
+    FakeBlockStore,
     FakeConnectionStore,
     FakeConversationStore,
     FakeLoginAttemptStore,
@@ -71,6 +74,7 @@ class Stores:
     push_deliveries: PushDeliveryLog
     archivable: ArchivableMessages  # the archiver's view of `messages`
     archive_index: ArchiveIndex
+    blocks: BlockStore
     db: Any | None  # the MongoDB database behind the adapters; None for the fakes
 
     def conversation(self, conversation_id: str) -> Conversation:
@@ -100,6 +104,7 @@ def stores(request: pytest.FixtureRequest) -> Stores:
             push_deliveries=FakePushDeliveryLog(),
             archivable=FakeArchivableMessages(messages),
             archive_index=FakeArchiveIndex(),
+            blocks=FakeBlockStore(),
             db=None,
         )
     db = request.getfixturevalue("mongo_db")
@@ -119,5 +124,6 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         push_deliveries=MongoPushDeliveryLog(db),
         archivable=MongoArchivableMessages(db),
         archive_index=MongoArchiveIndex(db),
+        blocks=MongoBlockStore(db),
         db=db,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.clock import utc_now
 from chat.models.chat import Attachment, Connection, Receipt
+from chat.models.ports import Unread
 from tests.builders import a_direct, a_group, a_message, a_user
 from tests.contract.conftest import Stores
 
@@ -510,11 +511,11 @@ def test_unread_counts_others_live_messages_above_the_read_seq(stores: Stores) -
     stores.messages.insert(a_message("c3", "b", 1))  # not asked about
 
     counts = stores.messages.unread_counts(reader, {"c1": 2, "c2": 0})
-    assert counts.get("c1") == 3  # 3 (a), 5 (b), 6 (a): not 4 (skipped), 7 (own) or 8 (deleted)
-    assert counts.get("c2") == 2
+    assert counts.get("c1") == Unread(3)  # 3 (a), 5 (b), 6 (a): not 4 (skipped), 7 (own) or 8 (deleted)
+    assert counts.get("c2") == Unread(2)
     assert "c3" not in counts
-    assert stores.messages.unread_counts(reader, {"c1": 6, "c2": 2}).get("c1", 0) == 0
-    assert stores.messages.unread_counts("a", {"c1": 0}) == {"c1": 3}  # 2 and 7 (r), 5 (b)
+    assert stores.messages.unread_counts(reader, {"c1": 6, "c2": 2}).get("c1", Unread(0)).messages == 0
+    assert stores.messages.unread_counts("a", {"c1": 0}) == {"c1": Unread(3)}  # 2 and 7 (r), 5 (b)
     assert stores.messages.unread_counts(reader, {}) == {}
 
 

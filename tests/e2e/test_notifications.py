@@ -75,6 +75,7 @@ def test_a_member_who_is_away_gets_one_push_per_message(stack: Stack, push_servi
             "body": "Lunch at one?",
             "conversationType": "direct",
             "senderId": alice["user"]["id"],
+            "mention": False,
         },
         {
             "type": "message",
@@ -85,6 +86,7 @@ def test_a_member_who_is_away_gets_one_push_per_message(stack: Stack, push_servi
             "body": ("Or two, if that suits you better. " + "x" * 200)[:119].rstrip() + "…",
             "conversationType": "direct",
             "senderId": alice["user"]["id"],
+            "mention": False,
         },
     ]
     headers = phone.deliveries[0].headers

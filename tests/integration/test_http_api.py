@@ -183,6 +183,7 @@ def test_direct_conversation_200_or_201(alice: Account, bob: Account) -> None:
         "receipts",
         "version",
         "unreadCount",
+        "mentionCount",
         "archived",
         "muted",
         "mutedUntil",
@@ -332,6 +333,8 @@ def test_history_paging_both_ways(alice: Account, bob: Account) -> None:
         "deletedAt",
         "reactions",
         "revision",
+        "replyTo",
+        "mentions",
     }
     unknown = call_http("GET", "/api/messages/nope", token=bob.access_token)
     assert unknown.status == 404

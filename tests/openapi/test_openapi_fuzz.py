@@ -49,6 +49,9 @@ REFUSED_THOUGH_SCHEMA_VALID: dict[str, tuple[list[str], str]] = {
     "POST /api/messages/{message_id}/reactions": (["422"], "not one emoji, or too many kinds"),
     "PUT /api/conversations/{conversation_id}/mute": (["422"], "a time that is not in the future"),
     "POST /api/push/subscriptions": (["422"], "an endpoint off the push services, or keys not on P-256"),
+    "GET /api/search": (["422"], "a q with no word (letters or digits), or more than 10 different words"),
+    "PUT /api/users/{id}/block": (["422"], "blocking yourself"),
+    "DELETE /api/users/{id}/block": (["422"], "unblocking yourself"),
 }
 
 

@@ -173,6 +173,12 @@ CONVERSATION_ROUTES: dict[tuple[str, str], Row] = {
         expect(member=200, non_admin=200, admin=200, removed=403),
         _that(lambda body, s: body["reactions"] == {"👍": [_id(s.actor)]}),
     ),
+    ("GET", "/api/search"): Row(
+        lambda s: Request("/api/search", query={"q": "ALICE", "conversationId": s.conversation}),
+        # as history: a removed member finds what came before the removal (see its own row)
+        expect(member=200, non_admin=200, admin=200, removed=200),
+        _that(lambda body, s: bool(body["items"]) and {m["conversationId"] for m in body["items"]} == {s.conversation}),
+    ),
     ("POST", "/api/media/upload-url"): Row(
         lambda s: Request(
             "/api/media/upload-url",
@@ -247,6 +253,7 @@ EDIT = ("PATCH", "/api/messages/<id>")
 DELETE = ("DELETE", "/api/messages/<id>")
 REACT = ("POST", "/api/messages/<message_id>/reactions")
 HISTORY = ("GET", "/api/messages/<id>")
+SEARCH = ("GET", "/api/search")
 SEND = ("POST", "/api/messages")
 LIST = ("GET", "/api/conversations")
 PROFILE = ("PUT", "/api/users/me")
@@ -254,6 +261,9 @@ SUBSCRIBE = ("POST", "/api/push/subscriptions")
 UNSUBSCRIBE = ("DELETE", "/api/push/subscriptions")
 A_SUBSCRIPTION = {**Browser("any", "https://fcm.googleapis.com/fcm/send/matrix").subscription()}
 USER = ("GET", "/api/users/<id>")
+BLOCK = ("PUT", "/api/users/<id>/block")
+UNBLOCK = ("DELETE", "/api/users/<id>/block")
+BLOCKS = ("GET", "/api/users/me/blocks")
 THUMBS_UP = {"emoji": "\N{THUMBS UP SIGN}", "on": True}
 AVATAR = {"contentType": "image/png", "size": 9}
 
@@ -318,6 +328,34 @@ CASES = [
         check=lambda body, w: w.dave_group_message in _items(body) and w.after_removal_message not in _items(body),
     ),
     Case(HISTORY, "mallory", "(stranger) reads a direct chat", "/api/messages/%(direct)s", 403),
+    Case(SEARCH, None, "searches", "/api/search", 401, query={"q": "alice"}),
+    Case(
+        SEARCH,
+        "mallory",
+        "(stranger) finds nothing of anyone's",
+        "/api/search",
+        200,
+        query={"q": "alice"},
+        check=lambda body, w: body["items"] == [],
+    ),
+    Case(
+        SEARCH,
+        "dave",
+        "(removed) finds what he could read, nothing after",
+        "/api/search",
+        200,
+        query={"q": "dave"},
+        check=lambda body, w: _items(body) == [w.dave_group_message],
+    ),
+    Case(
+        SEARCH,
+        "bob",
+        "finds in every conversation he is in",
+        "/api/search",
+        200,
+        query={"q": "alice"},
+        check=lambda body, w: {m["conversationId"] for m in body["items"]} == {w.group, w.direct},
+    ),
     Case(LIST, None, "lists conversations", "/api/conversations", 401),
     Case(LIST, "mallory", "(stranger) sees none", "/api/conversations", 200, check=lambda body, w: body["items"] == []),
     Case(
@@ -438,6 +476,14 @@ CASES = [
     Case(USER, "bob", "reads nobody", f"/api/users/{MISSING_ID}", 404),
     Case(("POST", "/api/users/me/avatar"), None, "asks for an avatar form", "/api/users/me/avatar", 401, AVATAR),
     Case(("POST", "/api/users/me/avatar"), "mallory", "asks for an avatar form", "/api/users/me/avatar", 201, AVATAR),
+    # blocking: each caller's own list, whoever they name (every case starts from the same world)
+    Case(BLOCK, None, "blocks alice", "/api/users/%(alice)s/block", 401),
+    Case(BLOCK, "mallory", "blocks nobody", f"/api/users/{MISSING_ID}/block", 404),
+    Case(BLOCK, "mallory", "blocks alice, in her own list", "/api/users/%(alice)s/block", 204),
+    Case(UNBLOCK, None, "unblocks alice", "/api/users/%(alice)s/block", 401),
+    Case(UNBLOCK, "mallory", "unblocks alice (never blocked: no change)", "/api/users/%(alice)s/block", 204),
+    Case(BLOCKS, None, "reads blocks", "/api/users/me/blocks", 401),
+    Case(BLOCKS, "mallory", "reads her own list", "/api/users/me/blocks", 200, check=lambda b, w: b["items"] == []),
     # starting conversations
     Case(
         ("POST", "/api/groups/create"),

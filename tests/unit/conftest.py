@@ -20,6 +20,7 @@ from tests.fakes import (
     FakeArchivableMessages,
     FakeArchiveIndex,
     FakeArchiveStorage,
+    FakeBlockStore,
     FakeConnectionStore,
     FakeConversationStore,
     FakeDatabaseProbe,
@@ -64,6 +65,7 @@ class FakeAdapters:
     logins: FakeLoginStore = field(default_factory=FakeLoginStore)
     rate_limit_buckets: FakeRateLimitStore = field(default_factory=FakeRateLimitStore)
     conversations: FakeConversationStore = field(default_factory=FakeConversationStore)
+    blocks: FakeBlockStore = field(default_factory=FakeBlockStore)
     receipts: FakeReceiptStore = field(default_factory=FakeReceiptStore)
     messages: FakeMessageStore = field(default_factory=FakeMessageStore)
     connections: FakeConnectionStore = field(default_factory=FakeConnectionStore)

@@ -35,6 +35,7 @@ class Push:
             messages=chat.message_store,
             conversations=chat.conversation_store,
             users=chat.users,
+            blocks=fakes.blocks,
             connections=chat.connections,
             logins=chat.logins,
             subscriptions=self.subscriptions,
@@ -122,6 +123,7 @@ def test_each_browser_of_an_away_member_gets_the_message_once(push: Push) -> Non
                 "body": "Lunch?",
                 "conversationType": "direct",
                 "senderId": alice,
+                "mention": False,
             }
         ]
     options = push.web_push.sent[0][2]

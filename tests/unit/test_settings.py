@@ -33,6 +33,7 @@ def cold_start(module: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("PUSH_ALLOW_LOOPBACK", "yes"),
         ("TRACING", "sometimes"),
         ("TRACE_MAX_SPANS", "0"),
+        ("MAX_BLOCKS_PER_USER", "lots"),
     ],
 )
 def test_a_bad_setting_stops_the_cold_start_with_its_name(variable: str, value: str) -> None:

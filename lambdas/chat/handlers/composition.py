@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chat.adapters.cloudfront_links import CloudFrontLinks
     from chat.adapters.mongo.accounts import MongoRefreshTokenStore, MongoUserStore
     from chat.adapters.mongo.archive import MongoArchivableMessages, MongoArchiveIndex
+    from chat.adapters.mongo.blocks import MongoBlockStore
     from chat.adapters.mongo.connections import MongoConnectionStore
     from chat.adapters.mongo.conversations import MongoConversationStore, MongoReceiptStore
     from chat.adapters.mongo.health import MongoDatabaseProbe
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from chat.services.push_subscriptions import PushSubscriptionService
     from chat.services.rate_limits import RateLimits
     from chat.services.receipts import ReceiptService
+    from chat.services.search import SearchService
     from chat.services.tokens import AccessTokens
     from chat.services.typing import TypingService
     from chat.services.users import UserService
@@ -123,6 +125,12 @@ class ProductionAdapters:
         from chat.adapters.mongo.conversations import MongoConversationStore
 
         return MongoConversationStore(self._db)
+
+    @cached_property
+    def blocks(self) -> "MongoBlockStore":
+        from chat.adapters.mongo.blocks import MongoBlockStore
+
+        return MongoBlockStore(self._db)
 
     @cached_property
     def receipts(self) -> "MongoReceiptStore":
@@ -318,6 +326,10 @@ def message_change_service() -> "MessageChangeService":
 
 def receipt_service() -> "ReceiptService":
     return services().receipts
+
+
+def search_service() -> "SearchService":
+    return services().search
 
 
 def group_service() -> "GroupService":

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chat.config import require
 from chat.handlers import cold_start
 from chat.handlers.composition import health_service
-from chat.handlers.http_routes import auth, conversations, media, messages, push, users
+from chat.handlers.http_routes import auth, conversations, media, messages, push, search, users
 from chat.handlers.http_routes.responses import answers
 from chat.handlers.http_routes.security import authenticated
 from chat.handlers.json_input import TOO_DEEP, TOO_LONG_NUMBER, nested_too_deeply, number_too_long
@@ -89,6 +89,7 @@ app.include_router(conversations.router, prefix="/api")
 app.include_router(messages.router, prefix="/api/messages")
 app.include_router(media.router, prefix="/api/media")
 app.include_router(push.router, prefix="/api/push")
+app.include_router(search.router, prefix="/api/search")
 app.configure_openapi(**OPENAPI)  # type: ignore[arg-type]
 app.enable_swagger(path="/api/docs", **OPENAPI)  # type: ignore[arg-type]
 

@@ -41,6 +41,7 @@ cold_start.imported(
     cold_start.AWS_SDK,
     cold_start.MEDIA_LINKS,
     "chat.services.message_changes",
+    "chat.services.mentions",
     "chat.services.rate_limits",
     "chat.services.archive",
     "chat.adapters.s3_archive",

@@ -29,6 +29,7 @@ cold_start.imported(
     cold_start.AWS_SDK,
     cold_start.MEDIA_LINKS,
     "chat.services.messages",
+    "chat.services.mentions",
     "chat.services.rate_limits",
     "chat.services.media",
     "chat.services.notifications",

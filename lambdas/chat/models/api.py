@@ -26,6 +26,10 @@ MAX_ATTACHMENTS = 10
 MAX_GROUP_MEMBERS = 1000
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 200  # characters of a search's `q`
+MAX_SEARCH_WORDS = 10
+DEFAULT_SEARCH_PAGE = 20
+MAX_SEARCH_PAGE = 50
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -133,6 +137,10 @@ class SendMessageRequest(MessageTarget):
     clientMsgId: ClientMsgId | None = None
     attachments: Annotated[list[AttachmentRef], Field(max_length=MAX_ATTACHMENTS)] = Field(
         default_factory=list, description="Uploaded media (POST /api/media/upload-url), up to 10."
+    )
+    replyTo: Id | None = Field(
+        default=None,
+        description="The id of a message of the same conversation (given by conversationId) that this one quotes.",
     )
 
     @model_validator(mode="after")
@@ -306,6 +314,10 @@ class UserPage(BaseModel):
     nextCursor: str | None
 
 
+class BlockedUsers(BaseModel):
+    items: list[User] = Field(description="The people you blocked, the latest first (at most MAX_BLOCKS_PER_USER).")
+
+
 class ConversationPage(BaseModel):
     items: list[Conversation]
     nextCursor: str | None
@@ -318,6 +330,13 @@ class MessagePage(BaseModel):
         default=None,
         description="When the deployment's retention has deleted older history: the first seq still kept "
         "(nothing below it will come). null when all history is kept.",
+    )
+
+
+class SearchPage(BaseModel):
+    items: list[Message] = Field(description="Messages holding every word of `q`, the newest first.")
+    nextBefore: str | None = Field(
+        description="When the page is full: pass as `before` for the next (older) page; null when there is no more."
     )
 
 

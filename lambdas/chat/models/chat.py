@@ -53,6 +53,21 @@ class Attachment(ChatObject):
     )
 
 
+class ReplyQuote(ChatObject):
+    """The message a reply quotes, as it is now: the server rewrites it when the quoted message is
+    edited or deleted (docs/API.md, Replies)."""
+
+    messageId: str
+    seq: int
+    senderId: str
+    excerpt: str = Field(
+        description='The quoted text, whitespace collapsed, at most 100 characters (cut with "…"); "" when it '
+        'has only files; "Original message deleted" once deleted.'
+    )
+    attachments: int = Field(default=0, description="How many files the quoted message carries.")
+    deleted: bool = Field(default=False, description="True once the quoted message was deleted.")
+
+
 class Message(ChatObject):
     id: str
     conversationId: str
@@ -64,15 +79,23 @@ class Message(ChatObject):
     attachments: list[Attachment] = Field(default_factory=list, description="Up to 10; text may then be empty.")
     editedAt: Timestamp | None = None
     deletedAt: Timestamp | None = Field(
-        default=None, description="Set on a tombstone: text, attachments and reactions are gone, the seq stays."
+        default=None,
+        description="Set on a tombstone: text, attachments, reactions, quote and mentions are gone, the seq stays.",
     )
     reactions: dict[str, list[str]] = Field(
         default_factory=dict, description="User ids per emoji, in the order they reacted."
     )
     revision: int = Field(
         default=0,
-        description="0 when sent, +1 for every edit, deletion or reaction change: of two copies of a message, "
-        "the higher revision is the newer.",
+        description="0 when sent, +1 for every edit, deletion or reaction change, and for every rewrite of the "
+        "quote it carries (its original edited or deleted): of two copies of a message, the higher revision is "
+        "the newer.",
+    )
+    replyTo: ReplyQuote | None = Field(default=None, description="The message this one replies to; null if none.")
+    mentions: list[str] = Field(
+        default_factory=list,
+        description="In a group: the members its text names as @username, by id, in order of first appearance "
+        "(at most MAX_MENTIONS). Always [] in a direct chat.",
     )
 
 
@@ -98,6 +121,10 @@ class Conversation(ChatObject):
     unreadCount: int | None = Field(
         default=None, description="For the caller: others' messages after their readSeq. null in pushed frames."
     )
+    mentionCount: int | None = Field(
+        default=None,
+        description="For the caller: those of their unread messages that mention them. null in pushed frames.",
+    )
     archived: bool | None = Field(
         default=None,
         description="For the caller: archived (out of their main list) and no message since. null in frames "
@@ -122,6 +149,8 @@ class Conversation(ChatObject):
     # Never sent: the highest seq in the archive (0: none), so a history page knows, for free,
     # whether to look there.
     archivedThrough: int = Field(default=0, exclude=True)
+    # Never sent: of a direct chat, the member(s) who blocked the other; no message goes in while any.
+    blockedBy: list[str] = Field(default_factory=list, exclude=True)
 
     def archived_for(self, user_id: str) -> bool:
         """Whether `user_id` archived it and no message came after: a new message (any seq

@@ -168,9 +168,20 @@ class MessagePush(TypedDict):
     conversationId: str
     messageId: str
     seq: int
-    title: Annotated[str, Said("A direct chat: the sender's display name; a group: its name.")]
+    title: Annotated[
+        str,
+        Said(
+            "A direct chat: the sender's display name; a group: its name; to a member the message mentions: "
+            '"Alice mentioned you in Team".'
+        ),
+    ]
     body: Annotated[
-        str, Said('The preview ("Alice: …" in a group), or "New message" when the user turned previews off.')
+        str,
+        Said(
+            'The preview ("Alice: …" in a group, unless the title names the sender), or "New message" when the '
+            "user turned previews off."
+        ),
     ]
     conversationType: Literal["direct", "group"]
     senderId: str
+    mention: Annotated[bool, Said("True when the message mentions the recipient (it reaches them even if muted).")]

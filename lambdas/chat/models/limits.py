@@ -28,6 +28,8 @@ LimitName = Literal[
     "membership",
     "upload",
     "subscription",
+    "search",
+    "block",
     "connect",
     "signup",
     "login",
@@ -47,6 +49,8 @@ RATE_LIMITS: dict[LimitName, tuple[RateLimit, str]] = {
     "membership": (RateLimit(60, 60), "membership changes"),  # members added or removed, renames
     "upload": (RateLimit(60, 60), "uploads"),  # upload forms (one per file)
     "subscription": (RateLimit(30, 3600), "notification subscription changes"),  # push subscribe/unsubscribe
+    "search": (RateLimit(30, 60), "searches"),  # GET /api/search (each one reads the term index)
+    "block": (RateLimit(60, 60), "blocks and unblocks"),  # each one writes the block and the direct chat
     "connect": (RateLimit(30, 60), "connections"),  # WebSocket handshakes
     "signup": (RateLimit(60, 3600), "sign-ups from this address"),  # per address
     "login": (RateLimit(60, 60), "log-ins from this address"),  # per address, beside the wrong-password limit

@@ -1,12 +1,12 @@
 """What the services need from the outside world. The MongoDB and API Gateway
 adapters implement these, and so do the in-memory fakes the unit tests use."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal, Protocol
 
-from chat.models.chat import Connection, Conversation, Message, Receipt, User
+from chat.models.chat import Connection, Conversation, Message, Receipt, ReplyQuote, User
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class SeqAllocation:
     conversation_id: str
     seq: int
     member_ids: list[str]
+    conversation_type: Literal["direct", "group"] = "group"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,28 @@ class ConversationCursor:
 
 class DuplicateMessage(Exception):
     """The (conversation, sender, clientMsgId) triple is already stored."""
+
+
+class BlockStore(Protocol):
+    """Who blocked whom: one record per pair, found by either side."""
+
+    def block(self, blocker_id: str, blocked_id: str, at: datetime, max_blocks: int) -> bool:
+        """Records the block (doing what is already so is no change); False, and nothing
+        recorded, if `blocker_id` has `max_blocks` blocks already."""
+
+    def unblock(self, blocker_id: str, blocked_id: str) -> None: ...
+
+    def blocked_by(self, blocker_id: str, limit: int) -> list[str]:
+        """Whom `blocker_id` blocked, the latest first."""
+
+    def blockers_among(self, user_ids: list[str], blocked_id: str) -> set[str]:
+        """Those of `user_ids` who blocked `blocked_id`."""
+
+    def blocked_among(self, blocker_id: str, user_ids: list[str]) -> set[str]:
+        """Those of `user_ids` whom `blocker_id` blocked."""
+
+    def between(self, user_a: str, user_b: str) -> set[str]:
+        """Which of the two blocked the other (one round trip)."""
 
 
 class UserStore(Protocol):
@@ -68,6 +91,10 @@ class UserStore(Protocol):
 
     def search_users(self, prefix: str | None, exclude_id: str, limit: int, after: str | None) -> list[User]:
         """Users whose username or display name starts with `prefix` (any case), by username."""
+
+    def members_named(self, usernames: list[str], member_ids: list[str]) -> dict[str, str]:
+        """Those of `member_ids` whose username, lowercased, is one of `usernames` (lowercase):
+        username → user id, in one query (@mentions)."""
 
 
 class RefreshTokenStore(Protocol):
@@ -160,9 +187,15 @@ class ConversationStore(Protocol):
         `set_archived`. Not a change of the conversation (no version)."""
 
     def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
-        """Atomically takes the next seq if `sender_id` is a member; None otherwise."""
+        """Atomically takes the next seq if `sender_id` is a member and no member blocked the
+        other (a direct chat's `blockedBy`); None otherwise."""
 
-    def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None: ...
+    def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
+        """The same for the direct chat with that key."""
+
+    def set_direct_block(self, direct_key: str, blocker_id: str, blocked: bool) -> None:
+        """Adds `blocker_id` to (or takes them from) the direct chat's `blockedBy`, if the chat
+        exists. Not a change of the conversation (no version)."""
 
     def record_change(self, message: Message, *, new: bool) -> int:
         """Records that `message` was stored (`new`) or changed: bumps the conversation's
@@ -187,6 +220,10 @@ class ConversationStore(Protocol):
         """Makes a member an admin when the group has none left."""
 
     def rename(self, conversation_id: str, admin_id: str, name: str) -> Conversation | None: ...
+
+    def readable_by(self, user_id: str) -> dict[str, int | None]:
+        """Every conversation `user_id` may read, by id: None for one they are a member of (all
+        of it), else the last seq they may read (one they were removed from). One query."""
 
     def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
         """Those of `others` who share a conversation with `user_id`: who may see their presence."""
@@ -234,9 +271,18 @@ class HistorySlice:
         return sorted([m.seq for m in self.messages] + list(self.skipped))
 
 
+@dataclass(frozen=True)
+class Unread:
+    """One reader's unread messages in a conversation, and how many of them mention the reader."""
+
+    messages: int
+    mentions: int = 0
+
+
 class MessageStore(Protocol):
-    def insert(self, message: Message) -> None:
-        """Raises DuplicateMessage if this sender already used this clientMsgId here."""
+    def insert(self, message: Message, terms: Sequence[str] = ()) -> None:
+        """Stores the message with the words it is found by (services/search_terms.py). Raises
+        DuplicateMessage if this sender already used this clientMsgId here."""
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None: ...
 
@@ -252,11 +298,33 @@ class MessageStore(Protocol):
     def get(self, message_id: str) -> Message | None: ...
     def get_many(self, message_ids: list[str]) -> list[Message]: ...
 
-    def edit(self, message_id: str, sender_id: str, text: str, at: datetime) -> Message | None:
-        """Replaces the text of a message `sender_id` sent that is not deleted; the message after."""
+    def edit(
+        self,
+        message_id: str,
+        sender_id: str,
+        text: str,
+        at: datetime,
+        *,
+        mentions: Sequence[str] = (),
+        terms: Sequence[str] = (),
+    ) -> Message | None:
+        """Replaces the text (and with it the mentions and the words it is found by) of a message
+        `sender_id` sent that is not deleted; the message after."""
 
     def delete(self, message_id: str, sender_id: str, at: datetime) -> Message | None:
-        """Leaves a tombstone of a message `sender_id` sent; None if it is not theirs or already gone."""
+        """Leaves a tombstone of a message `sender_id` sent (no text, files, reactions, quote,
+        mentions or words to be found by); None if it is not theirs or already gone."""
+
+    def rewrite_quotes(self, quote: ReplyQuote) -> int:
+        """Sets `quote` on every stored reply to its message, each one revision on (one write
+        to each, in one round trip); how many."""
+
+    def search(
+        self, terms: list[str], readable: Mapping[str, int | None], before: str | None, limit: int
+    ) -> list[Message]:
+        """Up to `limit` messages, not deleted, holding every one of `terms`, in the conversations
+        of `readable` (each up to its seq; None: all of it), with ids below `before`, the newest
+        (highest id) first."""
 
     def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
         """Adds or takes back one reaction; None when that changes nothing."""
@@ -264,8 +332,10 @@ class MessageStore(Protocol):
     def senders_between(self, conversation_id: str, ranges: list[tuple[int, int]], except_id: str) -> set[str]:
         """Who sent the messages with seq in any (low, high] range, `except_id` left out."""
 
-    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, int]:
-        """Per conversation: messages from others above the reader's readSeq, not deleted."""
+    def unread_counts(self, reader_id: str, read_seqs: dict[str, int]) -> dict[str, Unread]:
+        """Per conversation: messages from others above the reader's readSeq, not deleted, and
+        how many of them mention the reader; in one round trip. A conversation with none may be
+        left out."""
 
 
 class ConnectionStore(Protocol):

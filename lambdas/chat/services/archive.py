@@ -315,7 +315,14 @@ class ArchivedMessages:
                 raise Forbidden("Only the sender can change a message.")
             if message.deletedAt is not None:
                 raise Conflict("That message was deleted.")
-            gone = {"text": "", "attachments": [], "reactions": {}, "deletedAt": at}
+            gone: dict[str, object] = {
+                "text": "",
+                "attachments": [],
+                "reactions": {},
+                "replyTo": None,
+                "mentions": [],
+                "deletedAt": at,
+            }
             return message.model_copy(update={**gone, "revision": message.revision + 1})
 
         return _rewrite(self._index, self._storage(), message_id, tombstone)

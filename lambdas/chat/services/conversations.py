@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING
 from chat.clock import utc_now
 from chat.models.api import MAX_GROUP_MEMBERS, ConversationPage, CreateGroupRequest
 from chat.models.chat import Conversation, Receipt
-from chat.models.errors import InvalidRequest, NotFound
+from chat.models.errors import Forbidden, InvalidRequest, NotFound
 from chat.models.ports import (
+    BlockStore,
     ConversationCursor,
     ConversationStore,
     MembershipCheck,
     MessageStore,
     ReceiptStore,
+    Unread,
     UserStore,
 )
 from chat.services.cursors import decode_cursor, encode_cursor
@@ -39,8 +41,10 @@ class ConversationService:
         *,
         members: MembershipCheck,
         limits: "RateLimits",
+        blocks: BlockStore,
     ) -> None:
         self._conversations = conversations
+        self._blocks = blocks
         self._users = users
         self._messages = messages
         self._receipts = receipts
@@ -70,7 +74,7 @@ class ConversationService:
             adminIds=[creator_id],
         )
         return self._conversations.create(conversation).model_copy(
-            update={"unreadCount": 0, "archived": False, "muted": False}
+            update={"unreadCount": 0, "mentionCount": 0, "archived": False, "muted": False}
         )
 
     def open_direct(self, caller_id: str, other_id: str) -> tuple[Conversation, bool]:
@@ -85,6 +89,11 @@ class ConversationService:
             return self.for_reader(existing, caller_id), False
         if self._users.get_user(other_id) is None:
             raise NotFound("No user has that id.")
+        blockers = self._blocks.between(caller_id, other_id)
+        if other_id in blockers:
+            raise Forbidden("You cannot start a chat with this user.")  # never says why: the block stays private
+        if caller_id in blockers:
+            raise Forbidden("You blocked this user: unblock them to start a chat.")
         # Limited here, where a chat is made (opened, or by a first message): each one lets the
         # caller see the other's presence, so a script must not open one with everyone.
         self._limits.check("direct", caller_id)
@@ -99,6 +108,9 @@ class ConversationService:
             lastMessage=None,
         )
         stored = self._conversations.create(fresh, direct_key=key)
+        # A block made while the chat was being made found no chat to close: close it now.
+        for blocker in self._blocks.between(caller_id, other_id):
+            self._conversations.set_direct_block(key, blocker, True)
         return self.for_reader(stored, caller_id), stored.id == fresh.id
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
@@ -114,7 +126,14 @@ class ConversationService:
         muted state, and no receipts (clients keep the cursors they hold; see `receipts`)."""
         return self._links.conversation(
             conversation.model_copy(
-                update={"unreadCount": None, "receipts": {}, "archived": None, "muted": None, "mutedUntil": None}
+                update={
+                    "unreadCount": None,
+                    "mentionCount": None,
+                    "receipts": {},
+                    "archived": None,
+                    "muted": None,
+                    "mutedUntil": None,
+                }
             )
         )
 
@@ -139,7 +158,8 @@ class ConversationService:
         return ConversationPage(items=self._for_reader(page, user_id), nextCursor=next_cursor)
 
     def _for_reader(self, conversations: list[Conversation], reader_id: str) -> list[Conversation]:
-        """Two round trips for a whole page: the receipts the reader sees, and unread counts."""
+        """Two round trips for a whole page: the receipts the reader sees, and unread counts (with
+        the mentions among them)."""
         stored = self._receipts.visible_to(reader_id, conversations)
         read_seqs = {}
         views = []
@@ -152,7 +172,11 @@ class ConversationService:
             own = {"receipts": receipts, "archived": conversation.archived_for(reader_id)}
             views.append(conversation.model_copy(update={**own, **conversation.mute_of(reader_id, now)}))
         unread = self._messages.unread_counts(reader_id, read_seqs)
-        return [self._links.conversation(c.model_copy(update={"unreadCount": unread.get(c.id, 0)})) for c in views]
+        counted = []
+        for view in views:
+            counts = unread.get(view.id, Unread(0, 0))
+            counted.append(view.model_copy(update={"unreadCount": counts.messages, "mentionCount": counts.mentions}))
+        return [self._links.conversation(c) for c in counted]
 
     @staticmethod
     def _decode(cursor: str) -> ConversationCursor:

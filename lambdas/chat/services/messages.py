@@ -4,7 +4,9 @@ A send stores the message first and only then tells anyone. On the usual path
 it costs four MongoDB round trips whatever the group size: seq allocation with
 the membership check, the insert, the conversation's last-message preview, and
 one query for every member's connections; and, when a member has no socket open,
-one SQS message for the notifier (push notifications), sent after the frames."""
+one SQS message for the notifier (push notifications), sent after the frames.
+A reply costs one more (the quoted message, by id), and a group message whose text
+has an @name one more (the members it names)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import ChangesPage, MessagePage, SendMessageRequest
-from chat.models.chat import Attachment, Conversation, Message
-from chat.models.errors import Forbidden, InvalidRequest, NotFound
+from chat.models.chat import Attachment, Conversation, Message, ReplyQuote
+from chat.models.errors import Conflict, Forbidden, InvalidRequest
 from chat.models.ports import (
     ConnectionStore,
     ConversationStore,
@@ -29,12 +31,15 @@ from chat.services.conversations import ConversationService, direct_key
 from chat.services.ids import new_id
 from chat.services.membership import require_membership
 from chat.services.push import FanOut, except_connection
+from chat.services.replies import quote_of
+from chat.services.search_terms import terms
 
 if TYPE_CHECKING:
     from chat.models.frames import MessageAckFrame, MessageReceivedFrame
     from chat.services.archive import ArchivedHistory, ArchivedMessages
     from chat.services.media import MediaService
     from chat.services.media_links import MediaLinks
+    from chat.services.mentions import Mentions
     from chat.services.notifications import NotificationsOnSend
 
 # Longer than any send can take from reserving its seq to inserting (the function timeout).
@@ -78,10 +83,12 @@ class MessageService:
         links: "MediaLinks",
         archive: "Callable[[], ArchivedHistory]",
         archived_messages: "Callable[[], ArchivedMessages]",
+        mentions: "Mentions",
         metrics: Metrics,
         notifications: "Callable[[], NotificationsOnSend] | None" = None,
     ) -> None:
         self._conversations = conversations
+        self._mentions = mentions
         self._conversation_store = conversation_store
         self._messages = messages
         self._connections = connections
@@ -105,7 +112,17 @@ class MessageService:
         socket that sent it, if any) and `messageReceived` to every other socket
         of every member. The ack goes first in the same parallel push, so the
         sender hears back as fast in a group of 1,000 as in a chat of two.
-        Attachments are checked before anything is reserved or stored."""
+        Attachments and the quoted message are checked before anything is reserved or stored.
+        In a group, the @names of the text that name members become its mentions."""
+        acks = [from_connection] if from_connection else []
+        try:
+            quote = self._quote(sender_id, request) if request.replyTo is not None else None
+        except (InvalidRequest, Conflict):
+            # A resend of a reply whose original went since: the reply was stored, answer it.
+            resent = self._resent(sender_id, request)
+            if resent is None:
+                raise
+            return self._acknowledge_resend(resent, acks)
         attachments = self._attachments(sender_id, request) if request.attachments else []
         allocation = self._allocate(sender_id, request)
         message = Message(
@@ -117,10 +134,13 @@ class MessageService:
             seq=allocation.seq,
             createdAt=utc_now(),
             attachments=attachments,
+            replyTo=quote,
+            mentions=self._mentions.resolve(
+                request.text, allocation.conversation_type, allocation.member_ids, sender_id
+            ),
         )
-        acks = [from_connection] if from_connection else []
         try:
-            self._messages.insert(message)
+            self._messages.insert(message, terms(message.text))
         except DuplicateMessage:
             # A resend: the unique index kept the first copy, which members already have.
             original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
@@ -128,9 +148,7 @@ class MessageService:
                 raise
             # The seq this attempt reserved stays empty: say so, or readers would wait on it.
             self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
-            original = self._links.message(original)
-            self._fan_out.send((acks, message_ack(original, None)))
-            return SendResult(original, created=False)
+            return self._acknowledge_resend(original, acks)
         version = self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
         message = self._links.message(message)
@@ -149,6 +167,38 @@ class MessageService:
             if away:
                 self._notifications().message_sent(message, away)
         return SendResult(message, created=True)
+
+    def _acknowledge_resend(self, original: Message, acks: list[str]) -> SendResult:
+        original = self._links.message(original)
+        self._fan_out.send((acks, message_ack(original, None)))
+        return SendResult(original, created=False)
+
+    def _resent(self, sender_id: str, request: SendMessageRequest) -> Message | None:
+        if request.conversationId is None or request.clientMsgId is None:
+            return None
+        return self._messages.find_by_client_msg_id(request.conversationId, sender_id, request.clientMsgId)
+
+    def _quote(self, sender_id: str, request: SendMessageRequest) -> ReplyQuote:
+        """The quote of the message `request` replies to: one read by id (the archive's index, and
+        its chunk, only for a message no longer hot). Refused alike whether the message does
+        not exist or is another conversation's (nothing said about other conversations), and
+        only after the membership check (a non-member learns nothing of the conversation)."""
+        assert request.replyTo is not None
+        conversation_id = request.conversationId
+        quoted = self._messages.get(request.replyTo)
+        if quoted is None:
+            quoted = next(iter(self._archived_messages().get_many([request.replyTo])), None)
+        if quoted is None or conversation_id is None or quoted.conversationId != conversation_id:
+            if conversation_id is not None:
+                self._members.require_member(conversation_id, sender_id)
+            raise InvalidRequest(
+                "replyTo must name a message of this conversation (a reply needs conversationId).",
+                details=[{"loc": ["body", "replyTo"], "type": "not_in_conversation"}],
+            )
+        if quoted.deletedAt is not None:
+            self._members.require_member(conversation_id, sender_id)
+            raise Conflict("That message was deleted.")
+        return quote_of(quoted)
 
     def history(
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None
@@ -209,9 +259,9 @@ class MessageService:
         if request.conversationId is not None:
             allocation = self._conversation_store.allocate_seq(request.conversationId, sender_id)
             if allocation is None:
-                # Off the happy path: one more read to tell "no such" from "not yours".
-                self._members.require_member(request.conversationId, sender_id)
-                raise Forbidden("You are not a member of this conversation.")
+                # Off the happy path: one more read to tell "no such" and "not yours" from "blocked".
+                conversation = self._members.require_member(request.conversationId, sender_id)
+                raise _refused(conversation, sender_id)
             return allocation
         assert request.receiverId is not None
         if request.receiverId == sender_id:
@@ -222,12 +272,22 @@ class MessageService:
         key = direct_key(sender_id, request.receiverId)
         allocation = self._conversation_store.allocate_direct_seq(key)
         if allocation is None:
-            # First message between the two: create the chat, then take a seq.
-            self._conversations.open_direct(sender_id, request.receiverId)
+            # First message between the two: create the chat (unless one blocked the other), then take a seq.
+            conversation, _ = self._conversations.open_direct(sender_id, request.receiverId)
             allocation = self._conversation_store.allocate_direct_seq(key)
             if allocation is None:
-                raise NotFound("The conversation could not be found.")
+                raise _refused(conversation, sender_id)
         return allocation
+
+
+def _refused(conversation: Conversation, sender_id: str) -> Forbidden:
+    """Why a member's send found no seq: a block in a direct chat (the blocked sender is not told
+    why), else they are no member (they were removed as they sent)."""
+    if sender_id in conversation.blockedBy:
+        return Forbidden("You blocked this user: unblock them to send.")
+    if conversation.blockedBy:
+        return Forbidden("This message could not be sent.")
+    return Forbidden("You are not a member of this conversation.")
 
 
 def _reaches_archive(found: HistorySlice, conversation: Conversation, *, limit: int, after: int | None) -> bool:

@@ -7,7 +7,8 @@ call, no MongoDB); the notifier function takes the job and does the rest (`Notif
 Per message, whatever the group's size: one read (the away members' subscriptions), and
 when there are any, five more (the message, the conversation, their sockets now, the
 subscriptions' logins, the profiles for names and preview settings); then the pushes, one
-per subscription of a member who is away, has not muted the chat and whose login goes on,
+per subscription of a member who is away, has not muted the chat (or is mentioned in the
+message: a mention goes through a mute) and whose login goes on,
 in waves of PUSH_THREADS, each wave claimed with one write just before it goes. Beyond
 PUSH_BATCH_SIZE subscriptions, or when the invocation runs short of time, the rest go back
 to the queue in jobs of their own (one SQS call each), each paying the same reads.
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 from chat.clock import utc_now
 from chat.models.chat import Conversation, Message
 from chat.models.ports import (
+    BlockStore,
     ConnectionStore,
     ConversationStore,
     LoginStore,
@@ -79,13 +81,18 @@ def preview(message: Message) -> str:
     return "📎 Attachment"
 
 
-def push_payload(message: Message, conversation: Conversation, sender_name: str, *, with_preview: bool) -> bytes:
+def push_payload(
+    message: Message, conversation: Conversation, sender_name: str, *, with_preview: bool, mentioned: bool = False
+) -> bytes:
     """What the service worker shows: the chat as the title, the message (or only that one
-    came) as the body."""
+    came) as the body. To a member the message mentions, the title says so ("Alice mentioned
+    you in Team") and the body is the message alone."""
     group = conversation.type == "group"
     title = (conversation.name or "Group") if group else sender_name
     body = preview(message) if with_preview else NO_PREVIEW
-    if group and with_preview:
+    if mentioned:
+        title = f"{sender_name} mentioned you in {title}"
+    elif group and with_preview:
         body = f"{sender_name}: {body}"
     payload: MessagePush = {
         "type": "message",
@@ -96,6 +103,7 @@ def push_payload(message: Message, conversation: Conversation, sender_name: str,
         "body": body,
         "conversationType": conversation.type,
         "senderId": message.senderId,
+        "mention": mentioned,
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -135,6 +143,7 @@ class Notifier:
         messages: MessageStore,
         conversations: ConversationStore,
         users: UserStore,
+        blocks: BlockStore,
         connections: ConnectionStore,
         logins: LoginStore,
         subscriptions: PushSubscriptionStore,
@@ -148,6 +157,7 @@ class Notifier:
         self._messages = messages
         self._conversations = conversations
         self._users = users
+        self._blocks = blocks
         self._connections = connections
         self._logins = logins
         self._subscriptions = subscriptions
@@ -182,16 +192,22 @@ class Notifier:
         sender_name = sender.displayName if sender else "Someone"
         urgency = "high" if conversation.type == "direct" else "normal"
         topic = topic_of(conversation.id)
-        # Two payloads at most, whatever the group's size: with a preview, and without.
+        # Four payloads at most, whatever the group's size: with a preview or without, to a member
+        # the message mentions or not.
         payloads = {
-            with_preview: push_payload(message, conversation, sender_name, with_preview=with_preview)
+            (with_preview, mentioned): push_payload(
+                message, conversation, sender_name, with_preview=with_preview, mentioned=mentioned
+            )
             for with_preview in (True, False)
+            for mentioned in (True, False)
         }
+        mentions = set(message.mentions)
 
         def push(target: PushSubscription) -> PushOutcome:
             recipient = profiles.get(target.user_id)
             # Fails closed: a preview only for a recipient known to want one.
-            payload = payloads[recipient is not None and recipient.notificationPreviews is not False]
+            with_preview = recipient is not None and recipient.notificationPreviews is not False
+            payload = payloads[(with_preview, target.user_id in mentions)]
             try:
                 return self._sender.send(target, payload, ttl=self._rules.ttl_seconds, urgency=urgency, topic=topic)
             except Exception:  # one subscription's trouble is its own
@@ -218,19 +234,25 @@ class Notifier:
         self, found: list[PushSubscription], message: Message, conversation: Conversation
     ) -> list[PushSubscription]:
         """The subscriptions to push to now: of members other than the sender, who have not
-        muted the chat, have no socket open, and whose login goes on."""
+        muted the chat (or whom the message mentions: a mention goes through a mute), have not
+        blocked the sender, have no socket open, and whose login goes on."""
         now = utc_now()
         members = set(conversation.memberIds)
+        mentioned = set(message.mentions)
 
         def wanted(s: PushSubscription) -> bool:
             return (
                 s.user_id in members
                 and s.user_id != message.senderId
-                and not conversation.muted_for(s.user_id, now)
+                and (s.user_id in mentioned or not conversation.muted_for(s.user_id, now))
                 and (s.expires_at is None or s.expires_at > now)
             )
 
         found = [s for s in found if wanted(s)]
+        if found:
+            # Whoever blocked the sender hears nothing of their messages (in groups: a direct chat takes none).
+            blockers = self._blocks.blockers_among(list({s.user_id for s in found}), message.senderId)
+            found = [s for s in found if s.user_id not in blockers]
         if not found:
             return []
         # Away when it was sent, but maybe back since: their socket has the message already.

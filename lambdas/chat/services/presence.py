@@ -1,14 +1,15 @@
 """Presence: a user is online while any of their sockets is open, across devices.
 Everyone who shares a direct chat or a small group with them hears when that changes;
 members of larger groups see it when they look (`GET /api/users/{id}`), so what one
-connect costs is bounded by the user's contacts, never by the size of their groups."""
+connect costs is bounded by the user's contacts, never by the size of their groups. People
+the user blocked hear none of it, and see none of it when they look."""
 
 from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.chat import Connection, User
 from chat.models.errors import NotAuthenticated
-from chat.models.ports import ConnectionStore, ConversationStore, LoginStore, UserStore
+from chat.models.ports import BlockStore, ConnectionStore, ConversationStore, LoginStore, UserStore
 from chat.observability import logger
 from chat.services.push import FanOut, connection_ids
 
@@ -34,9 +35,11 @@ class PresenceService:
         fan_out: FanOut,
         logins: LoginStore,
         *,
+        blocks: BlockStore,
         max_group_size: int,
         max_sockets: int,
     ) -> None:
+        self._blocks = blocks
         self._users = users
         self._conversations = conversations
         self._connections = connections
@@ -84,5 +87,8 @@ class PresenceService:
             return
         audience = self._conversations.presence_audience(user_id, self._max_group_size)
         others = [member for member in audience if member != user_id]
+        if others:
+            blocked = self._blocks.blocked_among(user_id, others)  # they hear nothing of the blocker
+            others = [member for member in others if member not in blocked]
         if others:
             self._fan_out.send((connection_ids(self._connections.for_users(others)), presence_frame(user)))

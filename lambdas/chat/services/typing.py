@@ -1,13 +1,14 @@
 """Typing indicators: forwarded to the other members' sockets, never stored. Only in
 conversations of at most `max_group_size` members: in a larger group every keystroke burst
-would cost a push per member, and "someone is typing" among hundreds says little."""
+would cost a push per member, and "someone is typing" among hundreds says little. None in a
+direct chat either member blocked, and none to the people the typist blocked."""
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import TypingAction
-from chat.models.ports import ConnectionStore, ConversationStore, TypingThrottle
+from chat.models.ports import BlockStore, ConnectionStore, ConversationStore, TypingThrottle
 from chat.services.membership import require_membership
 from chat.services.push import FanOut
 
@@ -31,6 +32,7 @@ class TypingService:
         connections: ConnectionStore,
         fan_out: FanOut,
         throttle: TypingThrottle,
+        blocks: BlockStore,
         *,
         max_group_size: int,
     ) -> None:
@@ -38,6 +40,7 @@ class TypingService:
         self._connections = connections
         self._fan_out = fan_out
         self._throttle = throttle
+        self._blocks = blocks
         self._max_group_size = max_group_size
 
     def typing(self, user_id: str, action: TypingAction) -> bool:
@@ -47,8 +50,8 @@ class TypingService:
         so typing again right after sending shows at once too; stops on their own push
         nothing, so no run of them (or of starts and stops) costs more than the starts do."""
         conversation = require_membership(self._conversations.get(action.conversationId), user_id)
-        if len(conversation.memberIds) > self._max_group_size:
-            return False
+        if len(conversation.memberIds) > self._max_group_size or conversation.blockedBy:
+            return False  # a direct chat either of the two blocked: nobody types there
         key = f"{conversation.id}:{user_id}"
         if not action.isTyping:
             if not self._throttle.reset(key, utc_now()):
@@ -56,6 +59,10 @@ class TypingService:
         elif not self._throttle.allow(key, utc_now(), FORWARD_INTERVAL, CLIENT_EXPIRY):
             return False
         others = [member for member in conversation.memberIds if member != user_id]
+        if conversation.type == "group" and others:
+            # People the typist blocked see none of their typing (one read, groups only).
+            blocked = self._blocks.blocked_among(user_id, others)
+            others = [member for member in others if member not in blocked]
         sockets = [c.connectionId for c in self._connections.for_users(others)] if others else []
         self._fan_out.send((sockets, typing_frame(conversation.id, user_id, action.isTyping)))
         return True

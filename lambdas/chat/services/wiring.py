@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ArchivableMessages,
         ArchiveIndex,
         ArchiveStorage,
+        BlockStore,
         ConnectionStore,
         ConversationStore,
         DatabaseProbe,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from chat.services.media import MediaService
     from chat.services.media_links import MediaLinks
     from chat.services.membership import Membership
+    from chat.services.mentions import Mentions
     from chat.services.message_changes import MessageChangeService
     from chat.services.messages import MessageService
     from chat.services.notifications import NotificationsOnSend, Notifier
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from chat.services.push_subscriptions import PushSubscriptionService
     from chat.services.rate_limits import RateLimits
     from chat.services.receipts import ReceiptService
+    from chat.services.search import SearchService
     from chat.services.tokens import AccessTokens
     from chat.services.typing import TypingService
     from chat.services.users import UserService
@@ -81,6 +84,8 @@ class Adapters(Protocol):
     def rate_limit_buckets(self) -> "RateLimitStore": ...
     @property
     def conversations(self) -> "ConversationStore": ...
+    @property
+    def blocks(self) -> "BlockStore": ...
     @property
     def receipts(self) -> "ReceiptStore": ...
     @property
@@ -189,7 +194,13 @@ class Services:
     def users(self) -> "UserService":
         from chat.services.users import UserService
 
-        return UserService(self.adapters.users, self.adapters.conversations, lambda: self.media)
+        return UserService(
+            self.adapters.users,
+            self.adapters.conversations,
+            self.adapters.blocks,
+            lambda: self.media,
+            max_blocks=self._config.max_blocks_per_user,
+        )
 
     @cached_property
     def membership(self) -> "Membership":
@@ -210,6 +221,7 @@ class Services:
             self.media_links,
             members=self.membership,
             limits=self.rate_limits,
+            blocks=adapters.blocks,
         )
 
     @cached_property
@@ -248,9 +260,23 @@ class Services:
             links=self.media_links,
             archive=lambda: self.archived_history,
             archived_messages=lambda: self.archived_messages,
+            mentions=self.mentions,
             metrics=adapters.metrics,
             notifications=(lambda: self.notifications_on_send) if self._config.notify_queue_url else None,
         )
+
+    @cached_property
+    def mentions(self) -> "Mentions":
+        from chat.services.mentions import Mentions
+
+        return Mentions(self.adapters.users, max_mentions=self._config.max_mentions)
+
+    @cached_property
+    def search(self) -> "SearchService":
+        from chat.services.search import SearchService
+
+        adapters = self.adapters
+        return SearchService(adapters.conversations, adapters.messages, self.media_links, members=self.membership)
 
     @cached_property
     def message_changes(self) -> "MessageChangeService":
@@ -265,6 +291,7 @@ class Services:
             self.fan_out,
             links=self.media_links,
             archive=lambda: self.archived_messages,
+            mentions=self.mentions,
         )
 
     @cached_property
@@ -310,6 +337,7 @@ class Services:
             adapters.connections,
             self.fan_out,
             adapters.typing_throttle,
+            adapters.blocks,
             max_group_size=self._config.typing_max_group_size,
         )
 
@@ -324,6 +352,7 @@ class Services:
             adapters.connections,
             self.fan_out,
             adapters.logins,
+            blocks=adapters.blocks,
             max_group_size=self._config.presence_max_group_size,
             max_sockets=self._config.max_sockets_per_user,
         )
@@ -400,6 +429,7 @@ class Services:
             messages=adapters.messages,
             conversations=adapters.conversations,
             users=adapters.users,
+            blocks=adapters.blocks,
             connections=adapters.connections,
             logins=adapters.logins,
             subscriptions=adapters.push_subscriptions,

@@ -13,6 +13,7 @@ round trip unless its docstring or a comment says otherwise.
     media          upload records
     archive        the archive's chunk index, and the hot messages the archiver moves
     push           push subscriptions and delivery claims
+    blocks         who blocked whom
     indexes        every index, created by deploy and the local stack
 
 Nothing is imported here: a handler loads only the modules its stores need.

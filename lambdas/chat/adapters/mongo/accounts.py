@@ -109,6 +109,15 @@ class MongoUserStore:
         cursor = self._users.find(query, {"passwordHash": 0}).sort("usernameLower", ASCENDING).limit(limit)
         return [user_from(doc) for doc in cursor]
 
+    def members_named(self, usernames: list[str], member_ids: list[str]) -> dict[str, str]:
+        if not usernames or not member_ids:
+            return {}
+        # On the unique username index; the member filter keeps the answer to those who count.
+        docs = self._users.find(
+            {"usernameLower": {"$in": usernames}, "_id": {"$in": member_ids}}, {"_id": 1, "usernameLower": 1}
+        )
+        return {doc["usernameLower"]: doc["_id"] for doc in docs}
+
 
 @translated
 class MongoRefreshTokenStore:

@@ -38,6 +38,7 @@ def conversation_from(doc: Document) -> Conversation:
         mutedBy=doc.get("mutedBy") or {},
         keptFrom=doc.get("keptFrom", 0),
         archivedThrough=doc.get("archivedThrough", 0),
+        blockedBy=doc.get("blockedBy") or [],
     )
 
 
@@ -47,7 +48,7 @@ class MongoConversationStore:
         self._conversations = db["conversations"]
 
     def create(self, conversation: Conversation, direct_key: str | None = None) -> Conversation:
-        doc = conversation.model_dump(exclude={"id", "unreadCount", "archived", "muted", "mutedUntil"})
+        doc = conversation.model_dump(exclude={"id", "unreadCount", "mentionCount", "archived", "muted", "mutedUntil"})
         doc.update(_id=conversation.id, lastActivityAt=conversation.createdAt, lastMessageSeq=0)
         if direct_key is not None:
             doc["directKey"] = direct_key
@@ -140,15 +141,21 @@ class MongoConversationStore:
         return before, before.model_copy(update={"mutedBy": mutes})
 
     def _allocate(self, query: Document) -> SeqAllocation | None:
+        # A direct chat either member blocked takes no message: refused in the same atomic update.
         doc = self._conversations.find_one_and_update(
-            query,
+            {**query, "blockedBy.0": {"$exists": False}},
             {"$inc": {"lastSeq": 1}},
-            projection={"lastSeq": 1, "memberIds": 1},
+            projection={"lastSeq": 1, "memberIds": 1, "type": 1},
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             return None
-        return SeqAllocation(conversation_id=doc["_id"], seq=doc["lastSeq"], member_ids=doc["memberIds"])
+        return SeqAllocation(
+            conversation_id=doc["_id"],
+            seq=doc["lastSeq"],
+            member_ids=doc["memberIds"],
+            conversation_type=doc["type"],
+        )
 
     def allocate_seq(self, conversation_id: str, sender_id: str) -> SeqAllocation | None:
         # Membership check and seq in one atomic single-document update.
@@ -156,6 +163,11 @@ class MongoConversationStore:
 
     def allocate_direct_seq(self, direct_key: str) -> SeqAllocation | None:
         return self._allocate({"directKey": direct_key})
+
+    def set_direct_block(self, direct_key: str, blocker_id: str, blocked: bool) -> None:
+        # Not a change of the conversation (no version): only who may send in it.
+        update = {"$addToSet": {"blockedBy": blocker_id}} if blocked else {"$pull": {"blockedBy": blocker_id}}
+        self._conversations.update_one({"directKey": direct_key}, update)
 
     def record_change(self, message: Message, *, new: bool) -> int:
         logged = _logged(message.id)
@@ -197,6 +209,7 @@ class MongoConversationStore:
             {
                 "$addToSet": {"memberIds": {"$each": user_ids}},
                 "$unset": {f"formerMembers.{user_id}": "" for user_id in user_ids},
+                "$pull": {"formerMemberIds": {"$in": user_ids}},
                 **_logged(""),
             },
             projection=WITHOUT_LOG,
@@ -210,6 +223,8 @@ class MongoConversationStore:
             {
                 "$pull": {"memberIds": user_id, "adminIds": user_id},
                 "$set": {f"formerMembers.{user_id}": at_seq},
+                # The same people as formerMembers' keys, as an indexed array: search finds them by it.
+                "$addToSet": {"formerMemberIds": user_id},
                 "$unset": {f"receipts.{user_id}": ""},
                 **_logged(""),
             },
@@ -244,6 +259,15 @@ class MongoConversationStore:
             return_document=ReturnDocument.AFTER,
         )
         return conversation_from(doc) if doc else None
+
+    def readable_by(self, user_id: str) -> dict[str, int | None]:
+        # Both branches on an index (memberIds leads member_recent_activity; former_members); of
+        # each conversation only its id and, for one the user left, the last seq they may read.
+        path = f"formerMembers.{user_id}"
+        docs = self._conversations.find(
+            {"$or": [{"memberIds": user_id}, {"formerMemberIds": user_id}]}, {"_id": 1, path: 1}
+        )
+        return {doc["_id"]: (doc.get("formerMembers") or {}).get(user_id) for doc in docs}
 
     def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
         if not others:

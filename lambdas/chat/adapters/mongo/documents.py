@@ -5,20 +5,26 @@ store."""
 
 from typing import Any
 
-from chat.models.chat import Attachment, Message
+from chat.models.chat import Attachment, Message, ReplyQuote
 from chat.models.ports import HistorySlice
 
 Document = dict[str, Any]
 
 
 def message_document(message: Message) -> Document:
-    # Attachment URLs are signed per read, never stored.
+    # Attachment URLs are signed per read, never stored; most messages quote and mention no one,
+    # and store no field for it (the sparse index of replies holds only replies).
     doc = message.model_dump(exclude={"attachments": {"__all__": {"url"}}})
     doc["_id"] = doc.pop("id")
+    if doc["replyTo"] is None:
+        del doc["replyTo"]
+    if not doc["mentions"]:
+        del doc["mentions"]
     return doc
 
 
 def message_from(doc: Document) -> Message:
+    """The message a document holds (its search `terms` are never part of it)."""
     return Message(
         id=doc["_id"],
         conversationId=doc["conversationId"],
@@ -33,6 +39,8 @@ def message_from(doc: Document) -> Message:
         # A reaction taken back can leave an empty list for a moment: it is no reaction.
         reactions={emoji: users for emoji, users in (doc.get("reactions") or {}).items() if users},
         revision=doc.get("revision", 0),
+        replyTo=ReplyQuote(**doc["replyTo"]) if doc.get("replyTo") else None,
+        mentions=doc.get("mentions") or [],
     )
 
 

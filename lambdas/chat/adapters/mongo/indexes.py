@@ -23,6 +23,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             sparse=True,  # only direct conversations carry a directKey
             name="direct_pair_unique",
         ),
+        # Groups someone was removed from, by them: what they may still search (up to their removal).
+        IndexModel([("formerMemberIds", ASCENDING)], sparse=True, name="former_members"),
     ],
     "messages": [
         IndexModel([("conversationId", ASCENDING), ("seq", ASCENDING)], unique=True, name="conversation_seq"),
@@ -31,6 +33,14 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="idempotent_send",
         ),
+        # Search: the words of each message (multikey: one entry per distinct word), within a
+        # conversation, newest first. The conversation leads, so a search reads only the caller's
+        # conversations (one range each, merged newest first), never everyone's messages with
+        # that word. A message with no terms (deleted, a skipped seq) has one entry, for null.
+        IndexModel([("conversationId", ASCENDING), ("terms", ASCENDING), ("_id", DESCENDING)], name="search_terms"),
+        # Replies by the message they quote: an edit or deletion rewrites their quotes. Sparse:
+        # only replies carry it.
+        IndexModel([("replyTo.messageId", ASCENDING)], sparse=True, name="replies_to"),
     ],
     "archive_chunks": [
         # _id is the chunk's S3 key. Reading back and catching up find chunks by seq range;
@@ -59,6 +69,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     "media": [
         # Upload records nobody used expire with their bytes; published ones have no expiresAt.
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_unused"),
+    ],
+    "blocks": [
+        # _id is "<blocker>:<blocked>" (is X blocked by Y: a point read); this one serves "whom I
+        # blocked", the latest first, and the cap's count.
+        IndexModel([("blockerId", ASCENDING), ("createdAt", DESCENDING)], name="by_blocker_latest_first"),
     ],
     "typing_windows": [
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expire_closed"),

@@ -47,7 +47,7 @@ def create_group(user_id: CurrentUserId, body: CreateGroupRequest) -> Conversati
 
 @router.post(
     "/conversations/direct",
-    responses=answers(200, 201, 401, 404, 413, 415, 422, 429, 500, 503),
+    responses=answers(200, 201, 401, 403, 404, 413, 415, 422, 429, 500, 503),
     tags=["conversations"],
     security=BEARER,
     summary="The direct conversation with a user (201 when created now, 200 when it existed)",

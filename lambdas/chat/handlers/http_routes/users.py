@@ -1,5 +1,6 @@
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -10,6 +11,7 @@ from chat.models.api import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     AvatarUploadRequest,
+    BlockedUsers,
     UpdateProfileRequest,
     UploadTicket,
     UserPage,
@@ -77,3 +79,46 @@ def get_user(
     user_id: CurrentUserId, other_id: Annotated[str, Path(alias="id", max_length=64, description="The user's id.")]
 ) -> User:
     return user_service().get(user_id, other_id)
+
+
+@router.get(
+    "/me/blocks",
+    responses=answers(200, 401, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="The people you blocked, the latest first",
+)
+def blocked_users(user_id: CurrentUserId) -> BlockedUsers:
+    return user_service().blocked(user_id)
+
+
+@router.put(
+    "/<id>/block",
+    status_code=204,
+    responses=answers(204, 401, 404, 409, 422, 429, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="Block a user: no direct chat with them, none of your presence or typing, no notification of theirs",
+)
+def block_user(
+    user_id: CurrentUserId, other_id: Annotated[str, Path(alias="id", max_length=64, description="The user's id.")]
+) -> Response[None]:
+    rate_limits().check("block", user_id)
+    user_service().block(user_id, other_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/<id>/block",
+    status_code=204,
+    responses=answers(204, 401, 404, 422, 429, 500, 503),
+    tags=["users"],
+    security=BEARER,
+    summary="Unblock a user",
+)
+def unblock_user(
+    user_id: CurrentUserId, other_id: Annotated[str, Path(alias="id", max_length=64, description="The user's id.")]
+) -> Response[None]:
+    rate_limits().check("block", user_id)
+    user_service().unblock(user_id, other_id)
+    return Response(status_code=204)

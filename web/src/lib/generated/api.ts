@@ -17,6 +17,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Block a user: no direct chat with them, none of your presence or typing, no notification of theirs */
+        put: operations["block_user_api_users__id__block_put"];
+        post?: never;
+        /** Unblock a user */
+        delete: operations["unblock_user_api_users__id__block_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/{conversation_id}": {
         parameters: {
             query?: never;
@@ -329,6 +347,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The people you blocked, the latest first */
+        get: operations["blocked_users_api_users_me_blocks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/groups/create": {
         parameters: {
             query?: never;
@@ -449,6 +484,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search your messages by words, newest first */
+        get: operations["search_messages_api_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -519,6 +571,14 @@ export interface components {
              */
             size: number;
         };
+        /** BlockedUsers */
+        BlockedUsers: {
+            /**
+             * Items
+             * @description The people you blocked, the latest first (at most MAX_BLOCKS_PER_USER).
+             */
+            items: components["schemas"]["User"][];
+        };
         /** ChangesPage */
         ChangesPage: {
             conversation: components["schemas"]["Conversation"];
@@ -581,6 +641,11 @@ export interface components {
              * @description For the caller: others' messages after their readSeq. null in pushed frames.
              */
             unreadCount: number | null;
+            /**
+             * Mentioncount
+             * @description For the caller: those of their unread messages that mention them. null in pushed frames.
+             */
+            mentionCount: number | null;
             /**
              * Archived
              * @description For the caller: archived (out of their main list) and no message since. null in frames pushed to every member alike.
@@ -749,7 +814,7 @@ export interface components {
             editedAt: string | null;
             /**
              * Deletedat
-             * @description Set on a tombstone: text, attachments and reactions are gone, the seq stays.
+             * @description Set on a tombstone: text, attachments, reactions, quote and mentions are gone, the seq stays.
              */
             deletedAt: string | null;
             /**
@@ -761,10 +826,17 @@ export interface components {
             };
             /**
              * Revision
-             * @description 0 when sent, +1 for every edit, deletion or reaction change: of two copies of a message, the higher revision is the newer.
+             * @description 0 when sent, +1 for every edit, deletion or reaction change, and for every rewrite of the quote it carries (its original edited or deleted): of two copies of a message, the higher revision is the newer.
              * @default 0
              */
             revision: number;
+            /** @description The message this one replies to; null if none. */
+            replyTo: components["schemas"]["ReplyQuote"] | null;
+            /**
+             * Mentions
+             * @description In a group: the members its text names as @username, by id, in order of first appearance (at most MAX_MENTIONS). Always [] in a direct chat.
+             */
+            mentions: string[];
         };
         /** MessagePage */
         MessagePage: {
@@ -890,6 +962,49 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * ReplyQuote
+         * @description The message a reply quotes, as it is now: the server rewrites it when the quoted message is
+         *     edited or deleted (docs/API.md, Replies).
+         */
+        ReplyQuote: {
+            /** Messageid */
+            messageId: string;
+            /** Seq */
+            seq: number;
+            /** Senderid */
+            senderId: string;
+            /**
+             * Excerpt
+             * @description The quoted text, whitespace collapsed, at most 100 characters (cut with "…"); "" when it has only files; "Original message deleted" once deleted.
+             */
+            excerpt: string;
+            /**
+             * Attachments
+             * @description How many files the quoted message carries.
+             * @default 0
+             */
+            attachments: number;
+            /**
+             * Deleted
+             * @description True once the quoted message was deleted.
+             * @default false
+             */
+            deleted: boolean;
+        };
+        /** SearchPage */
+        SearchPage: {
+            /**
+             * Items
+             * @description Messages holding every word of `q`, the newest first.
+             */
+            items: components["schemas"]["Message"][];
+            /**
+             * Nextbefore
+             * @description When the page is full: pass as `before` for the next (older) page; null when there is no more.
+             */
+            nextBefore: string | null;
+        };
         /** SendMessageRequest */
         SendMessageRequest: {
             /** Conversationid */
@@ -909,6 +1024,11 @@ export interface components {
              * @description Uploaded media (POST /api/media/upload-url), up to 10.
              */
             attachments?: components["schemas"]["AttachmentRef"][];
+            /**
+             * Replyto
+             * @description The id of a message of the same conversation (given by conversationId) that this one quotes.
+             */
+            replyTo?: string | null;
         };
         /** Session */
         Session: {
@@ -1087,6 +1207,169 @@ export interface operations {
             /** @description The input is not valid (`invalid_request`, with `details`), or an upload is not what it claims (`invalid_media`) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`); never with `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the media storage is unreachable right now; try again shortly (`service_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    block_user_api_users__id__block_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated (`not_authenticated`): the access token is missing, invalid, expired or from a login that has ended; on log-in, a wrong username or password (`invalid_credentials`); on refresh, a refresh token that is not valid (`invalid_refresh_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such thing (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible as things are (`username_taken`, `conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is not valid (`invalid_request`, with `details`), or an upload is not what it claims (`invalid_media`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many of these requests (`rate_limited`); nothing was done: try again after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`); never with `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the media storage is unreachable right now; try again shortly (`service_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unblock_user_api_users__id__block_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated (`not_authenticated`): the access token is missing, invalid, expired or from a login that has ended; on log-in, a wrong username or password (`invalid_credentials`); on refresh, a refresh token that is not valid (`invalid_refresh_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such thing (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is not valid (`invalid_request`, with `details`), or an upload is not what it claims (`invalid_media`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many of these requests (`rate_limited`); nothing was done: try again after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3223,6 +3506,53 @@ export interface operations {
             };
         };
     };
+    blocked_users_api_users_me_blocks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedUsers"];
+                };
+            };
+            /** @description Not authenticated (`not_authenticated`): the access token is missing, invalid, expired or from a login that has ended; on log-in, a wrong username or password (`invalid_credentials`); on refresh, a refresh token that is not valid (`invalid_refresh_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`); never with `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the media storage is unreachable right now; try again shortly (`service_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_group_api_groups_create_post: {
         parameters: {
             query?: never;
@@ -3354,6 +3684,15 @@ export interface operations {
             };
             /** @description Not authenticated (`not_authenticated`): the access token is missing, invalid, expired or from a login that has ended; on log-in, a wrong username or password (`invalid_credentials`); on refresh, a refresh token that is not valid (`invalid_refresh_token`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3888,6 +4227,99 @@ export interface operations {
             };
             /** @description The body is not sent as application/json, or an upload's type is not taken (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is not valid (`invalid_request`, with `details`), or an upload is not what it claims (`invalid_media`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many of these requests (`rate_limited`); nothing was done: try again after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bug on our side (`internal_error`); never with `details` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the media storage is unreachable right now; try again shortly (`service_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_messages_api_search_get: {
+        parameters: {
+            query: {
+                /** @description Words to find, all of them, whole words, in any letter case and with or without accents (at most 10 different words). */
+                q: string;
+                /** @description Only in this conversation (one you may read). */
+                conversationId?: string | null;
+                /** @description The previous page's nextBefore: older messages. */
+                before?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description Not authenticated (`not_authenticated`): the access token is missing, invalid, expired or from a login that has ended; on log-in, a wrong username or password (`invalid_credentials`); on refresh, a refresh token that is not valid (`invalid_refresh_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such thing (`not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

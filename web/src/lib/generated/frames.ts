@@ -126,13 +126,17 @@ export interface MessagePush {
   messageId: string;
   seq: number;
   /**
-   * A direct chat: the sender's display name; a group: its name.
+   * A direct chat: the sender's display name; a group: its name; to a member the message mentions: "Alice mentioned you in Team".
    */
   title: string;
   /**
-   * The preview ("Alice: …" in a group), or "New message" when the user turned previews off.
+   * The preview ("Alice: …" in a group, unless the title names the sender), or "New message" when the user turned previews off.
    */
   body: string;
   conversationType: "direct" | "group";
   senderId: string;
+  /**
+   * True when the message mentions the recipient (it reaches them even if muted).
+   */
+  mention: boolean;
 }
