@@ -1,8 +1,10 @@
 """axe-core (the copy axe-playwright-python ships, pinned in requirements-dev.txt) on the
 screens a person meets: signing in, a chat with messages and a photo, the group info
-dialog and the profile dialog. A serious or critical violation fails the test, named
+dialog, the profile dialog (with someone blocked), a group chat with a reply and mentions,
+and message search results. A serious or critical violation fails the test, named
 with its rule, impact and elements; every violation found is printed (pytest -rP)."""
 
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -92,3 +94,48 @@ def test_the_profile_dialog(new_page: OpenPage) -> None:
     page.get_by_role("button", name="Edit your profile").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     assert_accessible(page, "profile dialog")
+
+
+def test_a_group_chat_with_a_reply_mentions_and_search_results(new_page: OpenPage) -> None:
+    # Given Ben named in Ann's group message, and replying to it
+    ann, ben = unique("ann"), unique("ben")
+    a, b = new_page(), new_page()
+    sign_up(a, ann, ann.title())
+    sign_up(b, ben, ben.title())
+    create_group(a, "Book club", [ben])
+    send(a, f"@{ben} which book first?")
+    b.get_by_role("button", name="Open Book club").click()
+    row = b.get_by_test_id("message-row").first
+    row.get_by_test_id("message-text").hover()
+    row.get_by_role("button", name="Message actions").click()
+    b.get_by_role("menuitem", name="Reply").click()
+    expect(b.get_by_test_id("composer-quote")).to_be_visible()
+    assert_accessible(b, "composer replying")
+    send(b, "The short one")
+    expect(b.get_by_test_id("quote")).to_be_visible()
+    expect(b.get_by_test_id("mention")).to_have_count(1)
+    assert_accessible(b, "group chat with a reply and a mention")
+
+    # And the results of a search of every chat, and of this one
+    search = b.get_by_role("searchbox", name="Search messages")
+    search.fill("book")
+    search.press("Enter")
+    expect(b.get_by_test_id("search-result")).to_have_count(1)
+    assert_accessible(b, "search results")
+    b.get_by_role("button", name="Search in this chat").click()
+    b.get_by_role("searchbox", name="Search in this chat").fill("short")
+    b.get_by_role("searchbox", name="Search in this chat").press("Enter")
+    expect(b.get_by_test_id("search-result")).to_have_count(1)
+    assert_accessible(b, "search in a chat")
+
+
+def test_the_profile_dialog_with_someone_blocked(new_page: OpenPage) -> None:
+    a, _ = alice_chatting_with_bob(new_page)
+    a.get_by_role("button", name="More options").click()
+    a.get_by_role("menuitem", name=re.compile("^Block ")).click()
+    a.get_by_role("dialog", name=re.compile("^Block ")).get_by_role("button", name="Block").click()
+    expect(a.get_by_test_id("blocked-composer")).to_be_visible()
+    assert_accessible(a, "a blocked direct chat")
+    a.get_by_role("button", name="Edit your profile").click()
+    expect(a.get_by_role("list", name="Blocked people")).to_be_visible()
+    assert_accessible(a, "profile dialog with someone blocked")

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from "react";
+import type { ComponentProps } from "react";
 
 const VARIANTS = {
   primary: "rounded bg-teal-700 font-medium text-white hover:bg-teal-800",
@@ -23,7 +23,7 @@ const SIZES = {
 
 export type ButtonVariant = keyof typeof VARIANTS;
 
-type Props = ButtonHTMLAttributes<HTMLButtonElement> & {
+type Props = ComponentProps<"button"> & {
   variant?: ButtonVariant;
   /** Padding and text size; icon and link buttons have their own. */
   size?: keyof typeof SIZES;

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { AVATAR_ACCEPT_ATTRIBUTE, fileProblem, typeProblem } from "../lib/media";
 import type { User } from "../lib/types";
 import { Avatar } from "./Avatar";
+import { BlockedPeople } from "./BlockedPeople";
 import { Button } from "./Button";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, TextField } from "./Dialog";
@@ -41,7 +42,10 @@ async function cropToSquare(file: File): Promise<Blob> {
   );
 }
 
-/** The signed-in user's profile: picture, display name, notifications, and logging out everywhere. */
+/**
+ * The signed-in user's profile: picture, display name, notifications, the people they blocked, and
+ * logging out everywhere.
+ */
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const user = useChatSelector((state) => state.session?.user);
   // Signing out (here, or elsewhere) unmounts the sidebar that holds this.
@@ -122,6 +126,7 @@ function ProfileForm({ user, onClose }: { user: User; onClose: () => void }) {
         <p className="text-xs text-slate-500">JPEG, PNG, GIF or WebP; cropped to a square.</p>
         <TextField label="Display name" value={displayName} onChange={setDisplayName} maxLength={64} />
         <NotificationSettings />
+        <BlockedPeople />
         {progress !== null && (
           <progress
             className="h-1.5 w-full accent-teal-700"

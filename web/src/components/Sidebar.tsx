@@ -4,6 +4,7 @@ import type { Conversation, Message } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
 import { Button } from "./Button";
 import { ArchiveIcon, MutedIcon } from "./Icons";
+import { MessageSearchBox, MessageSearchResults } from "./MessageSearch";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { PeopleSearchField, usePeopleSearch } from "./PeopleSearch";
 import { ProfileDialog } from "./ProfileDialog";
@@ -14,7 +15,10 @@ interface Props {
   onOpen: (id: string) => void;
 }
 
-/** Who I am, finding people, and the conversations (or the archived ones), newest first. */
+/**
+ * Who I am, finding people and messages, and the conversations (or the archived ones), newest first;
+ * while a search of every chat is shown, its results in their place.
+ */
 export function Sidebar({ openId, onOpen }: Props) {
   const store = useStore();
   const [query, setQuery] = useState("");
@@ -24,9 +28,8 @@ export function Sidebar({ openId, onOpen }: Props) {
   const { results, error } = usePeopleSearch(query);
   const me = useChatSelector((state) => state.session?.user);
   const conversations = useChatSelector((state) => state.conversations);
+  const searching = useChatSelector((state) => state.search?.conversationId === null);
   if (!me) return null;
-  const archived = conversations.filter(isArchived);
-  const shown = showingArchived ? archived : conversations.filter((c) => !isArchived(c));
 
   async function startChat(userId: string) {
     const id = await store.openDirect(userId);
@@ -88,7 +91,59 @@ export function Sidebar({ openId, onOpen }: Props) {
             ))}
           </ul>
         )}
+        <div className="mt-2">
+          <MessageSearchBox conversationId={null} label="Search messages" compact />
+        </div>
       </div>
+      {searching ? (
+        <MessageSearchResults
+          conversationId={null}
+          onChoose={(message) => {
+            onOpen(message.conversationId);
+            void store.jumpTo(message.conversationId, message.id, message.seq);
+          }}
+        />
+      ) : (
+        <ConversationList
+          conversations={conversations}
+          showingArchived={showingArchived}
+          setShowingArchived={setShowingArchived}
+          openId={openId}
+          onOpen={onOpen}
+        />
+      )}
+      {editingProfile && <ProfileDialog onClose={() => setEditingProfile(false)} />}
+      {creatingGroup && (
+        <NewGroupDialog
+          onClose={() => setCreatingGroup(false)}
+          onCreated={(id) => {
+            setCreatingGroup(false);
+            onOpen(id);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+/** The conversations, or the archived ones, newest first. */
+function ConversationList({
+  conversations,
+  showingArchived,
+  setShowingArchived,
+  openId,
+  onOpen,
+}: {
+  conversations: Conversation[];
+  showingArchived: boolean;
+  setShowingArchived: (showing: boolean) => void;
+  openId: string | null;
+  onOpen: (id: string) => void;
+}) {
+  const archived = conversations.filter(isArchived);
+  const shown = showingArchived ? archived : conversations.filter((c) => !isArchived(c));
+  return (
+    <>
       {showingArchived ? (
         <div className="flex items-center gap-2 border-b border-slate-200 px-3 py-2">
           <Button
@@ -135,16 +190,6 @@ export function Sidebar({ openId, onOpen }: Props) {
           ))}
         </ul>
       </nav>
-      {editingProfile && <ProfileDialog onClose={() => setEditingProfile(false)} />}
-      {creatingGroup && (
-        <NewGroupDialog
-          onClose={() => setCreatingGroup(false)}
-          onCreated={(id) => {
-            setCreatingGroup(false);
-            onOpen(id);
-          }}
-        />
-      )}
     </>
   );
 }
@@ -160,6 +205,7 @@ const ConversationItem = memo(function ConversationItem({ conversation, open, on
   const title = useConversationTitle(conversation);
   const last = conversation.lastMessage;
   const unread = conversation.unreadCount ?? 0;
+  const mentioned = conversation.mentionCount ?? 0;
   const muted = isMuted(conversation);
   return (
     <li>
@@ -167,7 +213,9 @@ const ConversationItem = memo(function ConversationItem({ conversation, open, on
         type="button"
         onClick={() => onOpen(conversation.id)}
         aria-current={open ? "page" : undefined}
-        aria-label={`Open ${title}${muted ? ", muted" : ""}${unread ? `, ${unread} unread` : ""}`}
+        aria-label={`Open ${title}${muted ? ", muted" : ""}${unread ? `, ${unread} unread` : ""}${
+          mentioned ? `, ${mentioned} mentioning you` : ""
+        }`}
         className={`flex w-full items-center gap-3 border-b border-slate-100 px-3 py-2 text-left hover:bg-slate-100 ${
           open ? "bg-teal-50" : ""
         }`}
@@ -191,6 +239,17 @@ const ConversationItem = memo(function ConversationItem({ conversation, open, on
             >
               {last ? preview(last) : conversation.type === "group" ? "New group" : "No messages yet"}
             </span>
+            {mentioned > 0 && (
+              <span
+                role="img"
+                data-testid="mention-badge"
+                aria-label={`${mentioned} mentioning you`}
+                title="Messages mentioning you"
+                className="shrink-0 rounded-full bg-amber-100 px-1.5 text-xs font-semibold leading-5 text-amber-900"
+              >
+                @{mentioned > 99 ? "99+" : mentioned}
+              </span>
+            )}
             {unread > 0 && (
               <span
                 role="img"

@@ -1,4 +1,5 @@
 import type {
+  BlockedUsers,
   ChangesPage,
   Conversation,
   ConversationPage,
@@ -8,6 +9,7 @@ import type {
   PushConfig,
   PushSubscriptionRecord,
   Receipt,
+  SearchPage,
   Session,
   TokenPair,
   UploadTicket,
@@ -171,14 +173,41 @@ export class ApiClient {
     return this.request("POST", "/api/groups/create", { name, memberIds });
   }
 
+  /** `replyTo`: the id of the message (of the same conversation) it quotes. */
   sendMessage(
     conversationId: string,
     text: string,
     clientMsgId: string,
     mediaIds: string[] = [],
+    replyTo?: string,
   ): Promise<Message> {
     const attachments = mediaIds.map((mediaId) => ({ mediaId }));
-    return this.request("POST", "/api/messages/", { conversationId, text, clientMsgId, attachments });
+    const body = { conversationId, text, clientMsgId, attachments, ...(replyTo ? { replyTo } : {}) };
+    return this.request("POST", "/api/messages/", body);
+  }
+
+  /**
+   * The caller's messages holding every word of `q` (case and accents aside), newest first: in one
+   * conversation, or in all they may read. `before`: the `nextBefore` of the page before.
+   */
+  search(
+    q: string,
+    query: { conversationId?: string | null; before?: string; limit?: number } = {},
+  ): Promise<SearchPage> {
+    const params = new URLSearchParams({ q, limit: String(query.limit ?? 20) });
+    if (query.conversationId) params.set("conversationId", query.conversationId);
+    if (query.before) params.set("before", query.before);
+    return this.request("GET", `/api/search?${params}`);
+  }
+
+  /** The people the caller blocked, the latest first. */
+  blocks(): Promise<BlockedUsers> {
+    return this.request("GET", "/api/users/me/blocks");
+  }
+
+  /** Blocks (or unblocks) a user; doing what is already so is no change. */
+  async setBlocked(userId: string, blocked: boolean): Promise<void> {
+    await this.request(blocked ? "PUT" : "DELETE", `/api/users/${encodeURIComponent(userId)}/block`);
   }
 
   editMessage(messageId: string, text: string): Promise<Message> {

@@ -30,6 +30,8 @@ function message(
     deletedAt: null,
     reactions: {},
     revision: 0,
+    replyTo: null,
+    mentions: [],
   };
 }
 

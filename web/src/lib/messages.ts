@@ -1,4 +1,4 @@
-import type { Attachment, Conversation, Message, PendingMessage } from "./types";
+import type { Attachment, Conversation, Message, PendingMessage, ReplyTo } from "./types";
 
 /**
  * Adds messages to a conversation's list: each id once, in seq order (the order everyone sees).
@@ -93,6 +93,8 @@ export interface MessageGroup {
     status: "sent" | PendingMessage["status"];
     clientMsgId: string;
     attachments: Attachment[];
+    /** The message it quotes. */
+    replyTo: ReplyTo | null;
     /** The stored message (its seq, reactions, edits); null while it is still being sent. */
     message: Message | null;
   }>;
@@ -116,6 +118,7 @@ export function groupMessages(
       status: entry.status,
       clientMsgId: entry.message.clientMsgId,
       attachments: entry.message.attachments ?? [],
+      replyTo: entry.message.replyTo ?? null,
       message: "id" in entry.message ? entry.message : null,
     };
     if (last && last.senderId === senderId && last.day === day) last.items.push(item);

@@ -16,6 +16,8 @@ export type User = Optional<Schemas["User"], "avatarUrl" | "online" | "lastSeenA
 /** A file a message carries. The server's copies give its size; a pending message's previews may not. */
 export type Attachment = Optional<Schemas["Attachment"], "width" | "height">;
 export type Message = Schemas["Message"];
+/** The message a reply quotes: its id, seq, sender and a short excerpt, kept right by the server. */
+export type ReplyTo = Schemas["ReplyQuote"];
 export type TokenPair = Schemas["TokenPair"];
 export type PushConfig = Schemas["PushConfig"];
 /** How far a member has got in a conversation; a member without one is at 0/0. */
@@ -32,6 +34,10 @@ export type UserPage = Schemas["UserPage"];
 export type ConversationPage = Schemas["ConversationPage"];
 export type MessagePage = Schemas["MessagePage"];
 export type UploadTicket = Schemas["UploadTicket"];
+/** Messages found by words: GET /api/search. */
+export type SearchPage = Schemas["SearchPage"];
+/** The people the caller blocked: GET /api/users/me/blocks. */
+export type BlockedUsers = Schemas["BlockedUsers"];
 /** This browser's push subscription as the server keeps it: POST /api/push/subscriptions. */
 export type PushSubscriptionRecord = Schemas["PushSubscriptionView"];
 /**
@@ -65,6 +71,8 @@ export interface PendingMessage {
   status: "sending" | "waiting" | "failed";
   /** Uploaded files this message carries; `url` is a local preview until the server's copy arrives. */
   attachments: Attachment[];
+  /** The message it quotes, as the reply will carry it. */
+  replyTo?: ReplyTo | null;
 }
 
 /** A file being uploaded from the composer, before the message that carries it is sent. */

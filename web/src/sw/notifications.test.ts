@@ -30,6 +30,7 @@ function push(patch: Partial<MessagePush> = {}): MessagePush {
     body: "Lunch at one?",
     conversationType: "direct",
     senderId: "u2",
+    mention: false,
     ...patch,
   };
 }
@@ -143,6 +144,12 @@ describe("the notification for a pushed message", () => {
       count: COUNTED_IDS_KEPT + 3,
       messageIds: data.messageIds,
     });
+  });
+
+  it("reads whether the message mentions the recipient (their title says so)", () => {
+    const payload = { ...push({ title: "Alice mentioned you in Team" }), mention: true };
+    expect(readMessagePush(payload)).toMatchObject({ mention: true, title: "Alice mentioned you in Team" });
+    expect(readMessagePush({ type: "message", conversationId: "c1" })?.mention).toBe(false);
   });
 
   it("still shows one, generic, for a push it cannot read", async () => {

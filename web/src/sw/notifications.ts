@@ -109,6 +109,7 @@ export function readMessagePush(payload: unknown): MessagePush | null {
     body: text(p.body) ?? "New message",
     conversationType: p.conversationType === "group" ? "group" : "direct",
     senderId: text(p.senderId) ?? "",
+    mention: p.mention === true,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Exclusive } from "../lib/api";
 import type { PostForm } from "../lib/media";
 import type { BrowserSubscription, PushBrowser } from "../lib/push";
+import { words } from "../lib/searchWords";
 import type { ChatSocketOptions, SocketPort } from "../lib/socket";
 import { ChatStore } from "../lib/store/chatStore";
 import type { ChatEnvironment, PageEvent, Timer } from "../lib/store/environment";
@@ -24,6 +25,8 @@ export function message(seq: number, conversationId = "c1", senderId = "u2"): Me
     deletedAt: null,
     reactions: {},
     revision: 0,
+    replyTo: null,
+    mentions: [],
   };
 }
 
@@ -40,6 +43,7 @@ export function conversation(id: string, patch: Partial<Conversation> = {}): Con
     adminIds: [],
     receipts: {},
     unreadCount: 0,
+    mentionCount: 0,
     archived: false,
     muted: false,
     mutedUntil: null,
@@ -65,6 +69,8 @@ export class FakeServer {
   /** Every member's receipts per conversation, as GET /api/conversations/{id}/receipts gives them. */
   receipts: Record<string, Record<string, Receipt>> = {};
   users: Record<string, User> = { u1: user("u1"), u2: user("u2") };
+  /** Whom the caller blocked, the latest first (GET /api/users/me/blocks; PUT and DELETE …/block). */
+  blocked: string[] = [];
   /** The caller's own profile setting (GET and PUT /api/users/me). */
   notificationPreviews = true;
   /** Push endpoints registered, and what /api/auth/refresh answers. */
@@ -112,6 +118,17 @@ export class FakeServer {
       this.pushEndpoints.delete(body.endpoint);
       return new Response(null, { status: 204 });
     }
+    if (path[0] === "users" && path[1] === "me" && path[2] === "blocks") {
+      return json({ items: this.blocked.map((id) => this.users[id]) });
+    }
+    if (path[0] === "users" && path[2] === "block") {
+      const id = path[1] ?? "";
+      if (!this.users[id])
+        return json({ error: { code: "not_found", message: "No user has that id." } }, 404);
+      this.blocked = [...(method === "PUT" ? [id] : []), ...this.blocked.filter((b) => b !== id)];
+      return new Response(null, { status: 204 });
+    }
+    if (path[0] === "search") return json(this.search(url.searchParams));
     if (path[0] === "users" && path[1] === "me") {
       if (method === "PUT") this.notificationPreviews = body.notificationPreviews;
       return json({ ...this.users.u1, notificationPreviews: this.notificationPreviews });
@@ -163,6 +180,28 @@ export class FakeServer {
     const items = below.slice(-limit);
     return json({ items, nextBefore: below.length > limit ? (items[0]?.seq ?? null) : null });
   };
+
+  /**
+   * GET /api/search: messages not deleted holding every word of q, newest first (here: by seq, then
+   * conversation, both descending), after the message `before`.
+   */
+  private search(params: URLSearchParams): { items: Message[]; nextBefore: string | null } {
+    const wanted = words(params.get("q") ?? "");
+    const conversationId = params.get("conversationId");
+    const limit = Number(params.get("limit") ?? 20);
+    const all = Object.values(this.messages)
+      .flat()
+      .filter((m) => !m.deletedAt && (!conversationId || m.conversationId === conversationId))
+      .filter((m) => {
+        const have = new Set(words(m.text));
+        return wanted.every((w) => have.has(w));
+      })
+      .sort((a, b) => b.seq - a.seq || b.conversationId.localeCompare(a.conversationId));
+    const before = params.get("before");
+    const from = before ? all.findIndex((m) => m.id === before) + 1 : 0;
+    const items = all.slice(from, from + limit);
+    return { items, nextBefore: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
 
   asked(prefix: string): string[] {
     return this.requests.filter((r) => r.startsWith(prefix));

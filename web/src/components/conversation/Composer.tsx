@@ -5,15 +5,19 @@ import {
   memo,
   useCallback,
   useEffect,
+  useLayoutEffect,
   useRef,
   useState,
 } from "react";
 import { ACCEPT_ATTRIBUTE } from "../../lib/media";
+import { quoteOf } from "../../lib/replies";
 import { MAX_MESSAGE_LENGTH, type Upload } from "../../lib/types";
 import { Button } from "../Button";
 import { COMPOSER_ID } from "../focus";
 import { PaperclipIcon } from "../Icons";
+import { QuoteBody } from "../message/Quote";
 import { useChatSelector, useStore } from "../useChat";
+import { useMentionPicker } from "./MentionPicker";
 import { TypingLine } from "./TypingLine";
 import { UploadList } from "./UploadList";
 
@@ -37,6 +41,12 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
   const [draft, setDraft] = useState(() => store.getState().drafts[conversationId] ?? "");
   const uploads = useChatSelector((state) => state.uploads[conversationId] ?? NO_UPLOADS);
   const fileInput = useRef<HTMLInputElement>(null);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const replying = useChatSelector((state) => state.replyingTo[conversationId]);
+  // The original as it is now, while it is loaded: an edit or a deletion shows in the quote at once.
+  const original = useChatSelector((state) =>
+    replying ? state.messages[conversationId]?.find((m) => m.id === replying.messageId) : undefined,
+  );
   const unsaved = useRef<{ text: string; timer: ReturnType<typeof setTimeout> } | null>(null);
 
   /** Saves what is waiting to be saved, now. */
@@ -64,12 +74,37 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
     };
   }, [flush]);
 
-  function change(event: ChangeEvent<HTMLTextAreaElement>) {
-    const text = event.target.value;
+  // "Reply" was chosen: the Message box takes focus, to write it.
+  const replyingId = replying?.messageId;
+  useEffect(() => {
+    if (replyingId) box.current?.focus();
+  }, [replyingId]);
+
+  function edit(text: string) {
     setDraft(text);
     store.typed(conversationId, text);
     if (unsaved.current) clearTimeout(unsaved.current.timer);
     unsaved.current = { text, timer: setTimeout(flush, DRAFT_SAVE_MS) };
+  }
+
+  // A member picked from the "@" list: the caret goes after the name put in, once it is shown.
+  const caretAfterPick = useRef<number | null>(null);
+  const picker = useMentionPicker(conversationId, draft, (text, caret) => {
+    caretAfterPick.current = caret;
+    edit(text);
+  });
+  useLayoutEffect(() => {
+    const caret = caretAfterPick.current;
+    const element = box.current;
+    if (caret === null || !element) return;
+    caretAfterPick.current = null;
+    element.setSelectionRange(caret, caret);
+    picker.follow(element, true);
+  });
+
+  function change(event: ChangeEvent<HTMLTextAreaElement>) {
+    edit(event.target.value);
+    picker.follow(event.target, true);
   }
 
   const uploading = uploads.some((u) => u.status === "uploading");
@@ -95,7 +130,11 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (event.nativeEvent.isComposing || picker.onKeyDown(event)) return;
+    if (event.key === "Escape" && replying) {
+      event.preventDefault();
+      store.cancelReply(conversationId);
+    } else if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       send();
     }
@@ -115,7 +154,31 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
         </p>
       )}
       <TypingLine conversationId={conversationId} />
+      {replying && member && (
+        <div
+          data-testid="composer-quote"
+          className="mb-2 flex items-center gap-2 rounded border-l-4 border-teal-600 bg-slate-100 px-2 py-1"
+        >
+          <span className="min-w-0 flex-1">
+            <span className="sr-only">Replying to: </span>
+            <QuoteBody quote={original ? quoteOf(original) : replying} />
+          </span>
+          <Button
+            variant="ghost"
+            size="xs"
+            onClick={() => {
+              store.cancelReply(conversationId);
+              box.current?.focus();
+            }}
+            aria-label="Cancel reply"
+            title="Cancel reply (Escape)"
+          >
+            ✕
+          </Button>
+        </div>
+      )}
       <UploadList conversationId={conversationId} uploads={uploads} />
+      {picker.list}
       <fieldset disabled={!member} className="flex min-w-0 items-end gap-2">
         <input
           ref={fileInput}
@@ -141,12 +204,15 @@ export const Composer = memo(function Composer({ conversationId, member, attach 
           Message
         </label>
         <textarea
+          ref={box}
           id={COMPOSER_ID}
           rows={2}
           value={draft}
           onChange={change}
           onKeyDown={onKeyDown}
+          onSelect={(event) => picker.follow(event.currentTarget, false)}
           onPaste={onPaste}
+          {...picker.boxProps}
           placeholder="Write a message. Enter sends, Shift+Enter adds a line."
           aria-invalid={tooLong}
           aria-describedby="composer-count"

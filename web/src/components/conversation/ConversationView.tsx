@@ -1,6 +1,8 @@
 import { type DragEvent, useCallback, useEffect, useState } from "react";
-import { isMember } from "../../lib/store";
-import { conversationTitle, useChatSelector, useMyId, useStore } from "../useChat";
+import { isBlocked, isMember, otherMember } from "../../lib/store";
+import { Button } from "../Button";
+import { composerBox } from "../focus";
+import { conversationTitle, useChatSelector, useDisplayName, useMyId, useStore } from "../useChat";
 import { Composer } from "./Composer";
 import { ConversationHeader } from "./ConversationHeader";
 import { MessageList } from "./MessageList";
@@ -28,6 +30,12 @@ export function ConversationView({ conversationId, onBack }: Props) {
   const isGroup = useChatSelector(
     (state) => state.conversations.find((c) => c.id === conversationId)?.type === "group",
   );
+  // A direct chat with someone this user blocked: no composer, but the way to unblock them.
+  const blockedId = useChatSelector((state) => {
+    const conversation = state.conversations.find((c) => c.id === conversationId);
+    const other = conversation && otherMember(conversation, me);
+    return other && isBlocked(state.blocked, other) ? other : null;
+  });
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
@@ -36,9 +44,9 @@ export function ConversationView({ conversationId, onBack }: Props) {
 
   const attach = useCallback(
     (files: FileList | File[] | null) => {
-      if (member && files && files.length > 0) store.attach(conversationId, [...files]);
+      if (member && !blockedId && files && files.length > 0) store.attach(conversationId, [...files]);
     },
-    [store, conversationId, member],
+    [store, conversationId, member, blockedId],
   );
 
   function onDrop(event: DragEvent<HTMLElement>) {
@@ -69,7 +77,34 @@ export function ConversationView({ conversationId, onBack }: Props) {
       )}
       <ConversationHeader conversationId={conversationId} onBack={onBack} />
       <MessageList conversationId={conversationId} isGroup={isGroup} member={member} />
-      <Composer key={conversationId} conversationId={conversationId} member={member} attach={attach} />
+      {blockedId ? (
+        <BlockedBar userId={blockedId} />
+      ) : (
+        <Composer key={conversationId} conversationId={conversationId} member={member} attach={attach} />
+      )}
     </section>
+  );
+}
+
+/** In place of the composer in a direct chat with someone this user blocked. */
+function BlockedBar({ userId }: { userId: string }) {
+  const store = useStore();
+  const name = useDisplayName(userId, "this user");
+  return (
+    <div className="flex items-center justify-center gap-3 border-t border-slate-200 p-3">
+      <p data-testid="blocked-composer" className="text-sm font-medium text-slate-600">
+        You blocked this user
+      </p>
+      <Button
+        size="sm"
+        aria-label={`Unblock ${name}`}
+        onClick={async () => {
+          // The composer comes back in place of this bar: focus goes to its Message box.
+          if (await store.unblock(userId)) setTimeout(() => composerBox()?.focus(), 0);
+        }}
+      >
+        Unblock
+      </Button>
+    </div>
   );
 }

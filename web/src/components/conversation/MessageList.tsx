@@ -1,7 +1,7 @@
 import { defaultRangeExtractor, type Range, useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { groupMessages, visibleMessages } from "../../lib/messages";
-import type { ChatState } from "../../lib/store";
+import type { ChatState, Jump } from "../../lib/store";
 import type { PendingMessage } from "../../lib/types";
 import { Avatar } from "../Avatar";
 import { Button } from "../Button";
@@ -23,6 +23,8 @@ export const OLDER_RETRY_MS = 5_000;
 /** More new messages than this at once are announced as a count and the newest. */
 const MOST_ANNOUNCED = 3;
 const NO_INDEXES: readonly number[] = [];
+/** How long a message jumped to stays highlighted. */
+const HIGHLIGHT_MS = 2_500;
 
 interface Props {
   conversationId: string;
@@ -112,6 +114,26 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
     opened.current = true;
     virtualizer.scrollToEnd();
   }, [virtualizer, rows.length]);
+
+  // A quote or a search result asked to show a message: once its page is loaded (the store loads back to
+  // it), scroll it to the middle of the view and highlight it for a moment.
+  const jump = useChatSelector((state) =>
+    state.jump?.conversationId === conversationId ? state.jump : null,
+  );
+  const [highlight, setHighlight] = useState<Jump | null>(null);
+  useLayoutEffect(() => {
+    if (!jump) return;
+    const index = rows.findIndex((row) => row.item.message?.id === jump.messageId);
+    if (index < 0) return;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    setHighlight(jump);
+    store.jumped(jump);
+  }, [store, virtualizer, jump, rows]);
+  useEffect(() => {
+    if (!highlight) return;
+    const timer = setTimeout(() => setHighlight(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlight]);
 
   // Something I just sent shows where I can see it, wherever I had scrolled to.
   const last = rows[rows.length - 1];
@@ -212,7 +234,13 @@ export const MessageList = memo(function MessageList({ conversationId, isGroup, 
                   style={{ transform: `translateY(${virtual.start}px)` }}
                 >
                   <RowKeyContext.Provider value={row.key}>
-                    <MessageRow row={row} conversationId={conversationId} isGroup={isGroup} canAct={member} />
+                    <MessageRow
+                      row={row}
+                      conversationId={conversationId}
+                      isGroup={isGroup}
+                      canAct={member}
+                      highlight={highlight && row.item.message?.id === highlight.messageId ? highlight.id : 0}
+                    />
                   </RowKeyContext.Provider>
                 </div>
               );
@@ -240,11 +268,13 @@ interface RowProps {
   conversationId: string;
   isGroup: boolean;
   canAct: boolean;
+  /** The jump that highlights this message; 0 when none does. */
+  highlight: number;
 }
 
 /** One message, with the heading of the one after it below it; re-rendered only when it changes. */
 const MessageRow = memo(
-  function MessageRow({ row, conversationId, isGroup, canAct }: RowProps) {
+  function MessageRow({ row, conversationId, isGroup, canAct, highlight }: RowProps) {
     return (
       <div className={`flex flex-col ${row.mine ? "items-end" : "items-start"}`}>
         {row.first && <Heading heading={row} />}
@@ -254,6 +284,7 @@ const MessageRow = memo(
           item={row.item}
           mine={row.mine}
           canAct={canAct}
+          highlight={highlight}
         />
         {row.next && <Heading heading={row.next} />}
       </div>
@@ -263,6 +294,7 @@ const MessageRow = memo(
     a.conversationId === b.conversationId &&
     a.isGroup === b.isGroup &&
     a.canAct === b.canAct &&
+    a.highlight === b.highlight &&
     sameRow(a.row, b.row),
 );
 

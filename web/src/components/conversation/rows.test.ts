@@ -17,6 +17,8 @@ function message(seq: number, senderId: string, day: string): Message {
     deletedAt: null,
     reactions: {},
     revision: 0,
+    replyTo: null,
+    mentions: [],
   };
 }
 

@@ -92,6 +92,7 @@ function sameItem(a: MessageItem, b: MessageItem): boolean {
     a.text === b.text &&
     a.createdAt === b.createdAt &&
     a.clientMsgId === b.clientMsgId &&
+    a.replyTo === b.replyTo &&
     (a.attachments === b.attachments || (a.attachments.length === 0 && b.attachments.length === 0))
   );
 }

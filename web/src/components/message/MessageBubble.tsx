@@ -1,13 +1,16 @@
-import { useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { mentions } from "../../lib/mentions";
 import { Attachments } from "../Attachments";
 import { Button } from "../Button";
 import { ConfirmDialog } from "../ConfirmDialog";
 import { useKeepRowMounted } from "../conversation/pinnedRows";
 import type { MessageItem } from "../conversation/rows";
 import { composerBox } from "../focus";
-import { formatTime, useStore } from "../useChat";
+import { formatTime, useMyId, useStore } from "../useChat";
 import { MessageEditor } from "./MessageEditor";
+import { MessageText } from "./MessageText";
 import { MessageTools } from "./MessageTools";
+import { Quote } from "./Quote";
 import { Reactions } from "./Reactions";
 import { ReceiptTicks } from "./ReceiptTicks";
 
@@ -18,17 +21,30 @@ interface Props {
   mine: boolean;
   /** False once this user left or was removed: the conversation is read-only. */
   canAct: boolean;
+  /** Not 0 while the message is shown as the one jumped to (a quote or a search result was clicked). */
+  highlight?: number;
 }
 
-/** One message: its text (or editor, or tombstone), files, time and ticks, reactions, and its tools. */
-export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: Props) {
+/**
+ * One message: the message it quotes, its text (or editor, or tombstone), files, time and ticks,
+ * reactions, and its tools. A message naming me stands out, as does one just jumped to.
+ */
+export function MessageBubble({ conversationId, isGroup, item, mine, canAct, highlight = 0 }: Props) {
   const store = useStore();
+  const me = useMyId();
   const [editing, setEditing] = useState(false);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const message = item.message;
   const deleted = !!message?.deletedAt;
+  const mentionsMe = !mine && !deleted && !!message && mentions(message, me);
   // An edit being written or a deletion being confirmed stays open when the row scrolls out of view.
-  useKeepRowMounted(editing || confirmingDelete);
+  useKeepRowMounted(editing || confirmingDelete || highlight !== 0);
+
+  // Jumped to: focus goes to the message (the list has scrolled it into view), so the keyboard is there.
+  const bubble = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (highlight) bubble.current?.focus({ preventScroll: true });
+  }, [highlight]);
 
   // Deleted from here: its tools go when the deletion arrives, and focus, were it on them, with them.
   const deleting = useRef(false);
@@ -45,12 +61,25 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
     >
       <div className={`flex min-w-0 max-w-full items-center gap-1 ${mine ? "flex-row-reverse" : ""}`}>
         <div
+          ref={bubble}
+          tabIndex={-1}
           data-testid="message"
           data-status={item.status}
-          className={`min-w-0 whitespace-pre-wrap break-words rounded-2xl px-3 py-2 ${
-            mine ? "bg-teal-700 text-white" : "bg-white shadow-sm"
-          } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""}`}
+          data-mentions-me={mentionsMe || undefined}
+          data-highlighted={highlight ? true : undefined}
+          className={`min-w-0 whitespace-pre-wrap break-words rounded-2xl px-3 py-2 outline-none ${
+            mine
+              ? "bg-teal-700 text-white"
+              : mentionsMe
+                ? "border-l-4 border-amber-400 bg-amber-50 shadow-sm"
+                : "bg-white shadow-sm"
+          } ${item.status === "failed" ? "opacity-70 ring-2 ring-red-400" : ""} ${
+            highlight ? "ring-4 ring-amber-400" : ""
+          }`}
         >
+          {item.replyTo && !deleted && (
+            <Quote quote={item.replyTo} conversationId={conversationId} mine={mine} />
+          )}
           {deleted ? (
             <span
               data-testid="message-deleted"
@@ -68,7 +97,9 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
               onCancel={() => setEditing(false)}
             />
           ) : (
-            item.text && <span data-testid="message-text">{item.text}</span>
+            item.text && (
+              <MessageText text={item.text} mentions={isGroup ? message?.mentions : undefined} mine={mine} />
+            )
           )}
           {!deleted && (
             <Attachments
@@ -102,6 +133,7 @@ export function MessageBubble({ conversationId, isGroup, item, mine, canAct }: P
           <MessageTools
             message={message}
             mine={mine}
+            onReply={() => store.replyTo(message)}
             onEdit={() => setEditing(true)}
             onDelete={() => setConfirmingDelete(true)}
           />

@@ -7,17 +7,19 @@ const TOOL = "rounded-full px-1.5 py-0.5 text-slate-500 hover:bg-slate-200";
 const MENU_ITEM = "px-4 py-1 text-left hover:bg-slate-100";
 
 /**
- * A message's tools beside its bubble, shown on hover or focus: react to it, and (for my own)
- * a menu to edit or delete it.
+ * A message's tools beside its bubble, shown on hover or focus: react to it, and a menu to reply to
+ * it and (my own) to edit or delete it.
  */
 export function MessageTools({
   message,
   mine,
+  onReply,
   onEdit,
   onDelete,
 }: {
   message: Message;
   mine: boolean;
+  onReply: () => void;
   onEdit: () => void;
   onDelete: () => void;
 }) {
@@ -53,18 +55,17 @@ export function MessageTools({
       >
         ☺
       </button>
-      {mine && (
-        <button
-          ref={actionsButton}
-          type="button"
-          aria-label="Message actions"
-          aria-expanded={menu === "actions"}
-          onClick={() => setMenu(menu === "actions" ? null : "actions")}
-          className={TOOL}
-        >
-          ⋯
-        </button>
-      )}
+      <button
+        ref={actionsButton}
+        type="button"
+        aria-label="Message actions"
+        aria-haspopup="menu"
+        aria-expanded={menu === "actions"}
+        onClick={() => setMenu(menu === "actions" ? null : "actions")}
+        className={TOOL}
+      >
+        ⋯
+      </button>
       {menu === "react" && (
         <div
           className={`absolute bottom-full z-10 mb-1 flex rounded-full bg-white p-1 shadow-lg ${mine ? "right-0" : "left-0"}`}
@@ -93,32 +94,47 @@ export function MessageTools({
           ref={actions}
           role="menu"
           onKeyDown={moveInMenu}
-          className="absolute bottom-full right-0 z-10 mb-1 flex flex-col rounded bg-white py-1 text-sm shadow-lg"
+          className={`absolute bottom-full z-10 mb-1 flex flex-col rounded bg-white py-1 text-sm shadow-lg ${mine ? "right-0" : "left-0"}`}
         >
           <button
             type="button"
             role="menuitem"
             onClick={() => {
               setMenu(null);
-              onEdit();
+              onReply(); // the Message box takes focus, to write the reply
             }}
             className={MENU_ITEM}
           >
-            Edit
+            Reply
           </button>
-          <button
-            type="button"
-            role="menuitem"
-            onClick={() => {
-              // The confirmation hands focus back here when it closes, not to a menu item that is gone.
-              actionsButton.current?.focus();
-              setMenu(null);
-              onDelete();
-            }}
-            className={`${MENU_ITEM} text-red-700`}
-          >
-            Delete
-          </button>
+          {mine && (
+            <button
+              type="button"
+              role="menuitem"
+              onClick={() => {
+                setMenu(null);
+                onEdit();
+              }}
+              className={MENU_ITEM}
+            >
+              Edit
+            </button>
+          )}
+          {mine && (
+            <button
+              type="button"
+              role="menuitem"
+              onClick={() => {
+                // The confirmation hands focus back here when it closes, not to a menu item that is gone.
+                actionsButton.current?.focus();
+                setMenu(null);
+                onDelete();
+              }}
+              className={`${MENU_ITEM} text-red-700`}
+            >
+              Delete
+            </button>
+          )}
         </div>
       )}
     </div>

@@ -1,14 +1,16 @@
 import type { ApiClient } from "../api";
 import type { SocketPort } from "../socket";
 import type { Message, ServerFrame } from "../types";
+import { Blocks } from "./blocks";
 import { ConversationList } from "./conversations";
 import { Drafts } from "./drafts";
 import { browserEnvironment, type ChatEnvironment } from "./environment";
 import { History } from "./history";
 import { Outbox } from "./outbox";
 import { Receipts } from "./receipts";
+import { MessageSearch } from "./search";
 import { Account, loadSession, SESSION_KEY } from "./session";
-import { type ChatState, ChatStateCell, NO_ACCOUNT } from "./state";
+import { type ChatState, ChatStateCell, type Jump, NO_ACCOUNT } from "./state";
 import { TypingIndicators } from "./typing";
 import { Uploads } from "./uploads";
 
@@ -60,6 +62,8 @@ export class ChatStore {
   private readonly uploads: Uploads;
   private readonly typing: TypingIndicators;
   private readonly drafts: Drafts;
+  private readonly finder: MessageSearch;
+  private readonly blocks: Blocks;
 
   constructor(config: Config, env: ChatEnvironment = browserEnvironment()) {
     const cell = new ChatStateCell(initialState(env));
@@ -68,7 +72,9 @@ export class ChatStore {
       connect: () => this.socket.start(),
       disconnect: () => this.socket.stop(),
       forget: (patch) => this.forgetAccount(patch),
-      loadConversations: () => this.list.load(),
+      loadConversations: async () => {
+        await Promise.all([this.list.load(), this.blocks.load()]);
+      },
       noteReading: () => this.receipts.noteReading(),
     });
     const api = this.account.api;
@@ -81,7 +87,10 @@ export class ChatStore {
       },
       onFrame: (frame) => this.onFrame(frame),
       onStatus: (status) => cell.update({ status }),
-      onReconnect: () => void this.history.catchUp(),
+      onReconnect: () => {
+        void this.history.catchUp();
+        void this.blocks.load();
+      },
       // Ask the API whether the login still stands: if it ended (log-out everywhere, a reused
       // refresh token), the refresh is refused and the user is told, instead of "reconnecting".
       onRefused: () => void api.me().catch(() => {}),
@@ -96,6 +105,8 @@ export class ChatStore {
     this.outbox = new Outbox(cell, env, api, this.socket, this.uploads, this.history);
     this.typing = new TypingIndicators(cell, env, this.socket);
     this.drafts = new Drafts(cell, env.storage);
+    this.finder = new MessageSearch(cell, api, this.list);
+    this.blocks = new Blocks(cell, api);
     env.onStorage((key) => {
       if (key === SESSION_KEY) this.account.followOtherTab();
       this.drafts.followOtherTab(key);
@@ -119,6 +130,7 @@ export class ChatStore {
     this.receipts.forget();
     this.outbox.forget();
     this.uploads.forget();
+    this.finder.clear();
     this.cell.update({ ...NO_ACCOUNT, slowDownUntil: null, webPush: "checking", ...patch });
     this.drafts.followAccount();
   }
@@ -184,7 +196,16 @@ export class ChatStore {
     this.drafts.save(conversationId, text);
   }
 
-  /** Sends the text with every finished upload; false when there is nothing to send yet. */
+  /** The next message sent in `message`'s conversation quotes it. */
+  replyTo(message: Message): void {
+    this.outbox.replyTo(message);
+  }
+
+  cancelReply(conversationId: string): void {
+    this.outbox.cancelReply(conversationId);
+  }
+
+  /** Sends the text with every finished upload (quoting the message replied to); false when there is nothing to send yet. */
   send(conversationId: string, text: string): boolean {
     return this.outbox.send(conversationId, text);
   }
@@ -288,6 +309,53 @@ export class ChatStore {
     this.receipts.view(conversationId, atBottom);
   }
 
+  /**
+   * Shows a message of a conversation (a quote or a search result was clicked): its history is loaded
+   * back to it, and the list scrolls to it. The conversation itself may have to be fetched first.
+   */
+  async jumpTo(conversationId: string, messageId: string, seq: number): Promise<void> {
+    await this.list.ensureConversation(conversationId);
+    if (this.list.find(conversationId)) await this.history.jumpTo(conversationId, messageId, seq);
+    else this.cell.update({ notice: "That chat can no longer be opened." });
+  }
+
+  /** The list has shown the message `jump` asked for. */
+  jumped(jump: Jump): void {
+    this.history.jumped(jump);
+  }
+
+  // --- search --------------------------------------------------------------------------
+
+  /** Finds messages holding every word of `query`: in one conversation, or (null) in every chat. */
+  searchMessages(query: string, conversationId: string | null): Promise<void> {
+    return this.finder.search(query, conversationId);
+  }
+
+  /** The next page of results. */
+  searchMore(): Promise<void> {
+    return this.finder.more();
+  }
+
+  closeSearch(): void {
+    this.finder.clear();
+  }
+
+  // --- blocking ------------------------------------------------------------------------
+
+  /** Asks again whom this user blocked (another device may have blocked someone since). */
+  loadBlocks(): Promise<void> {
+    return this.blocks.load();
+  }
+
+  /** Blocks someone: they can no longer send to this user's direct chat with them. False if it failed. */
+  block(userId: string): Promise<boolean> {
+    return this.blocks.set(userId, true);
+  }
+
+  unblock(userId: string): Promise<boolean> {
+    return this.blocks.set(userId, false);
+  }
+
   // --- editing, deleting and reacting ---------------------------------------------
   // The answer is a messageUpdated push to every member's sockets (this one included).
 
@@ -310,7 +378,9 @@ export class ChatStore {
     const same = this.cell.sameAccount();
     overHttp()
       .then((message) => {
-        if (same()) this.history.takeUpdate(message);
+        if (!same()) return;
+        this.history.takeUpdate(message);
+        this.finder.takeUpdate(message);
       })
       .catch((error: unknown) => {
         if (same()) this.cell.report(error);
@@ -342,6 +412,7 @@ export class ChatStore {
         break;
       case "messageUpdated":
         this.history.takeUpdate(frame.message);
+        this.finder.takeUpdate(frame.message);
         this.history.noteVersion(frame.message.conversationId, frame.version);
         break;
       case "archivedChanged":

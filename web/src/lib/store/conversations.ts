@@ -90,6 +90,11 @@ export function refreshed(held: Conversation, incoming: Conversation): Conversat
     lastSeq: Math.max(held.lastSeq, incoming.lastSeq),
     lastMessage: heldNewer ? mine : theirs,
     unreadCount: incoming.unreadCount === null || heldNewer ? held.unreadCount : incoming.unreadCount,
+    // Counted with the unread messages, and kept the same way.
+    mentionCount:
+      incoming.mentionCount === null || incoming.mentionCount === undefined || heldNewer
+        ? (held.mentionCount ?? 0)
+        : incoming.mentionCount,
     archived: archivedNow(held, incoming),
     // A pushed copy (null) says nothing about this user's mute: the one held stays.
     muted: incoming.muted ?? held.muted,
@@ -107,6 +112,7 @@ export function withCopies(held: readonly Conversation[], incoming: readonly Con
       byId.set(conversation.id, {
         ...conversation,
         unreadCount: conversation.unreadCount ?? 0,
+        mentionCount: conversation.mentionCount ?? 0,
         archived: conversation.archived ?? false,
         muted: conversation.muted ?? false,
         mutedUntil: conversation.mutedUntil ?? null,
@@ -148,8 +154,11 @@ export interface ListHooks {
 export class ConversationList {
   /** Ends the earliest timed mute held, so it shows as unmuted when its time is up. */
   private muteTimer: Timer | null = null;
-  /** Seqs of messages from others pushed before their conversation was listed, by conversation. */
-  private readonly unlisted = new Map<string, Set<number>>();
+  /**
+   * Seqs of messages from others pushed before their conversation was listed, by conversation, each
+   * with whether it mentions this user.
+   */
+  private readonly unlisted = new Map<string, Map<number, boolean>>();
 
   constructor(
     private readonly cell: ChatStateCell,
@@ -180,10 +189,11 @@ export class ConversationList {
       const listed = conversations.find((c) => c.id === conversationId);
       if (!listed) continue;
       this.unlisted.delete(conversationId);
-      const missed = [...seqs].filter((seq) => seq > listed.lastSeq).length;
-      if (missed > 0) {
+      const missed = [...seqs].filter(([seq]) => seq > listed.lastSeq);
+      if (missed.length > 0) {
         conversations = withPatch(conversations, conversationId, {
-          unreadCount: (listed.unreadCount ?? 0) + missed,
+          unreadCount: (listed.unreadCount ?? 0) + missed.length,
+          mentionCount: (listed.mentionCount ?? 0) + missed.filter(([, mentioned]) => mentioned).length,
         });
       }
     }
@@ -192,9 +202,9 @@ export class ConversationList {
   }
 
   /** A message from someone else pushed for a conversation not listed yet: counted once it is. */
-  noteUnlisted(conversationId: string, seq: number): void {
-    const seqs = this.unlisted.get(conversationId) ?? new Set<number>();
-    seqs.add(seq);
+  noteUnlisted(conversationId: string, seq: number, mentionsMe = false): void {
+    const seqs = this.unlisted.get(conversationId) ?? new Map<number, boolean>();
+    seqs.set(seq, mentionsMe);
     this.unlisted.set(conversationId, seqs);
   }
 

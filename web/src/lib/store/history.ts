@@ -1,10 +1,12 @@
 import { type ApiClient, ApiError } from "../api";
+import { mentions } from "../mentions";
 import { lastSeq, mergeMessages, newestFromOthers, withinLoaded } from "../messages";
+import { withQuotesFollowing } from "../replies";
 import type { ChangesPage, Conversation, Message } from "../types";
 import { type ConversationList, isMember } from "./conversations";
 import type { ChatEnvironment, Timer } from "./environment";
 import type { Receipts } from "./receipts";
-import { type ChatState, type ChatStateCell, withEntry, withoutEntry } from "./state";
+import { type ChatState, type ChatStateCell, type Jump, withEntry, withoutEntry } from "./state";
 
 /**
  * How long a hole below a pushed message may stay open before the change feed is read: pushes from
@@ -14,13 +16,17 @@ export const GAP_WAIT_MS = 1_000;
 /** At most one link refresh per conversation in this long (links last an hour or more). */
 const LINK_REFRESH_INTERVAL_MS = 30_000;
 
-/** The held messages with `incoming` merged into one conversation's list; the others keep theirs. */
+/**
+ * The held messages with `incoming` merged into one conversation's list, and the quotes of loaded
+ * replies to them following them (an edit, a deletion); the other conversations keep theirs.
+ */
 export function withMessages(
   messages: ChatState["messages"],
   conversationId: string,
   incoming: readonly Message[],
 ): ChatState["messages"] {
-  return withEntry(messages, conversationId, mergeMessages(messages[conversationId] ?? [], incoming));
+  const merged = mergeMessages(messages[conversationId] ?? [], incoming);
+  return withEntry(messages, conversationId, withQuotesFollowing(merged, incoming));
 }
 
 /**
@@ -38,6 +44,10 @@ export class History {
   private readonly linksRefreshedAt = new Map<string, number>();
   /** An older page being loaded, per conversation: a scroll that asks again shares it. */
   private readonly olderLoading = new Map<string, Promise<boolean>>();
+  /** The newest page being loaded, per conversation: an opening and a jump share it. */
+  private readonly newestLoading = new Map<string, Promise<void>>();
+  /** Counts the jumps asked for (see `jumpTo`). */
+  private jumps = 0;
 
   constructor(
     private readonly cell: ChatStateCell,
@@ -72,15 +82,25 @@ export class History {
     await Promise.all([this.loadNewest(conversationId), this.receipts.load(conversationId)]);
   }
 
-  private async loadNewest(conversationId: string): Promise<void> {
-    if (this.held(conversationId)) return;
+  /** The newest page, unless history is held; an opening and a jump asking at once share one request. */
+  private loadNewest(conversationId: string): Promise<void> {
+    if (this.held(conversationId)) return Promise.resolve();
+    const shared = this.newestLoading.get(conversationId);
+    if (shared) return shared;
     const same = this.cell.sameAccount();
-    try {
-      const page = await this.api.history(conversationId, {});
-      if (same()) this.store(conversationId, page.items, page.nextBefore !== null);
-    } catch (error) {
-      if (same()) this.cell.report(error);
-    }
+    const loading = this.api
+      .history(conversationId, {})
+      .then((page) => {
+        if (same()) this.store(conversationId, page.items, page.nextBefore !== null);
+      })
+      .catch((error: unknown) => {
+        if (same()) this.cell.report(error);
+      })
+      .finally(() => {
+        if (this.newestLoading.get(conversationId) === loading) this.newestLoading.delete(conversationId);
+      });
+    this.newestLoading.set(conversationId, loading);
+    return loading;
   }
 
   /**
@@ -146,11 +166,13 @@ export class History {
       if (message.senderId !== me) this.receipts.noteDelivered(conversationId, message.seq);
     }
     if (unread) {
+      const now = this.list.find(conversationId);
       this.list.patch(conversationId, {
-        unreadCount: (this.list.find(conversationId)?.unreadCount ?? 0) + 1,
+        unreadCount: (now?.unreadCount ?? 0) + 1,
+        ...(mentions(message, me) ? { mentionCount: (now?.mentionCount ?? 0) + 1 } : {}),
       });
     } else if (!conversation && message.senderId !== me) {
-      this.list.noteUnlisted(conversationId, message.seq);
+      this.list.noteUnlisted(conversationId, message.seq, mentions(message, me));
     }
   }
 
@@ -163,25 +185,67 @@ export class History {
       held?.find((m) => m.id === message.id) ??
       (conversation?.lastMessage?.id === message.id ? conversation.lastMessage : undefined);
     if (before && before.revision >= message.revision) return;
-    // The server stops counting a deleted message as unread; so does this client.
+    const me = this.cell.me;
     if (
-      conversation?.unreadCount &&
+      conversation &&
       before &&
       !before.deletedAt &&
-      message.deletedAt &&
-      message.senderId !== this.cell.me &&
+      message.senderId !== me &&
       message.seq > this.receipts.own(conversationId).readSeq
     ) {
-      this.list.patch(conversationId, { unreadCount: conversation.unreadCount - 1 });
+      // The server stops counting a deleted message as unread; so does this client. An edit may name
+      // this user, or no longer: the mention count follows (the server resolves mentions again).
+      const named = (m: Message) => (m.deletedAt ? 0 : Number(mentions(m, me)));
+      const mentionChange = named(message) - named(before);
+      const unreadChange = message.deletedAt && conversation.unreadCount ? -1 : 0;
+      if (mentionChange || unreadChange) {
+        this.list.patch(conversationId, {
+          unreadCount: (conversation.unreadCount ?? 0) + unreadChange,
+          mentionCount: Math.max(0, (conversation.mentionCount ?? 0) + mentionChange),
+        });
+      }
     }
     // Only a loaded history keeps messages; the others get it (current) when they are opened.
     if (held) {
-      this.cell.update({
-        messages: withMessages(this.cell.state.messages, conversationId, withinLoaded(held, [message])),
-      });
+      // An original older than the loaded pages is not kept, but the quotes of loaded replies follow it.
+      const kept = withMessages(this.cell.state.messages, conversationId, withinLoaded(held, [message]));
+      const messages = withEntry(
+        kept,
+        conversationId,
+        withQuotesFollowing(kept[conversationId] ?? [], [message]),
+      );
+      this.cell.update({ messages });
     }
     if (conversation?.lastMessage?.id === message.id)
       this.list.patch(conversationId, { lastMessage: message });
+  }
+
+  /**
+   * Brings a message into the loaded history and asks the list to show it (`jump`): the newest page if
+   * none is held, then older pages (the server reads them from the archive where they are there) until
+   * its seq is loaded. A message gone from the history (retention) is told as such.
+   */
+  async jumpTo(conversationId: string, messageId: string, seq: number): Promise<void> {
+    this.jumps += 1;
+    const jump: Jump = { conversationId, messageId, seq, id: this.jumps };
+    this.cell.update({ jump });
+    const current = () => this.cell.state.jump === jump;
+    const found = () => !!this.held(conversationId)?.some((m) => m.id === messageId);
+    await this.loadNewest(conversationId);
+    for (;;) {
+      const oldest = this.held(conversationId)?.[0];
+      if (!current() || !oldest || found() || oldest.seq <= seq || !this.cell.state.hasOlder[conversationId])
+        break;
+      if (!(await this.loadOlder(conversationId))) return; // told why; the jump waits for a retry
+    }
+    if (current() && this.held(conversationId) && !found()) {
+      this.cell.update({ jump: null, notice: "That message is no longer in the chat's history." });
+    }
+  }
+
+  /** The list has shown the message it was asked to. */
+  jumped(jump: Jump): void {
+    if (this.cell.state.jump === jump) this.cell.update({ jump: null });
   }
 
   /**
@@ -363,5 +427,6 @@ export class History {
     this.pushedVersions.clear();
     this.linksRefreshedAt.clear();
     this.olderLoading.clear();
+    this.newestLoading.clear();
   }
 }

@@ -1,4 +1,5 @@
 // The store in parts: chatStore.ts is the facade the components use; each part owns one concern.
+export { isBlocked } from "./blocks";
 export { ChatStore, type Config, resolveWsUrl } from "./chatStore";
 export {
   isArchived,
@@ -12,5 +13,6 @@ export { browserEnvironment, type ChatEnvironment, type PageEvent } from "./envi
 export { GAP_WAIT_MS } from "./history";
 export { ACK_TIMEOUT_MS } from "./outbox";
 export { DELIVERY_DELAY_MS } from "./receipts";
-export type { ChatState } from "./state";
+export { SEARCH_PAGE_SIZE, type SearchState } from "./search";
+export type { ChatState, Jump } from "./state";
 export { TYPING_REPEAT_MS, TYPING_SHOWN_MS } from "./typing";

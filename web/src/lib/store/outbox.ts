@@ -1,10 +1,11 @@
 import { type ApiClient, ApiError } from "../api";
 import { newClientMsgId } from "../messages";
+import { quoteOf } from "../replies";
 import type { SocketPort } from "../socket";
 import type { Message, PendingMessage, ServerFrame } from "../types";
 import type { ChatEnvironment, Timer } from "./environment";
 import type { History } from "./history";
-import { type ChatState, type ChatStateCell, withEntry } from "./state";
+import { type ChatState, type ChatStateCell, withEntry, withoutEntry } from "./state";
 import type { Uploads } from "./uploads";
 
 /** How long a send waits for its ack before it is shown as failed (it can then be retried). */
@@ -63,10 +64,24 @@ export class Outbox {
     private readonly history: History,
   ) {}
 
-  /** Sends the draft with every finished upload; false when there is nothing to send yet. */
+  /** The next message sent in the conversation quotes `message`. */
+  replyTo(message: Message): void {
+    const replyingTo = this.cell.state.replyingTo;
+    this.cell.update({ replyingTo: withEntry(replyingTo, message.conversationId, quoteOf(message)) });
+  }
+
+  cancelReply(conversationId: string): void {
+    this.cell.update({ replyingTo: withoutEntry(this.cell.state.replyingTo, conversationId) });
+  }
+
+  /**
+   * Sends the draft with every finished upload, quoting the message replied to if any; false when there
+   * is nothing to send yet.
+   */
   send(conversationId: string, text: string): boolean {
     const ready = this.uploads.ready(conversationId);
     if (!ready || (!text.trim() && ready.length === 0)) return false;
+    const { pending: held, replyingTo } = this.cell.state;
     const pending: PendingMessage = {
       clientMsgId: newClientMsgId(),
       conversationId,
@@ -74,8 +89,12 @@ export class Outbox {
       createdAt: new Date(this.env.now()).toISOString(),
       status: "sending",
       attachments: this.uploads.handOver(conversationId, ready),
+      replyTo: replyingTo[conversationId] ?? null,
     };
-    this.cell.update({ pending: withPendingAdded(this.cell.state.pending, pending) });
+    this.cell.update({
+      pending: withPendingAdded(held, pending),
+      replyingTo: withoutEntry(replyingTo, conversationId),
+    });
     this.transmit(pending);
     return true;
   }
@@ -101,12 +120,14 @@ export class Outbox {
     // An earlier attempt's timer must not fail this one.
     this.clearAckTimer(pending.clientMsgId);
     const mediaIds = pending.attachments.map((a) => a.mediaId);
+    const replyTo = pending.replyTo?.messageId;
     const frame = {
       action: "sendMessage",
       conversationId: pending.conversationId,
       text: pending.text,
       clientMsgId: pending.clientMsgId,
       attachments: mediaIds.map((mediaId) => ({ mediaId })),
+      ...(replyTo ? { replyTo } : {}),
     };
     if (this.socket.send(frame)) {
       const timer = this.env.setTimeout(() => {
@@ -120,7 +141,7 @@ export class Outbox {
     // No socket right now: the HTTP API stores it just the same (and is idempotent on clientMsgId).
     const same = this.cell.sameAccount();
     this.api
-      .sendMessage(pending.conversationId, pending.text, pending.clientMsgId, mediaIds)
+      .sendMessage(pending.conversationId, pending.text, pending.clientMsgId, mediaIds, replyTo)
       .then((message) => {
         if (same()) this.acknowledge(message);
       })

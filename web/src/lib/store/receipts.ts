@@ -68,8 +68,11 @@ export class Receipts {
       this.notifications.dismiss(conversationId); // read here: its notification has nothing left to say
     }
     // Holding the newest message means nothing from others is left unread.
-    if (lastSeq(messages) >= conversation.lastSeq && conversation.unreadCount) {
-      this.list.patch(conversationId, { unreadCount: 0 });
+    if (
+      lastSeq(messages) >= conversation.lastSeq &&
+      (conversation.unreadCount || conversation.mentionCount)
+    ) {
+      this.list.patch(conversationId, { unreadCount: 0, mentionCount: 0 });
     }
   }
 
@@ -174,7 +177,8 @@ export class Receipts {
     const receipt = higher(before, frame);
     this.take(conversation.id, { [frame.userId]: receipt });
     if (frame.userId !== this.cell.me || receipt.readSeq <= (before?.readSeq ?? 0)) return;
-    if (receipt.readSeq >= conversation.lastSeq) this.list.patch(conversation.id, { unreadCount: 0 });
+    if (receipt.readSeq >= conversation.lastSeq)
+      this.list.patch(conversation.id, { unreadCount: 0, mentionCount: 0 });
     else void this.list.refresh(conversation.id); // read part of it: the server counts the rest
   }
 

@@ -1,8 +1,18 @@
 import { ApiError } from "../api";
 import type { PushStatus } from "../push";
 import type { ConnectionStatus } from "../socket";
-import type { Conversation, Message, PendingMessage, Session, Upload, User } from "../types";
+import type { Conversation, Message, PendingMessage, ReplyTo, Session, Upload, User } from "../types";
 import type { KeyValueStorage } from "./environment";
+import type { SearchState } from "./search";
+
+/** A message to bring into view (a quote or a search result was clicked): the list shows it once it is loaded. */
+export interface Jump {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  /** Tells one jump from the next, to the same message too. */
+  id: number;
+}
 
 export interface ChatState {
   session: Session | null;
@@ -23,6 +33,13 @@ export interface ChatState {
   slowDownUntil: number | null;
   /** Web Push notifications in this browser, for this user. */
   webPush: PushStatus;
+  /** The message each conversation's composer replies to, by conversation id. */
+  replyingTo: Record<string, ReplyTo>;
+  jump: Jump | null;
+  /** The message search and its results; null when none is shown. */
+  search: SearchState | null;
+  /** The people this user blocked, the latest first (their profiles are in `users`); null until known. */
+  blocked: string[] | null;
 }
 
 /** What belongs to one account: emptied when another signs in, or this one signs out. */
@@ -32,6 +49,10 @@ export const NO_ACCOUNT = {
   pending: {},
   hasOlder: {},
   uploads: {},
+  replyingTo: {},
+  jump: null,
+  search: null,
+  blocked: null,
 } satisfies Partial<ChatState>;
 
 /**
