@@ -399,18 +399,22 @@ class FakeMessageStore:
         self.terms: dict[str, list[str]] = {}  # what each message is found by, as MongoDB keeps `terms`
         self.skipped: dict[str, set[int]] = {}
         self.skipped_at: dict[tuple[str, int], datetime] = {}
+        # Which revision of the original each reply's quote shows, as MongoDB keeps `replyTo.revision`.
+        self.quote_revisions: dict[str, int] = {}
 
     def mark_skipped(self, conversation_id: str, seq: int, at: datetime) -> None:
         self.skipped.setdefault(conversation_id, set()).add(seq)
         self.skipped_at[(conversation_id, seq)] = at
 
-    def insert(self, message: Message, terms: Sequence[str] = ()) -> None:
+    def insert(self, message: Message, terms: Sequence[str] = (), *, quote_revision: int | None = None) -> None:
         if self.find_by_client_msg_id(message.conversationId, message.senderId, message.clientMsgId):
             raise DuplicateMessage(message.clientMsgId)
         # As in MongoDB: links are made per read, never stored.
         unlinked = [a.model_copy(update={"url": None}) for a in message.attachments]
         self.messages.append(message.model_copy(update={"attachments": unlinked}))
         self.terms[message.id] = list(terms)
+        if message.replyTo is not None and quote_revision is not None:
+            self.quote_revisions[message.id] = quote_revision
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None:
         return next(
@@ -490,11 +494,19 @@ class FakeMessageStore:
             self.terms.pop(message_id, None)
         return deleted
 
-    def rewrite_quotes(self, quote: ReplyQuote) -> int:
-        replies = [m for m in self.messages if m.replyTo is not None and m.replyTo.messageId == quote.messageId]
+    def rewrite_quotes(self, quote: ReplyQuote, revision: int) -> int:
+        # Only quotes of an older revision (none recorded: older than any).
+        replies = [
+            m
+            for m in self.messages
+            if m.replyTo is not None
+            and m.replyTo.messageId == quote.messageId
+            and self.quote_revisions.get(m.id, -1) < revision
+        ]
         for reply in replies:
             rewritten = reply.model_copy(update={"replyTo": quote, "revision": reply.revision + 1})
             self.messages[self.messages.index(reply)] = rewritten
+            self.quote_revisions[reply.id] = revision
         return len(replies)
 
     def search(

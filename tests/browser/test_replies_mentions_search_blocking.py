@@ -276,6 +276,7 @@ def test_search_finds_messages_across_two_chats_and_opens_one_at_the_message(
     in_chat_box.press("Enter")
     in_chat = page.get_by_role("region", name="Search results").filter(has=page.get_by_role("button", name="Load more"))
     expect(in_chat.get_by_test_id("search-result")).to_have_count(20)
+    expect(page.get_by_test_id("search-summary").last).to_have_text("20 messages shown, more below")
     in_chat.get_by_role("button", name="Load more").click()
     expect(page.get_by_test_id("search-summary").last).to_have_text("25 messages found")
     expect(page.get_by_role("button", name="Load more")).to_have_count(0)

@@ -2,9 +2,13 @@
 or a real MongoDB when MONGODB_URI is set) and the in-memory fakes behave the same."""
 
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from chat.clock import utc_now
 from chat.models.chat import ReplyQuote
+from chat.models.errors import ServiceUnavailable
 from chat.models.ports import Unread
 from chat.services.replies import quote_of
 from chat.services.search_terms import terms
@@ -38,7 +42,7 @@ def test_an_edit_or_a_deletion_rewrites_the_quote_in_every_reply(stores: Stores)
     # When the original is edited, and the replies' quotes are rewritten
     edited = stores.messages.edit(original.id, "a", "lunch at 2?", utc_now())
     assert edited is not None
-    assert stores.messages.rewrite_quotes(quote_of(edited)) == 2
+    assert stores.messages.rewrite_quotes(quote_of(edited), edited.revision) == 2
 
     # Then each reply quotes the new text, one revision on; the reply to another message is untouched
     for reply in replies:
@@ -51,12 +55,50 @@ def test_an_edit_or_a_deletion_rewrites_the_quote_in_every_reply(stores: Stores)
     # When it is deleted
     deleted = stores.messages.delete(original.id, "a", utc_now())
     assert deleted is not None
-    assert stores.messages.rewrite_quotes(quote_of(deleted)) == 2
+    assert stores.messages.rewrite_quotes(quote_of(deleted), deleted.revision) == 2
     stored = stores.messages.get(replies[0].id)
     assert stored is not None
     assert stored.replyTo is not None
     assert (stored.replyTo.excerpt, stored.replyTo.deleted, stored.revision) == ("Original message deleted", True, 2)
-    assert stores.messages.rewrite_quotes(quote_of(other)) == 0  # nobody replied to a reply
+    assert stores.messages.rewrite_quotes(quote_of(other), 1) == 0  # nobody replied to a reply
+
+
+def test_a_rewrite_of_an_older_revision_never_overwrites_a_newer_quote(stores: Stores) -> None:
+    # Given a reply stored quoting revision 0 of the original
+    original = a_message("c1", "a", 1, text="lunch at 1?")
+    reply = a_message("c1", "b", 2, replyTo=quote_of(original))
+    stores.messages.insert(original)
+    stores.messages.insert(reply, quote_revision=original.revision)
+
+    # When the original is edited (revision 1) and deleted (revision 2), and the deletion's
+    # rewrite lands before the edit's
+    edited = stores.messages.edit(original.id, "a", "lunch at 2?", utc_now())
+    assert edited is not None
+    deleted = stores.messages.delete(original.id, "a", utc_now())
+    assert deleted is not None
+    assert stores.messages.rewrite_quotes(quote_of(deleted), deleted.revision) == 1
+    assert stores.messages.rewrite_quotes(quote_of(edited), edited.revision) == 0
+    # (and a repeat of the newest is no change either)
+    assert stores.messages.rewrite_quotes(quote_of(deleted), deleted.revision) == 0
+
+    # Then the reply still shows the deletion, rewritten once
+    stored = stores.messages.get(reply.id)
+    assert stored is not None
+    assert stored.replyTo == quote_of(deleted)
+    assert (stored.replyTo.deleted, stored.revision) == (True, 1)
+
+
+def test_a_reply_stored_without_a_quote_revision_is_rewritten_by_any_change(stores: Stores) -> None:
+    # A reply from before quotes recorded the original's revision
+    original = a_message("c1", "a", 1, text="lunch at 1?")
+    reply = a_message("c1", "b", 2, replyTo=quote_of(original))
+    stores.messages.insert(original)
+    stores.messages.insert(reply)
+
+    edited = stores.messages.edit(original.id, "a", "lunch at 2?", utc_now())
+    assert edited is not None
+    assert stores.messages.rewrite_quotes(quote_of(edited), edited.revision) == 1
+    assert stores.messages.rewrite_quotes(quote_of(edited), edited.revision) == 0
 
 
 def test_a_tombstone_keeps_no_quote_and_no_mentions_and_an_edit_replaces_the_mentions(stores: Stores) -> None:
@@ -122,6 +164,27 @@ def test_a_user_may_read_their_conversations_and_those_they_left_up_to_their_rem
     assert stores.conversations.readable_by("c") == {group.id: None}
 
 
+def test_readable_by_fails_closed_on_a_former_member_with_no_seq_recorded(stores: Stores) -> None:
+    # Given a group "c" left, and (in MongoDB) groups that name "c" in formerMemberIds with no
+    # formerMembers entry: half-written, or the backfill not done. The fakes cannot hold that
+    # state (their former members are formerMembers' keys): for them only the first half runs.
+    group = a_group("a", "b", "c")
+    stores.conversations.create(group)
+    assert stores.conversations.remove_member(group.id, "c", 0) is not None
+    assert stores.conversations.readable_by("c") == {group.id: 0}  # a removal before any message: nothing
+    if stores.db is None:
+        return
+    broken, member = a_group("a", "b"), a_group("c", "d")
+    for conversation in (broken, member):
+        stores.conversations.create(conversation)
+    for conversation in (broken, member):
+        stores.db["conversations"].update_one({"_id": conversation.id}, {"$addToSet": {"formerMemberIds": "c"}})
+
+    # Then a conversation "c" is not in and has no seq for is not readable (not "all of it"),
+    # and one they are a member of is, whatever formerMemberIds says
+    assert stores.conversations.readable_by("c") == {group.id: 0, member.id: None}
+
+
 def test_search_finds_every_word_newest_first_only_where_the_reader_may_read(stores: Stores) -> None:
     # Given messages in three conversations, sent one after another
     texts = [
@@ -177,3 +240,50 @@ def test_an_edit_is_found_by_its_new_words_and_a_deletion_by_none(stores: Stores
 
     stores.messages.delete(message.id, "a", utc_now())
     assert stores.messages.search(["meet"], readable, None, 10) == []
+
+
+def test_search_over_more_conversations_than_one_query_merges_gives_the_newest_pages(stores: Stores) -> None:
+    # Given a reader of 450 conversations (three queries' worth), a message with the word in each,
+    # sent in an order that puts the newest in every chunk of conversations, and a removed
+    # member's limit in the last one
+    count = 450
+    conversations = [f"c{index:03d}" for index in range(count)]
+    order = sorted(range(count), key=lambda index: (index * 7) % count)  # a fixed shuffle
+    ids: dict[str, str] = {}
+    for rank, index in enumerate(order):
+        conversation = conversations[index]
+        message = a_message(conversation, "a", 1, text="ping")
+        message = message.model_copy(update={"id": f"{rank:04d}{message.id[4:]}"})
+        stores.messages.insert(message, ["ping"])
+        ids[conversation] = message.id
+    other = a_message("c000", "a", 2, text="pong")
+    stores.messages.insert(other, ["pong"])
+    late = a_message(conversations[-1], "a", 2, text="ping")  # the newest, above the removal
+    stores.messages.insert(late.model_copy(update={"id": f"9999{late.id[4:]}"}), ["ping"])
+    readable: dict[str, int | None] = dict.fromkeys(conversations)
+    readable[conversations[-1]] = 1
+
+    # Then pages of the newest first, across the chunks, with the limit and the removal kept
+    newest = sorted(ids.values(), reverse=True)
+    first = [m.id for m in stores.messages.search(["ping"], readable, None, 20)]
+    assert first == newest[:20]
+    second = [m.id for m in stores.messages.search(["ping"], readable, first[-1], 20)]
+    assert second == newest[20:40]
+    every = [m.id for m in stores.messages.search(["ping"], readable, None, 1000)]
+    assert every == newest
+    # Only the conversations asked about
+    some: dict[str, int | None] = dict.fromkeys(conversations[::3])
+    assert [m.id for m in stores.messages.search(["ping"], some, None, 5)] == sorted(
+        (ids[c] for c in some), reverse=True
+    )[:5]
+
+
+def test_a_search_out_of_time_is_unavailable(mongo_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chat.adapters.mongo import messages as mongo_messages
+
+    store = mongo_messages.MongoMessageStore(mongo_db)
+    store.insert(a_message("c1", "a", 1, text="ping"), ["ping"])
+    assert len(store.search(["ping"], {"c1": None}, None, 5)) == 1
+    monkeypatch.setattr(mongo_messages, "SEARCH_MAX_TIME_MS", 0)
+    with pytest.raises(ServiceUnavailable):
+        store.search(["ping"], {"c1": None}, None, 5)

@@ -151,7 +151,7 @@ def test_blocks_are_listed_latest_first_and_refused_where_they_make_no_sense(cha
 
     assert [u.username for u in chat.user_service.blocked(alice).items] == ["carol", "bob"]
     assert chat.user_service.blocked(bob).items == []
-    with pytest.raises(InvalidRequest, match=r"You cannot block yourself\."):
+    with pytest.raises(InvalidRequest, match=r"Name someone else: that id is your own\."):
         chat.user_service.block(alice, alice)
     with pytest.raises(NotFound):
         chat.user_service.block(alice, "nobody")
@@ -168,3 +168,40 @@ def test_past_the_cap_a_new_block_is_refused(chat: Chat) -> None:
     with pytest.raises(Conflict, match="You have blocked 1 people"):
         capped.user_service.block(alice, carol)
     capped.user_service.block(alice, bob)  # already so: fine
+
+
+def test_the_blocked_see_the_blocker_go_offline_at_once_and_back_on_unblock(chat: Chat) -> None:
+    # Given alice and bob in a direct chat, both online, bob's client showing her online
+    alice, bob = sign_up(chat, "alice", "bob")
+    chat.conversations.open_direct(alice, bob)
+    online(chat, bob, "bob-1")
+    chat.services.presence.connected(Connection(connectionId="alice-1", userId=alice))
+    assert frames(chat, "bob-1")[-1] == {"type": "presence", "userId": alice, "online": True, "lastSeenAt": None}
+
+    # When alice blocks bob, his socket sees her offline, never seen (as he will see her from now on)
+    chat.user_service.block(alice, bob)
+    assert frames(chat, "bob-1")[-1] == {"type": "presence", "userId": alice, "online": False, "lastSeenAt": None}
+
+    # When she unblocks him, he sees her as she is again
+    chat.user_service.unblock(alice, bob)
+    assert frames(chat, "bob-1")[-1] == {"type": "presence", "userId": alice, "online": True, "lastSeenAt": None}
+    # (and someone who shares nothing with her hears nothing of an unblock)
+    (eve,) = sign_up(chat, "eve")
+    online(chat, eve, "eve-1")
+    chat.user_service.block(alice, eve)
+    chat.user_service.unblock(alice, eve)
+    assert [f for f in frames(chat, "eve-1") if f.get("online")] == []
+
+
+def test_an_unblock_racing_the_opening_of_a_chat_leaves_it_open(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given bob opening a chat with alice while alice blocks him and at once unblocks him: the
+    # first look after the chat is made finds the block, the next finds it gone
+    alice, bob = sign_up(chat, "alice", "bob")
+    answers = iter([set(), {alice}, set()])  # before making it, after making it, once more
+    monkeypatch.setattr(chat.fakes.blocks, "between", lambda a, b: next(answers))
+
+    conversation, _ = chat.conversations.open_direct(bob, alice)
+
+    # Then the chat is not left closed by a block no one holds
+    assert chat.conversation_store.get(conversation.id).blockedBy == []  # type: ignore[union-attr]
+    assert chat.messages.send_message(bob, text(conversation.id, "hi")).created

@@ -165,6 +165,38 @@ def test_replies_follow_an_edit_and_a_deletion_of_the_original(chat: Chat, team:
     assert [m.id for m in feed.messages] == [original.id]
 
 
+@pytest.mark.parametrize("change", ["delete", "edit"])
+def test_a_change_of_the_original_while_a_reply_is_sent_reaches_that_reply(
+    chat: Chat, team: Team, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    # Given a reply whose quote is read, and the original changed (its quotes rewritten) just
+    # before the reply is inserted
+    changes = chat.services.message_changes
+    original = send(chat, team.alice, team.group, "secret plan")
+    store = chat.message_store
+    insert = store.insert
+
+    def changed_first(message: Message, *args: Any, **kwargs: Any) -> None:
+        if message.replyTo is not None:
+            if change == "delete":
+                changes.delete(team.alice, original.id)
+            else:
+                changes.edit(team.alice, original.id, "public plan")
+        insert(message, *args, **kwargs)
+
+    monkeypatch.setattr(store, "insert", changed_first)
+    reply = send(chat, team.bob, team.group, "ok", replyTo=original.id)
+
+    # Then the stored reply, and the one sent out, quote the original as it now is
+    stored = store.get(reply.id)
+    assert stored is not None
+    assert stored.replyTo is not None
+    expected = ("Original message deleted", True) if change == "delete" else ("public plan", False)
+    assert (stored.replyTo.excerpt, stored.replyTo.deleted) == expected
+    assert reply == stored
+    assert "secret" not in stored.replyTo.excerpt
+
+
 def test_a_deleted_reply_keeps_no_quote(chat: Chat, team: Team) -> None:
     original = send(chat, team.alice, team.group, "lunch?")
     reply = send(chat, team.bob, team.group, "@alice yes", replyTo=original.id)

@@ -32,7 +32,7 @@ class SeqAllocation:
     conversation_id: str
     seq: int
     member_ids: list[str]
-    conversation_type: Literal["direct", "group"] = "group"
+    conversation_type: Literal["direct", "group"]
 
 
 @dataclass(frozen=True)
@@ -280,9 +280,10 @@ class Unread:
 
 
 class MessageStore(Protocol):
-    def insert(self, message: Message, terms: Sequence[str] = ()) -> None:
-        """Stores the message with the words it is found by (services/search_terms.py). Raises
-        DuplicateMessage if this sender already used this clientMsgId here."""
+    def insert(self, message: Message, terms: Sequence[str] = (), *, quote_revision: int | None = None) -> None:
+        """Stores the message with the words it is found by (services/search_terms.py) and, for a
+        reply, the revision of the original its quote shows (stored, never read back: see
+        rewrite_quotes). Raises DuplicateMessage if this sender already used this clientMsgId here."""
 
     def find_by_client_msg_id(self, conversation_id: str, sender_id: str, client_msg_id: str) -> Message | None: ...
 
@@ -315,9 +316,11 @@ class MessageStore(Protocol):
         """Leaves a tombstone of a message `sender_id` sent (no text, files, reactions, quote,
         mentions or words to be found by); None if it is not theirs or already gone."""
 
-    def rewrite_quotes(self, quote: ReplyQuote) -> int:
-        """Sets `quote` on every stored reply to its message, each one revision on (one write
-        to each, in one round trip); how many."""
+    def rewrite_quotes(self, quote: ReplyQuote, revision: int) -> int:
+        """Sets `quote`, the quoted message at `revision`, on every stored reply to that message
+        whose quote shows an older revision (or none recorded), each reply one revision on (one
+        write to each, in one round trip); how many. A rewrite that lands after a newer one
+        changes nothing, so an edit's quote never comes back over a deletion's."""
 
     def search(
         self, terms: list[str], readable: Mapping[str, int | None], before: str | None, limit: int

@@ -108,9 +108,13 @@ class ConversationService:
             lastMessage=None,
         )
         stored = self._conversations.create(fresh, direct_key=key)
-        # A block made while the chat was being made found no chat to close: close it now.
-        for blocker in self._blocks.between(caller_id, other_id):
+        # A block made while the chat was being made found no chat to close: close it now, then
+        # look once more, in case the block was undone meanwhile (its unblock found nothing to open).
+        blockers = self._blocks.between(caller_id, other_id)
+        for blocker in blockers:
             self._conversations.set_direct_block(key, blocker, True)
+        for blocker in blockers - self._blocks.between(caller_id, other_id) if blockers else ():
+            self._conversations.set_direct_block(key, blocker, False)
         return self.for_reader(stored, caller_id), stored.id == fresh.id
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:

@@ -115,7 +115,7 @@ class MessageChangeService:
         written before the change is recorded, so a reader who sees its version reads the
         replies' new quotes too. (Replies in the archive keep the quote they were archived with.)"""
         if changed is not None:
-            self._messages.rewrite_quotes(quote_of(changed))
+            self._messages.rewrite_quotes(quote_of(changed), changed.revision)
         return changed
 
     def _publish(self, member_ids: list[str], changed: Message | None) -> Message:

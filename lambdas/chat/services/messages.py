@@ -5,7 +5,8 @@ it costs four MongoDB round trips whatever the group size: seq allocation with
 the membership check, the insert, the conversation's last-message preview, and
 one query for every member's connections; and, when a member has no socket open,
 one SQS message for the notifier (push notifications), sent after the frames.
-A reply costs one more (the quoted message, by id), and a group message whose text
+A reply costs two more (the quoted message, by id, before the insert and once after, in case
+it changed meanwhile), and a group message whose text
 has an @name one more (the members it names)."""
 
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from chat.clock import utc_now
 from chat.models.api import ChangesPage, MessagePage, SendMessageRequest
-from chat.models.chat import Attachment, Conversation, Message, ReplyQuote
+from chat.models.chat import Attachment, Conversation, Message
 from chat.models.errors import Conflict, Forbidden, InvalidRequest
 from chat.models.ports import (
     ConnectionStore,
@@ -115,8 +116,10 @@ class MessageService:
         Attachments and the quoted message are checked before anything is reserved or stored.
         In a group, the @names of the text that name members become its mentions."""
         acks = [from_connection] if from_connection else []
+        quoted: Message | None = None
         try:
-            quote = self._quote(sender_id, request) if request.replyTo is not None else None
+            if request.replyTo is not None:
+                quoted = self._quoted(sender_id, request.conversationId, request.replyTo)
         except (InvalidRequest, Conflict):
             # A resend of a reply whose original went since: the reply was stored, answer it.
             resent = self._resent(sender_id, request)
@@ -134,13 +137,15 @@ class MessageService:
             seq=allocation.seq,
             createdAt=utc_now(),
             attachments=attachments,
-            replyTo=quote,
+            replyTo=quote_of(quoted) if quoted is not None else None,
             mentions=self._mentions.resolve(
                 request.text, allocation.conversation_type, allocation.member_ids, sender_id
             ),
         )
         try:
-            self._messages.insert(message, terms(message.text))
+            self._messages.insert(
+                message, terms(message.text), quote_revision=quoted.revision if quoted is not None else None
+            )
         except DuplicateMessage:
             # A resend: the unique index kept the first copy, which members already have.
             original = self._messages.find_by_client_msg_id(message.conversationId, sender_id, message.clientMsgId)
@@ -149,6 +154,8 @@ class MessageService:
             # The seq this attempt reserved stays empty: say so, or readers would wait on it.
             self._messages.mark_skipped(message.conversationId, message.seq, message.createdAt)
             return self._acknowledge_resend(original, acks)
+        if quoted is not None:
+            message = self._follow_quote(message, quoted)
         version = self._conversation_store.record_change(message, new=True)
         sockets = self._connections.for_users(allocation.member_ids)
         message = self._links.message(message)
@@ -178,16 +185,14 @@ class MessageService:
             return None
         return self._messages.find_by_client_msg_id(request.conversationId, sender_id, request.clientMsgId)
 
-    def _quote(self, sender_id: str, request: SendMessageRequest) -> ReplyQuote:
-        """The quote of the message `request` replies to: one read by id (the archive's index, and
+    def _quoted(self, sender_id: str, conversation_id: str | None, reply_to: str) -> Message:
+        """The message a reply quotes (`reply_to`): one read by id (the archive's index, and
         its chunk, only for a message no longer hot). Refused alike whether the message does
         not exist or is another conversation's (nothing said about other conversations), and
         only after the membership check (a non-member learns nothing of the conversation)."""
-        assert request.replyTo is not None
-        conversation_id = request.conversationId
-        quoted = self._messages.get(request.replyTo)
+        quoted = self._messages.get(reply_to)
         if quoted is None:
-            quoted = next(iter(self._archived_messages().get_many([request.replyTo])), None)
+            quoted = next(iter(self._archived_messages().get_many([reply_to])), None)
         if quoted is None or conversation_id is None or quoted.conversationId != conversation_id:
             if conversation_id is not None:
                 self._members.require_member(conversation_id, sender_id)
@@ -198,7 +203,21 @@ class MessageService:
         if quoted.deletedAt is not None:
             self._members.require_member(conversation_id, sender_id)
             raise Conflict("That message was deleted.")
-        return quote_of(quoted)
+        return quoted
+
+    def _follow_quote(self, reply: Message, quoted: Message) -> Message:
+        """An edit or a deletion of the original between its read (the quote) and the reply's
+        insert rewrote the quotes before this reply existed: read the original once more and, if
+        its revision moved, rewrite the quotes as that change would have (only replies holding an
+        older revision are touched, this one among them). One read per reply (two for an
+        original no longer hot: its chunk too); a write and a read more only in that race."""
+        now = self._messages.get(quoted.id)
+        if now is None:
+            now = next(iter(self._archived_messages().get_many([quoted.id])), None)
+        if now is None or now.revision == quoted.revision:
+            return reply
+        self._messages.rewrite_quotes(quote_of(now), now.revision)
+        return self._messages.get(reply.id) or reply
 
     def history(
         self, reader_id: str, conversation_id: str, limit: int, before: int | None, after: int | None

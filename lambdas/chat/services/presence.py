@@ -81,6 +81,24 @@ class PresenceService:
             return
         self._announce(user_id, went_offline)
 
+    def hidden_from(self, user_id: str, blocked_id: str) -> None:
+        """`user_id` just blocked `blocked_id`, who from now on sees them offline and never
+        seen: their open sockets are told so at once (one read, then a push to each)."""
+        sockets = connection_ids(self._connections.for_users([blocked_id]))
+        if sockets:
+            unseen: PresenceFrame = {"type": "presence", "userId": user_id, "online": False, "lastSeenAt": None}
+            self._fan_out.send((sockets, unseen))
+
+    def shown_to(self, user_id: str, other_id: str) -> None:
+        """`user_id` just unblocked `other_id`: if they share a conversation, the other's open
+        sockets see `user_id`'s presence again (up to three reads, then a push to each)."""
+        if not self._conversations.sharing_with(other_id, [user_id]):
+            return
+        sockets = connection_ids(self._connections.for_users([other_id]))
+        user = self._users.get_user(user_id) if sockets else None
+        if user is not None:
+            self._fan_out.send((sockets, presence_frame(user)))
+
     def _announce(self, user_id: str, user: User | None = None) -> None:
         user = user or self._users.get_user(user_id)
         if user is None:

@@ -15,6 +15,7 @@ from chat.services.cursors import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from chat.services.media import MediaService
+    from chat.services.presence import PresenceService
 
 
 class UserService:
@@ -25,8 +26,10 @@ class UserService:
         blocks: BlockStore,
         media: "Callable[[], MediaService]",
         *,
+        presence: "Callable[[], PresenceService]",
         max_blocks: int,
     ) -> None:
+        self._presence = presence  # built on first use: only a block or an unblock tells anyone
         self._users = users
         self._conversations = conversations
         self._blocks = blocks
@@ -68,17 +71,20 @@ class UserService:
     def block(self, caller_id: str, user_id: str) -> None:
         """The caller blocks `user_id`: no direct chat between them takes a message, and the
         blocked user sees none of the caller's presence or typing (docs/API.md, Blocking).
-        Blocking twice is no change. Three round trips: the user, the block, the direct chat."""
+        Blocking twice is no change. Four round trips (the user, the block's two, the direct
+        chat), then the blocked user's sockets: one read, and a push to each."""
         self._other_user(caller_id, user_id)
         if not self._blocks.block(caller_id, user_id, utc_now(), self._max_blocks):
             raise Conflict(f"You have blocked {self._max_blocks} people, the most there can be: unblock someone first.")
         # After the record: an unblock or block retried puts the chat right if a crash fell between.
         self._conversations.set_direct_block(direct_key(caller_id, user_id), caller_id, True)
+        self._presence().hidden_from(caller_id, user_id)
 
     def unblock(self, caller_id: str, user_id: str) -> None:
         self._other_user(caller_id, user_id)
         self._blocks.unblock(caller_id, user_id)
         self._conversations.set_direct_block(direct_key(caller_id, user_id), caller_id, False)
+        self._presence().shown_to(caller_id, user_id)
 
     def blocked(self, caller_id: str) -> BlockedUsers:
         """Whom the caller blocked, the latest first, as they see their profiles."""
@@ -88,7 +94,9 @@ class UserService:
 
     def _other_user(self, caller_id: str, user_id: str) -> None:
         if user_id == caller_id:
-            raise InvalidRequest("You cannot block yourself.", details=[{"loc": ["path", "id"], "type": "self"}])
+            raise InvalidRequest(
+                "Name someone else: that id is your own.", details=[{"loc": ["path", "id"], "type": "self"}]
+            )
         if self._users.get_user(user_id) is None:
             raise NotFound("No user has that id.")
 

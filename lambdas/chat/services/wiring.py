@@ -199,6 +199,7 @@ class Services:
             self.adapters.conversations,
             self.adapters.blocks,
             lambda: self.media,
+            presence=lambda: self.presence,
             max_blocks=self._config.max_blocks_per_user,
         )
 

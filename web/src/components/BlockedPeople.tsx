@@ -8,6 +8,7 @@ const NO_ONE: readonly string[] = [];
 /** The people this user blocked, each with Unblock: in the profile dialog. */
 export function BlockedPeople() {
   const store = useStore();
+  const loaded = useChatSelector((state) => state.blocked !== null);
   const blocked = useChatSelector((state) => state.blocked ?? NO_ONE);
   const users = useChatSelector((state) => state.users);
   const list = useRef<HTMLUListElement>(null);
@@ -20,7 +21,9 @@ export function BlockedPeople() {
   return (
     <fieldset className="rounded border border-slate-200 px-3 pb-3">
       <legend className="px-1 text-sm font-medium">Blocked people</legend>
-      {blocked.length === 0 ? (
+      {!loaded ? (
+        <p className="text-sm text-slate-600">Loading…</p>
+      ) : blocked.length === 0 ? (
         <p className="text-sm text-slate-600">
           No one. Block someone from their chat's ⋯ menu: they can no longer send you messages there.
         </p>

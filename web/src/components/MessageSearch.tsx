@@ -78,7 +78,9 @@ export function MessageSearchResults({
         ? search.status === "loading"
           ? "Searching…"
           : `No messages hold “${search.query}”.`
-        : `${found} message${found === 1 ? "" : "s"} found`;
+        : search.nextBefore
+          ? `${found} messages shown, more below` // a count of all matches would cost a query of its own
+          : `${found} message${found === 1 ? "" : "s"} found`;
   return (
     <section aria-label="Search results" className="flex min-h-0 flex-1 flex-col">
       <div className="flex items-center justify-between gap-2 border-b border-slate-200 px-3 py-2">

@@ -261,13 +261,26 @@ class MongoConversationStore:
         return conversation_from(doc) if doc else None
 
     def readable_by(self, user_id: str) -> dict[str, int | None]:
-        # Both branches on an index (memberIds leads member_recent_activity; former_members); of
-        # each conversation only its id and, for one the user left, the last seq they may read.
+        # Both branches of the $match on an index (memberIds leads member_recent_activity;
+        # former_members); of each conversation only its id, whether the user is a member now
+        # and, for one they left, the last seq they may read. Fails closed: a conversation that
+        # names them in formerMemberIds with no seq recorded (and no longer as a member) is left
+        # out, never read as "all of it".
         path = f"formerMembers.{user_id}"
-        docs = self._conversations.find(
-            {"$or": [{"memberIds": user_id}, {"formerMemberIds": user_id}]}, {"_id": 1, path: 1}
+        docs = self._conversations.aggregate(
+            [
+                {"$match": {"$or": [{"memberIds": user_id}, {"formerMemberIds": user_id}]}},
+                {"$project": {"_id": 1, path: 1, "member": {"$in": [user_id, {"$ifNull": ["$memberIds", []]}]}}},
+            ]
         )
-        return {doc["_id"]: (doc.get("formerMembers") or {}).get(user_id) for doc in docs}
+        readable: dict[str, int | None] = {}
+        for doc in docs:
+            up_to = (doc.get("formerMembers") or {}).get(user_id)
+            if up_to is not None:
+                readable[doc["_id"]] = int(up_to)
+            elif doc.get("member"):
+                readable[doc["_id"]] = None
+        return readable
 
     def sharing_with(self, user_id: str, others: list[str]) -> set[str]:
         if not others:

@@ -39,7 +39,10 @@ def message_from(doc: Document) -> Message:
         # A reaction taken back can leave an empty list for a moment: it is no reaction.
         reactions={emoji: users for emoji, users in (doc.get("reactions") or {}).items() if users},
         revision=doc.get("revision", 0),
-        replyTo=ReplyQuote(**doc["replyTo"]) if doc.get("replyTo") else None,
+        # The quote's `revision` (which revision of the original it shows) is the store's own.
+        replyTo=ReplyQuote(**{k: v for k, v in doc["replyTo"].items() if k != "revision"})
+        if doc.get("replyTo")
+        else None,
         mentions=doc.get("mentions") or [],
     )
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -10,10 +11,18 @@ from pymongo.errors import DuplicateKeyError
 from chat.adapters.mongo.client import translated
 from chat.adapters.mongo.documents import Document, history_slice, message_document, message_from
 from chat.models.chat import Message, ReplyQuote
+from chat.models.errors import ServiceUnavailable
 from chat.models.ports import DuplicateMessage, HistorySlice, Unread
 
 # The search index (indexes.py): named in each search, so the plan never depends on the planner's choice.
 SEARCH_INDEX = "search_terms"
+# MongoDB merges the index ranges of at most 200 conversations in _id order (SORT_MERGE); past
+# that its plan sorts every match in memory. A search asks about this many conversations per query.
+SEARCH_CONVERSATIONS_PER_QUERY = 200
+# The time a whole search may take on the server, all its queries together: past it, 503 (a
+# search of a common word over a very long history is cut short rather than hold the function,
+# well inside the HTTP API's 29 s). Not a setting: no deploy has needed another value.
+SEARCH_MAX_TIME_MS = 5_000
 
 
 @translated
@@ -21,10 +30,12 @@ class MongoMessageStore:
     def __init__(self, db: Any) -> None:
         self._messages = db["messages"]
 
-    def insert(self, message: Message, terms: Sequence[str] = ()) -> None:
+    def insert(self, message: Message, terms: Sequence[str] = (), *, quote_revision: int | None = None) -> None:
         doc = message_document(message)
         if terms:
             doc["terms"] = list(terms)  # never read back: message_from leaves it out
+        if "replyTo" in doc and quote_revision is not None:
+            doc["replyTo"]["revision"] = quote_revision  # never read back either (rewrite_quotes)
         try:
             self._messages.insert_one(doc)
         except DuplicateKeyError as error:
@@ -116,10 +127,13 @@ class MongoMessageStore:
             },
         )
 
-    def rewrite_quotes(self, quote: ReplyQuote) -> int:
-        # On the sparse replies_to index: a message nobody replied to costs one empty lookup.
+    def rewrite_quotes(self, quote: ReplyQuote, revision: int) -> int:
+        # On the sparse replies_to index: a message nobody replied to costs one empty lookup. Only
+        # quotes of an older revision: "$not $gte" also takes a reply stored before quotes
+        # recorded their revision (no field), where "$lt" would skip it.
         rewritten = self._messages.update_many(
-            {"replyTo.messageId": quote.messageId}, {"$set": {"replyTo": quote.model_dump()}, "$inc": {"revision": 1}}
+            {"replyTo.messageId": quote.messageId, "replyTo.revision": {"$not": {"$gte": revision}}},
+            {"$set": {"replyTo": {**quote.model_dump(), "revision": revision}}, "$inc": {"revision": 1}},
         )
         return int(rewritten.modified_count)
 
@@ -128,8 +142,22 @@ class MongoMessageStore:
     ) -> list[Message]:
         if not terms or not readable:
             return []
-        cursor = self._messages.find(search_query(terms, readable, before)).sort("_id", DESCENDING)
-        return [message_from(doc) for doc in cursor.hint(SEARCH_INDEX).limit(limit)]
+        # One query per SEARCH_CONVERSATIONS_PER_QUERY conversations, each a merge of its ranges
+        # that stops at `limit`; the pages merged newest first. Once `limit` are found, a further
+        # query only looks above the oldest of them (keyset on _id), so it stops sooner.
+        ids = list(readable)
+        found: list[Document] = []
+        deadline = monotonic() + SEARCH_MAX_TIME_MS / 1000
+        for start in range(0, len(ids), SEARCH_CONVERSATIONS_PER_QUERY):
+            chunk = {c: readable[c] for c in ids[start : start + SEARCH_CONVERSATIONS_PER_QUERY]}
+            above = found[limit - 1]["_id"] if len(found) >= limit else None
+            left_ms = int((deadline - monotonic()) * 1000)
+            if left_ms <= 0:
+                raise ServiceUnavailable("The search took too long; try fewer or rarer words.")
+            query = search_query(terms, chunk, before, above=above)
+            cursor = self._messages.find(query).sort("_id", DESCENDING).hint(SEARCH_INDEX)
+            found = sorted([*found, *cursor.limit(limit).max_time_ms(left_ms)], key=_by_id, reverse=True)[:limit]
+        return [message_from(doc) for doc in found]
 
     def react(self, message_id: str, user_id: str, emoji: str, on: bool) -> Message | None:
         # Only a change bumps the revision: the filter misses when the reaction is already so.
@@ -175,19 +203,37 @@ class MongoMessageStore:
         return {doc["_id"]: Unread(doc["unread"], doc["mentions"]) for doc in counted}
 
 
-def search_query(terms: list[str], readable: Mapping[str, int | None], before: str | None) -> Document:
-    """The filter of a search (sorted by _id, newest first, on the search_terms index). The
-    index's bounds: each readable conversation (one range each, which the server merges newest
-    first) and one of the words; the other words, and a removed member's last seq, are checked
-    on the documents those bounds find."""
+def _by_id(doc: Document) -> str:
+    return str(doc["_id"])
+
+
+def search_query(
+    terms: list[str], readable: Mapping[str, int | None], before: str | None, *, above: str | None = None
+) -> Document:
+    """The filter of a search (sorted by _id, newest first, on the search_terms index) in at
+    most SEARCH_CONVERSATIONS_PER_QUERY conversations. The index's bounds: each readable
+    conversation (one range each, which the server merges newest first) and the first word of
+    $all, the longest (likely the rarest: fewer entries to read); the other words, and a removed
+    member's last seq, are checked on the documents those bounds find. Ids below `before` and
+    above `above`."""
     members = [c for c, up_to in readable.items() if up_to is None]
     former = [(c, up_to) for c, up_to in readable.items() if up_to is not None]
-    query: Document = {"conversationId": {"$in": list(readable)}, "terms": {"$all": terms}, "deletedAt": None}
+    longest_first = sorted(terms, key=len, reverse=True)
+    query: Document = {
+        "conversationId": {"$in": list(readable)},
+        "terms": {"$all": longest_first},
+        "deletedAt": None,
+    }
     if former:
         query["$or"] = [
             *([{"conversationId": {"$in": members}}] if members else []),
             *({"conversationId": c, "seq": {"$lte": up_to}} for c, up_to in former),
         ]
+    ids: Document = {}
     if before is not None:
-        query["_id"] = {"$lt": before}
+        ids["$lt"] = before
+    if above is not None:
+        ids["$gt"] = above
+    if ids:
+        query["_id"] = ids
     return query

@@ -22,7 +22,7 @@ router = APIGatewayHttpRouter()
 
 @router.post(
     "/",
-    responses=answers(200, 201, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+    responses=answers(200, 201, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
     tags=["messages"],
     security=BEARER,
     summary="Send a message (201); a resend with the same clientMsgId returns the original (200)",

@@ -3886,6 +3886,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not possible as things are (`username_taken`, `conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is over 64 KiB, or an upload is declared larger than its type allows (`payload_too_large`) */
             413: {
                 headers: {

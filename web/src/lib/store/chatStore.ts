@@ -314,7 +314,9 @@ export class ChatStore {
    * back to it, and the list scrolls to it. The conversation itself may have to be fetched first.
    */
   async jumpTo(conversationId: string, messageId: string, seq: number): Promise<void> {
+    const same = this.cell.sameAccount();
     await this.list.ensureConversation(conversationId);
+    if (!same()) return; // signed out (or in as someone else) meanwhile: nothing of this is theirs
     if (this.list.find(conversationId)) await this.history.jumpTo(conversationId, messageId, seq);
     else this.cell.update({ notice: "That chat can no longer be opened." });
   }

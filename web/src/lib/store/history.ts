@@ -236,7 +236,11 @@ export class History {
       const oldest = this.held(conversationId)?.[0];
       if (!current() || !oldest || found() || oldest.seq <= seq || !this.cell.state.hasOlder[conversationId])
         break;
-      if (!(await this.loadOlder(conversationId))) return; // told why; the jump waits for a retry
+      if (!(await this.loadOlder(conversationId))) {
+        // Told why (a notice); the jump is dropped, so a later scroll back is not snapped to it.
+        if (current()) this.cell.update({ jump: null });
+        return;
+      }
     }
     if (current() && this.held(conversationId) && !found()) {
       this.cell.update({ jump: null, notice: "That message is no longer in the chat's history." });

@@ -261,6 +261,33 @@ describe("ChatStore ack timers", () => {
     expect(statuses(store)).toEqual(["failed"]);
   });
 
+  it("a Retry answers the notice the refusal raised; a new refusal raises it again", async () => {
+    const store = newStore();
+    await store.loadConversations();
+    store.send("c1", "are you there?");
+    const clientMsgId = String(socket.sent("sendMessage")[0]?.clientMsgId);
+    store.onFrame({
+      type: "error",
+      code: "forbidden",
+      message: "This message could not be sent.",
+      clientMsgId,
+    });
+    expect(store.getState().notice).toBe("This message could not be sent.");
+
+    store.retry("c1", clientMsgId);
+    expect(store.getState().notice).toBeNull();
+    expect(statuses(store)).toEqual(["sending"]);
+
+    store.onFrame({
+      type: "error",
+      code: "forbidden",
+      message: "This message could not be sent.",
+      clientMsgId,
+    });
+    expect(store.getState().notice).toBe("This message could not be sent.");
+    expect(statuses(store)).toEqual(["failed"]);
+  });
+
   it("a held send is not retried out of its turn", async () => {
     vi.useFakeTimers();
     const store = newStore();

@@ -103,6 +103,8 @@ export class Outbox {
   retry(conversationId: string, clientMsgId: string): void {
     const pending = this.cell.state.pending[conversationId]?.find((p) => p.clientMsgId === clientMsgId);
     if (!pending || pending.status === "waiting") return;
+    // Trying again answers the notice its refusal raised: a new refusal raises it again.
+    this.cell.update({ notice: null });
     this.mark(pending, "sending");
     this.transmit(pending);
   }

@@ -136,6 +136,22 @@ describe("ChatStore jumping to a message", () => {
     expect(store.getState().jump?.messageId).toBe("m100");
   });
 
+  it("drops the jump when an older page fails, so a later scroll back is not snapped to it", async () => {
+    env.fetch = async (input, init) =>
+      String(input).includes("before=")
+        ? new Response(JSON.stringify({ error: { code: "unavailable", message: "The service is busy." } }), {
+            status: 503,
+            headers: { "content-type": "application/json" },
+          })
+        : server.fetch(input, init);
+    const store = newStore(env);
+    await store.loadConversations();
+    await store.openConversation("c1");
+    await store.jumpTo("c1", "m5", 5);
+    expect(store.getState().jump).toBeNull();
+    expect(store.getState().notice).not.toBeNull();
+  });
+
   it("says so when the message is no longer in the history", async () => {
     server.messages.c1 = (server.messages.c1 ?? []).filter((m) => m.seq !== 90);
     const store = newStore(env);
