@@ -15,6 +15,7 @@ round trip unless its docstring or a comment says otherwise.
     push           push subscriptions and delivery claims
     blocks         who blocked whom
     indexes        every index, created by deploy and the local stack
+    backfill       search's fields on history stored before search, filled at deploy
 
 Nothing is imported here: a handler loads only the modules its stores need.
 """
