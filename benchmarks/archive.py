@@ -27,7 +27,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from typing import Any
 import bson
 import requests
 
-from benchmarks.harness import count_round_trips, free_port
+from benchmarks.harness import StoreTime, Timed, count_round_trips, free_port
 from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.adapters.mongo.indexes import ensure_indexes
 from chat.adapters.mongo.messages import MongoMessageStore
@@ -54,42 +54,6 @@ PAGE = 50
 # Message text: runs of consecutive words of this README, English prose that compresses about
 # as chat text does (words drawn from a small vocabulary would compress far better).
 PROSE = (Path(__file__).resolve().parent.parent / "README.md").read_text().split()
-
-
-class _StoreTime:
-    seconds = 0.0
-
-
-class _Timed:
-    """Adds up the seconds spent inside the store, cursors included (they read when iterated)."""
-
-    def __init__(self, target: Any, spent: _StoreTime) -> None:
-        self._target, self._spent = target, spent
-
-    def __getitem__(self, name: str) -> "_Timed":
-        return _Timed(self._target[name], self._spent)
-
-    def __getattr__(self, attr: str) -> Any:
-        target = getattr(self._target, attr)
-        if not callable(target):
-            return target
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                result = target(*args, **kwargs)
-            finally:
-                self._spent.seconds += time.perf_counter() - started
-            return _Timed(result, self._spent) if hasattr(result, "limit") else result  # a cursor
-
-        return timed
-
-    def __iter__(self) -> Iterator[Any]:
-        started = time.perf_counter()
-        try:
-            return iter(list(self._target))
-        finally:
-            self._spent.seconds += time.perf_counter() - started
 
 
 @dataclass
@@ -214,7 +178,7 @@ class Reader:
     session: requests.Session
     token: str
     calls: Counter[str]
-    spent: _StoreTime
+    spent: StoreTime
     rng: random.Random
     requests: int
     messages: int
@@ -260,8 +224,8 @@ def benchmark(db: Any, embedded: bool, args: argparse.Namespace, mongo_ms: float
         )
         if not embedded:
             ensure_indexes(db)
-        spent = _StoreTime()
-        calls = count_round_trips(_Timed(db, spent), mongo_ms=mongo_ms).calls
+        spent = StoreTime()
+        calls = count_round_trips(Timed(db, spent), mongo_ms=mongo_ms).calls
         rng = random.Random(13)
         session = requests.Session()
         with gateway_in_background(port, media=media):

@@ -9,8 +9,10 @@ the bucket's write) but are set above anything a benchmark sends."""
 import json
 import socket
 import struct
+import time
 import urllib.request
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -76,3 +78,39 @@ def upload(base: str, token: str, conversation_id: str, body: bytes, *, file_nam
     form = ticket["upload"]
     requests.post(form["url"], data=form["fields"], files={"file": body}, timeout=30).raise_for_status()
     return str(ticket["mediaId"])
+
+
+class StoreTime:
+    seconds = 0.0
+
+
+class Timed:
+    """Adds up the seconds spent inside the store, cursors included (they read when iterated)."""
+
+    def __init__(self, target: Any, spent: StoreTime) -> None:
+        self._target, self._spent = target, spent
+
+    def __getitem__(self, name: str) -> "Timed":
+        return Timed(self._target[name], self._spent)
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._target, attr)
+        if not callable(target):
+            return target
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                result = target(*args, **kwargs)
+            finally:
+                self._spent.seconds += time.perf_counter() - started
+            return Timed(result, self._spent) if hasattr(result, "limit") else result  # a cursor
+
+        return timed
+
+    def __iter__(self) -> Iterator[Any]:
+        started = time.perf_counter()
+        try:
+            return iter(list(self._target))
+        finally:
+            self._spent.seconds += time.perf_counter() - started

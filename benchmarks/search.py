@@ -34,7 +34,7 @@ from typing import Any
 import bson
 import requests
 
-from benchmarks.harness import count_round_trips, free_port
+from benchmarks.harness import StoreTime, Timed, count_round_trips, free_port
 from chat.adapters.mongo.conversations import MongoConversationStore
 from chat.adapters.mongo.documents import message_document
 from chat.adapters.mongo.indexes import INDEXES, ensure_indexes
@@ -50,42 +50,6 @@ PROSE = (Path(__file__).resolve().parent.parent / "README.md").read_text().split
 RARE, RARE_EVERY = "zanzibar", 2000
 PAGE = 20
 BATCH = 1000
-
-
-class _StoreTime:
-    seconds = 0.0
-
-
-class _Timed:
-    """Adds up the seconds spent inside the store, cursors included (they read when iterated)."""
-
-    def __init__(self, target: Any, spent: _StoreTime) -> None:
-        self._target, self._spent = target, spent
-
-    def __getitem__(self, name: str) -> "_Timed":
-        return _Timed(self._target[name], self._spent)
-
-    def __getattr__(self, attr: str) -> Any:
-        target = getattr(self._target, attr)
-        if not callable(target):
-            return target
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                result = target(*args, **kwargs)
-            finally:
-                self._spent.seconds += time.perf_counter() - started
-            return _Timed(result, self._spent) if hasattr(result, "limit") else result  # a cursor
-
-        return timed
-
-    def __iter__(self) -> Iterator[Any]:
-        started = time.perf_counter()
-        try:
-            return iter(list(self._target))
-        finally:
-            self._spent.seconds += time.perf_counter() - started
 
 
 def database() -> tuple[Any, str, bool, Callable[[], None]]:
@@ -208,7 +172,7 @@ class Measured:
     found: int
 
 
-def measure(base: str, token: str, query: Query, *, requests_: int, calls: Counter[str], spent: _StoreTime) -> Measured:
+def measure(base: str, token: str, query: Query, *, requests_: int, calls: Counter[str], spent: StoreTime) -> Measured:
     session = requests.Session()
     session.headers["authorization"] = f"Bearer {token}"
     took, in_store, trips, found = [], [], 0, 0
@@ -331,8 +295,8 @@ def main() -> None:
         os.environ.update({**stack_environment(base), "RATE_LIMIT_SEARCH": "1000000/1"})
         if not embedded:
             ensure_indexes(db)
-        spent = _StoreTime()
-        calls = count_round_trips(_Timed(db, spent), mongo_ms=mongo_ms).calls
+        spent = StoreTime()
+        calls = count_round_trips(Timed(db, spent), mongo_ms=mongo_ms).calls
         with gateway_in_background(port):
             signed_up = requests.post(
                 f"{base}/api/auth/signup",

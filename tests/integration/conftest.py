@@ -16,7 +16,9 @@ import jwt
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
+from chat.adapters import secrets_manager
 from local.gateway import select_route
 from tests.conftest import reset_containers
 
@@ -197,3 +199,20 @@ def ws_frame(module: str, account: Account, connection_id: str, body: Any) -> di
 def connect(account: Account, connection_id: str) -> None:
     assert ws_call("ws_connect", "ws_connect", account, connection_id) == {"statusCode": 200}
     account.sockets.append(connection_id)
+
+
+@pytest.fixture
+def secrets_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's Secrets Manager (its JSON protocol, not ours), where botocore would find it:
+    AWS_ENDPOINT_URL_SECRETS_MANAGER; the container's kept secrets forgotten before and after."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+    secrets_manager.forget()
+    try:
+        yield endpoint
+    finally:
+        secrets_manager.forget()
+        server.stop()

@@ -2,29 +2,11 @@
 the service's JSON protocol that is not ours), found where botocore would find it: the endpoint
 named by AWS_ENDPOINT_URL_SECRETS_MANAGER, as the local tools name it."""
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chat.adapters import secrets_manager
 from chat.adapters.secrets_manager import SecretNotRead, secret_value
-
-
-@pytest.fixture
-def secrets_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
-    secrets_manager.forget()
-    try:
-        yield endpoint
-    finally:
-        secrets_manager.forget()
-        server.stop()
 
 
 def test_a_secret_is_read_by_its_arn_from_the_configured_endpoint(secrets_endpoint: str) -> None:

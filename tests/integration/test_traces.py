@@ -3,11 +3,9 @@ Management API, and a secret read from a Secrets Manager that is not ours (moto'
 under the function's segment, read back off the X-Ray daemon's port."""
 
 import json
-from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from chat.adapters import secrets_manager
@@ -37,21 +35,6 @@ def test_a_sampled_send_traces_each_push(pushed: Pushed, daemon: Daemon, monkeyp
         assert attributes(push)["http.response.status_code"] == 200
         assert attributes(push)["rpc.service"] == "ApiGatewayManagementApi"
         assert push.status.code == Status.STATUS_CODE_UNSET
-
-
-@pytest.fixture
-def secrets_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
-    secrets_manager.forget()
-    try:
-        yield endpoint
-    finally:
-        secrets_manager.forget()
-        server.stop()
 
 
 def test_a_secret_read_in_a_sampled_request_is_a_span(
