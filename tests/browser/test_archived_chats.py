@@ -113,14 +113,19 @@ def test_history_moved_to_the_archive_scrolls_back_as_before(
 
 def read_down(page: Page) -> list[str]:
     """Every message text from the top of the list to the bottom, in order: the list shows only
-    the rows near the view, so it is read while scrolling down half a view at a time."""
+    the rows near the view, so it is read while scrolling down half a view at a time, and each
+    row's place is its index in the list (what is rendered may lag a scroll by a frame)."""
     log = page.get_by_role("log")
     log.evaluate("e => { e.scrollTop = 0; }")
-    seen: list[str] = []
+    by_index: dict[int, str] = {}
     for _ in range(200):
-        for text in texts(page).all_inner_texts():
-            if text not in seen:
-                seen.append(text)
+        rendered = log.evaluate(
+            """e => [...e.querySelectorAll('[data-index]')].flatMap(row => {
+                const text = row.querySelector('[data-testid="message-text"]');
+                return text ? [[Number(row.dataset.index), text.innerText]] : [];
+            })"""
+        )
+        by_index.update((index, text) for index, text in rendered)
         moved = log.evaluate(
             "e => { const before = e.scrollTop; e.scrollTop += e.clientHeight / 2; return e.scrollTop !== before; }"
         )
@@ -128,4 +133,4 @@ def read_down(page: Page) -> list[str]:
             break
         # Two animation frames: the list renders the rows now in view.
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return seen
+    return [by_index[index] for index in sorted(by_index)]

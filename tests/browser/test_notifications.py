@@ -153,12 +153,12 @@ CLICK_NOTIFICATION = """async (tag) => {
 Shown = list[dict[str, Any]]
 
 
-def notifications_when(page: Page, ready: Callable[[Shown], bool]) -> Shown:
+def notifications_when(page: Page, ready: Callable[[Shown], bool], seconds: float = WAIT_SECONDS) -> Shown:
     """The notifications the app's service worker shows, once `ready` says they are as expected
-    (or as they are after 10 seconds, for the assertion that follows to show)."""
+    (or as they are after `seconds`, for the assertion that follows to show)."""
     script = """async () => (await (await navigator.serviceWorker.ready).getNotifications()).map(
         (n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }))"""
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + seconds
     while not ready(shown := page.evaluate(script)) and time.monotonic() < deadline:
         page.wait_for_timeout(50)
     return shown  # type: ignore[no-any-return]
@@ -280,8 +280,17 @@ def test_clicking_a_notification_opens_its_chat_and_reading_a_chat_clears_its_no
             "conversationType": "direct",
             "senderId": "u-test",
         }
+        expect(a.get_by_role("button", name="Log out")).to_be_visible()  # the app has started
         deliver_push(a, web_stack, json.dumps(payload))
-        [shown] = notifications_when(a, lambda shown: len(shown) > 0)
+        shown_now = notifications_when(a, lambda shown: len(shown) > 0, WAIT_SECONDS / 2)
+        if not shown_now:
+            # A push the DevTools protocol hands over is, rarely, lost on its way to the worker (seen
+            # once in a full run, under load, and never alone): hand it over again. The same message
+            # id again cannot show twice or count twice, so what follows still checks the worker.
+            print("the first delivery showed nothing; delivering again")
+            deliver_push(a, web_stack, json.dumps(payload))
+            shown_now = notifications_when(a, lambda shown: len(shown) > 0)
+        [shown] = shown_now
         assert (shown["title"], shown["body"], shown["tag"]) == (bob_name, body, conversation_id)
 
     # When a notification for the chat shows, and Alice opens the chat from the list
