@@ -130,8 +130,11 @@ browser:
 	bash scripts/install-chromium.sh
 
 # The infrastructure tests synthesize the stack (aws-cdk-lib runs on Node, through jsii) and run checkov on it.
+# Two workers for everything but the browser tests, which run after them on their own: each drives two
+# Chromium contexts against one local stack, and sharing the cores with other tests only slows them.
 unit: $(STAMP) $(CHECKOV_STAMP) $(WEB_BUILD) browser | $(NODE)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider --ignore=tests/browser
+	$(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 test: lint typecheck web-check unit
 
