@@ -26,6 +26,7 @@ from infra.constructs.fan_out import FanOutQueue
 from infra.constructs.functions import RUNTIME, SIZING, ChatFunctions, Sizing
 from infra.constructs.health_check import DeepHealthCheck
 from infra.constructs.hosting import AccessLogs, CustomDomain, MediaHosting, WebHosting
+from infra.constructs.keep_warm import KeepWarm
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
 from infra.constructs.secrets import ChatSecrets
@@ -73,6 +74,8 @@ class ChatStack(Stack):
         websocket_api = WebSocketApi(self, "WebSocketApi", stage=stage, functions=functions)
         # Its `metric` (DeepHealth) and `failed_runs` are for the alarms; runs on a schedule in prod.
         self.health_check = DeepHealthCheck(self, "HealthCheck", stage=stage, functions=functions, api_url=http_api.url)
+        # SnapStart versions go Inactive when nobody invokes them for 14 days: a daily keep-warm (prod).
+        KeepWarm(self, "KeepWarm", stage=stage, functions=functions)
         fan_out = FanOutQueue(self, "FanOut", stage=stage, functions=functions)
         notifications = Notifications(
             self, "Notifications", stage=stage, functions=functions, vapid_key=secrets.vapid_key, subject=web.url

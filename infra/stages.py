@@ -164,6 +164,10 @@ class StageSettings:
     # function (a minute or two more), and Lambda charges for caching each active snapshot and for each restore
     # (README: Cold starts). Off in dev, where deploys should be quick and cold starts are rare and cheap.
     snap_start: bool = False
+    # How often each SnapStart function's live alias is invoked with a keep-warm event (an EventBridge Scheduler
+    # expression): a version nobody invokes for 14 days goes Inactive, and then fails its next invocations
+    # (infra/constructs/keep_warm.py). Daily leaves thirteen days of retries.
+    snap_start_keep_warm: str = "rate(1 day)"
 
     @property
     def metrics_namespace(self) -> str:

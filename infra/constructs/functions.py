@@ -236,6 +236,8 @@ class ChatFunctions(Construct):
         self.by_module: dict[str, lambda_.Function] = {}
         # What API Gateway invokes, by module: the live alias of a SnapStart function, else the function.
         self._invoked: dict[str, lambda_.IFunction] = {}
+        # The live alias of each SnapStart function, by module (none in a stage without SnapStart).
+        self.live_aliases: dict[str, lambda_.Alias] = {}
         snapshotted = snap_started(stage)
         # Each scheduled function's runs that failed every try (and its schedule's invocations that never
         # got through): nothing else would keep them. For the monitoring's alarms, by module.
@@ -323,7 +325,7 @@ class ChatFunctions(Construct):
             self.by_module[module] = function
             self._invoked[module] = function
             if module in snapshotted:
-                self._invoked[module] = lambda_.Alias(
+                self._invoked[module] = self.live_aliases[module] = lambda_.Alias(
                     self, f"{name}Live", alias_name=LIVE_ALIAS, version=function.current_version
                 )
                 acknowledge(

@@ -24,6 +24,15 @@ logger = Logger(service=SERVICE)
 
 Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
 
+# The event a stage's keep-warm schedule invokes each SnapStart function's live alias with, daily, so
+# its snapshot never goes Inactive (infra/constructs/keep_warm.py). No API Gateway event has the key:
+# a client cannot send it.
+KEEP_WARM = "chatKeepWarm"
+
+
+def is_keep_warm(event: object) -> bool:
+    return isinstance(event, dict) and event.get(KEEP_WARM) is True
+
 
 class EmfMetrics:
     """The `Metrics` port (models/ports.py) as CloudWatch metrics. Counts are summed in memory and
@@ -70,7 +79,7 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
     request: `correlation_id`, API Gateway's request id, which its access log also carries; the
     route, connection and user) on every log line of the invocation, its metrics flushed once
     and its trace sent when it ends, however it ends. `correlation` must not raise on an event
-    missing fields."""
+    missing fields. The keep-warm event is answered at once: the invocation alone is its purpose."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -96,6 +105,14 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
                     # A trace lost is not worth the request's answer.
                     logger.warning("could not send this invocation's trace", exc_info=True)
 
-        return cast(Handler, logger.inject_lambda_context(run, clear_state=True))
+        logged = logger.inject_lambda_context(run, clear_state=True)
+
+        @functools.wraps(handler)
+        def answer(event: Any, context: Any) -> Any:
+            if is_keep_warm(event):
+                return {KEEP_WARM: "ok"}
+            return logged(event, context)
+
+        return cast(Handler, answer)
 
     return decorate

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 from benchmarks.cold_start import HANDLERS
 from infra.constructs import functions
 from infra.constructs.functions import LIVE_ALIAS, SIZING, snap_started
+from infra.constructs.keep_warm import KEEP_WARM_EVENT
 from infra.routes import HTTP_HANDLER, WS_AUTHORIZER, WS_ROUTES
 from infra.stages import STAGES
 from tests.infra.stack_template import function_logical_id, invoked_logical_id, resources
@@ -95,6 +96,40 @@ def dev_has_no_snapstart_no_alias_and_api_gateway_invokes_the_functions(template
     )
     for module in API_INVOKED - {WS_AUTHORIZER}:
         assert json.dumps({"Fn::GetAtt": [function_logical_id(template, module), "Arn"]}) in targets, module
+
+
+def test_each_live_alias_is_invoked_with_the_keep_warm_event_on_the_stages_schedule(
+    synthesized: tuple[str, App, Template],
+) -> None:
+    # A version nobody invokes for 14 days goes Inactive and fails its next invocations.
+    stage, _, template = synthesized
+    keep_warm = {
+        logical_id: schedule["Properties"]
+        for logical_id, schedule in resources(template, "AWS::Scheduler::Schedule").items()
+        if json.loads(schedule["Properties"]["Target"].get("Input", "null")) == KEEP_WARM_EVENT
+    }
+    if not STAGES[stage].snap_start:
+        assert keep_warm == {}
+        return
+    # Then every SnapStart function's alias, and nothing else, is invoked on the stage's schedule
+    aliases = {module: invoked_logical_id(template, module) for module in SNAPSHOTTED}
+    assert sorted(s["Target"]["Arn"]["Ref"] for s in keep_warm.values()) == sorted(aliases.values())
+    roles = {json.dumps(s["Target"]["RoleArn"]) for s in keep_warm.values()}
+    for schedule in keep_warm.values():
+        assert schedule["ScheduleExpression"] == STAGES[stage].snap_start_keep_warm == "rate(1 day)"
+        assert schedule["State"] == "ENABLED"
+        assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    # And their one role may invoke those aliases and nothing else
+    (role,) = roles
+    role_id = json.loads(role)["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert [(s["Effect"], s["Action"]) for s in statements] == [("Allow", "lambda:InvokeFunction")]
+    assert sorted(r["Ref"] for r in statements[0]["Resource"]) == sorted(aliases.values())
 
 
 def test_snapstart_is_on_in_prod_only() -> None:
