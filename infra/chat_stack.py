@@ -75,7 +75,7 @@ class ChatStack(Stack):
         # Its `metric` (DeepHealth) and `failed_runs` are for the alarms; runs on a schedule in prod.
         self.health_check = DeepHealthCheck(self, "HealthCheck", stage=stage, functions=functions, api_url=http_api.url)
         # SnapStart versions go Inactive when nobody invokes them for 14 days: a daily keep-warm (prod).
-        KeepWarm(self, "KeepWarm", stage=stage, functions=functions)
+        keep_warm = KeepWarm(self, "KeepWarm", stage=stage, functions=functions)
         fan_out = FanOutQueue(self, "FanOut", stage=stage, functions=functions)
         notifications = Notifications(
             self, "Notifications", stage=stage, functions=functions, vapid_key=secrets.vapid_key, subject=web.url
@@ -169,6 +169,7 @@ class ChatStack(Stack):
             fan_out=fan_out,
             notifications=notifications,
             health_check=self.health_check,
+            keep_warm=keep_warm,
         )
 
         self._acknowledge_checks(stage, functions, apis=(http_api, websocket_api))

@@ -13,12 +13,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.apis import HttpApi, WebSocketApi
 from infra.constructs.fan_out import MAX_RECEIVES, FanOutQueue
 from infra.constructs.functions import SIZING, ChatFunctions
 from infra.constructs.health_check import DeepHealthCheck
+from infra.constructs.keep_warm import KeepWarm
 from infra.constructs.notifications import Notifications
 from infra.routes import ARCHIVER, HEALTH_CHECK, WS_AUTHORIZER
 from infra.stages import StageSettings
@@ -70,6 +72,7 @@ class Monitoring(Construct):
         fan_out: FanOutQueue,
         notifications: Notifications,
         health_check: DeepHealthCheck,
+        keep_warm: KeepWarm,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = stage.alarms
@@ -88,6 +91,8 @@ class Monitoring(Construct):
         self._watch_websocket_api(websocket_api)
         self._watch_queues(fan_out, notifications)
         self._watch_failed_runs(functions)
+        if keep_warm.failed_runs is not None:
+            self._watch_keep_warm(keep_warm.failed_runs)
         self._watch_chat_metrics()
         if stage.health_check.enabled:
             self._watch_health(health_check)
@@ -379,6 +384,23 @@ class Monitoring(Construct):
                     "it is empty."
                 ),
             )
+
+    def _watch_keep_warm(self, failed_runs: sqs.IQueue) -> None:
+        """Keep-warm events the scheduler could not hand to a SnapStart function (infra/constructs/keep_warm.py)."""
+        self.alarm(
+            "KeepWarm-FailedRuns",
+            metric=failed_runs.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=1,
+            description=(
+                "The scheduler could not invoke a SnapStart function's live alias with its daily keep-warm for 12 "
+                "hours, and set the event aside in the keep-warm failed-runs queue. A version nobody invokes for 14 "
+                "days goes Inactive and refuses its next users until Lambda has initialized it again. First: the "
+                "message's attributes name the schedule and the error (a permission, a throttle, an alias gone); "
+                "purge the queue once read. The alarm clears when it is empty."
+            ),
+        )
 
     def _watch_chat_metrics(self) -> None:
         """The functions' own counts (Powertools EMF, lambdas/chat/observability.py), service-wide."""

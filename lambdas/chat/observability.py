@@ -25,12 +25,13 @@ logger = Logger(service=SERVICE)
 Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
 
 # The event a stage's keep-warm schedule invokes each SnapStart function's live alias with, daily, so
-# its snapshot never goes Inactive (infra/constructs/keep_warm.py). No API Gateway event has the key:
-# a client cannot send it.
+# its version is not left uninvoked for the 14 days that make it Inactive (infra/constructs/keep_warm.py).
+# No API Gateway event has the key at its top: a client cannot send it.
 KEEP_WARM = "chatKeepWarm"
 
 
 def is_keep_warm(event: object) -> bool:
+    """True for the keep-warm event alone, which entry points answer without doing anything."""
     return isinstance(event, dict) and event.get(KEEP_WARM) is True
 
 
@@ -84,6 +85,10 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:
+            # Inside the logger's wrapper (it prints nothing of its own): a container the keep-warm
+            # started spends its cold start here, and the next request logs cold_start=false.
+            if is_keep_warm(event):
+                return {KEEP_WARM: "ok"}
             if correlation is not None:
                 logger.append_keys(**{key: value for key, value in correlation(event).items() if value})
             try:
@@ -105,14 +110,6 @@ def entry_point(correlation: Callable[[Any], Mapping[str, object]] | None = None
                     # A trace lost is not worth the request's answer.
                     logger.warning("could not send this invocation's trace", exc_info=True)
 
-        logged = logger.inject_lambda_context(run, clear_state=True)
-
-        @functools.wraps(handler)
-        def answer(event: Any, context: Any) -> Any:
-            if is_keep_warm(event):
-                return {KEEP_WARM: "ok"}
-            return logged(event, context)
-
-        return cast(Handler, answer)
+        return cast(Handler, logger.inject_lambda_context(run, clear_state=True))
 
     return decorate

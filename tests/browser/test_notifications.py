@@ -8,6 +8,7 @@ service and browser would, then handed to the browser's service worker over the 
 import base64
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -164,6 +165,23 @@ def notifications_when(page: Page, ready: Callable[[Shown], bool], seconds: floa
     return shown  # type: ignore[no-any-return]
 
 
+def push_and_see(page: Page, origin: str, data: str, ready: Callable[[Shown], bool]) -> Shown:
+    """A push delivered to the app's service worker, and the notifications once `ready` says so. A push
+    the DevTools protocol hands over has, twice in many full runs and never alone, shown nothing: then
+    it is handed over once more, with a warning in the test report. A message id the worker has counted
+    is not counted again, so the second delivery cannot make a wrong notification look right."""
+    deliver_push(page, origin, data)
+    shown = notifications_when(page, ready, WAIT_SECONDS / 2)
+    if not ready(shown):
+        warnings.warn(
+            f"a push delivered through DevTools showed nothing in {WAIT_SECONDS / 2:.0f} s: delivered again",
+            stacklevel=2,
+        )
+        deliver_push(page, origin, data)
+        shown = notifications_when(page, ready)
+    return shown
+
+
 def go_away(away: Page, watcher: Page) -> None:
     """`away` leaves the app (its socket closes); `watcher`, in their direct chat, sees them go."""
     away.goto("about:blank")
@@ -208,8 +226,7 @@ def test_with_notifications_on_a_message_while_away_shows_a_notification(
     a.on("request", lambda r: posted.append(r) if r.url.endswith("/api/push/subscriptions") else None)
     a.goto("/")
     expect(a.get_by_role("button", name="Log out")).to_be_visible()
-    deliver_push(a, web_stack, json.dumps(message))
-    [shown] = notifications_when(a, lambda shown: len(shown) > 0)
+    [shown] = push_and_see(a, web_stack, json.dumps(message), lambda shown: len(shown) > 0)
     assert (shown["title"], shown["body"], shown["tag"]) == (bob_name, "Lunch at one?", message["conversationId"])
     assert shown["data"]["conversationId"] == message["conversationId"]
 
@@ -232,8 +249,10 @@ def test_with_notifications_on_a_message_while_away_shows_a_notification(
     second = pushed(push_service, push, 2)[1]
     assert (second["title"], second["body"]) == (bob_name, "New message")
     a.goto("/")
-    deliver_push(a, web_stack, json.dumps(second))
-    [collapsed] = notifications_when(a, lambda shown: any(n["body"] == "New message" for n in shown))
+    expect(a.get_by_role("button", name="Log out")).to_be_visible()
+    [collapsed] = push_and_see(
+        a, web_stack, json.dumps(second), lambda shown: any(n["body"] == "New message" for n in shown)
+    )
     assert (collapsed["title"], collapsed["body"]) == (f"{bob_name} (2 new messages)", "New message")
 
     # And the setting stays off after a reload
@@ -269,6 +288,7 @@ def test_clicking_a_notification_opens_its_chat_and_reading_a_chat_clears_its_no
     def notify(message_id: str, body: str) -> None:
         """A push about the chat while Alice is elsewhere in the app, and its notification showing."""
         a.goto("/")
+        expect(a.get_by_role("button", name="Log out")).to_be_visible()  # the app has started
         expect(a.get_by_role("heading", name=bob_name)).to_have_count(0)
         payload = {
             "type": "message",
@@ -280,17 +300,7 @@ def test_clicking_a_notification_opens_its_chat_and_reading_a_chat_clears_its_no
             "conversationType": "direct",
             "senderId": "u-test",
         }
-        expect(a.get_by_role("button", name="Log out")).to_be_visible()  # the app has started
-        deliver_push(a, web_stack, json.dumps(payload))
-        shown_now = notifications_when(a, lambda shown: len(shown) > 0, WAIT_SECONDS / 2)
-        if not shown_now:
-            # A push the DevTools protocol hands over is, rarely, lost on its way to the worker (seen
-            # once in a full run, under load, and never alone): hand it over again. The same message
-            # id again cannot show twice or count twice, so what follows still checks the worker.
-            print("the first delivery showed nothing; delivering again")
-            deliver_push(a, web_stack, json.dumps(payload))
-            shown_now = notifications_when(a, lambda shown: len(shown) > 0)
-        [shown] = shown_now
+        [shown] = push_and_see(a, web_stack, json.dumps(payload), lambda shown: len(shown) > 0)
         assert (shown["title"], shown["body"], shown["tag"]) == (bob_name, body, conversation_id)
 
     # When a notification for the chat shows, and Alice opens the chat from the list

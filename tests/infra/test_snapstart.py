@@ -109,16 +109,21 @@ def test_each_live_alias_is_invoked_with_the_keep_warm_event_on_the_stages_sched
         if json.loads(schedule["Properties"]["Target"].get("Input", "null")) == KEEP_WARM_EVENT
     }
     if not STAGES[stage].snap_start:
+        # (and no schedule at all invokes an alias: the stage has none)
         assert keep_warm == {}
+        assert resources(template, "AWS::Lambda::Alias") == {}
         return
     # Then every SnapStart function's alias, and nothing else, is invoked on the stage's schedule
     aliases = {module: invoked_logical_id(template, module) for module in SNAPSHOTTED}
     assert sorted(s["Target"]["Arn"]["Ref"] for s in keep_warm.values()) == sorted(aliases.values())
     roles = {json.dumps(s["Target"]["RoleArn"]) for s in keep_warm.values()}
+    (keep_warm_dead_letters,) = {s["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] for s in keep_warm.values()}
     for schedule in keep_warm.values():
         assert schedule["ScheduleExpression"] == STAGES[stage].snap_start_keep_warm == "rate(1 day)"
         assert schedule["State"] == "ENABLED"
         assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        # (an invocation it could not make set aside, where an alarm sees it)
+        assert schedule["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [keep_warm_dead_letters, "Arn"]}
     # And their one role may invoke those aliases and nothing else
     (role,) = roles
     role_id = json.loads(role)["Fn::GetAtt"][0]
@@ -128,8 +133,11 @@ def test_each_live_alias_is_invoked_with_the_keep_warm_event_on_the_stages_sched
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert [(s["Effect"], s["Action"]) for s in statements] == [("Allow", "lambda:InvokeFunction")]
-    assert sorted(r["Ref"] for r in statements[0]["Resource"]) == sorted(aliases.values())
+    # (and send to its failed-runs queue)
+    granted = {s["Action"]: s["Resource"] for s in statements if s["Effect"] == "Allow"}
+    assert len(granted) == len(statements) == 2, statements
+    assert sorted(r["Ref"] for r in granted["lambda:InvokeFunction"]) == sorted(aliases.values())
+    assert granted["sqs:SendMessage"] == {"Fn::GetAtt": [keep_warm_dead_letters, "Arn"]}
 
 
 def test_snapstart_is_on_in_prod_only() -> None:

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from chat.adapters.mongo import client as mongo
-from chat.observability import is_keep_warm
+from chat.observability import is_keep_warm, metrics
 from infra.constructs.functions import SIZING
 from infra.constructs.keep_warm import KEEP_WARM_EVENT
 from tests.conftest import reset_containers
 from tests.integration.conftest import CONTEXT, Pushed, call_http, sign_up
+from tests.observed import log_lines, metrics_on
 from tests.round_trips import CountingDatabase, SingleDatabaseClient
 
 SNAPSHOTTED = sorted(module for module, sizing in SIZING.items() if sizing.snap_start)
@@ -20,9 +21,13 @@ SNAPSHOTTED = sorted(module for module, sizing in SIZING.items() if sizing.snap_
 
 @pytest.mark.parametrize("module", SNAPSHOTTED)
 def test_a_snapstart_function_answers_the_keep_warm_event_and_does_nothing_else(
-    module: str, pushed: Pushed, installed_db: Any, capsys: pytest.CaptureFixture[str]
+    module: str,
+    pushed: Pushed,
+    installed_db: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Given the function, imported, its database counted
+    # Given the function, imported, its database counted, its metrics printed as on AWS
     handler = importlib.import_module(module).lambda_handler
     counting = CountingDatabase(installed_db)
     mongo.use_client(SingleDatabaseClient(counting))
@@ -30,12 +35,15 @@ def test_a_snapstart_function_answers_the_keep_warm_event_and_does_nothing_else(
     capsys.readouterr()
 
     # When the schedule invokes it with the keep-warm event
-    answer = handler(dict(KEEP_WARM_EVENT), CONTEXT)
+    with metrics_on(monkeypatch), log_lines("DEBUG") as logged:
+        answer = handler(dict(KEEP_WARM_EVENT), CONTEXT)
+        metrics.flush()  # anything it counted, printed
 
-    # Then it answers, and touched nothing
+    # Then it answers, and touched nothing: no round trip, push, log line or metric
     assert answer == {"chatKeepWarm": "ok"}
     assert counting.calls == {}
     assert pushed.received == {}
+    assert logged == []
     assert capsys.readouterr().out == ""
 
 
