@@ -240,10 +240,11 @@ class LocalGateway:
 
         # Registered as the handshake completes, so a push never races the client's first frame.
         self.sockets[connection_id] = socket
-        await socket.ws.prepare(request)
-        socket.ready.set()
         pending: set[asyncio.Task[None]] = set()
         try:
+            # (a handshake that fails here still ends in $disconnect, as $connect said yes)
+            await socket.ws.prepare(request)
+            socket.ready.set()
             await self._read_frames(socket, pending)
         finally:
             self.sockets.pop(connection_id, None)
@@ -406,12 +407,19 @@ class LocalGateway:
         socket = self.sockets.get(connection_id)
         if socket is None:
             return _gone(connection_id)
+        try:
+            # Registered a moment before its handshake completes (see connect): closed once it has.
+            await asyncio.wait_for(socket.ready.wait(), 5)
+        except TimeoutError:
+            return _gone(connection_id)
         await socket.ws.close(code=WSCloseCode.OK, message=b"Closed by the server")
         return web.Response(status=204)
 
     async def _close_sockets(self, app: web.Application) -> None:
         for socket in list(self.sockets.values()):
-            await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
+            # One still in its handshake has nothing to close: stopping the server ends its request.
+            if socket.ready.is_set():
+                await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
 
     async def _stop_workers(self, app: web.Application) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
