@@ -323,3 +323,44 @@ def test_blocking_refuses_the_blocked_users_sends_until_unblocked(new_page: Open
     expect(texts(a)).to_have_text(["hello", "hi!", "are you there?"])
     a.get_by_role("button", name="Edit your profile").click()
     expect(a.get_by_role("dialog", name="Your profile")).to_contain_text("No one.")
+
+
+def test_a_group_member_is_blocked_and_unblocked_from_the_groups_members(new_page: OpenPage) -> None:
+    # Given Alice and Bob in a group, who never had a chat of their own
+    alice, bob = unique("alice"), unique("bob")
+    a, b = new_page(), new_page()
+    sign_up(a, alice, alice.title())
+    sign_up(b, bob, bob.title())
+    create_group(a, "Book club", [bob])
+    expect(a.get_by_role("heading", name="Book club")).to_be_visible()
+
+    # When Alice blocks Bob from the group's members, after the confirmation
+    a.get_by_role("button", name="Group info").click()
+    info = a.get_by_role("dialog", name="Group info")
+    info.get_by_role("button", name=f"Block {bob.title()}").click()
+    a.get_by_role("dialog", name=f"Block {bob.title()}?").get_by_role("button", name="Block").click()
+
+    # Then his row offers Unblock, and her profile lists him among the people she blocked
+    expect(info.get_by_role("button", name=f"Unblock {bob.title()}")).to_be_visible()
+    info.get_by_role("button", name="Close").click()
+    a.get_by_role("button", name="Edit your profile").click()
+    profile = a.get_by_role("dialog", name="Your profile")
+    expect(profile.get_by_role("list", name="Blocked people")).to_contain_text(bob.title())
+    a.keyboard.press("Escape")
+
+    # And Bob cannot start a chat with her, told nothing of why
+    b.get_by_label("Search people").fill(alice)
+    b.get_by_role("button", name=f"Chat with {alice.title()}").click()
+    expect(b.get_by_role("alert")).to_contain_text("You cannot start a chat with this user.")
+    expect(b.get_by_role("heading", name=alice.title())).to_have_count(0)
+
+    # When she unblocks him from the group's members
+    a.get_by_role("button", name="Group info").click()
+    info.get_by_role("button", name=f"Unblock {bob.title()}").click()
+
+    # Then the row offers Block again, her profile lists no one, and Bob's chat with her opens
+    expect(info.get_by_role("button", name=f"Block {bob.title()}")).to_be_visible()
+    info.get_by_role("button", name="Close").click()
+    a.get_by_role("button", name="Edit your profile").click()
+    expect(a.get_by_role("dialog", name="Your profile")).to_contain_text("No one.")
+    open_chat_with(b, alice.title())

@@ -1,7 +1,8 @@
 import { type FormEvent, useRef, useState } from "react";
-import { isMember } from "../lib/store";
+import { isBlocked, isMember } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { Avatar } from "./Avatar";
+import { BlockConfirm } from "./BlockConfirm";
 import { Button } from "./Button";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog, TextField } from "./Dialog";
@@ -13,11 +14,13 @@ interface Props {
   onClose: () => void;
 }
 
-/** A group's members and settings: admins add, remove and rename; anyone may leave. */
+/** A group's members and settings: admins add, remove and rename; anyone may leave, and block a member. */
 export function GroupInfoDialog({ conversation, onClose }: Props) {
   const store = useStore();
   const me = useMyId();
   const users = useChatSelector((state) => state.users);
+  const blocked = useChatSelector((state) => state.blocked);
+  const [confirmingBlock, setConfirmingBlock] = useState<{ id: string; name: string } | null>(null);
   const member = isMember(conversation, me);
   const admin = member && conversation.adminIds.includes(me);
   const [name, setName] = useState(conversation.name ?? "");
@@ -97,6 +100,26 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
                       Admin
                     </span>
                   )}
+                  {id !== me &&
+                    (isBlocked(blocked, id) ? (
+                      <button
+                        type="button"
+                        onClick={() => void store.unblock(id)}
+                        aria-label={`Unblock ${shown}`}
+                        className="rounded px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
+                      >
+                        Unblock
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        onClick={() => setConfirmingBlock({ id, name: shown })}
+                        aria-label={`Block ${shown}`}
+                        className="rounded px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
+                      >
+                        Block
+                      </button>
+                    ))}
                   {admin && id !== me && (
                     <button
                       type="button"
@@ -148,6 +171,16 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
           <Button onClick={onClose}>Close</Button>
         </div>
       </div>
+      {confirmingBlock && (
+        <BlockConfirm
+          name={confirmingBlock.name}
+          onConfirm={() => {
+            setConfirmingBlock(null);
+            void store.block(confirmingBlock.id);
+          }}
+          onCancel={() => setConfirmingBlock(null)}
+        />
+      )}
       {confirmingLeave && (
         <ConfirmDialog
           title="Leave this group?"

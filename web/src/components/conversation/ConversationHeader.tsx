@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from "react";
 import { isArchived, isBlocked, isMember, otherMember } from "../../lib/store";
 import type { Conversation } from "../../lib/types";
 import { ConversationAvatar } from "../Avatar";
+import { BlockConfirm } from "../BlockConfirm";
 import { Button } from "../Button";
-import { ConfirmDialog } from "../ConfirmDialog";
 import { GroupInfoDialog } from "../GroupInfoDialog";
 import { ArchiveIcon, InfoIcon, SearchIcon } from "../Icons";
 import { MessageSearchBox, MessageSearchResults } from "../MessageSearch";
@@ -204,18 +204,14 @@ function ContactMenu({ userId }: { userId: string }) {
         </div>
       )}
       {confirming && (
-        <ConfirmDialog
-          title={`Block ${name}?`}
-          confirm="Block"
+        <BlockConfirm
+          name={name}
           onConfirm={() => {
             setConfirming(false);
             void store.block(userId);
           }}
           onCancel={() => setConfirming(false)}
-        >
-          They can no longer send you messages here, see when you are online, or see you typing. They are not
-          told; you can unblock them at any time.
-        </ConfirmDialog>
+        />
       )}
     </div>
   );
