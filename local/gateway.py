@@ -93,6 +93,7 @@ class LocalGateway:
         # The built web client (web/dist), served as CloudFront serves it on AWS.
         self.web_root = web_root if web_root and (web_root / "index.html").is_file() else None
         self.sockets: dict[str, Socket] = {}
+        self._stopping = False  # the server is shutting down: no socket stays open
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._handlers: dict[str, Handler] = {}
         self._containers: dict[str, threading.Lock] = {}
@@ -211,6 +212,9 @@ class LocalGateway:
         query = dict(request.query)
         source_ip = request.remote or "127.0.0.1"
         connection_id = events.new_connection_id()
+        if not web.WebSocketResponse().can_prepare(request).ok:
+            # Not a WebSocket handshake: API Gateway answers it without running a route.
+            return web.json_response({"message": "Bad Request"}, status=400)
         if not query.get("token"):
             # The identity source is missing: API Gateway refuses without calling the authorizer.
             return web.json_response({"message": "Unauthorized"}, status=401)
@@ -245,6 +249,9 @@ class LocalGateway:
             # (a handshake that fails here still ends in $disconnect, as $connect said yes)
             await socket.ws.prepare(request)
             socket.ready.set()
+            if self._stopping:
+                # Its handshake finished after the server began to stop: it goes as the others did.
+                await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
             await self._read_frames(socket, pending)
         finally:
             self.sockets.pop(connection_id, None)
@@ -408,18 +415,26 @@ class LocalGateway:
         if socket is None:
             return _gone(connection_id)
         try:
-            # Registered a moment before its handshake completes (see connect): closed once it has.
+            # Registered a moment before its handshake completes (see websocket): closed once it has.
             await asyncio.wait_for(socket.ready.wait(), 5)
         except TimeoutError:
+            return _gone(connection_id)
+        if socket.ws.closed or self.sockets.get(connection_id) is not socket:
             return _gone(connection_id)
         await socket.ws.close(code=WSCloseCode.OK, message=b"Closed by the server")
         return web.Response(status=204)
 
     async def _close_sockets(self, app: web.Application) -> None:
-        for socket in list(self.sockets.values()):
-            # One still in its handshake has nothing to close: stopping the server ends its request.
-            if socket.ready.is_set():
-                await socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
+        # A socket still in its handshake closes itself once open (see websocket).
+        self._stopping = True
+        await asyncio.gather(
+            *(
+                socket.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
+                for socket in list(self.sockets.values())
+                if socket.ready.is_set()
+            ),
+            return_exceptions=True,
+        )
 
     async def _stop_workers(self, app: web.Application) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -337,11 +337,14 @@ def test_a_group_member_is_blocked_and_unblocked_from_the_groups_members(new_pag
     # When Alice blocks Bob from the group's members, after the confirmation
     a.get_by_role("button", name="Group info").click()
     info = a.get_by_role("dialog", name="Group info")
-    info.get_by_role("button", name=f"Block {bob.title()}").click()
+    info.get_by_role("button", name=f"Block {bob.title()}", exact=True).click()
     a.get_by_role("dialog", name=f"Block {bob.title()}?").get_by_role("button", name="Block").click()
 
-    # Then his row offers Unblock, and her profile lists him among the people she blocked
-    expect(info.get_by_role("button", name=f"Unblock {bob.title()}")).to_be_visible()
+    # Then his row says so and offers Unblock, focus stays on it, and her profile lists him
+    unblock = info.get_by_role("button", name=f"Unblock {bob.title()}", exact=True)
+    expect(unblock).to_be_focused()
+    expect(info.get_by_role("listitem").filter(has_text=bob.title())).to_contain_text("Blocked")
+    expect(info.get_by_role("status")).to_have_text(f"{bob.title()} blocked")
     info.get_by_role("button", name="Close").click()
     a.get_by_role("button", name="Edit your profile").click()
     profile = a.get_by_role("dialog", name="Your profile")
@@ -352,14 +355,16 @@ def test_a_group_member_is_blocked_and_unblocked_from_the_groups_members(new_pag
     b.get_by_label("Search people").fill(alice)
     b.get_by_role("button", name=f"Chat with {alice.title()}").click()
     expect(b.get_by_role("alert")).to_contain_text("You cannot start a chat with this user.")
+    expect(b.get_by_role("alert")).not_to_contain_text("block")
     expect(b.get_by_role("heading", name=alice.title())).to_have_count(0)
 
     # When she unblocks him from the group's members
     a.get_by_role("button", name="Group info").click()
-    info.get_by_role("button", name=f"Unblock {bob.title()}").click()
+    unblock.click()
 
     # Then the row offers Block again, her profile lists no one, and Bob's chat with her opens
-    expect(info.get_by_role("button", name=f"Block {bob.title()}")).to_be_visible()
+    expect(info.get_by_role("button", name=f"Block {bob.title()}", exact=True)).to_be_visible()
+    expect(info.get_by_role("listitem").filter(has_text=bob.title())).not_to_contain_text("Blocked")
     info.get_by_role("button", name="Close").click()
     a.get_by_role("button", name="Edit your profile").click()
     expect(a.get_by_role("dialog", name="Your profile")).to_contain_text("No one.")

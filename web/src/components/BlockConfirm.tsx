@@ -12,8 +12,9 @@ export function BlockConfirm({
 }) {
   return (
     <ConfirmDialog title={`Block ${name}?`} confirm="Block" onConfirm={onConfirm} onCancel={onCancel}>
-      They can no longer send you direct messages, see when you are online, or see you typing, and their group
-      messages no longer notify you. They are not told; you can unblock them at any time.
+      Neither of you can send in a direct chat between you, and they cannot start one. They no longer see when
+      you are online or typing. In groups you both stay and see each other's messages, but theirs no longer
+      notify you. They are not told; you can unblock them at any time.
     </ConfirmDialog>
   );
 }

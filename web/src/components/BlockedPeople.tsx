@@ -25,8 +25,8 @@ export function BlockedPeople() {
         <p className="text-sm text-slate-600">Loading…</p>
       ) : blocked.length === 0 ? (
         <p className="text-sm text-slate-600">
-          No one. Block someone from your chat's ⋯ menu or a group's members: they can no longer send you
-          direct messages.
+          No one. Block someone from a direct chat's ⋯ menu or a group's Group info: they can no longer send
+          you direct messages.
         </p>
       ) : (
         <ul ref={list} tabIndex={-1} aria-label="Blocked people" className="max-h-40 overflow-y-auto">

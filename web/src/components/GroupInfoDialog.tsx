@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { isBlocked, isMember } from "../lib/store";
 import type { Conversation } from "../lib/types";
 import { Avatar } from "./Avatar";
@@ -21,6 +21,7 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
   const users = useChatSelector((state) => state.users);
   const blocked = useChatSelector((state) => state.blocked);
   const [confirmingBlock, setConfirmingBlock] = useState<{ id: string; name: string } | null>(null);
+  const [blockStatus, setBlockStatus] = useState("");
   const member = isMember(conversation, me);
   const admin = member && conversation.adminIds.includes(me);
   const [name, setName] = useState(conversation.name ?? "");
@@ -28,6 +29,11 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
   const [busy, setBusy] = useState(false);
   const memberList = useRef<HTMLUListElement>(null);
   const [error, setError] = useState<string | null>(null);
+
+  // Whom this user blocked may have changed on another device, or failed to load at sign-in.
+  useEffect(() => {
+    void store.loadBlocks();
+  }, [store]);
 
   async function run(change: () => Promise<void>, failure: string): Promise<boolean> {
     setBusy(true);
@@ -49,6 +55,17 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
     if (trimmed && trimmed !== conversation.name) {
       void run(() => store.renameGroup(conversation.id, trimmed), "The group could not be renamed.");
     }
+  }
+
+  /** Blocks or unblocks a member; a failure shows here, not behind the dialog. */
+  async function setBlocked(id: string, shown: string, on: boolean) {
+    setBlockStatus("");
+    const done = await run(async () => {
+      if (!(await (on ? store.block(id) : store.unblock(id)))) {
+        throw new Error(on ? `${shown} could not be blocked.` : `${shown} could not be unblocked.`);
+      }
+    }, "");
+    if (done) setBlockStatus(on ? `${shown} blocked` : `${shown} unblocked`);
   }
 
   async function leave() {
@@ -100,26 +117,28 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
                       Admin
                     </span>
                   )}
-                  {id !== me &&
-                    (isBlocked(blocked, id) ? (
-                      <button
-                        type="button"
-                        onClick={() => void store.unblock(id)}
-                        aria-label={`Unblock ${shown}`}
-                        className="rounded px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
-                      >
-                        Unblock
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirmingBlock({ id, name: shown })}
-                        aria-label={`Block ${shown}`}
-                        className="rounded px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
-                      >
-                        Block
-                      </button>
-                    ))}
+                  {id !== me && isBlocked(blocked, id) && (
+                    <span className="rounded bg-red-50 px-1.5 py-0.5 text-xs font-medium text-red-800">
+                      Blocked
+                    </span>
+                  )}
+                  {id !== me && blocked !== null && (
+                    // One button whose words change: focus stays on it (aria-disabled while busy, as a disabled
+                    // button would lose it), and the status below says what happened.
+                    <button
+                      type="button"
+                      aria-disabled={busy}
+                      onClick={() => {
+                        if (busy) return;
+                        if (isBlocked(blocked, id)) void setBlocked(id, shown, false);
+                        else setConfirmingBlock({ id, name: shown });
+                      }}
+                      aria-label={`${isBlocked(blocked, id) ? "Unblock" : "Block"} ${shown}`}
+                      className="rounded px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
+                    >
+                      {isBlocked(blocked, id) ? "Unblock" : "Block"}
+                    </button>
+                  )}
                   {admin && id !== me && (
                     <button
                       type="button"
@@ -155,6 +174,9 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
             }
           />
         )}
+        <p role="status" className="sr-only">
+          {blockStatus}
+        </p>
         {error && (
           <p role="alert" className="text-sm text-red-700">
             {error}
@@ -176,7 +198,7 @@ export function GroupInfoDialog({ conversation, onClose }: Props) {
           name={confirmingBlock.name}
           onConfirm={() => {
             setConfirmingBlock(null);
-            void store.block(confirmingBlock.id);
+            void setBlocked(confirmingBlock.id, confirmingBlock.name, true);
           }}
           onCancel={() => setConfirmingBlock(null)}
         />
