@@ -369,3 +369,18 @@ def test_a_group_member_is_blocked_and_unblocked_from_the_groups_members(new_pag
     a.get_by_role("button", name="Edit your profile").click()
     expect(a.get_by_role("dialog", name="Your profile")).to_contain_text("No one.")
     open_chat_with(b, alice.title())
+
+    # When she blocks him again, and unblocks him from her profile with the keyboard, the last one there
+    a.keyboard.press("Escape")
+    a.get_by_role("button", name="Group info").click()
+    info.get_by_role("button", name=f"Block {bob.title()}", exact=True).click()
+    a.get_by_role("dialog", name=f"Block {bob.title()}?").get_by_role("button", name="Block").click()
+    expect(info.get_by_role("button", name=f"Unblock {bob.title()}", exact=True)).to_be_focused()
+    a.keyboard.press("Escape")
+    a.get_by_role("button", name="Edit your profile").click()
+    profile.get_by_role("button", name=f"Unblock {bob.title()}", exact=True).focus()
+    a.keyboard.press("Enter")
+
+    # Then the list says no one, and focus stays in her profile, on the blocked people's group
+    expect(profile).to_contain_text("No one.")
+    expect(profile.get_by_role("group", name="Blocked people")).to_be_focused()

@@ -12,6 +12,7 @@ export function BlockedPeople() {
   const blocked = useChatSelector((state) => state.blocked ?? NO_ONE);
   const users = useChatSelector((state) => state.users);
   const list = useRef<HTMLUListElement>(null);
+  const group = useRef<HTMLFieldSetElement>(null);
 
   // Someone may have been blocked on another device since the app started.
   useEffect(() => {
@@ -19,7 +20,7 @@ export function BlockedPeople() {
   }, [store]);
 
   return (
-    <fieldset className="rounded border border-slate-200 px-3 pb-3">
+    <fieldset ref={group} tabIndex={-1} className="rounded border border-slate-200 px-3 pb-3">
       <legend className="px-1 text-sm font-medium">Blocked people</legend>
       {!loaded ? (
         <p className="text-sm text-slate-600">Loading…</p>
@@ -44,8 +45,9 @@ export function BlockedPeople() {
                   className="text-xs"
                   aria-label={`Unblock ${name}`}
                   onClick={() => {
-                    // The row goes with the block: focus stays in the list, not on the page behind.
-                    list.current?.focus();
+                    // The row goes with the block: focus stays in the list, not on the page behind (on the
+                    // whole group, which then says "No one", when the list goes with the last row).
+                    (blocked.length > 1 ? list.current : group.current)?.focus();
                     void store.unblock(id);
                   }}
                 >
