@@ -369,6 +369,7 @@ def test_a_group_member_is_blocked_and_unblocked_from_the_groups_members(new_pag
     a.get_by_role("button", name="Edit your profile").click()
     expect(a.get_by_role("dialog", name="Your profile")).to_contain_text("No one.")
     open_chat_with(b, alice.title())
+    expect(b.get_by_label("Message", exact=True)).to_be_focused()  # where the keyboard goes on
 
     # When she blocks him again, and unblocks him from her profile with the keyboard, the last one there
     a.keyboard.press("Escape")

@@ -3,6 +3,7 @@ import { isArchived, isMuted } from "../lib/store";
 import type { Conversation, Message } from "../lib/types";
 import { Avatar, ConversationAvatar } from "./Avatar";
 import { Button } from "./Button";
+import { composerBox } from "./focus";
 import { ArchiveIcon, MutedIcon } from "./Icons";
 import { MessageSearchBox, MessageSearchResults } from "./MessageSearch";
 import { NewGroupDialog } from "./NewGroupDialog";
@@ -36,6 +37,8 @@ export function Sidebar({ openId, onOpen }: Props) {
     if (id) {
       setQuery("");
       onOpen(id);
+      // The result clicked goes with the search: the keyboard goes on to the chat's Message box.
+      setTimeout(() => composerBox()?.focus(), 0);
     }
   }
 
