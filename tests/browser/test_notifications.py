@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, Response, Worker, expect
+from playwright.sync_api import CDPSession, Locator, Page, Request, Response, Worker, expect
 
 from tests.browser.pages import OpenPage, log_in, open_chat_with, send, sign_up, texts, unique
 from tests.push_service import Browser, PushService
@@ -107,13 +107,17 @@ def enable_notifications(page: Page, push: Browser) -> None:
     profile.get_by_role("button", name="Cancel").click()
 
 
-def deliver_push(page: Page, origin: str, data: str) -> None:
+def deliver_push(page: Page, origin: str, data: str) -> tuple[CDPSession, list[dict[str, Any]]]:
     """What the push service does when a push reaches the browser: a push event in the app's service
-    worker, through the DevTools protocol."""
+    worker, through the DevTools protocol. Returns the session, to be detached once the push has done
+    its work (a detach while the worker handles it may stop the worker), and the worker versions it
+    has reported (their running status), for a report."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed and active
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
     cdp.send("ServiceWorker.enable")
     deadline = time.monotonic() + WAIT_SECONDS
     while not (ours := [r for r in registrations if r["scopeURL"] == f"{origin}/" and not r["isDeleted"]]):
@@ -123,7 +127,7 @@ def deliver_push(page: Page, origin: str, data: str) -> None:
         "ServiceWorker.deliverPushMessage",
         {"origin": origin, "registrationId": ours[-1]["registrationId"], "data": data},
     )
-    cdp.detach()
+    return cdp, versions
 
 
 def service_worker(page: Page) -> Worker:
@@ -167,18 +171,24 @@ def notifications_when(page: Page, ready: Callable[[Shown], bool], seconds: floa
 
 def push_and_see(page: Page, origin: str, data: str, ready: Callable[[Shown], bool]) -> Shown:
     """A push delivered to the app's service worker, and the notifications once `ready` says so. A push
-    the DevTools protocol hands over has, twice in many full runs and never alone, shown nothing: then
-    it is handed over once more, with a warning in the test report. A message id the worker has counted
-    is not counted again, so the second delivery cannot make a wrong notification look right."""
-    deliver_push(page, origin, data)
+    the DevTools protocol handed over has, three times in many full runs and never alone, shown nothing
+    (its session was then detached at once; it is now kept until the push has shown). If it happens, the
+    push is handed over once more, with a warning in the test report that says what state the worker
+    was in. A message id the worker has counted is not counted again, so the second delivery cannot
+    make a wrong notification look right."""
+    cdp, versions = deliver_push(page, origin, data)
     shown = notifications_when(page, ready, WAIT_SECONDS / 2)
+    cdp.detach()
     if not ready(shown):
+        states = [(v.get("status"), v.get("runningStatus")) for v in versions]
         warnings.warn(
-            f"a push delivered through DevTools showed nothing in {WAIT_SECONDS / 2:.0f} s: delivered again",
+            f"a push delivered through DevTools showed nothing in {WAIT_SECONDS / 2:.0f} s (worker versions, "
+            f"as reported: {states}): delivered again",
             stacklevel=2,
         )
-        deliver_push(page, origin, data)
+        cdp, _ = deliver_push(page, origin, data)
         shown = notifications_when(page, ready)
+        cdp.detach()
     return shown
 
 
