@@ -3,7 +3,7 @@ import { matchPieces, words } from "../lib/searchWords";
 import type { Message } from "../lib/types";
 import { Button } from "./Button";
 import { SearchIcon } from "./Icons";
-import { conversationTitle, formatTime, useChatSelector, useMyId, useStore } from "./useChat";
+import { conversationTitle, formatTime, shortDay, useChatSelector, useMyId, useStore } from "./useChat";
 
 interface Scope {
   /** The conversation searched; null: every chat. */
@@ -149,7 +149,7 @@ function SearchResult({
     const conversation = state.conversations.find((c) => c.id === message.conversationId);
     return conversation ? conversationTitle(conversation, state.users, me) : "A chat";
   });
-  const day = new Date(message.createdAt).toLocaleDateString([], { day: "numeric", month: "short" });
+  const day = shortDay(message.createdAt);
   return (
     <li>
       <button

@@ -98,6 +98,22 @@ export function dayLabel(day: string, now: Date = new Date()): string {
   });
 }
 
+/**
+ * The day of a message in a one-line list (search results): "Today" and "Yesterday" as a conversation's
+ * headings say them, else the short date ("24 Nov"), with the year when it is not this one.
+ */
+export function shortDay(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  const label = dayLabel(date.toDateString(), now);
+  if (label === "Today" || label === "Yesterday") return label;
+  const sameYear = date.getFullYear() === now.getFullYear();
+  return date.toLocaleDateString([], {
+    day: "numeric",
+    month: "short",
+    ...(sameYear ? {} : { year: "numeric" }),
+  });
+}
+
 /** "last seen …" for a header: recent times relative, older ones as a day and time. */
 export function lastSeenText(iso: string, now: Date = new Date()): string {
   const seen = new Date(iso);
