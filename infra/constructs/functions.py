@@ -216,6 +216,25 @@ SIZING = {
 }
 
 
+def failed_runs_queue(scope: Construct, construct_id: str, of_what: str) -> sqs.Queue:
+    """A queue that keeps what failed (the dead-letter destination `of_what`) for 14 days, for a person
+    to read: encrypted, SSL-only, and with no dead-letter queue of its own."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions-SQS3",
+        f"This queue is itself the dead-letter destination of {of_what}; nothing consumes it, so a dead-letter "
+        "queue of its own would never receive.",
+    )
+    return queue
+
+
 def function_id(module: str) -> str:
     """`chat.handlers.ws_send_message` -> `WsSendMessageFunction`: one naming rule for every function."""
     return "".join(part.title() for part in module.rsplit(".", 1)[-1].split("_")) + "Function"
@@ -304,18 +323,8 @@ class ChatFunctions(Construct):
                 "every other statement is scoped to a named secret or this API's stage.",
             )
             if sizing.scheduled:
-                self.failed_runs[module] = failed_runs = sqs.Queue(
-                    self,
-                    f"{name}FailedRuns",
-                    encryption=sqs.QueueEncryption.SQS_MANAGED,
-                    enforce_ssl=True,
-                    retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look
-                )
-                acknowledge(
-                    failed_runs,
-                    "AwsSolutions-SQS3",
-                    "This queue is itself the dead-letter destination of the function's asynchronous runs and of "
-                    "its schedule; nothing consumes it, so a dead-letter queue of its own would never receive.",
+                self.failed_runs[module] = failed_runs = failed_runs_queue(
+                    self, f"{name}FailedRuns", "the function's asynchronous runs and of its schedule"
                 )
                 function.configure_async_invoke(
                     on_failure=destinations.SqsDestination(failed_runs),

@@ -18,8 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.checkov import SQS_MANAGED_ENCRYPTION, acknowledge_check
-from infra.constructs.functions import ChatFunctions, function_id
-from infra.nag import acknowledge
+from infra.constructs.functions import ChatFunctions, failed_runs_queue, function_id
 from infra.stages import StageSettings
 
 # What the functions recognize (chat/observability.py: KEEP_WARM): a key no API Gateway event has.
@@ -37,19 +36,7 @@ class KeepWarm(Construct):
         if not functions.live_aliases:
             return
         role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
-        self.failed_runs = failed_runs = sqs.Queue(
-            self,
-            "FailedRuns",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),  # the longest SQS keeps a message: time to look
-        )
-        acknowledge(
-            failed_runs,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter destination of the keep-warm schedules; nothing consumes it, so a "
-            "dead-letter queue of its own would never receive.",
-        )
+        self.failed_runs = failed_runs = failed_runs_queue(self, "FailedRuns", "the keep-warm schedules")
         acknowledge_check(failed_runs, "CKV_AWS_27", SQS_MANAGED_ENCRYPTION)
         for module, alias in functions.live_aliases.items():
             self.schedules[module] = scheduler.Schedule(
